@@ -1,0 +1,391 @@
+//! ConverseStream frames as the contract's stream events.
+//!
+//! Each frame names its event in `:event-type` and carries a JSON payload
+//! shaped like Bedrock's `ConverseStreamOutput` members. Unknown event types
+//! and unknown fields are skipped (Bedrock pads every payload with a `"p"`
+//! field, and adds members over time); malformed JSON in a known event is a
+//! protocol error, because silently dropping part of a reply is worse.
+
+use crate::error;
+use crate::types::{
+    CacheTtlUsage, CitationDelta, CitationLocation, CitationLocationKind, MessageStop,
+    ProviderError, RedactedDelta, Role, SignatureDelta, StopReason, StreamEvent, StreamMetadata,
+    TextDelta, ToolUseStart, Usage,
+};
+use aws_smithy_types::event_stream::{HeaderValue, Message};
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD as BASE64;
+use serde::Deserialize;
+use serde::de::DeserializeOwned;
+use serde_json::Value;
+
+/// Maps one frame: `Ok(Some)` an event, `Ok(None)` a frame to skip, `Err` an
+/// exception or a malformed frame.
+pub fn from_frame(message: &Message) -> Result<Option<StreamEvent>, ProviderError> {
+    match header(message, ":message-type") {
+        Some("event") => {
+            let event_type = header(message, ":event-type")
+                .ok_or_else(|| protocol("event frame without an :event-type header"))?;
+            from_event(event_type, message.payload())
+        }
+        Some("exception") => {
+            let kind = header(message, ":exception-type").unwrap_or("unknownException");
+            Err(error::from_exception(kind, message.payload()))
+        }
+        Some("error") => {
+            let code = header(message, ":error-code").unwrap_or("UnknownError");
+            let text = header(message, ":error-message").unwrap_or_default();
+            let payload = serde_json::json!({ "message": text }).to_string();
+            Err(error::from_exception(code, payload.as_bytes()))
+        }
+        Some(other) => Err(protocol(&format!("unknown :message-type `{other}`"))),
+        None => Err(protocol("frame without a :message-type header")),
+    }
+}
+
+fn header<'a>(message: &'a Message, name: &str) -> Option<&'a str> {
+    message
+        .headers()
+        .iter()
+        .find(|h| h.name().as_str() == name)
+        .and_then(|h| match h.value() {
+            HeaderValue::String(s) => Some(s.as_str()),
+            _ => None,
+        })
+}
+
+fn protocol(why: &str) -> ProviderError {
+    ProviderError::Protocol(why.to_string())
+}
+
+fn parse<T: DeserializeOwned>(event: &str, payload: &[u8]) -> Result<T, ProviderError> {
+    serde_json::from_slice(payload)
+        .map_err(|e| ProviderError::Protocol(format!("malformed `{event}` event payload: {e}")))
+}
+
+#[derive(Deserialize)]
+struct MessageStartJson {
+    role: String,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct BlockStartJson {
+    content_block_index: u32,
+    start: Option<BlockStartKind>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct BlockStartKind {
+    tool_use: Option<ToolUseStartJson>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct ToolUseStartJson {
+    tool_use_id: String,
+    name: String,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct BlockDeltaJson {
+    content_block_index: u32,
+    delta: DeltaJson,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(rename_all = "camelCase")]
+struct DeltaJson {
+    text: Option<String>,
+    tool_use: Option<ToolInputJson>,
+    reasoning_content: Option<ReasoningJson>,
+    citation: Option<CitationJson>,
+}
+
+#[derive(Deserialize)]
+struct ToolInputJson {
+    input: String,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct ReasoningJson {
+    text: Option<String>,
+    signature: Option<String>,
+    redacted_content: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct CitationJson {
+    title: Option<String>,
+    #[serde(default)]
+    source_content: Vec<SourceContentJson>,
+    location: Option<Value>,
+}
+
+#[derive(Deserialize)]
+struct SourceContentJson {
+    text: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct BlockStopJson {
+    content_block_index: u32,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct MessageStopJson {
+    stop_reason: String,
+    additional_model_response_fields: Option<Value>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(rename_all = "camelCase")]
+struct MetadataJson {
+    usage: Option<UsageJson>,
+    metrics: Option<MetricsJson>,
+    trace: Option<TraceJson>,
+    service_tier: Option<ServiceTierJson>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct UsageJson {
+    #[serde(default)]
+    input_tokens: u32,
+    #[serde(default)]
+    output_tokens: u32,
+    #[serde(default)]
+    total_tokens: u32,
+    cache_read_input_tokens: Option<u32>,
+    cache_write_input_tokens: Option<u32>,
+    #[serde(default)]
+    cache_details: Vec<CacheDetailJson>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct CacheDetailJson {
+    ttl: String,
+    input_tokens: u32,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct MetricsJson {
+    latency_ms: Option<u64>,
+}
+
+#[derive(Deserialize)]
+struct TraceJson {
+    guardrail: Option<Value>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct ServiceTierJson {
+    #[serde(rename = "type")]
+    tier: Option<String>,
+}
+
+fn from_event(event_type: &str, payload: &[u8]) -> Result<Option<StreamEvent>, ProviderError> {
+    let event = match event_type {
+        "messageStart" => {
+            let start: MessageStartJson = parse(event_type, payload)?;
+            let role = match start.role.as_str() {
+                "user" => Role::User,
+                _ => Role::Assistant,
+            };
+            StreamEvent::MessageStart(role)
+        }
+        "contentBlockStart" => {
+            let start: BlockStartJson = parse(event_type, payload)?;
+            match start.start.and_then(|s| s.tool_use) {
+                Some(tool) => StreamEvent::ToolUseStart(ToolUseStart {
+                    index: start.content_block_index,
+                    id: tool.tool_use_id,
+                    name: tool.name,
+                }),
+                // Other block kinds announce nothing the deltas do not carry.
+                None => return Ok(None),
+            }
+        }
+        "contentBlockDelta" => {
+            let delta: BlockDeltaJson = parse(event_type, payload)?;
+            return from_delta(delta.content_block_index, delta.delta);
+        }
+        "contentBlockStop" => {
+            let stop: BlockStopJson = parse(event_type, payload)?;
+            StreamEvent::BlockStop(stop.content_block_index)
+        }
+        "messageStop" => {
+            let stop: MessageStopJson = parse(event_type, payload)?;
+            StreamEvent::MessageStop(MessageStop {
+                reason: normalise_stop_reason(&stop.stop_reason),
+                raw_reason: stop.stop_reason,
+                additional_model_response_fields: stop
+                    .additional_model_response_fields
+                    .map(|v| v.to_string()),
+            })
+        }
+        "metadata" => {
+            let meta: MetadataJson = parse(event_type, payload)?;
+            StreamEvent::Metadata(StreamMetadata {
+                usage: meta.usage.map(|u| Usage {
+                    input_tokens: u.input_tokens,
+                    output_tokens: u.output_tokens,
+                    total_tokens: u.total_tokens,
+                    cache_read_tokens: u.cache_read_input_tokens,
+                    cache_write_tokens: u.cache_write_input_tokens,
+                    cache_write_details: u
+                        .cache_details
+                        .into_iter()
+                        .map(|d| CacheTtlUsage { ttl: d.ttl, input_tokens: d.input_tokens })
+                        .collect(),
+                }),
+                latency_ms: meta.metrics.and_then(|m| m.latency_ms),
+                service_tier: meta.service_tier.and_then(|t| t.tier),
+                guardrail_trace: meta.trace.and_then(|t| t.guardrail).map(|g| g.to_string()),
+            })
+        }
+        _ => return Ok(None),
+    };
+    Ok(Some(event))
+}
+
+fn from_delta(index: u32, delta: DeltaJson) -> Result<Option<StreamEvent>, ProviderError> {
+    if let Some(text) = delta.text {
+        return Ok(Some(StreamEvent::TextDelta(TextDelta { index, text })));
+    }
+    if let Some(tool) = delta.tool_use {
+        return Ok(Some(StreamEvent::ToolInputDelta(TextDelta { index, text: tool.input })));
+    }
+    if let Some(reasoning) = delta.reasoning_content {
+        if let Some(text) = reasoning.text {
+            return Ok(Some(StreamEvent::ReasoningDelta(TextDelta { index, text })));
+        }
+        if let Some(signature) = reasoning.signature {
+            return Ok(Some(StreamEvent::ReasoningSignature(SignatureDelta { index, signature })));
+        }
+        if let Some(redacted) = reasoning.redacted_content {
+            let data = BASE64
+                .decode(redacted)
+                .map_err(|e| protocol(&format!("redacted reasoning is not base64: {e}")))?;
+            return Ok(Some(StreamEvent::ReasoningRedacted(RedactedDelta { index, data })));
+        }
+    }
+    if let Some(citation) = delta.citation {
+        return Ok(Some(StreamEvent::Citation(CitationDelta {
+            index,
+            title: citation.title,
+            source_text: citation.source_content.into_iter().filter_map(|s| s.text).collect(),
+            location: citation.location.as_ref().and_then(citation_location),
+        })));
+    }
+    Ok(None)
+}
+
+/// `{"documentChar": {"documentIndex": 0, "start": 1, "end": 9}}` and its
+/// page / chunk siblings.
+fn citation_location(location: &Value) -> Option<CitationLocation> {
+    let kinds = [
+        ("documentChar", CitationLocationKind::DocumentChar),
+        ("documentPage", CitationLocationKind::DocumentPage),
+        ("documentChunk", CitationLocationKind::DocumentChunk),
+    ];
+    kinds.into_iter().find_map(|(key, kind)| {
+        let loc = location.get(key)?;
+        let field = |name: &str| loc.get(name).and_then(Value::as_u64).map(|n| n as u32).unwrap_or(0);
+        Some(CitationLocation {
+            kind,
+            document_index: field("documentIndex"),
+            start: field("start"),
+            end: field("end"),
+        })
+    })
+}
+
+/// Bedrock's stop reasons, folded into the gateway's five.
+pub fn normalise_stop_reason(raw: &str) -> StopReason {
+    match raw {
+        "end_turn" | "stop_sequence" => StopReason::Stop,
+        "max_tokens" | "model_context_window_exceeded" => StopReason::Length,
+        "tool_use" => StopReason::ToolUse,
+        "guardrail_intervened" | "content_filtered" => StopReason::ContentFiltered,
+        _ => StopReason::Error,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use aws_smithy_types::event_stream::Header;
+    use bytes::Bytes;
+
+    fn event(kind: &str, payload: &str) -> Message {
+        Message::new(Bytes::from(payload.to_string()))
+            .add_header(Header::new(":message-type", HeaderValue::String("event".to_string().into())))
+            .add_header(Header::new(":event-type", HeaderValue::String(kind.to_string().into())))
+            .add_header(Header::new(":content-type", HeaderValue::String("application/json".to_string().into())))
+    }
+
+    #[test]
+    fn text_delta_ignores_padding() {
+        let e = from_frame(&event("contentBlockDelta", r#"{"contentBlockIndex":0,"delta":{"text":"Hi"},"p":"abcdefgh"}"#)).unwrap();
+        assert_eq!(e, Some(StreamEvent::TextDelta(TextDelta { index: 0, text: "Hi".into() })));
+    }
+
+    #[test]
+    fn stop_reasons() {
+        for (raw, reason) in [
+            ("end_turn", StopReason::Stop),
+            ("stop_sequence", StopReason::Stop),
+            ("max_tokens", StopReason::Length),
+            ("model_context_window_exceeded", StopReason::Length),
+            ("tool_use", StopReason::ToolUse),
+            ("guardrail_intervened", StopReason::ContentFiltered),
+            ("content_filtered", StopReason::ContentFiltered),
+            ("malformed_model_output", StopReason::Error),
+        ] {
+            let e = from_frame(&event("messageStop", &format!(r#"{{"stopReason":"{raw}"}}"#))).unwrap();
+            let Some(StreamEvent::MessageStop(stop)) = e else { panic!() };
+            assert_eq!((stop.reason, stop.raw_reason.as_str()), (reason, raw));
+        }
+    }
+
+    #[test]
+    fn metadata_usage_and_latency() {
+        let e = from_frame(&event(
+            "metadata",
+            r#"{"usage":{"inputTokens":3,"outputTokens":5,"totalTokens":8,"cacheReadInputTokens":2,
+                "cacheDetails":[{"ttl":"1h","inputTokens":7}]},"metrics":{"latencyMs":42},"serviceTier":{"type":"flex"}}"#,
+        ))
+        .unwrap();
+        let Some(StreamEvent::Metadata(m)) = e else { panic!() };
+        let usage = m.usage.unwrap();
+        assert_eq!((usage.input_tokens, usage.output_tokens, usage.total_tokens), (3, 5, 8));
+        assert_eq!(usage.cache_read_tokens, Some(2));
+        assert_eq!(usage.cache_write_details[0].ttl, "1h");
+        assert_eq!(m.latency_ms, Some(42));
+        assert_eq!(m.service_tier.as_deref(), Some("flex"));
+    }
+
+    #[test]
+    fn unknown_events_are_skipped_and_bad_json_is_not() {
+        assert_eq!(from_frame(&event("somethingNew", "{}")).unwrap(), None);
+        assert!(matches!(from_frame(&event("contentBlockDelta", "not json")), Err(ProviderError::Protocol(_))));
+    }
+
+    #[test]
+    fn exceptions_are_typed_errors() {
+        let m = Message::new(Bytes::from_static(br#"{"message":"Too many requests"}"#))
+            .add_header(Header::new(":message-type", HeaderValue::String("exception".to_string().into())))
+            .add_header(Header::new(":exception-type", HeaderValue::String("throttlingException".to_string().into())));
+        assert!(matches!(from_frame(&m), Err(ProviderError::Throttled(_))));
+    }
+}

@@ -1,0 +1,155 @@
+//! One ConverseStream response body, fed as it arrives.
+
+use super::events;
+use crate::eventstream::FrameDecoder;
+use crate::types::{ProviderError, StreamEvent};
+
+/// Turns response-body chunks into stream events and enforces the stream's
+/// shape: exactly one terminal outcome, either a `messageStop` followed by the
+/// end of the body, or an error.
+#[derive(Debug, Default)]
+pub struct ConverseStreamDecoder {
+    frames: FrameDecoder,
+    state: State,
+}
+
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+enum State {
+    #[default]
+    Streaming,
+    /// `messageStop` was seen; only `metadata` (and unknown events) may follow.
+    Stopped,
+    /// An error was returned; nothing more is decoded.
+    Failed,
+}
+
+impl ConverseStreamDecoder {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Decodes `chunk`, appending every complete event to `out`.
+    ///
+    /// On error the events decoded before it are still in `out`: the caller
+    /// hands them over first, then the error, so nothing is lost.
+    pub fn feed(&mut self, chunk: &[u8], out: &mut Vec<StreamEvent>) -> Result<(), ProviderError> {
+        if self.state == State::Failed {
+            return Err(ProviderError::Protocol("the stream already failed".into()));
+        }
+        self.frames.push(chunk);
+        let result = self.drain(out);
+        if result.is_err() {
+            self.state = State::Failed;
+        }
+        result
+    }
+
+    fn drain(&mut self, out: &mut Vec<StreamEvent>) -> Result<(), ProviderError> {
+        while let Some(frame) = self
+            .frames
+            .next_frame()
+            .map_err(|e| ProviderError::Protocol(e.to_string()))?
+        {
+            let Some(event) = events::from_frame(&frame)? else { continue };
+            match (&event, self.state) {
+                (StreamEvent::MessageStop(_), State::Streaming) => self.state = State::Stopped,
+                (StreamEvent::MessageStop(_), _) => {
+                    return Err(ProviderError::Protocol("a second messageStop event".into()));
+                }
+                (StreamEvent::Metadata(_), _) | (_, State::Streaming) => {}
+                (_, _) => {
+                    return Err(ProviderError::Protocol("content after messageStop".into()));
+                }
+            }
+            out.push(event);
+        }
+        Ok(())
+    }
+
+    /// Declares the end of the body. A body that ends inside a frame or before
+    /// `messageStop` is a truncated reply, never a successful one.
+    pub fn finish(&mut self) -> Result<(), ProviderError> {
+        if self.state == State::Failed {
+            return Ok(());
+        }
+        if let Err(e) = self.frames.finish() {
+            self.state = State::Failed;
+            return Err(ProviderError::Protocol(e.to_string()));
+        }
+        if self.state == State::Streaming {
+            self.state = State::Failed;
+            return Err(ProviderError::Protocol(
+                "the stream ended before messageStop: the reply is truncated".into(),
+            ));
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use aws_smithy_eventstream::frame::write_message_to;
+    use aws_smithy_types::event_stream::{Header, HeaderValue, Message};
+    use bytes::Bytes;
+
+    fn frame(kind: &str, payload: &str) -> Vec<u8> {
+        let m = Message::new(Bytes::from(payload.to_string()))
+            .add_header(Header::new(":message-type", HeaderValue::String("event".to_string().into())))
+            .add_header(Header::new(":event-type", HeaderValue::String(kind.to_string().into())));
+        let mut out = Vec::new();
+        write_message_to(&m, &mut out).unwrap();
+        out
+    }
+
+    fn reply() -> Vec<u8> {
+        [
+            frame("messageStart", r#"{"role":"assistant"}"#),
+            frame("contentBlockDelta", r#"{"contentBlockIndex":0,"delta":{"text":"Hello"}}"#),
+            frame("contentBlockStop", r#"{"contentBlockIndex":0}"#),
+            frame("messageStop", r#"{"stopReason":"end_turn"}"#),
+            frame("metadata", r#"{"usage":{"inputTokens":1,"outputTokens":1,"totalTokens":2},"metrics":{"latencyMs":1}}"#),
+        ]
+        .concat()
+    }
+
+    #[test]
+    fn whole_reply() {
+        let mut d = ConverseStreamDecoder::new();
+        let mut out = Vec::new();
+        d.feed(&reply(), &mut out).unwrap();
+        d.finish().unwrap();
+        assert_eq!(out.len(), 5);
+    }
+
+    #[test]
+    fn ending_before_message_stop_is_an_error() {
+        let bytes = reply();
+        let cut = frame("messageStart", "{\"role\":\"assistant\"}").len();
+        let mut d = ConverseStreamDecoder::new();
+        let mut out = Vec::new();
+        d.feed(&bytes[..cut], &mut out).unwrap();
+        assert!(matches!(d.finish(), Err(ProviderError::Protocol(m)) if m.contains("truncated")));
+    }
+
+    #[test]
+    fn events_before_an_error_are_kept() {
+        let mut bytes = reply();
+        let second_frame_end = frame("messageStart", "{\"role\":\"assistant\"}").len()
+            + frame("contentBlockDelta", r#"{"contentBlockIndex":0,"delta":{"text":"Hello"}}"#).len();
+        bytes[second_frame_end + 20] ^= 0xff; // inside the third frame
+        let mut d = ConverseStreamDecoder::new();
+        let mut out = Vec::new();
+        assert!(d.feed(&bytes, &mut out).is_err());
+        assert_eq!(out.len(), 2);
+        assert!(d.feed(b"", &mut out).is_err(), "a failed stream stays failed");
+    }
+
+    #[test]
+    fn content_after_message_stop_is_rejected() {
+        let mut bytes = reply();
+        bytes.extend(frame("contentBlockDelta", r#"{"contentBlockIndex":0,"delta":{"text":"late"}}"#));
+        let mut d = ConverseStreamDecoder::new();
+        assert!(d.feed(&bytes, &mut Vec::new()).is_err());
+    }
+}

@@ -1,0 +1,205 @@
+//! Incremental, bounded decoding of `application/vnd.amazon.eventstream`.
+//!
+//! A frame is a 12-byte prelude (total length, headers length, CRC32 of the
+//! first eight bytes), typed headers, a payload and a CRC32 of everything
+//! before it. Parsing and checksum checks of a whole frame are
+//! `aws-smithy-eventstream`'s; this module adds what a client reading from an
+//! untrusted socket needs around it:
+//!
+//! * bytes arrive in arbitrary chunks and are fed as they come;
+//! * the prelude is checked as soon as its 12 bytes are in, so a corrupt or
+//!   absurd length is rejected at once instead of being waited for (and the
+//!   buffer never grows past [`MAX_FRAME_LEN`]);
+//! * the end of the body is an error if it cuts a frame.
+
+use aws_smithy_eventstream::frame::read_message_from;
+use aws_smithy_types::event_stream::Message;
+use bytes::{Buf, Bytes, BytesMut};
+
+/// Largest frame accepted, in bytes: AWS's limit for an event-stream message.
+pub const MAX_FRAME_LEN: u32 = 16 * 1024 * 1024;
+/// Largest header section accepted, in bytes: AWS's limit.
+pub const MAX_HEADERS_LEN: u32 = 128 * 1024;
+
+const PRELUDE_LEN: usize = 12;
+/// Prelude plus message CRC: the smallest possible frame.
+const MIN_FRAME_LEN: u32 = 16;
+
+/// Why a byte stream is not a valid sequence of frames.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum FrameError {
+    #[error("event-stream prelude checksum mismatch (computed {computed:#010x}, frame says {declared:#010x})")]
+    PreludeChecksum { computed: u32, declared: u32 },
+    #[error("event-stream frame declares {declared} bytes, above the {MAX_FRAME_LEN}-byte limit")]
+    FrameTooLarge { declared: u32 },
+    #[error("event-stream frame declares {declared} bytes, below the 16-byte minimum")]
+    FrameTooSmall { declared: u32 },
+    #[error("event-stream frame declares {declared} bytes of headers in a {total}-byte frame (limit {MAX_HEADERS_LEN})")]
+    BadHeadersLength { declared: u32, total: u32 },
+    #[error("invalid event-stream frame: {0}")]
+    Invalid(String),
+    #[error("the stream ended inside an event-stream frame ({buffered} bytes of it received)")]
+    Truncated { buffered: usize },
+}
+
+/// Feeds on byte chunks, yields whole frames.
+///
+/// After an error the decoder is spent: the stream cannot be resynchronised
+/// (a frame boundary is only known from a trusted prelude), so callers stop.
+#[derive(Debug, Default)]
+pub struct FrameDecoder {
+    buf: BytesMut,
+    /// Total length of the frame at the head of `buf`, once its prelude passed.
+    frame_len: Option<usize>,
+}
+
+impl FrameDecoder {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Appends received bytes.
+    pub fn push(&mut self, bytes: &[u8]) {
+        self.buf.extend_from_slice(bytes);
+    }
+
+    /// The next complete frame, `Ok(None)` if more bytes are needed.
+    pub fn next_frame(&mut self) -> Result<Option<Message>, FrameError> {
+        let frame_len = match self.frame_len {
+            Some(len) => len,
+            None if self.buf.len() < PRELUDE_LEN => return Ok(None),
+            None => {
+                let len = check_prelude(&self.buf[..PRELUDE_LEN])?;
+                self.frame_len = Some(len);
+                len
+            }
+        };
+        if self.buf.len() < frame_len {
+            return Ok(None);
+        }
+        self.frame_len = None;
+        let frame: Bytes = self.buf.split_to(frame_len).freeze();
+        read_message_from(frame)
+            .map(Some)
+            .map_err(|e| FrameError::Invalid(e.to_string()))
+    }
+
+    /// Declares the end of the input: an error if a frame was cut short.
+    pub fn finish(&self) -> Result<(), FrameError> {
+        match self.buf.remaining() {
+            0 => Ok(()),
+            buffered => Err(FrameError::Truncated { buffered }),
+        }
+    }
+}
+
+/// Validates a prelude and returns the frame's total length.
+fn check_prelude(mut prelude: &[u8]) -> Result<usize, FrameError> {
+    let computed = crc32fast::hash(&prelude[..8]);
+    let total = prelude.get_u32();
+    let headers = prelude.get_u32();
+    let declared = prelude.get_u32();
+    if computed != declared {
+        return Err(FrameError::PreludeChecksum { computed, declared });
+    }
+    if total > MAX_FRAME_LEN {
+        return Err(FrameError::FrameTooLarge { declared: total });
+    }
+    if total < MIN_FRAME_LEN {
+        return Err(FrameError::FrameTooSmall { declared: total });
+    }
+    if headers > MAX_HEADERS_LEN || headers > total - MIN_FRAME_LEN {
+        return Err(FrameError::BadHeadersLength { declared: headers, total });
+    }
+    Ok(total as usize)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use aws_smithy_eventstream::frame::write_message_to;
+    use aws_smithy_types::event_stream::{Header, HeaderValue};
+
+    fn frame(payload: &str) -> Vec<u8> {
+        let message = Message::new(Bytes::from(payload.to_string()))
+            .add_header(Header::new(":message-type", HeaderValue::String("event".into())))
+            .add_header(Header::new(":event-type", HeaderValue::String("contentBlockDelta".into())));
+        let mut out = Vec::new();
+        write_message_to(&message, &mut out).unwrap();
+        out
+    }
+
+    fn prelude(total: u32, headers: u32) -> Vec<u8> {
+        let mut p = Vec::new();
+        p.extend_from_slice(&total.to_be_bytes());
+        p.extend_from_slice(&headers.to_be_bytes());
+        let crc = crc32fast::hash(&p);
+        p.extend_from_slice(&crc.to_be_bytes());
+        p
+    }
+
+    #[test]
+    fn frames_split_anywhere_decode_the_same() {
+        let mut stream = frame("{\"a\":1}");
+        stream.extend(frame(""));
+        stream.extend(frame("{\"b\":\"two\"}"));
+        for chunk in 1..=stream.len() {
+            let mut d = FrameDecoder::new();
+            let mut payloads = Vec::new();
+            for piece in stream.chunks(chunk) {
+                d.push(piece);
+                while let Some(m) = d.next_frame().unwrap() {
+                    payloads.push(m.payload().clone());
+                }
+            }
+            d.finish().unwrap();
+            assert_eq!(payloads, ["{\"a\":1}", "", "{\"b\":\"two\"}"], "chunk size {chunk}");
+        }
+    }
+
+    #[test]
+    fn huge_declared_length_is_rejected_from_the_prelude_alone() {
+        let mut d = FrameDecoder::new();
+        d.push(&prelude(1 << 30, 0));
+        assert_eq!(d.next_frame(), Err(FrameError::FrameTooLarge { declared: 1 << 30 }));
+    }
+
+    #[test]
+    fn corrupt_prelude_is_rejected_before_the_body_arrives() {
+        let mut bytes = prelude(100, 0);
+        bytes[11] ^= 1;
+        let mut d = FrameDecoder::new();
+        d.push(&bytes);
+        assert!(matches!(d.next_frame(), Err(FrameError::PreludeChecksum { .. })));
+    }
+
+    #[test]
+    fn impossible_lengths() {
+        let mut d = FrameDecoder::new();
+        d.push(&prelude(8, 0));
+        assert_eq!(d.next_frame(), Err(FrameError::FrameTooSmall { declared: 8 }));
+        let mut d = FrameDecoder::new();
+        d.push(&prelude(20, 10));
+        assert!(matches!(d.next_frame(), Err(FrameError::BadHeadersLength { .. })));
+    }
+
+    #[test]
+    fn corrupt_message_crc() {
+        let mut bytes = frame("{\"a\":1}");
+        let last = bytes.len() - 5;
+        bytes[last] ^= 0x20;
+        let mut d = FrameDecoder::new();
+        d.push(&bytes);
+        let err = d.next_frame().unwrap_err();
+        assert!(matches!(err, FrameError::Invalid(ref m) if m.contains("checksum")), "{err}");
+    }
+
+    #[test]
+    fn truncation_is_reported_at_the_end() {
+        let bytes = frame("{\"a\":1}");
+        let mut d = FrameDecoder::new();
+        d.push(&bytes[..bytes.len() - 3]);
+        assert_eq!(d.next_frame(), Ok(None));
+        assert_eq!(d.finish(), Err(FrameError::Truncated { buffered: bytes.len() - 3 }));
+    }
+}

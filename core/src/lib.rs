@@ -1,0 +1,41 @@
+//! The Bedrock provider plugin's logic, free of I/O.
+//!
+//! Everything here compiles natively and is unit-tested natively; the
+//! component crate (`guest/`) only moves bytes between these functions and
+//! WASI (`wasi:http`, environment, clocks). The layout follows the request's
+//! life:
+//!
+//! * [`env`]: the environment the host granted, with AWS's "blank is unset" rule;
+//! * [`region`] and [`endpoint`]: where a call goes;
+//! * [`credentials`]: which credentials are in force, never leaking the secret;
+//! * [`signing`]: SigV4 (through `aws-sigv4`) or a Bedrock API key;
+//! * [`converse`]: the Converse request body and the ConverseStream events;
+//! * [`eventstream`]: incremental, bounded `application/vnd.amazon.eventstream` framing;
+//! * [`error`]: HTTP error answers and in-stream exceptions as typed errors.
+//!
+//! The contract's types come from `wit/provider.wit` through `wit-bindgen`
+//! ([`bindings`]), so the core speaks the contract's own vocabulary and the
+//! component exports them unchanged.
+
+pub mod bindings {
+    //! Types and export glue generated from `wit/provider.wit`.
+    wit_bindgen::generate!({
+        path: "../wit",
+        world: "plugin",
+        pub_export_macro: true,
+        additional_derives: [PartialEq],
+        default_bindings_module: "bedrock_core::bindings",
+    });
+}
+
+/// The contract's records and variants (`gateway:provider/types`).
+pub use bindings::exports::gateway::provider::types;
+
+pub mod converse;
+pub mod credentials;
+pub mod endpoint;
+pub mod env;
+pub mod error;
+pub mod eventstream;
+pub mod region;
+pub mod signing;
