@@ -39,3 +39,4 @@ pub mod error;
 pub mod eventstream;
 pub mod region;
 pub mod signing;
+pub mod timeouts;

@@ -86,6 +86,62 @@ impl ConverseStreamDecoder {
     }
 }
 
+/// Where response-body bytes come from: `wasi:http` in the component, a
+/// vector of chunks in tests.
+pub trait BodySource {
+    /// The next chunk, `Ok(None)` at the end of the body.
+    fn read(&mut self) -> Result<Option<Vec<u8>>, ProviderError>;
+}
+
+/// Pulls a body through a [`ConverseStreamDecoder`] in batches, the shape of
+/// the contract's `event-stream.next`.
+///
+/// Each [`next`](Self::next) returns the events of at least one chunk (never
+/// an empty batch), `Ok(None)` after the end, or the stream's single error.
+/// Events decoded before an error are handed out first; the error comes on
+/// the following call, and every call after that returns `Ok(None)`. The
+/// source is dropped as soon as the outcome is known, which closes the
+/// connection.
+pub struct EventPump<S> {
+    source: Option<S>,
+    decoder: ConverseStreamDecoder,
+    pending_error: Option<ProviderError>,
+}
+
+impl<S: BodySource> EventPump<S> {
+    pub fn new(source: S) -> Self {
+        EventPump { source: Some(source), decoder: ConverseStreamDecoder::new(), pending_error: None }
+    }
+
+    pub fn next(&mut self) -> Result<Option<Vec<StreamEvent>>, ProviderError> {
+        if let Some(error) = self.pending_error.take() {
+            return Err(error);
+        }
+        let mut events = Vec::new();
+        while let Some(source) = self.source.as_mut() {
+            let outcome = match source.read() {
+                Ok(Some(chunk)) => self.decoder.feed(&chunk, &mut events),
+                Ok(None) => {
+                    self.source = None;
+                    self.decoder.finish()
+                }
+                Err(error) => Err(error),
+            };
+            if let Err(error) = outcome {
+                self.source = None;
+                if events.is_empty() {
+                    return Err(error);
+                }
+                self.pending_error = Some(error);
+            }
+            if !events.is_empty() {
+                return Ok(Some(events));
+            }
+        }
+        Ok(None)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -143,6 +199,51 @@ mod tests {
         assert!(d.feed(&bytes, &mut out).is_err());
         assert_eq!(out.len(), 2);
         assert!(d.feed(b"", &mut out).is_err(), "a failed stream stays failed");
+    }
+
+    /// Chunks, then an optional transport error, then the end.
+    struct Chunks(std::collections::VecDeque<Result<Vec<u8>, ProviderError>>);
+
+    impl BodySource for Chunks {
+        fn read(&mut self) -> Result<Option<Vec<u8>>, ProviderError> {
+            self.0.pop_front().transpose()
+        }
+    }
+
+    fn pump(chunks: Vec<Result<Vec<u8>, ProviderError>>) -> EventPump<Chunks> {
+        EventPump::new(Chunks(chunks.into()))
+    }
+
+    #[test]
+    fn pump_batches_per_chunk_and_ends_once() {
+        let bytes = reply();
+        let mut p = pump(bytes.chunks(7).map(|c| Ok(c.to_vec())).collect());
+        let mut all = Vec::new();
+        while let Some(batch) = p.next().unwrap() {
+            assert!(!batch.is_empty());
+            all.extend(batch);
+        }
+        assert_eq!(all.len(), 5);
+        assert_eq!(p.next(), Ok(None));
+    }
+
+    #[test]
+    fn pump_hands_out_events_before_the_error() {
+        let bytes = reply();
+        let first_two = frame("messageStart", "{\"role\":\"assistant\"}").len()
+            + frame("contentBlockDelta", r#"{"contentBlockIndex":0,"delta":{"text":"Hello"}}"#).len();
+        let mut p = pump(vec![
+            Ok(bytes[..first_two].to_vec()),
+            Err(ProviderError::Timeout("between bytes".into())),
+        ]);
+        assert_eq!(p.next().unwrap().unwrap().len(), 2);
+        assert_eq!(p.next(), Err(ProviderError::Timeout("between bytes".into())));
+        assert_eq!(p.next(), Ok(None));
+
+        let mut p = pump(vec![Ok(bytes[..first_two + 3].to_vec())]);
+        assert_eq!(p.next().unwrap().unwrap().len(), 2);
+        assert!(matches!(p.next(), Err(ProviderError::Protocol(_))), "a cut frame is an error");
+        assert_eq!(p.next(), Ok(None));
     }
 
     #[test]
