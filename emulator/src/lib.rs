@@ -1,1 +1,345 @@
+//! A local Amazon Bedrock endpoint for integration tests and the demo.
+//!
+//! Real Bedrock cannot be reached from the test machines, so this stands in for
+//! `bedrock-runtime.{region}.amazonaws.com` on loopback and behaves like it on the wire:
+//! SigV4 signatures and Bedrock API keys are verified as AWS verifies them, errors have
+//! AWS's shape, and ConverseStream answers with real event-stream frames, streamed as
+//! produced. Tests script replies and faults through `[emulator ...]` directives in the
+//! conversation itself, and can inspect every request received ([`Emulator::requests`]).
 
+mod auth;
+mod canonical;
+mod converse;
+mod errors;
+mod events;
+mod eventstream;
+mod model_id;
+mod script;
+mod sigv4;
+mod stream;
+mod vectors;
+
+#[cfg(test)]
+mod e2e_tests;
+#[cfg(test)]
+mod test_support;
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::SystemTime;
+
+use anyhow::Context as _;
+use axum::Router;
+use axum::body::Body;
+use axum::extract::{Request, State};
+use axum::response::Response;
+use http::{HeaderValue, Method, header};
+use percent_encoding::percent_decode_str;
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+
+use crate::converse::ConverseRequest;
+use crate::errors::{ApiError, ErrorCode};
+
+pub use script::reply_text;
+
+/// Request bodies larger than this are refused unread.
+const MAX_BODY_BYTES: usize = 32 * 1024 * 1024;
+
+/// What the emulator accepts and how it replies.
+#[derive(Debug, Clone)]
+pub struct EmulatorConfig {
+    /// The region SigV4 credential scopes must name.
+    pub region: String,
+    /// Accepted SigV4 keys.
+    pub credentials: Vec<StaticCredentials>,
+    /// Accepted Bedrock API keys (`Authorization: Bearer ...`).
+    pub bearer_tokens: Vec<String>,
+    /// Length of the scripted reply when no `words=N` directive says otherwise.
+    pub reply_words: usize,
+    /// Folder of recorded ConverseStream streams for the `replay=NAME` directive.
+    pub vectors_dir: Option<PathBuf>,
+}
+
+/// One accepted AWS key pair, with the session token temporary credentials carry.
+#[derive(Clone, PartialEq, Eq)]
+pub struct StaticCredentials {
+    pub access_key_id: String,
+    pub secret_access_key: String,
+    pub session_token: Option<String>,
+}
+
+/// Shows the key id only: configs get logged, secrets must not be.
+impl std::fmt::Debug for StaticCredentials {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("StaticCredentials")
+            .field("access_key_id", &self.access_key_id)
+            .field("secret_access_key", &"** redacted **")
+            .field(
+                "session_token",
+                &self.session_token.as_ref().map(|_| "** redacted **"),
+            )
+            .finish()
+    }
+}
+
+impl Default for EmulatorConfig {
+    /// The public example credentials from the AWS documentation, a session-token pair for
+    /// temporary-credential tests, and the shared recorded streams when they are present.
+    fn default() -> Self {
+        let vectors =
+            PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/vectors/converse-stream");
+        Self {
+            region: "us-east-1".into(),
+            credentials: vec![
+                StaticCredentials {
+                    access_key_id: "AKIDEXAMPLE".into(),
+                    secret_access_key: "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY".into(),
+                    session_token: None,
+                },
+                StaticCredentials {
+                    access_key_id: "ASIDEXAMPLESESSION".into(),
+                    secret_access_key: "sessionSecretEXAMPLEKEY/sessionSecret0000".into(),
+                    session_token: Some("session-token-EXAMPLE".into()),
+                },
+            ],
+            bearer_tokens: vec!["bedrock-api-key-EXAMPLE".into()],
+            reply_words: 24,
+            vectors_dir: vectors
+                .is_dir()
+                .then(|| vectors.canonicalize().unwrap_or(vectors)),
+        }
+    }
+}
+
+/// A request as the emulator received it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RecordedRequest {
+    pub method: String,
+    /// Path and query as on the wire, still percent-encoded.
+    pub raw_path: String,
+    /// The decoded model id, for `/model/{modelId}/...` routes.
+    pub model_id: Option<String>,
+    pub headers: Vec<(String, String)>,
+    pub body: Vec<u8>,
+    pub auth: AuthOutcome,
+}
+
+/// How a request authenticated.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AuthOutcome {
+    SigV4 {
+        access_key_id: String,
+    },
+    Bearer,
+    /// Refused, with the AWS error code sent back.
+    Rejected(String),
+}
+
+/// A running emulator. Dropping it stops the server and ends the streams in flight.
+pub struct Emulator {
+    addr: SocketAddr,
+    shared: Arc<Shared>,
+    shutdown: watch::Sender<bool>,
+}
+
+/// State the request handlers share.
+struct Shared {
+    config: EmulatorConfig,
+    requests: Mutex<Vec<RecordedRequest>>,
+    shutdown: watch::Receiver<bool>,
+}
+
+impl Emulator {
+    /// Serves on a free loopback port.
+    pub async fn start(config: EmulatorConfig) -> anyhow::Result<Emulator> {
+        Self::start_on(config, SocketAddr::from(([127, 0, 0, 1], 0))).await
+    }
+
+    /// Serves on `addr`, in a task of the current tokio runtime.
+    pub async fn start_on(config: EmulatorConfig, addr: SocketAddr) -> anyhow::Result<Emulator> {
+        let listener = TcpListener::bind(addr)
+            .await
+            .with_context(|| format!("binding {addr}"))?;
+        let addr = listener.local_addr().context("reading the bound address")?;
+        let (shutdown, stopped) = watch::channel(false);
+        let shared = Arc::new(Shared {
+            config,
+            requests: Mutex::new(Vec::new()),
+            shutdown: stopped.clone(),
+        });
+        let app = Router::new().fallback(handle).with_state(shared.clone());
+        let mut stop_signal = stopped;
+        tokio::spawn(async move {
+            let server = axum::serve(listener, app).with_graceful_shutdown(async move {
+                let _ = stop_signal.wait_for(|stopped| *stopped).await;
+            });
+            if let Err(e) = server.await {
+                eprintln!("bedrock emulator on {addr}: {e}");
+            }
+        });
+        Ok(Emulator {
+            addr,
+            shared,
+            shutdown,
+        })
+    }
+
+    /// The base URL clients use as their endpoint override: `http://127.0.0.1:PORT`.
+    pub fn endpoint(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// Every request received so far, in order of arrival.
+    pub fn requests(&self) -> Vec<RecordedRequest> {
+        self.shared
+            .requests
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+    }
+}
+
+impl Drop for Emulator {
+    fn drop(&mut self) {
+        self.shutdown.send_replace(true);
+    }
+}
+
+/// The operations the emulator serves, recognised from the raw path.
+enum Route {
+    ConverseStream { model_id: String },
+    Unknown,
+}
+
+impl Route {
+    fn of(parts: &http::request::Parts) -> Self {
+        let segments: Vec<&str> = parts.uri.path().split('/').collect();
+        match (&parts.method, segments.as_slice()) {
+            (&Method::POST, ["", "model", id, "converse-stream"]) if !id.is_empty() => {
+                Route::ConverseStream {
+                    model_id: percent_decode_str(id).decode_utf8_lossy().into(),
+                }
+            }
+            _ => Route::Unknown,
+        }
+    }
+
+    fn model_id(&self) -> Option<String> {
+        match self {
+            Route::ConverseStream { model_id } => Some(model_id.clone()),
+            Route::Unknown => None,
+        }
+    }
+}
+
+/// Every request lands here: read, authenticate, record, route. Every answer, success or
+/// error, carries a request id, as AWS's do.
+async fn handle(State(shared): State<Arc<Shared>>, request: Request) -> Response {
+    let mut response = respond(&shared, request)
+        .await
+        .unwrap_or_else(ApiError::into_response);
+    let request_id = HeaderValue::from_str(&new_request_id()).expect("request ids are hex");
+    response
+        .headers_mut()
+        .insert("x-amzn-requestid", request_id);
+    response
+}
+
+async fn respond(shared: &Shared, request: Request) -> Result<Response, ApiError> {
+    let (parts, body) = request.into_parts();
+    let body = axum::body::to_bytes(body, MAX_BODY_BYTES)
+        .await
+        .map_err(|_| ApiError::validation("Input is too long for requested model."))?;
+    let route = Route::of(&parts);
+    let auth = auth::authenticate(&parts, &body, &shared.config, SystemTime::now());
+    shared.record(&parts, &body, route.model_id(), &auth);
+    auth?;
+    match route {
+        Route::ConverseStream { model_id } => converse_stream(shared, &model_id, &body),
+        Route::Unknown => Err(ApiError::stock(ErrorCode::UnknownOperation)),
+    }
+}
+
+fn converse_stream(shared: &Shared, model_id: &str, body: &[u8]) -> Result<Response, ApiError> {
+    if !model_id::is_valid(model_id) {
+        return Err(ApiError::validation(
+            "The provided model identifier is invalid.",
+        ));
+    }
+    if model_id == model_id::MISSING_MODEL {
+        return Err(ApiError::stock(ErrorCode::ResourceNotFound));
+    }
+    let request = ConverseRequest::parse(body)?;
+    let steps = script::plan(&request, &shared.config)?;
+    let mut response = Response::new(Body::new(stream::play(steps, shared.shutdown.clone())));
+    response.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/vnd.amazon.eventstream"),
+    );
+    Ok(response)
+}
+
+impl Shared {
+    fn record(
+        &self,
+        parts: &http::request::Parts,
+        body: &[u8],
+        model_id: Option<String>,
+        auth: &Result<AuthOutcome, auth::AuthError>,
+    ) {
+        let headers = parts
+            .headers
+            .iter()
+            .map(|(name, value)| {
+                (
+                    name.as_str().to_owned(),
+                    String::from_utf8_lossy(value.as_bytes()).into_owned(),
+                )
+            })
+            .collect();
+        let recorded = RecordedRequest {
+            method: parts.method.as_str().to_owned(),
+            raw_path: parts
+                .uri
+                .path_and_query()
+                .map_or("/", |p| p.as_str())
+                .to_owned(),
+            model_id,
+            headers,
+            body: body.to_vec(),
+            auth: match auth {
+                Ok(outcome) => outcome.clone(),
+                Err(e) => AuthOutcome::Rejected(e.code().name().to_owned()),
+            },
+        };
+        self.requests
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push(recorded);
+    }
+}
+
+/// A fresh UUID-shaped request id. Unique within the process (a counter) and across
+/// processes (std's randomly keyed hasher); ids need nothing stronger.
+fn new_request_id() -> String {
+    use std::hash::{BuildHasher, RandomState};
+    static COUNTER: AtomicU64 = AtomicU64::new(0);
+    let n = COUNTER.fetch_add(1, Ordering::Relaxed);
+    let keys = RandomState::new();
+    let (high, low) = (keys.hash_one(n), keys.hash_one(!n));
+    format!(
+        "{:08x}-{:04x}-4{:03x}-{:04x}-{:012x}",
+        high >> 32,
+        (high >> 16) & 0xffff,
+        high & 0xfff,
+        ((low >> 48) & 0x3fff) | 0x8000,
+        low & 0xffff_ffff_ffff
+    )
+}

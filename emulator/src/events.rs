@@ -1,0 +1,111 @@
+//! The ConverseStream events, in Bedrock's JSON shapes.
+//!
+//! Bedrock pads every event payload with a `"p"` field of varying length (so that payload
+//! sizes do not reveal token lengths). The emulator does the same, which proves that
+//! clients ignore fields they do not know.
+
+use serde_json::{Value, json};
+
+use crate::errors::ErrorCode;
+use crate::eventstream::Frame;
+
+const PADDING: &str = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
+
+/// An event frame with the padding field added. The padding length is a fixed function of
+/// the payload, so the same reply is the same bytes every time.
+fn padded_event(event_type: &str, mut payload: Value) -> Frame {
+    let len = 1 + payload.to_string().len() * 7 % PADDING.len();
+    payload["p"] = PADDING[..len].into();
+    Frame::event(event_type, payload.to_string())
+}
+
+pub fn message_start() -> Frame {
+    padded_event("messageStart", json!({ "role": "assistant" }))
+}
+
+pub fn text_delta(block: usize, text: &str) -> Frame {
+    padded_event(
+        "contentBlockDelta",
+        json!({ "contentBlockIndex": block, "delta": { "text": text } }),
+    )
+}
+
+pub fn block_stop(block: usize) -> Frame {
+    padded_event("contentBlockStop", json!({ "contentBlockIndex": block }))
+}
+
+pub fn message_stop(stop_reason: &str) -> Frame {
+    padded_event("messageStop", json!({ "stopReason": stop_reason }))
+}
+
+pub fn metadata(input_tokens: usize, output_tokens: usize, latency_ms: u64) -> Frame {
+    padded_event(
+        "metadata",
+        json!({
+            "usage": {
+                "inputTokens": input_tokens,
+                "outputTokens": output_tokens,
+                "totalTokens": input_tokens + output_tokens,
+            },
+            "metrics": { "latencyMs": latency_ms },
+        }),
+    )
+}
+
+/// An in-stream exception. `modelStreamErrorException` also reports what the model
+/// itself answered, as Bedrock does.
+pub fn exception(code: ErrorCode) -> Frame {
+    let mut payload = json!({ "message": code.default_message() });
+    if code == ErrorCode::ModelStreamError {
+        payload["originalStatusCode"] = 500.into();
+        payload["originalMessage"] = "The model encountered an internal error.".into();
+    }
+    Frame::exception(code.stream_name(), payload.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn payload(frame: &Frame) -> Value {
+        let (Frame::Event { payload, .. } | Frame::Exception { payload, .. }) = frame;
+        serde_json::from_slice(payload).unwrap()
+    }
+
+    #[test]
+    fn events_are_padded_with_varying_lengths() {
+        let short = payload(&text_delta(0, "a"));
+        let long = payload(&text_delta(0, "a much longer piece of text"));
+        let (short_p, long_p) = (short["p"].as_str().unwrap(), long["p"].as_str().unwrap());
+        assert!(PADDING.starts_with(short_p) && PADDING.starts_with(long_p));
+        assert_ne!(short_p.len(), long_p.len());
+        assert_eq!(long["delta"]["text"], "a much longer piece of text");
+    }
+
+    #[test]
+    fn metadata_totals_usage() {
+        let meta = payload(&metadata(7, 5, 99));
+        assert_eq!(
+            meta["usage"],
+            json!({ "inputTokens": 7, "outputTokens": 5, "totalTokens": 12 })
+        );
+        assert_eq!(meta["metrics"]["latencyMs"], 99);
+    }
+
+    #[test]
+    fn model_stream_error_carries_the_original_status() {
+        let frame = exception(ErrorCode::ModelStreamError);
+        let Frame::Exception { exception_type, .. } = &frame else {
+            panic!("{frame:?}")
+        };
+        assert_eq!(exception_type, "modelStreamErrorException");
+        let body = payload(&frame);
+        assert_eq!(body["originalStatusCode"], 500);
+        assert!(body["message"].is_string() && body["originalMessage"].is_string());
+        assert!(
+            payload(&exception(ErrorCode::Throttling))
+                .get("originalStatusCode")
+                .is_none()
+        );
+    }
+}
