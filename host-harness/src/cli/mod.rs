@@ -1,0 +1,301 @@
+//! The subcommands and what they share: global options, error reporting, the
+//! stream renderer.
+
+pub mod chat;
+#[cfg(feature = "demo")]
+pub mod demo;
+pub mod models;
+pub mod stream;
+pub mod whoami;
+
+use bedrock_host::types::{ProviderConfig, ProviderError};
+use bedrock_host::{Host, HostConfig, json};
+use std::io::{IsTerminal, Write};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+/// Options shared by every subcommand.
+#[derive(clap::Args, Debug)]
+#[command(next_help_heading = "Global options")]
+pub struct Global {
+    /// The provider component ($BEDROCK_COMPONENT overrides the default).
+    #[arg(long, global = true, value_name = "PATH", default_value_os_t = HostConfig::default_component_path())]
+    pub component: PathBuf,
+    /// AWS region (default: AWS_REGION, AWS_DEFAULT_REGION, the profile, us-east-1).
+    #[arg(long, global = true, value_name = "REGION")]
+    pub region: Option<String>,
+    /// Endpoint override, e.g. http://127.0.0.1:4566 (sets provider-config.base-url;
+    /// the sandbox lets the plugin reach it).
+    #[arg(long, global = true, value_name = "URL")]
+    pub endpoint: Option<String>,
+    /// Also let the plugin reach HOST or HOST:PORT (repeatable).
+    #[arg(long = "allow-host", global = true, value_name = "HOST[:PORT]")]
+    pub allow_hosts: Vec<String>,
+    /// Also pass this environment variable to the plugin (repeatable; AWS_* and
+    /// HOME always are).
+    #[arg(long = "pass-env", global = true, value_name = "NAME")]
+    pub pass_env: Vec<String>,
+}
+
+impl Global {
+    pub fn host_config(&self) -> HostConfig {
+        let mut config = HostConfig::new(&self.component);
+        config.extra_env = self.pass_env.clone();
+        config.extra_hosts = self.allow_hosts.clone();
+        config
+    }
+
+    pub fn provider_config(&self) -> ProviderConfig {
+        ProviderConfig {
+            region: self.region.clone(),
+            base_url: self.endpoint.clone(),
+            max_attempts: None,
+            connect_timeout_ms: None,
+            first_byte_timeout_ms: None,
+            between_bytes_timeout_ms: None,
+        }
+    }
+
+    pub fn host(&self) -> anyhow::Result<Host> {
+        Host::new(self.host_config())
+    }
+}
+
+/// What failed, for reporting.
+pub enum Failure {
+    /// A typed error from the plugin: exit code 1.
+    Provider(ProviderError),
+    /// A host-side failure: exit code 2.
+    Host(anyhow::Error),
+    /// Ctrl-C: exit code 130.
+    Interrupted,
+}
+
+impl From<anyhow::Error> for Failure {
+    fn from(error: anyhow::Error) -> Self {
+        Failure::Host(error)
+    }
+}
+
+/// The operation that failed, to say what permission or setting it needs.
+#[derive(Clone, Copy)]
+pub enum Op {
+    Credentials,
+    Discover,
+    Converse,
+}
+
+/// Prints the failure (a JSON line on stdout with `json`, else one line on
+/// stderr) and returns the exit code.
+pub fn report(failure: Failure, json_mode: bool, op: Op) -> ExitCode {
+    match failure {
+        Failure::Provider(error) => {
+            if json_mode {
+                print_json(&json::error(&error));
+            } else {
+                eprintln!("{}", red(&format!("error: {}", describe(&error, op))));
+            }
+            ExitCode::from(1)
+        }
+        Failure::Host(error) => {
+            if json_mode {
+                print_json(&json::host_error(&error));
+            } else {
+                eprintln!("{}", red(&format!("error: {error:#}")));
+            }
+            ExitCode::from(2)
+        }
+        Failure::Interrupted => {
+            if json_mode {
+                print_json(&json::error(&ProviderError::Cancelled));
+            } else {
+                eprintln!("{}", dim("interrupted"));
+            }
+            ExitCode::from(130)
+        }
+    }
+}
+
+/// One line saying what went wrong and what to do about it.
+pub fn describe(error: &ProviderError, op: Op) -> String {
+    let message = error.message();
+    let service = match error.detail() {
+        Some(d) => {
+            let mut s = message.to_string();
+            match (&d.code, d.status) {
+                (Some(code), Some(status)) => s.push_str(&format!(" ({code}, HTTP {status})")),
+                (Some(code), None) => s.push_str(&format!(" ({code})")),
+                (None, Some(status)) => s.push_str(&format!(" (HTTP {status})")),
+                (None, None) => {}
+            }
+            s
+        }
+        None => message.to_string(),
+    };
+    let permission = match op {
+        Op::Credentials => "",
+        Op::Discover => "bedrock:ListFoundationModels and bedrock:ListInferenceProfiles",
+        Op::Converse => "bedrock:InvokeModelWithResponseStream on this model",
+    };
+    match error {
+        // The plugin's own messages for these already say what happened.
+        ProviderError::NotImplemented(_) => {
+            format!("not implemented by this plugin build: {message}")
+        }
+        ProviderError::NoCredentials(_) => format!(
+            "{message}. Set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (or AWS_BEARER_TOKEN_BEDROCK)"
+        ),
+        ProviderError::CredentialSource(_) => {
+            format!("the credential source failed: {message}; check your AWS profile and config")
+        }
+        ProviderError::InvalidRequest(_) => format!("invalid request: {message}"),
+        ProviderError::Auth(_) => format!(
+            "authentication failed: {service}; check your credentials (keys, session token, expiry) and the clock"
+        ),
+        ProviderError::AccessDenied(_) if permission.is_empty() => {
+            format!("access denied: {service}; check the IAM policy of these credentials")
+        }
+        ProviderError::AccessDenied(_) => format!(
+            "access denied: {service}; the credentials need {permission} (and model access enabled in the Bedrock console)"
+        ),
+        ProviderError::Throttled(_) => {
+            format!("throttled: {service}; retry later or ask for a higher quota")
+        }
+        ProviderError::Validation(_) => format!("Bedrock rejected the request: {service}"),
+        ProviderError::ModelNotFound(_) => format!(
+            "model not found: {service}; check the model id and the region (`bedrock-host models` lists them)"
+        ),
+        ProviderError::ModelNotReady(_) => {
+            format!("the model is not ready: {service}; retry in a moment")
+        }
+        ProviderError::ContextWindowExceeded(_) => {
+            format!("the conversation is too long for the model: {service}; shorten it")
+        }
+        ProviderError::ServiceUnavailable(_) | ProviderError::InternalServer(_) => {
+            format!("Bedrock is having trouble: {service}; retry later")
+        }
+        ProviderError::ModelStreamError(_) => format!("the model's stream failed: {service}"),
+        ProviderError::Http(_) => format!("unexpected HTTP answer: {service}"),
+        ProviderError::Timeout(_) => {
+            format!("timed out: {message}; check your network, the region and --endpoint")
+        }
+        ProviderError::Network(_) => format!(
+            "network error: {message}; check your connection, the region and --endpoint \
+             (the sandbox only lets the plugin reach Bedrock endpoints, endpoint overrides and --allow-host)"
+        ),
+        ProviderError::Protocol(_) => format!("the answer broke the protocol: {message}"),
+        ProviderError::Cancelled => "cancelled".to_string(),
+    }
+}
+
+/// Writes one JSON value as a line on stdout, flushed.
+pub fn print_json(value: &serde_json::Value) {
+    let mut out = std::io::stdout().lock();
+    let _ = writeln!(out, "{}", json::to_line(value));
+    let _ = out.flush();
+}
+
+fn style(code: &str, text: &str, stdout: bool) -> String {
+    let terminal = if stdout {
+        std::io::stdout().is_terminal()
+    } else {
+        std::io::stderr().is_terminal()
+    };
+    if terminal && std::env::var_os("NO_COLOR").is_none() {
+        format!("\x1b[{code}m{text}\x1b[0m")
+    } else {
+        text.to_string()
+    }
+}
+
+/// Dim text for stderr (plain when stderr is not a terminal or NO_COLOR is set).
+pub fn dim(text: &str) -> String {
+    style("2", text, false)
+}
+
+/// Red text for stderr.
+pub fn red(text: &str) -> String {
+    style("31", text, false)
+}
+
+/// Dim text for stdout (the demo's notes).
+#[cfg_attr(not(feature = "demo"), allow(dead_code))]
+pub fn dim_out(text: &str) -> String {
+    style("2", text, true)
+}
+
+/// Bold text for stdout (the demo's headings).
+#[cfg_attr(not(feature = "demo"), allow(dead_code))]
+pub fn bold(text: &str) -> String {
+    style("1", text, true)
+}
+
+/// `2024-06-20 13:45:00 UTC (in 53 min)` for an expiry in Unix seconds.
+pub fn format_expiry(expires_at: u64) -> String {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0);
+    let relative = if expires_at >= now {
+        format!("in {}", human_duration(expires_at - now))
+    } else {
+        format!("expired {} ago", human_duration(now - expires_at))
+    };
+    format!("{} ({relative})", format_utc(expires_at))
+}
+
+fn human_duration(secs: u64) -> String {
+    match secs {
+        s if s < 60 => format!("{s} s"),
+        s if s < 3600 => format!("{} min", s / 60),
+        s if s < 86_400 => format!("{} h {} min", s / 3600, s % 3600 / 60),
+        s => format!("{} days", s / 86_400),
+    }
+}
+
+/// Unix seconds as `YYYY-MM-DD HH:MM:SS UTC`.
+pub fn format_utc(secs: u64) -> String {
+    let days = (secs / 86_400) as i64;
+    let rem = secs % 86_400;
+    // Howard Hinnant's civil_from_days.
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!(
+        "{year:04}-{month:02}-{day:02} {:02}:{:02}:{:02} UTC",
+        rem / 3600,
+        rem % 3600 / 60,
+        rem % 60
+    )
+}
+
+/// The outbound entries in force for a call, for display.
+pub fn outbound_summary(host: &Host, config: &ProviderConfig) -> Vec<String> {
+    let mut entries = vec!["bedrock[-runtime].<region>.amazonaws.com:443".to_string()];
+    entries.extend(host.policy().allowed_hosts().iter().map(|h| h.to_string()));
+    if let Some(url) = &config.base_url {
+        match bedrock_host::policy::AllowedHost::parse_url(url, "--endpoint") {
+            Some(h) => entries.push(h.to_string()),
+            None => entries.push(format!("{url:?} (--endpoint, not a URL: ignored)")),
+        }
+    }
+    entries
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn utc_formatting() {
+        assert_eq!(format_utc(0), "1970-01-01 00:00:00 UTC");
+        assert_eq!(format_utc(951_782_400), "2000-02-29 00:00:00 UTC");
+        assert_eq!(format_utc(1_718_891_100), "2024-06-20 13:45:00 UTC");
+    }
+}

@@ -1,0 +1,118 @@
+//! Renders an [`EventStream`] live: text deltas to stdout in human mode, one
+//! JSON object per event per line in JSON mode.
+
+use super::{Failure, dim};
+use bedrock_host::EventStream;
+use bedrock_host::json;
+use bedrock_host::types::{MessageStop, StreamEvent, Usage, WitName};
+use std::io::Write;
+
+/// What the reply ended with.
+#[derive(Default)]
+pub struct Summary {
+    pub stop: Option<MessageStop>,
+    pub usage: Option<Usage>,
+    pub latency_ms: Option<u64>,
+    /// Whether any text delta arrived.
+    pub streamed_text: bool,
+}
+
+impl Summary {
+    /// `stop: stop (end_turn) · 12 input + 34 output tokens · 532 ms`
+    pub fn line(&self) -> String {
+        let mut parts = Vec::new();
+        match &self.stop {
+            Some(stop) => parts.push(format!(
+                "stop: {} ({})",
+                stop.reason.wit_name(),
+                stop.raw_reason
+            )),
+            None => parts.push("stop: none (the stream ended without a message stop)".to_string()),
+        }
+        if let Some(u) = &self.usage {
+            let mut usage = format!(
+                "{} input + {} output tokens",
+                u.input_tokens, u.output_tokens
+            );
+            if let Some(read) = u.cache_read_tokens.filter(|n| *n > 0) {
+                usage.push_str(&format!(", {read} read from cache"));
+            }
+            if let Some(write) = u.cache_write_tokens.filter(|n| *n > 0) {
+                usage.push_str(&format!(", {write} written to cache"));
+            }
+            parts.push(usage);
+        }
+        if let Some(ms) = self.latency_ms {
+            parts.push(format!("{ms} ms"));
+        }
+        parts.join(" · ")
+    }
+}
+
+/// Drains the stream, printing as it goes. Ctrl-C drops the stream (which
+/// cancels the request) and returns [`Failure::Interrupted`].
+pub async fn render(mut stream: EventStream, json_mode: bool) -> Result<Summary, Failure> {
+    let mut summary = Summary::default();
+    let ctrl_c = tokio::signal::ctrl_c();
+    tokio::pin!(ctrl_c);
+    loop {
+        let batch = tokio::select! {
+            batch = stream.next() => batch,
+            _ = &mut ctrl_c => {
+                drop(stream);
+                if !json_mode && summary.streamed_text {
+                    println!();
+                }
+                return Err(Failure::Interrupted);
+            }
+        };
+        let events = match batch {
+            Ok(Ok(Some(events))) => events,
+            Ok(Ok(None)) => break,
+            Ok(Err(error)) => {
+                if !json_mode && summary.streamed_text {
+                    println!();
+                }
+                return Err(Failure::Provider(error));
+            }
+            Err(error) => {
+                if !json_mode && summary.streamed_text {
+                    println!();
+                }
+                return Err(Failure::Host(error));
+            }
+        };
+        let mut out = std::io::stdout().lock();
+        for event in &events {
+            if json_mode {
+                let _ = writeln!(out, "{}", json::to_line(&json::event(event)));
+            }
+            match event {
+                StreamEvent::TextDelta(delta) => {
+                    summary.streamed_text = true;
+                    if !json_mode {
+                        let _ = out.write_all(delta.text.as_bytes());
+                    }
+                }
+                StreamEvent::ReasoningDelta(delta) if !json_mode => {
+                    eprint!("{}", dim(&delta.text));
+                }
+                StreamEvent::MessageStop(stop) => summary.stop = Some(stop.clone()),
+                StreamEvent::Metadata(meta) => {
+                    if meta.usage.is_some() {
+                        summary.usage = meta.usage.clone();
+                    }
+                    if meta.latency_ms.is_some() {
+                        summary.latency_ms = meta.latency_ms;
+                    }
+                }
+                _ => {}
+            }
+        }
+        let _ = out.flush();
+    }
+    if !json_mode {
+        println!();
+    }
+    Ok(summary)
+}

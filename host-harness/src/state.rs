@@ -1,0 +1,184 @@
+//! The data of one call's `Store`: WASI contexts, the resource table and the
+//! outbound hooks that enforce the [`Policy`].
+
+use crate::policy::{AllowedHost, Policy};
+use http_body_util::BodyExt;
+use std::sync::Arc;
+use wasmtime::component::ResourceTable;
+use wasmtime::{StoreLimits, StoreLimitsBuilder};
+use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
+use wasmtime_wasi_http::{
+    Error as HttpError, RequestOptions, WasiBody, WasiHttpCtx, WasiHttpCtxView, WasiHttpHooks,
+    WasiHttpView,
+};
+
+pub(crate) struct StoreState {
+    table: ResourceTable,
+    wasi: WasiCtx,
+    http: WasiHttpCtx,
+    hooks: OutboundHooks,
+    pub(crate) limits: StoreLimits,
+}
+
+impl StoreState {
+    /// Fresh state for one call. `base_url` is the call's
+    /// `provider-config.base-url`, reachable for this call only.
+    pub(crate) fn new(policy: Arc<Policy>, base_url: Option<&str>) -> Self {
+        let limits = StoreLimitsBuilder::new()
+            .memory_size(policy.memory_limit())
+            .instances(1)
+            .build();
+        let wasi = WasiCtx::builder()
+            .envs(policy.env())
+            // stdin closed and stdout discarded (the builder's defaults); the
+            // guest's diagnostics go to our stderr.
+            .inherit_stderr()
+            // No raw sockets: HTTP goes through `wasi:http` and the hooks below.
+            .allow_tcp(false)
+            .allow_udp(false)
+            .allow_ip_name_lookup(false)
+            .build();
+        let call_hosts = base_url
+            .and_then(|url| AllowedHost::parse_url(url, "base-url"))
+            .into_iter()
+            .collect();
+        Self {
+            table: ResourceTable::new(),
+            wasi,
+            http: WasiHttpCtx::new(),
+            hooks: OutboundHooks { policy, call_hosts },
+            limits,
+        }
+    }
+}
+
+impl WasiView for StoreState {
+    fn ctx(&mut self) -> WasiCtxView<'_> {
+        WasiCtxView {
+            ctx: &mut self.wasi,
+            table: &mut self.table,
+        }
+    }
+}
+
+impl WasiHttpView for StoreState {
+    fn http(&mut self) -> WasiHttpCtxView<'_> {
+        WasiHttpCtxView {
+            ctx: &mut self.http,
+            table: &mut self.table,
+            hooks: &mut self.hooks,
+        }
+    }
+}
+
+/// Checks every outgoing request against the policy, then sends it with
+/// wasmtime-wasi-http's default client.
+struct OutboundHooks {
+    policy: Arc<Policy>,
+    call_hosts: Vec<AllowedHost>,
+}
+
+type SendResult = wasmtime_wasi_http::Result<(
+    http::Response<WasiBody>,
+    Box<dyn Future<Output = wasmtime_wasi_http::Result<()>> + Send>,
+)>;
+
+impl WasiHttpHooks for OutboundHooks {
+    fn send_request(
+        &mut self,
+        request: http::Request<WasiBody>,
+        options: Option<RequestOptions>,
+        fut: Box<dyn Future<Output = wasmtime_wasi_http::Result<()>> + Send>,
+    ) -> Box<dyn Future<Output = SendResult> + Send> {
+        drop(fut);
+        if self.policy.check(request.uri(), &self.call_hosts).is_err() {
+            // Keep accepting (and discarding) the body the guest may still be
+            // writing, so that it sees the denial when it awaits the response
+            // rather than a closed body stream. The task ends with the body:
+            // when the guest finishes it, or when the store drops it.
+            let mut body = request.into_body();
+            tokio::spawn(async move { while let Some(Ok(_)) = body.frame().await {} });
+            return Box::new(async { Err(HttpError::HttpRequestDenied) });
+        }
+        Box::new(async move {
+            let (response, io) = wasmtime_wasi_http::default_send_request(request, options).await?;
+            Ok((
+                response.map(BodyExt::boxed_unsync),
+                Box::new(io) as Box<dyn Future<Output = _> + Send>,
+            ))
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::HostConfig;
+    use http_body_util::Empty;
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    fn hooks(extra_hosts: &[String]) -> OutboundHooks {
+        let mut config = HostConfig::new("x.wasm");
+        config.env = Vec::new();
+        config.extra_hosts = extra_hosts.to_vec();
+        OutboundHooks {
+            policy: Arc::new(Policy::new(&config)),
+            call_hosts: Vec::new(),
+        }
+    }
+
+    fn get(url: &str) -> http::Request<WasiBody> {
+        let body: WasiBody = Empty::new().map_err(|never| match never {}).boxed_unsync();
+        http::Request::get(url).body(body).unwrap()
+    }
+
+    async fn send(hooks: &mut OutboundHooks, url: &str) -> SendResult {
+        std::pin::Pin::from(hooks.send_request(get(url), None, Box::new(async { Ok(()) }))).await
+    }
+
+    #[tokio::test]
+    async fn denied_requests_never_leave_the_host() {
+        let mut hooks = hooks(&[]);
+        for url in [
+            "http://127.0.0.1:9/",
+            "https://example.com/",
+            "http://localhost/",
+        ] {
+            match send(&mut hooks, url).await {
+                Err(HttpError::HttpRequestDenied) => {}
+                Err(other) => panic!("{url}: expected a denial, got {other}"),
+                Ok(_) => panic!("{url}: expected a denial, got a response"),
+            }
+        }
+    }
+
+    #[tokio::test]
+    async fn allowed_requests_are_sent() {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let server = tokio::spawn(async move {
+            let (mut socket, _) = listener.accept().await.unwrap();
+            let mut buf = [0u8; 1024];
+            let _ = socket.read(&mut buf).await.unwrap();
+            socket
+                .write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok")
+                .await
+                .unwrap();
+        });
+        let mut hooks = hooks(&[addr.to_string()]);
+        let (response, _io) = match send(&mut hooks, &format!("http://{addr}/x")).await {
+            Ok(sent) => sent,
+            Err(error) => panic!("expected a response: {error}"),
+        };
+        assert_eq!(response.status(), 200);
+        let body = response
+            .into_body()
+            .collect()
+            .await
+            .ok()
+            .unwrap()
+            .to_bytes();
+        assert_eq!(&body[..], b"ok");
+        server.await.unwrap();
+    }
+}
