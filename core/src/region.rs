@@ -1,6 +1,7 @@
 //! Which region a call goes to.
 
 use crate::env::Environment;
+use crate::types::ProviderError;
 
 /// The region the AWS SDKs fall back to when nothing names one.
 pub const DEFAULT_REGION: &str = "us-east-1";
@@ -19,6 +20,24 @@ pub fn resolve(explicit: Option<&str>, env: &Environment) -> String {
         .or_else(|| env.get("AWS_DEFAULT_REGION"))
         .unwrap_or(DEFAULT_REGION)
         .to_string()
+}
+
+/// Checks that `region` can be part of a hostname (`bedrock-runtime.{region}.amazonaws.com`),
+/// as the SDKs do before building an endpoint: a misspelt or hostile value must
+/// not turn into some other host.
+pub fn validate(region: &str) -> Result<&str, ProviderError> {
+    let valid = !region.is_empty()
+        && region.len() <= 63
+        && !region.starts_with('-')
+        && !region.ends_with('-')
+        && region.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
+    if valid {
+        Ok(region)
+    } else {
+        Err(ProviderError::InvalidRequest(format!(
+            "`{region}` is not a valid AWS region name (expected something like us-east-1)"
+        )))
+    }
 }
 
 /// The region embedded in an ARN model id
@@ -48,6 +67,16 @@ mod tests {
         let env = Environment::from_vars([("AWS_REGION", " "), ("AWS_DEFAULT_REGION", "ap-south-1")]);
         assert_eq!(resolve(Some(""), &env), "ap-south-1");
         assert_eq!(resolve(None, &Environment::default()), "us-east-1");
+    }
+
+    #[test]
+    fn regions_must_be_hostname_labels() {
+        for ok in ["us-east-1", "eu-central-2", "us-gov-west-1", "cn-north-1"] {
+            assert!(validate(ok).is_ok(), "{ok}");
+        }
+        for bad in ["", "US-EAST-1", "evil.com/x", "us-east-1#", "-x", "a b"] {
+            assert!(matches!(validate(bad), Err(ProviderError::InvalidRequest(_))), "{bad:?}");
+        }
     }
 
     #[test]

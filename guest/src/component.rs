@@ -41,7 +41,9 @@ impl Guest for Plugin {
     fn credential_source(config: ProviderConfig) -> Result<CredentialInfo, ProviderError> {
         let env = environment();
         let resolved = credentials::resolve(&env)?;
-        Ok(resolved.info(region::resolve(config.region.as_deref(), &env)))
+        let region = region::resolve(config.region.as_deref(), &env);
+        region::validate(&region)?;
+        Ok(resolved.info(region))
     }
 
     fn discover(_config: ProviderConfig, _options: DiscoveryOptions) -> Result<Discovery, ProviderError> {

@@ -11,12 +11,17 @@ use wasi::http::types::{
     ErrorCode, Fields, IncomingBody, IncomingResponse, Method, OutgoingBody, OutgoingRequest,
     RequestOptions, Scheme as WasiScheme,
 };
+use std::time::Duration;
+use wasi::clocks::monotonic_clock;
+use wasi::io::poll::poll;
 use wasi::io::streams::{InputStream, StreamError};
 
 /// `wasi:io` accepts at most 4096 bytes per blocking write.
 const WRITE_CHUNK: usize = 4096;
 /// Largest body read per call; events are handed out as soon as a frame is whole.
 const READ_CHUNK: u64 = 64 * 1024;
+/// How much later than the guest's own between-bytes deadline the host's fires.
+const HOST_TIMEOUT_MARGIN: Duration = Duration::from_secs(1);
 /// How much of an error body is kept: enough for any AWS error message.
 const MAX_ERROR_BODY: usize = 64 * 1024;
 
@@ -30,6 +35,9 @@ pub struct Response {
 /// A response body being read. Field order is drop order: the stream is a
 /// child of the body, the body of the response.
 pub struct Body {
+    /// Longest wait for the next chunk; enforced here rather than trusted to
+    /// the host, which may not implement `between-bytes-timeout`.
+    between_bytes: Duration,
     stream: InputStream,
     _body: IncomingBody,
     _response: IncomingResponse,
@@ -37,11 +45,23 @@ pub struct Body {
 
 impl BodySource for Body {
     fn read(&mut self) -> Result<Option<Vec<u8>>, ProviderError> {
-        match self.stream.blocking_read(READ_CHUNK) {
+        let nanos = self.between_bytes.as_nanos().min(u64::MAX as u128) as u64;
+        let ready = self.stream.subscribe();
+        let deadline = monotonic_clock::subscribe_duration(nanos);
+        if !poll(&[&ready, &deadline]).contains(&0) {
+            return Err(ProviderError::Timeout(format!(
+                "no data from the server for {} ms (between-bytes timeout)",
+                self.between_bytes.as_millis()
+            )));
+        }
+        match self.stream.read(READ_CHUNK) {
             Ok(bytes) => Ok(Some(bytes)),
             Err(StreamError::Closed) => Ok(None),
             Err(StreamError::LastOperationFailed(e)) => Err(match wasi::http::types::http_error_code(&e) {
                 Some(code) => transport_error(code),
+                // Some hosts (wasmtime 48) report body errors without an
+                // `error-code`; their text still tells a timeout apart.
+                None if e.to_debug_string().contains("timeout") => ProviderError::Timeout(e.to_debug_string()),
                 None => ProviderError::Network(e.to_debug_string()),
             }),
         }
@@ -92,11 +112,13 @@ pub fn send(request: &SignedRequest, timeouts: Timeouts) -> Result<Response, Pro
         .map_err(|()| refused("path"))?;
 
     let options = RequestOptions::new();
-    let nanos = |d: std::time::Duration| d.as_nanos().min(u64::MAX as u128) as u64;
+    let nanos = |d: Duration| d.as_nanos().min(u64::MAX as u128) as u64;
     // A host may not support a timeout; the request still goes out.
     let _ = options.set_connect_timeout(Some(nanos(timeouts.connect)));
     let _ = options.set_first_byte_timeout(Some(nanos(timeouts.first_byte)));
-    let _ = options.set_between_bytes_timeout(Some(nanos(timeouts.between_bytes)));
+    // The guest enforces between-bytes itself (see `Body::read`); the host's
+    // limit is a backstop set a little later so the guest's clearer error wins.
+    let _ = options.set_between_bytes_timeout(Some(nanos(timeouts.between_bytes + HOST_TIMEOUT_MARGIN)));
 
     let body = outgoing.body().map_err(|()| refused("body"))?;
     let future = outgoing_handler::handle(outgoing, Some(options)).map_err(transport_error)?;
@@ -115,7 +137,12 @@ pub fn send(request: &SignedRequest, timeouts: Timeouts) -> Result<Response, Pro
     Ok(Response {
         status,
         headers,
-        body: Body { stream, _body: body, _response: incoming },
+        body: Body {
+            between_bytes: timeouts.between_bytes,
+            stream,
+            _body: body,
+            _response: incoming,
+        },
     })
 }
 

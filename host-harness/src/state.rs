@@ -26,7 +26,6 @@ impl StoreState {
     pub(crate) fn new(policy: Arc<Policy>, base_url: Option<&str>) -> Self {
         let limits = StoreLimitsBuilder::new()
             .memory_size(policy.memory_limit())
-            .instances(1)
             .build();
         let wasi = WasiCtx::builder()
             .envs(policy.env())

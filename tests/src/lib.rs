@@ -1,1 +1,144 @@
-//! Integration tests live in `tests/`.
+//! Fixtures for the end-to-end tests: the built component, loaded once per
+//! test binary, driven through the host harness against the emulator.
+
+use bedrock_emulator::{Emulator, EmulatorConfig};
+use bedrock_host::types::{
+    ContentBlock, ConverseRequest, Message, ProviderConfig, ProviderError, Role, StreamEvent,
+};
+use bedrock_host::{Host, HostConfig};
+use std::sync::OnceLock;
+
+pub const ACCESS_KEY_ID: &str = "AKIDEXAMPLE";
+pub const SECRET_ACCESS_KEY: &str = "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY";
+pub const BEARER_TOKEN: &str = "bedrock-api-key-EXAMPLE";
+pub const MODEL: &str = "anthropic.claude-3-5-sonnet-20240620-v1:0";
+
+/// The component, compiled once per test binary.
+fn compiled() -> &'static Host {
+    static HOST: OnceLock<Host> = OnceLock::new();
+    HOST.get_or_init(|| {
+        let path = HostConfig::default_component_path();
+        let mut config = HostConfig::new(&path);
+        config.env.clear();
+        Host::new(config).unwrap_or_else(|e| {
+            panic!("{e:#}\n(run `bash scripts/test.sh`, which builds the component first)")
+        })
+    })
+}
+
+/// A host whose guest sees exactly `env` (after the sandbox's own filter).
+pub fn host(env: &[(&str, String)]) -> Host {
+    host_with(env, |_| {})
+}
+
+/// Like [`host`], with further changes to the configuration.
+pub fn host_with(env: &[(&str, String)], tweak: impl FnOnce(&mut HostConfig)) -> Host {
+    let mut config = HostConfig::new(HostConfig::default_component_path());
+    config.env = env.iter().map(|(k, v)| (k.to_string(), v.clone())).collect();
+    tweak(&mut config);
+    compiled().with_policy(&config)
+}
+
+pub async fn emulator() -> Emulator {
+    Emulator::start(EmulatorConfig::default()).await.expect("emulator starts")
+}
+
+/// Environment with SigV4 keys, pointed at `emulator`.
+pub fn sigv4_env(emulator: &Emulator) -> Vec<(&'static str, String)> {
+    vec![
+        ("AWS_ENDPOINT_URL", emulator.endpoint()),
+        ("AWS_REGION", "us-east-1".into()),
+        ("AWS_ACCESS_KEY_ID", ACCESS_KEY_ID.into()),
+        ("AWS_SECRET_ACCESS_KEY", SECRET_ACCESS_KEY.into()),
+    ]
+}
+
+/// Environment with a Bedrock API key, pointed at `emulator`.
+pub fn bearer_env(emulator: &Emulator) -> Vec<(&'static str, String)> {
+    vec![
+        ("AWS_ENDPOINT_URL_BEDROCK_RUNTIME", emulator.endpoint()),
+        ("AWS_REGION", "us-east-1".into()),
+        ("AWS_BEARER_TOKEN_BEDROCK", BEARER_TOKEN.into()),
+    ]
+}
+
+pub fn config() -> ProviderConfig {
+    ProviderConfig {
+        region: None,
+        base_url: None,
+        max_attempts: None,
+        connect_timeout_ms: None,
+        first_byte_timeout_ms: None,
+        between_bytes_timeout_ms: None,
+    }
+}
+
+pub fn request(model: &str, prompt: &str) -> ConverseRequest {
+    ConverseRequest {
+        model_id: model.into(),
+        system: Some("You are terse.".into()),
+        messages: vec![Message { role: Role::User, content: vec![ContentBlock::Text(prompt.into())] }],
+        tools: vec![],
+        tool_choice: None,
+        max_tokens: None,
+        temperature: Some(0.5),
+        top_p: None,
+        stop_sequences: vec![],
+        reasoning: None,
+        cache_retention: None,
+        bedrock: None,
+    }
+}
+
+/// Everything one stream produced.
+#[derive(Debug)]
+pub struct Outcome {
+    pub events: Vec<StreamEvent>,
+    /// The terminal error, if the stream ended in one.
+    pub error: Option<ProviderError>,
+}
+
+impl Outcome {
+    pub fn text(&self) -> String {
+        self.events
+            .iter()
+            .filter_map(|e| match e {
+                StreamEvent::TextDelta(d) => Some(d.text.as_str()),
+                _ => None,
+            })
+            .collect()
+    }
+
+    pub fn stops(&self) -> Vec<&bedrock_host::types::MessageStop> {
+        self.events
+            .iter()
+            .filter_map(|e| match e {
+                StreamEvent::MessageStop(s) => Some(s),
+                _ => None,
+            })
+            .collect()
+    }
+}
+
+/// Runs one turn to its end. `Err` is an error before the first event.
+pub async fn converse(
+    host: &Host,
+    config: &ProviderConfig,
+    request: &ConverseRequest,
+) -> Result<Outcome, ProviderError> {
+    let mut stream = host.converse_stream(config, request).await.expect("no host failure")?;
+    let mut events = Vec::new();
+    loop {
+        match stream.next().await.expect("no host failure") {
+            Ok(Some(batch)) => {
+                assert!(!batch.is_empty(), "batches are never empty");
+                events.extend(batch);
+            }
+            Ok(None) => return Ok(Outcome { events, error: None }),
+            Err(error) => {
+                assert_eq!(stream.next().await.expect("no host failure"), Ok(None), "an error is terminal");
+                return Ok(Outcome { events, error: Some(error) });
+            }
+        }
+    }
+}

@@ -32,6 +32,7 @@ pub fn prepare(
         Some(arn_region) => arn_region.to_string(),
         None => region::resolve(config.region.as_deref(), env),
     };
+    region::validate(&region)?;
     let endpoint = endpoint::resolve(Service::BedrockRuntime, &region, config.base_url.as_deref(), env)?;
     let body = request::body(request)?;
     SignedRequest::post_json(
