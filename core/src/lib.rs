@@ -33,6 +33,7 @@ pub use bindings::exports::gateway::provider::types;
 
 pub mod converse;
 pub mod credentials;
+pub mod discovery;
 pub mod endpoint;
 pub mod env;
 pub mod error;

@@ -150,6 +150,32 @@ impl SignedRequest {
         for (name, value) in extra_headers {
             builder = builder.header(*name, *value);
         }
+        Self::authorized(endpoint, builder, body, credentials, region, now)
+    }
+
+    /// A `GET` of `path_and_query` on `endpoint` (the control plane's list
+    /// calls), authorised with `credentials`. Query values must already be
+    /// percent-encoded: they are signed as written.
+    pub fn get(
+        endpoint: &Endpoint,
+        path_and_query: &str,
+        credentials: &Credentials,
+        region: &str,
+        now: SystemTime,
+    ) -> Result<SignedRequest, ProviderError> {
+        let builder = http::Request::get(endpoint.url(path_and_query));
+        Self::authorized(endpoint, builder, Vec::new(), credentials, region, now)
+    }
+
+    /// Builds, authorises and takes apart a request: what every method shares.
+    fn authorized(
+        endpoint: &Endpoint,
+        builder: http::request::Builder,
+        body: Vec<u8>,
+        credentials: &Credentials,
+        region: &str,
+        now: SystemTime,
+    ) -> Result<SignedRequest, ProviderError> {
         let mut request = builder
             .body(body)
             .map_err(|e| ProviderError::InvalidRequest(format!("cannot build the request: {e}")))?;
@@ -237,5 +263,39 @@ mod tests {
         authorize(&mut req, &Credentials::BearerToken("bedrock-api-key-EXAMPLE".into()), "us-east-1", SystemTime::now()).unwrap();
         assert_eq!(req.headers()["authorization"], "Bearer bedrock-api-key-EXAMPLE");
         assert!(req.headers().get("x-amz-date").is_none());
+    }
+
+    #[test]
+    fn get_is_signed_with_its_query_and_an_empty_body() {
+        let endpoint = Endpoint::parse("http://127.0.0.1:8080/proxy").unwrap();
+        let time = SystemTime::UNIX_EPOCH + Duration::from_secs(1_440_938_160);
+        let path = "/inference-profiles?maxResults=1000&nextToken=a%2Bb%2F%3D";
+        let get = SignedRequest::get(&endpoint, path, &Credentials::Aws(keys()), "eu-west-1", time).unwrap();
+        assert_eq!(get.method, http::Method::GET);
+        assert_eq!(get.authority, "127.0.0.1:8080");
+        assert_eq!(get.path_and_query, format!("/proxy{path}"));
+        assert!(get.body.is_empty());
+        let header = |name: &str| {
+            get.headers.iter().find(|(n, _)| n == name).map(|(_, v)| String::from_utf8(v.clone()).unwrap())
+        };
+        assert_eq!(header("content-type"), None, "a GET has no body to describe");
+        let auth = header("authorization").unwrap();
+        assert!(auth.contains("/eu-west-1/bedrock/aws4_request"), "{auth}");
+        assert!(auth.contains("SignedHeaders=host;x-amz-date;x-amz-security-token"), "{auth}");
+        let other_page = SignedRequest::get(
+            &endpoint,
+            "/inference-profiles?maxResults=1000&nextToken=a%2Bb%2F%3E",
+            &Credentials::Aws(keys()),
+            "eu-west-1",
+            time,
+        )
+        .unwrap();
+        assert_ne!(
+            other_page.headers.iter().find(|(n, _)| n == "authorization"),
+            get.headers.iter().find(|(n, _)| n == "authorization"),
+            "the query is signed"
+        );
+        let bearer = SignedRequest::get(&endpoint, path, &Credentials::BearerToken("k".into()), "eu-west-1", time).unwrap();
+        assert_eq!(bearer.headers, vec![("authorization".to_string(), b"Bearer k".to_vec())]);
     }
 }

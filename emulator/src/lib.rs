@@ -6,9 +6,13 @@
 //! AWS's shape, and ConverseStream answers with real event-stream frames, streamed as
 //! produced. Tests script replies and faults through `[emulator ...]` directives in the
 //! conversation itself, and can inspect every request received ([`Emulator::requests`]).
+//! The control plane's ListFoundationModels and ListInferenceProfiles answer from a
+//! catalogue shaped like today's Bedrock, for model discovery.
 
 mod auth;
 mod canonical;
+mod catalogue;
+mod control_plane;
 mod converse;
 mod errors;
 mod events;
@@ -19,6 +23,8 @@ mod sigv4;
 mod stream;
 mod vectors;
 
+#[cfg(test)]
+mod discovery_e2e_tests;
 #[cfg(test)]
 mod e2e_tests;
 #[cfg(test)]
@@ -61,6 +67,9 @@ pub struct EmulatorConfig {
     pub reply_words: usize,
     /// Folder of recorded ConverseStream streams for the `replay=NAME` directive.
     pub vectors_dir: Option<PathBuf>,
+    /// Answer ListInferenceProfiles with AccessDeniedException, as AWS answers a principal
+    /// whose policy lacks `bedrock:ListInferenceProfiles`.
+    pub deny_inference_profiles: bool,
 }
 
 /// One accepted AWS key pair, with the session token temporary credentials carry.
@@ -110,6 +119,7 @@ impl Default for EmulatorConfig {
             vectors_dir: vectors
                 .is_dir()
                 .then(|| vectors.canonicalize().unwrap_or(vectors)),
+            deny_inference_profiles: false,
         }
     }
 }
@@ -215,6 +225,8 @@ impl Drop for Emulator {
 /// The operations the emulator serves, recognised from the raw path.
 enum Route {
     ConverseStream { model_id: String },
+    ListFoundationModels,
+    ListInferenceProfiles,
     Unknown,
 }
 
@@ -227,6 +239,8 @@ impl Route {
                     model_id: percent_decode_str(id).decode_utf8_lossy().into(),
                 }
             }
+            (&Method::GET, ["", "foundation-models"]) => Route::ListFoundationModels,
+            (&Method::GET, ["", "inference-profiles"]) => Route::ListInferenceProfiles,
             _ => Route::Unknown,
         }
     }
@@ -234,7 +248,7 @@ impl Route {
     fn model_id(&self) -> Option<String> {
         match self {
             Route::ConverseStream { model_id } => Some(model_id.clone()),
-            Route::Unknown => None,
+            Route::ListFoundationModels | Route::ListInferenceProfiles | Route::Unknown => None,
         }
     }
 }
@@ -263,6 +277,15 @@ async fn respond(shared: &Shared, request: Request) -> Result<Response, ApiError
     auth?;
     match route {
         Route::ConverseStream { model_id } => converse_stream(shared, &model_id, &body),
+        Route::ListFoundationModels => Ok(json_response(control_plane::list_foundation_models(
+            &shared.config.region,
+            parts.uri.query(),
+        )?)),
+        Route::ListInferenceProfiles => Ok(json_response(control_plane::list_inference_profiles(
+            &shared.config.region,
+            parts.uri.query(),
+            shared.config.deny_inference_profiles,
+        )?)),
         Route::Unknown => Err(ApiError::stock(ErrorCode::UnknownOperation)),
     }
 }
@@ -284,6 +307,16 @@ fn converse_stream(shared: &Shared, model_id: &str, body: &[u8]) -> Result<Respo
         HeaderValue::from_static("application/vnd.amazon.eventstream"),
     );
     Ok(response)
+}
+
+/// A 200 answer with a JSON body, as the control plane sends its lists.
+fn json_response(value: serde_json::Value) -> Response {
+    let mut response = Response::new(Body::from(value.to_string()));
+    response.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    response
 }
 
 impl Shared {

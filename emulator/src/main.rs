@@ -8,7 +8,8 @@ use anyhow::{Context, ensure};
 use bedrock_emulator::{Emulator, EmulatorConfig};
 use clap::Parser;
 
-/// A local Amazon Bedrock endpoint (ConverseStream) on 127.0.0.1.
+/// A local Amazon Bedrock endpoint (ConverseStream, ListFoundationModels,
+/// ListInferenceProfiles) on 127.0.0.1.
 #[derive(Parser)]
 #[command(name = "bedrock-emulator", version)]
 struct Args {
@@ -24,6 +25,10 @@ struct Args {
     /// Words in the default scripted reply.
     #[arg(long)]
     words: Option<usize>,
+    /// Refuse ListInferenceProfiles (AccessDeniedException), as for a principal whose
+    /// policy lacks `bedrock:ListInferenceProfiles`.
+    #[arg(long)]
+    deny_inference_profiles: bool,
 }
 
 #[tokio::main]
@@ -40,6 +45,7 @@ async fn main() -> anyhow::Result<()> {
     if let Some(words) = args.words {
         config.reply_words = words;
     }
+    config.deny_inference_profiles = args.deny_inference_profiles;
 
     let addr = SocketAddr::from(([127, 0, 0, 1], args.port));
     let emulator = Emulator::start_on(config.clone(), addr).await?;
@@ -59,6 +65,9 @@ async fn main() -> anyhow::Result<()> {
     match &config.vectors_dir {
         Some(dir) => println!("replay vectors: {}", dir.display()),
         None => println!("replay vectors: none"),
+    }
+    if config.deny_inference_profiles {
+        println!("ListInferenceProfiles: denied (AccessDeniedException)");
     }
 
     tokio::signal::ctrl_c()

@@ -21,7 +21,7 @@ pub fn signed_request(
     service: &str,
     at: SystemTime,
 ) -> http::Request<Vec<u8>> {
-    let mut request = http::Request::builder()
+    let request = http::Request::builder()
         .method("POST")
         .uri(path)
         .header("host", host)
@@ -29,6 +29,34 @@ pub fn signed_request(
         .header("accept", "application/vnd.amazon.eventstream")
         .body(body.to_vec())
         .unwrap();
+    sign_request(request, credentials, region, service, at)
+}
+
+/// A control-plane GET (a list call; `path` may carry a query) signed the same way.
+pub fn signed_get(
+    host: &str,
+    path: &str,
+    credentials: &StaticCredentials,
+    region: &str,
+    at: SystemTime,
+) -> http::Request<Vec<u8>> {
+    let request = http::Request::builder()
+        .method("GET")
+        .uri(path)
+        .header("host", host)
+        .body(Vec::new())
+        .unwrap();
+    sign_request(request, credentials, region, "bedrock", at)
+}
+
+/// Signs `request` in place of a client, with `SigningSettings::default()`.
+fn sign_request(
+    mut request: http::Request<Vec<u8>>,
+    credentials: &StaticCredentials,
+    region: &str,
+    service: &str,
+    at: SystemTime,
+) -> http::Request<Vec<u8>> {
     let identity: Identity = Credentials::new(
         &credentials.access_key_id,
         &credentials.secret_access_key,
@@ -50,7 +78,14 @@ pub fn signed_request(
         .headers()
         .iter()
         .map(|(k, v)| (k.as_str(), v.to_str().unwrap()));
-    let signable = SignableRequest::new("POST", path, headers, SignableBody::Bytes(body)).unwrap();
+    let uri = request.uri().to_string();
+    let signable = SignableRequest::new(
+        request.method().as_str(),
+        uri,
+        headers,
+        SignableBody::Bytes(request.body()),
+    )
+    .unwrap();
     let (instructions, _) = sign(signable, &params).unwrap().into_parts();
     instructions.apply_to_request_http1x(&mut request);
     request
