@@ -8,8 +8,12 @@
 //! * [`env`]: the environment the host granted, with AWS's "blank is unset" rule;
 //! * [`region`] and [`endpoint`]: where a call goes;
 //! * [`credentials`]: which credentials are in force, never leaking the secret;
+//! * [`profile`]: the shared `config` / `credentials` files, read as the SDKs read them;
 //! * [`signing`]: SigV4 (through `aws-sigv4`) or a Bedrock API key;
 //! * [`converse`]: the Converse request body and the ConverseStream events;
+//! * [`discovery`]: ListFoundationModels / ListInferenceProfiles as the
+//!   gateway's model list, and the rules of its cache;
+//! * [`timeouts`]: how long each phase of a request may take;
 //! * [`eventstream`]: incremental, bounded `application/vnd.amazon.eventstream` framing;
 //! * [`error`]: HTTP error answers and in-stream exceptions as typed errors.
 //!
@@ -23,6 +27,7 @@ pub mod bindings {
         path: "../wit",
         world: "plugin",
         pub_export_macro: true,
+        generate_all,
         additional_derives: [PartialEq],
         default_bindings_module: "bedrock_core::bindings",
     });
@@ -38,6 +43,7 @@ pub mod endpoint;
 pub mod env;
 pub mod error;
 pub mod eventstream;
+pub mod profile;
 pub mod region;
 pub mod signing;
 pub mod timeouts;
