@@ -63,6 +63,21 @@ pub struct Resolved {
 }
 
 impl Resolved {
+    /// A stable, non-secret name for whose credentials these are, for cache
+    /// keys: two accounts see different models. AWS keys are named by their
+    /// access key id (not secret); an API key by a digest of it.
+    pub fn principal(&self) -> String {
+        match &self.credentials {
+            Credentials::Aws(keys) => format!("{}|{}", self.label, keys.access_key_id),
+            Credentials::BearerToken(token) => {
+                use sha2::Digest as _;
+                let digest = sha2::Sha256::digest(token.as_bytes());
+                let short: String = digest[..8].iter().map(|b| format!("{b:02x}")).collect();
+                format!("{}|sha256:{short}", self.label)
+            }
+        }
+    }
+
     /// The host's view: origin, region and expiry, no secret.
     pub fn info(&self, region: String) -> CredentialInfo {
         let expires_at = match &self.credentials {
@@ -188,5 +203,7 @@ mod tests {
             label: "env: AWS_BEARER_TOKEN_BEDROCK".into(),
         };
         assert!(!format!("{bearer:?}").contains("bedrock-api-key-EXAMPLE"));
+        assert!(!bearer.principal().contains("bedrock-api-key-EXAMPLE"));
+        assert!(!r.principal().contains(SECRET));
     }
 }

@@ -1,10 +1,13 @@
 //! The exported `gateway:provider/provider` interface.
 
+use crate::cache::Cache;
 use crate::http;
 use bedrock_core::bindings::exports::gateway::provider::provider::{
     EventStream, Guest, GuestEventStream, PluginInfo,
 };
 use bedrock_core::converse::{self, stream::EventPump};
+use bedrock_core::credentials::Credentials;
+use bedrock_core::discovery::{self, Run};
 use bedrock_core::env::Environment;
 use bedrock_core::timeouts::Timeouts;
 use bedrock_core::types::{
@@ -46,11 +49,32 @@ impl Guest for Plugin {
         Ok(resolved.info(region))
     }
 
-    fn discover(_config: ProviderConfig, _options: DiscoveryOptions) -> Result<Discovery, ProviderError> {
-        Err(ProviderError::NotImplemented(
-            "model discovery (ListFoundationModels / ListInferenceProfiles) is not in this build yet"
-                .to_string(),
-        ))
+    fn discover(config: ProviderConfig, options: DiscoveryOptions) -> Result<Discovery, ProviderError> {
+        let env = environment();
+        let now = unix_seconds(SystemTime::now());
+        let resolved = credentials::resolve(&env);
+        if !discovery::is_enabled(&options, resolved.is_ok()) {
+            return Ok(discovery::disabled(now));
+        }
+        let resolved = resolved?;
+        let plan = discovery::plan(&config, &options, &env)?;
+        region::validate(&plan.settings.region)?;
+        let interval = plan.settings.refresh_interval;
+        // An interval of 0 disables caching altogether, reads included.
+        let cache = (interval > 0).then(Cache::open).flatten();
+        let key = plan.cache_key(&resolved.principal());
+        let previous = cache
+            .as_ref()
+            .and_then(|c| c.get(&key))
+            .and_then(|bytes| discovery::cache::decode(&bytes));
+        if let Some(cached) = discovery::serve_cached(previous.as_ref(), now, interval) {
+            return Ok(cached);
+        }
+        let refreshed = refresh(Run::new(plan), &resolved.credentials, Timeouts::from_config(&config));
+        if let (Ok(fresh), Some(cache)) = (&refreshed, &cache) {
+            cache.set(&key, &discovery::cache::encode(fresh));
+        }
+        discovery::after_refresh(refreshed, previous)
     }
 
     fn converse_stream(config: ProviderConfig, request: ConverseRequest) -> Result<EventStream, ProviderError> {
@@ -61,6 +85,25 @@ impl Guest for Plugin {
         }
         Ok(EventStream::new(ReplyStream(RefCell::new(EventPump::new(response.body)))))
     }
+}
+
+/// Runs the discovery calls one after another (pages depend on each other).
+fn refresh(mut run: Run, credentials: &Credentials, timeouts: Timeouts) -> Result<Discovery, ProviderError> {
+    while let Some(request) = run.next_request(credentials, SystemTime::now())? {
+        let answer = http::send(&request, timeouts).and_then(|response| {
+            if response.status >= 300 {
+                Err(response.into_error())
+            } else {
+                response.read_to_end(discovery::requests::MAX_RESPONSE_BYTES)
+            }
+        });
+        run.on_response(answer.as_deref().map_err(Clone::clone))?;
+    }
+    run.finish(unix_seconds(SystemTime::now()))
+}
+
+fn unix_seconds(time: SystemTime) -> u64 {
+    time.duration_since(SystemTime::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0)
 }
 
 /// The `event-stream` resource: dropping it drops the body stream, and with

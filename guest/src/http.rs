@@ -76,6 +76,18 @@ impl Response {
             .and_then(|(_, v)| std::str::from_utf8(v).ok())
     }
 
+    /// The whole body of a successful answer, up to `limit` bytes.
+    pub fn read_to_end(mut self, limit: usize) -> Result<Vec<u8>, ProviderError> {
+        let mut body = Vec::new();
+        while let Some(chunk) = self.body.read()? {
+            body.extend_from_slice(&chunk);
+            if body.len() > limit {
+                return Err(ProviderError::Protocol(format!("response body larger than {limit} bytes")));
+            }
+        }
+        Ok(body)
+    }
+
     /// Reads (the start of) an error body and classifies the answer.
     pub fn into_error(mut self) -> ProviderError {
         let mut body = Vec::new();

@@ -7,6 +7,8 @@
 //! `wasm32-wasip2`; on other targets the crate is empty.
 
 #[cfg(target_arch = "wasm32")]
+mod cache;
+#[cfg(target_arch = "wasm32")]
 mod component;
 #[cfg(target_arch = "wasm32")]
 mod http;

@@ -3,8 +3,10 @@
 use crate::HostConfig;
 use crate::bindings::Plugin;
 use crate::bindings::exports::gateway::provider::provider::Guest as ProviderExports;
+use crate::keyvalue::KeyValueStore;
 use crate::loader::{self, Loaded};
 use crate::policy::Policy;
+use crate::single_flight::SingleFlight;
 use crate::state::StoreState;
 use crate::types::{
     ConverseRequest, CredentialInfo, Discovery, DiscoveryOptions, PluginInfo, ProviderConfig,
@@ -21,6 +23,11 @@ use wasmtime::component::ResourceAny;
 /// Sync`: share it across tasks. Every call runs in its own `Store` on a fresh
 /// instance, so a guest trap fails only that call.
 ///
+/// What must outlive an instance lives in the host: a key-value store the
+/// guest reaches through `wasi:keyvalue/store` (its cache of discovery
+/// results and temporary credentials). Clones share it;
+/// [`Host::with_policy`] starts an empty one.
+///
 /// The async methods must run inside a Tokio runtime.
 #[derive(Clone)]
 pub struct Host {
@@ -31,6 +38,28 @@ struct Inner {
     loaded: Arc<Loaded>,
     policy: Arc<Policy>,
     component: PathBuf,
+    /// The guest's `wasi:keyvalue` store, shared by every call of this host.
+    keyvalue: Arc<KeyValueStore>,
+    /// `discover` calls in flight, by arguments (see [`Host::discover`]).
+    discoveries: SingleFlight<String, SharedDiscovery>,
+}
+
+/// One `discover` outcome as every caller of a flight gets it: a host-side
+/// failure is kept as its message, since `anyhow::Error` cannot be cloned.
+type SharedDiscovery = Result<Result<Discovery, ProviderError>, String>;
+
+impl Inner {
+    /// A host identity: the compiled component under `policy`, with a cache
+    /// and flights of its own.
+    fn new(loaded: Arc<Loaded>, policy: Policy, component: PathBuf) -> Self {
+        Self {
+            loaded,
+            policy: Arc::new(policy),
+            component,
+            keyvalue: Arc::new(KeyValueStore::new()),
+            discoveries: SingleFlight::default(),
+        }
+    }
 }
 
 impl Host {
@@ -39,28 +68,28 @@ impl Host {
     /// context. Fails, naming the path, when the file is missing, is not a
     /// component, or does not export the `plugin` world.
     pub fn new(config: HostConfig) -> anyhow::Result<Host> {
-        let policy = Arc::new(Policy::new(&config));
+        let policy = Policy::new(&config);
         let engine = loader::engine()?;
         let loaded = loader::load(&engine, &config.component)?;
         Ok(Host {
-            inner: Arc::new(Inner {
-                loaded: Arc::new(loaded),
-                policy,
-                component: config.component,
-            }),
+            inner: Arc::new(Inner::new(Arc::new(loaded), policy, config.component)),
         })
     }
 
     /// The same compiled component under the sandbox policy of `config`
     /// (environment, extra hosts, memory limit), without compiling again.
     /// `config.component` is ignored.
+    ///
+    /// The new host starts with an empty key-value store: another
+    /// environment may mean other credentials, and what the guest cached
+    /// under the old ones must not be served under the new ones.
     pub fn with_policy(&self, config: &HostConfig) -> Host {
         Host {
-            inner: Arc::new(Inner {
-                loaded: self.inner.loaded.clone(),
-                policy: Arc::new(Policy::new(config)),
-                component: self.inner.component.clone(),
-            }),
+            inner: Arc::new(Inner::new(
+                self.inner.loaded.clone(),
+                Policy::new(config),
+                self.inner.component.clone(),
+            )),
         }
     }
 
@@ -103,7 +132,43 @@ impl Host {
     }
 
     /// `provider.discover`: the models the credentials in force can invoke.
+    ///
+    /// Concurrent calls with equal arguments share one guest call: the first
+    /// runs it, the others wait for its outcome (a host-side failure reaches
+    /// them as an error with the same message). Once it completes, the next
+    /// call runs the guest again, whose own cache decides whether Bedrock is
+    /// asked. Arguments are compared by their `Debug` rendering, which shows
+    /// every field (the generated types cannot derive `Hash`: they hold
+    /// floats elsewhere in the contract).
     pub async fn discover(
+        &self,
+        config: &ProviderConfig,
+        options: &DiscoveryOptions,
+    ) -> anyhow::Result<Result<Discovery, ProviderError>> {
+        let key = format!("{config:?}\n{options:?}");
+        // The caller that runs the guest keeps its error with its chain and
+        // backtrace; the waiters get the message.
+        let mut own_failure = None;
+        let shared = self
+            .inner
+            .discoveries
+            .run(key, || async {
+                self.discover_once(config, options).await.map_err(|error| {
+                    let message = format!("{error:#}");
+                    own_failure = Some(error);
+                    message
+                })
+            })
+            .await;
+        match (shared, own_failure) {
+            (Ok(outcome), _) => Ok(outcome),
+            (Err(_), Some(error)) => Err(error),
+            (Err(message), None) => Err(anyhow::anyhow!(message)),
+        }
+    }
+
+    /// One `provider.discover` call on a fresh instance.
+    async fn discover_once(
         &self,
         config: &ProviderConfig,
         options: &DiscoveryOptions,
@@ -144,10 +209,12 @@ impl Host {
         base_url: Option<&str>,
     ) -> anyhow::Result<(Store<StoreState>, Plugin)> {
         let pre = &self.inner.loaded.pre;
-        let mut store = Store::new(
-            pre.engine(),
-            StoreState::new(self.inner.policy.clone(), base_url),
+        let state = StoreState::new(
+            self.inner.policy.clone(),
+            self.inner.keyvalue.clone(),
+            base_url,
         );
+        let mut store = Store::new(pre.engine(), state);
         store.limiter(|state| &mut state.limits);
         let plugin = pre
             .instantiate_async(&mut store)
@@ -257,6 +324,167 @@ mod tests {
         fn check_send<T: Send + 'static>() {}
         check::<Host>();
         check_send::<EventStream>();
+    }
+
+    /// Servers spawn these futures: they must stay `Send`.
+    #[allow(dead_code)]
+    fn futures_are_send(host: &Host, config: &ProviderConfig, options: &DiscoveryOptions) {
+        fn check<T: Send>(_: T) {}
+        check(host.discover(config, options));
+        check(host.credential_source(config));
+        check(host.info());
+    }
+
+    /// A component of the `plugin` world whose every export traps, built
+    /// from `wit/` (optionally without the `wasi:keyvalue` import, like the
+    /// guests built before it was added). Written under `name` in a
+    /// per-process directory.
+    fn stand_in(name: &str, with_keyvalue: bool) -> PathBuf {
+        use wit_component::{
+            ComponentEncoder, StringEncoding, dummy_module, embed_component_metadata,
+        };
+        let mut resolve = wit_parser::Resolve::default();
+        let (package, _) = resolve
+            .push_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/../wit"))
+            .unwrap();
+        let world = resolve.select_world(&[package], Some("plugin")).unwrap();
+        if !with_keyvalue {
+            let keyvalue: Vec<_> = resolve.worlds[world]
+                .imports
+                .keys()
+                .filter(|key| resolve.name_world_key(key).starts_with("wasi:keyvalue/"))
+                .cloned()
+                .collect();
+            assert!(
+                !keyvalue.is_empty(),
+                "the plugin world imports wasi:keyvalue"
+            );
+            for key in keyvalue {
+                resolve.worlds[world].imports.shift_remove(&key);
+            }
+        }
+        let mut module = dummy_module(&resolve, world, wit_parser::ManglingAndAbi::Standard32);
+        embed_component_metadata(&mut module, &resolve, world, StringEncoding::UTF8).unwrap();
+        let component = ComponentEncoder::default()
+            .module(&module)
+            .unwrap()
+            .validate(true)
+            .encode()
+            .unwrap();
+        let dir =
+            std::env::temp_dir().join(format!("bedrock-host-stand-in-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join(name);
+        std::fs::write(&path, component).unwrap();
+        path
+    }
+
+    fn stand_in_host(name: &str, with_keyvalue: bool) -> Host {
+        let path = stand_in(name, with_keyvalue);
+        let mut config = HostConfig::new(&path);
+        config.env = Vec::new();
+        let host = Host::new(config).unwrap_or_else(|e| panic!("{e:#}"));
+        // Compiled: the file is no longer needed (the directory goes with
+        // the last test that uses it).
+        let _ = std::fs::remove_file(&path);
+        if let Some(dir) = path.parent() {
+            let _ = std::fs::remove_dir(dir);
+        }
+        host
+    }
+
+    fn provider_config() -> ProviderConfig {
+        ProviderConfig {
+            region: None,
+            base_url: None,
+            max_attempts: None,
+            connect_timeout_ms: None,
+            first_byte_timeout_ms: None,
+            between_bytes_timeout_ms: None,
+        }
+    }
+
+    fn discovery_options() -> DiscoveryOptions {
+        DiscoveryOptions {
+            enabled: None,
+            region: None,
+            provider_filter: Vec::new(),
+            refresh_interval: None,
+            default_context_window: None,
+            default_max_tokens: None,
+        }
+    }
+
+    #[tokio::test]
+    async fn components_with_and_without_the_keyvalue_import_load() {
+        for (name, with_keyvalue) in [("kv.wasm", true), ("no-kv.wasm", false)] {
+            let host = stand_in_host(name, with_keyvalue);
+            // Instantiation links every import; the stand-in's exports trap.
+            let error = host.info().await.expect_err("the stand-in traps");
+            assert!(
+                format!("{error:#}").contains("provider.info"),
+                "{name}: {error:#}"
+            );
+        }
+    }
+
+    #[tokio::test]
+    async fn clones_share_the_cache_and_with_policy_starts_a_new_one() {
+        let host = stand_in_host("cache.wasm", true);
+        let (mut first, _) = host.instantiate(None).await.unwrap();
+        first
+            .data_mut()
+            .keyvalue()
+            .store
+            .set("k".into(), b"v".to_vec())
+            .unwrap();
+        drop(first);
+
+        let clone = host.clone();
+        let (mut second, _) = clone.instantiate(None).await.unwrap();
+        assert_eq!(
+            second.data_mut().keyvalue().store.get("k"),
+            Some(b"v".to_vec())
+        );
+
+        let mut config = HostConfig::new("ignored.wasm");
+        config.env = vec![("AWS_PROFILE".into(), "other".into())];
+        let other = host.with_policy(&config);
+        let (mut third, _) = other.instantiate(None).await.unwrap();
+        assert_eq!(third.data_mut().keyvalue().store.get("k"), None);
+        third
+            .data_mut()
+            .keyvalue()
+            .store
+            .set("k".into(), b"other".to_vec())
+            .unwrap();
+        assert_eq!(host.inner.keyvalue.get("k"), Some(b"v".to_vec()));
+        assert_eq!(host.inner.keyvalue.len(), 1);
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+    async fn concurrent_discovers_all_get_the_host_failure() {
+        let host = stand_in_host("discover.wasm", true);
+        let calls: Vec<_> = (0..8)
+            .map(|_| {
+                let host = host.clone();
+                tokio::spawn(async move {
+                    host.discover(&provider_config(), &discovery_options())
+                        .await
+                })
+            })
+            .collect();
+        for call in calls {
+            let error = call.await.unwrap().expect_err("the stand-in traps");
+            let message = format!("{error:#}");
+            assert!(message.contains("provider.discover"), "{message}");
+        }
+        // Nothing is left in flight: the next call runs (and fails) again.
+        let error = host
+            .discover(&provider_config(), &discovery_options())
+            .await
+            .expect_err("the stand-in traps");
+        assert!(format!("{error:#}").contains("provider.discover"));
     }
 
     #[test]

@@ -4,7 +4,9 @@
 //! fresh instance in its own [`wasmtime::Store`]: a trap fails that call only.
 //! The guest runs sandboxed ([`Policy`]): it sees an allow-listed environment,
 //! no files, no stdin/stdout, and may only reach Bedrock endpoints and the
-//! endpoint overrides it was configured with.
+//! endpoint overrides it was configured with. What the guest must keep from
+//! one call to the next (its discovery and credential caches) goes to a
+//! bounded in-memory `wasi:keyvalue/store` shared by the host's calls.
 //!
 //! All async methods must run inside a Tokio runtime (wasmtime-wasi's I/O is
 //! built on Tokio).
@@ -12,8 +14,10 @@
 mod bindings;
 mod host;
 pub mod json;
+mod keyvalue;
 mod loader;
 pub mod policy;
+mod single_flight;
 mod state;
 
 pub use host::{EventStream, Host};

@@ -5,6 +5,8 @@
 //! reload) has a single place to change.
 
 use crate::bindings::PluginPre;
+use crate::bindings::wasi::keyvalue::store;
+use crate::keyvalue::HasKeyValue;
 use crate::state::StoreState;
 use anyhow::Context as _;
 use std::path::Path;
@@ -29,7 +31,10 @@ pub(crate) fn engine() -> anyhow::Result<Engine> {
 }
 
 /// The linker: WASI 0.2 (cli, clocks, filesystem, io, random, sockets) and
-/// `wasi:http`, all async.
+/// `wasi:http`, all async, and `wasi:keyvalue/store` (the host's cache).
+///
+/// Defining an interface a component does not import is fine: components
+/// built before the plugin world imported `wasi:keyvalue` load too.
 pub(crate) fn linker(engine: &Engine) -> anyhow::Result<Linker<StoreState>> {
     let mut linker = Linker::new(engine);
     wasmtime_wasi::p2::add_to_linker_async(&mut linker)
@@ -38,6 +43,9 @@ pub(crate) fn linker(engine: &Engine) -> anyhow::Result<Linker<StoreState>> {
     wasmtime_wasi_http::p2::add_only_http_to_linker_async(&mut linker)
         .map_err(anyhow::Error::from)
         .context("adding wasi:http to the linker")?;
+    store::add_to_linker::<_, HasKeyValue>(&mut linker, StoreState::keyvalue)
+        .map_err(anyhow::Error::from)
+        .context("adding wasi:keyvalue/store to the linker")?;
     Ok(linker)
 }
 
@@ -63,7 +71,7 @@ pub(crate) fn load(engine: &Engine, path: &Path) -> anyhow::Result<Loaded> {
         .instantiate_pre(&component)
         .map_err(anyhow::Error::from)
         .with_context(|| {
-            format!("{shown} imports something the host does not provide (only WASI 0.2 and wasi:http are)")
+            format!("{shown} imports something the host does not provide (only WASI 0.2, wasi:http and wasi:keyvalue/store@0.2.0-draft are)")
         })?;
     let pre = PluginPre::new(instance_pre)
         .map_err(anyhow::Error::from)

@@ -1,6 +1,7 @@
-//! The data of one call's `Store`: WASI contexts, the resource table and the
-//! outbound hooks that enforce the [`Policy`].
+//! The data of one call's `Store`: WASI contexts, the resource table, the
+//! outbound hooks that enforce the [`Policy`] and the host's key-value store.
 
+use crate::keyvalue::{KeyValue, KeyValueStore};
 use crate::policy::{AllowedHost, Policy};
 use http_body_util::BodyExt;
 use std::sync::Arc;
@@ -17,13 +18,20 @@ pub(crate) struct StoreState {
     wasi: WasiCtx,
     http: WasiHttpCtx,
     hooks: OutboundHooks,
+    /// Shared with every other call of the same host: what outlives the instance.
+    keyvalue: Arc<KeyValueStore>,
     pub(crate) limits: StoreLimits,
 }
 
 impl StoreState {
     /// Fresh state for one call. `base_url` is the call's
-    /// `provider-config.base-url`, reachable for this call only.
-    pub(crate) fn new(policy: Arc<Policy>, base_url: Option<&str>) -> Self {
+    /// `provider-config.base-url`, reachable for this call only; `keyvalue`
+    /// is the host's store.
+    pub(crate) fn new(
+        policy: Arc<Policy>,
+        keyvalue: Arc<KeyValueStore>,
+        base_url: Option<&str>,
+    ) -> Self {
         let limits = StoreLimitsBuilder::new()
             .memory_size(policy.memory_limit())
             .build();
@@ -46,7 +54,16 @@ impl StoreState {
             wasi,
             http: WasiHttpCtx::new(),
             hooks: OutboundHooks { policy, call_hosts },
+            keyvalue,
             limits,
+        }
+    }
+
+    /// The view the `wasi:keyvalue/store` implementation works on.
+    pub(crate) fn keyvalue(&mut self) -> KeyValue<'_> {
+        KeyValue {
+            store: &self.keyvalue,
+            table: &mut self.table,
         }
     }
 }

@@ -90,6 +90,21 @@ pub fn request(model: &str, prompt: &str) -> ConverseRequest {
     }
 }
 
+/// The Python with boto3 installed (`scripts/test.sh` sets `BEDROCK_PYTHON`);
+/// `None`, with a notice, outside CI when it is not set.
+pub fn python() -> Option<String> {
+    match std::env::var("BEDROCK_PYTHON") {
+        Ok(python) if !python.is_empty() => Some(python),
+        _ if std::env::var_os("CI").is_some() => {
+            panic!("BEDROCK_PYTHON must point at a Python with boto3 under CI")
+        }
+        _ => {
+            eprintln!("notice: skipping, BEDROCK_PYTHON not set (scripts/test.sh sets it)");
+            None
+        }
+    }
+}
+
 /// Everything one stream produced.
 #[derive(Debug)]
 pub struct Outcome {

@@ -4,22 +4,10 @@
 //! tested against the wire format AWS's SDKs speak.
 
 use bedrock_emulator::reply_text;
-use integration_tests::emulator;
+use integration_tests::{emulator, python};
 use serde_json::Value;
 use std::collections::HashMap;
 use std::process::Command;
-
-/// The Python with boto3 installed (`scripts/test.sh` sets `BEDROCK_PYTHON`).
-fn python() -> Option<String> {
-    match std::env::var("BEDROCK_PYTHON") {
-        Ok(python) if !python.is_empty() => Some(python),
-        _ if std::env::var_os("CI").is_some() => panic!("BEDROCK_PYTHON must point at a Python with boto3 under CI"),
-        _ => {
-            eprintln!("notice: skipping, BEDROCK_PYTHON not set (scripts/test.sh sets it)");
-            None
-        }
-    }
-}
 
 #[tokio::test(flavor = "multi_thread")]
 async fn boto3_converse_stream_against_the_emulator() {

@@ -5,6 +5,10 @@
 
 use super::options::Settings;
 use crate::endpoint::Endpoint;
+use crate::types::{
+    Discovery, DiscoveryStatus, InputModality, ModelCost, ModelDefinition, ModelKind, ProviderError,
+};
+use serde::{Deserialize, Serialize};
 
 /// Whether a list fetched at `fetched_at_secs` may still be served at
 /// `now_secs` (both seconds since the Unix epoch).
@@ -32,10 +36,178 @@ pub fn cache_key(settings: &Settings, endpoint: &Endpoint, principal: &str) -> S
     )
 }
 
+/// A cached list as stored in the host's key-value store: the models and
+/// warnings of a successful refresh and when it happened. The encoding is the
+/// plugin's own (JSON, versioned through the key), opaque to the host.
+#[derive(Serialize, Deserialize)]
+struct Entry {
+    fetched_at: u64,
+    warnings: Vec<String>,
+    models: Vec<CachedModel>,
+}
+
+#[derive(Serialize, Deserialize)]
+struct CachedModel {
+    id: String,
+    name: String,
+    provider: String,
+    reasoning: bool,
+    input: Vec<String>,
+    cost: [f64; 4],
+    context_window: u32,
+    max_tokens: u32,
+    kind: String,
+    base_model_id: Option<String>,
+}
+
+const MODALITIES: [(InputModality, &str); 5] = [
+    (InputModality::Text, "text"),
+    (InputModality::Image, "image"),
+    (InputModality::Document, "document"),
+    (InputModality::Video, "video"),
+    (InputModality::Audio, "audio"),
+];
+
+const KINDS: [(ModelKind, &str); 3] = [
+    (ModelKind::FoundationModel, "foundation-model"),
+    (ModelKind::SystemProfile, "system-profile"),
+    (ModelKind::ApplicationProfile, "application-profile"),
+];
+
+/// Encodes a successful discovery for the cache.
+pub fn encode(discovery: &Discovery) -> Vec<u8> {
+    let entry = Entry {
+        fetched_at: discovery.fetched_at,
+        warnings: discovery.warnings.clone(),
+        models: discovery
+            .models
+            .iter()
+            .map(|m| CachedModel {
+                id: m.id.clone(),
+                name: m.name.clone(),
+                provider: m.provider.clone(),
+                reasoning: m.reasoning,
+                input: m
+                    .input
+                    .iter()
+                    .filter_map(|i| MODALITIES.iter().find(|(k, _)| k == i).map(|(_, n)| n.to_string()))
+                    .collect(),
+                cost: [m.cost.input, m.cost.output, m.cost.cache_read, m.cost.cache_write],
+                context_window: m.context_window,
+                max_tokens: m.max_tokens,
+                kind: KINDS.iter().find(|(k, _)| *k == m.kind).map(|(_, n)| n.to_string()).unwrap_or_default(),
+                base_model_id: m.base_model_id.clone(),
+            })
+            .collect(),
+    };
+    serde_json::to_vec(&entry).unwrap_or_default()
+}
+
+/// Decodes a cache entry; `None` for anything unreadable (an entry written by
+/// another build, say), which then counts as no entry.
+pub fn decode(bytes: &[u8]) -> Option<Discovery> {
+    let entry: Entry = serde_json::from_slice(bytes).ok()?;
+    let models = entry
+        .models
+        .into_iter()
+        .map(|m| {
+            Some(ModelDefinition {
+                input: m
+                    .input
+                    .iter()
+                    .map(|n| MODALITIES.iter().find(|(_, name)| name == n).map(|(k, _)| *k))
+                    .collect::<Option<_>>()?,
+                kind: KINDS.iter().find(|(_, name)| *name == m.kind).map(|(k, _)| *k)?,
+                cost: ModelCost { input: m.cost[0], output: m.cost[1], cache_read: m.cost[2], cache_write: m.cost[3] },
+                id: m.id,
+                name: m.name,
+                provider: m.provider,
+                reasoning: m.reasoning,
+                context_window: m.context_window,
+                max_tokens: m.max_tokens,
+                base_model_id: m.base_model_id,
+            })
+        })
+        .collect::<Option<Vec<_>>>()?;
+    Some(Discovery {
+        status: DiscoveryStatus::Cached,
+        models,
+        warnings: entry.warnings,
+        refresh_error: None,
+        fetched_at: entry.fetched_at,
+    })
+}
+
+/// The cached list, if it may be served as is at `now_secs`.
+pub fn serve_cached(previous: Option<&Discovery>, now_secs: u64, refresh_interval: u32) -> Option<Discovery> {
+    previous
+        .filter(|p| is_fresh(p.fetched_at, now_secs, refresh_interval))
+        .map(|p| Discovery { status: DiscoveryStatus::Cached, ..p.clone() })
+}
+
+/// What a refresh comes to: the new list, or, when it failed, the last good
+/// list marked stale with the failure beside it. With nothing to fall back on
+/// the failure is the answer: an empty list would pass for "no models".
+pub fn after_refresh(
+    refreshed: Result<Discovery, ProviderError>,
+    previous: Option<Discovery>,
+) -> Result<Discovery, ProviderError> {
+    match (refreshed, previous) {
+        (Ok(fresh), _) => Ok(Discovery { status: DiscoveryStatus::Fresh, ..fresh }),
+        (Err(error), Some(last_good)) => Ok(Discovery {
+            status: DiscoveryStatus::Stale,
+            refresh_error: Some(error),
+            ..last_good
+        }),
+        (Err(error), None) => Err(error),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::discovery::options::ProviderFilter;
+
+    fn sample() -> Discovery {
+        Discovery {
+            status: DiscoveryStatus::Fresh,
+            models: vec![ModelDefinition {
+                id: "us.anthropic.claude-sonnet-4-20250514-v1:0".into(),
+                name: "Claude Sonnet 4 (US)".into(),
+                provider: "Anthropic".into(),
+                reasoning: true,
+                input: vec![InputModality::Text, InputModality::Image],
+                cost: ModelCost { input: 3.0, output: 15.0, cache_read: 0.3, cache_write: 3.75 },
+                context_window: 200_000,
+                max_tokens: 64_000,
+                kind: ModelKind::SystemProfile,
+                base_model_id: Some("anthropic.claude-sonnet-4-20250514-v1:0".into()),
+            }],
+            warnings: vec!["w".into()],
+            refresh_error: None,
+            fetched_at: 1000,
+        }
+    }
+
+    #[test]
+    fn entries_round_trip() {
+        let decoded = decode(&encode(&sample())).unwrap();
+        assert_eq!(decoded, Discovery { status: DiscoveryStatus::Cached, ..sample() });
+        assert_eq!(decode(b"garbage"), None);
+    }
+
+    #[test]
+    fn cached_stale_and_failed() {
+        assert_eq!(serve_cached(Some(&sample()), 1500, 3600).map(|d| d.status), Some(DiscoveryStatus::Cached));
+        assert_eq!(serve_cached(Some(&sample()), 9000, 3600), None);
+        let error = ProviderError::Network("down".into());
+        let stale = after_refresh(Err(error.clone()), Some(sample())).unwrap();
+        assert_eq!(stale.status, DiscoveryStatus::Stale);
+        assert_eq!(stale.refresh_error, Some(error.clone()));
+        assert_eq!(stale.models, sample().models);
+        assert_eq!(after_refresh(Err(error.clone()), None), Err(error));
+        assert_eq!(after_refresh(Ok(sample()), None).unwrap().status, DiscoveryStatus::Fresh);
+    }
 
     #[test]
     fn freshness() {

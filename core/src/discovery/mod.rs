@@ -21,7 +21,7 @@ pub mod options;
 pub mod parse;
 pub mod requests;
 
-pub use cache::{cache_key, is_fresh};
+pub use cache::{after_refresh, cache_key, is_fresh, serve_cached};
 pub use options::{ProviderFilter, Settings, is_enabled};
 
 use crate::credentials::Credentials;

@@ -2,14 +2,17 @@
 //! in-process with the public example credentials from the AWS docs.
 
 use super::chat::{DEFAULT_MODEL, request};
-use super::models::{default_options, print_table};
+use super::models::{Columns, default_options, status_lines, table};
 use super::stream::render;
 use super::{Failure, Global, Op, bold, describe, dim_out, outbound_summary, report};
 use bedrock_emulator::{Emulator, EmulatorConfig};
-use bedrock_host::types::{ProviderConfig, ProviderError, WitName};
+use bedrock_host::types::{DiscoveryStatus, ProviderConfig, ProviderError, WitName};
 use bedrock_host::{Host, HostConfig};
 use std::process::ExitCode;
 use std::time::Instant;
+
+/// Models shown in the discovery step.
+const SAMPLE_ROWS: usize = 5;
 
 const PROMPT: &str = "In one short paragraph: what is Amazon Bedrock, and why run a provider plugin in a WebAssembly sandbox?";
 
@@ -119,7 +122,41 @@ pub async fn run(global: &Global, args: Args) -> ExitCode {
 
     step(4, "Discover the models");
     match host.discover(&provider_config, &default_options()).await {
-        Ok(Ok(discovery)) => print_table(&discovery),
+        Ok(Ok(discovery)) => {
+            // Summary, then the problems; a few rows as the list comes
+            // (global and regional profiles first).
+            for line in status_lines(&discovery) {
+                note(&line);
+            }
+            let shown = discovery.models.len().min(SAMPLE_ROWS);
+            if shown > 0 {
+                println!();
+                for line in table(&discovery.models[..shown], Columns::Compact) {
+                    note(&line);
+                }
+                if discovery.models.len() > shown {
+                    note(&dim_out(&format!(
+                        "... and {} more: `bedrock-host models` lists them all",
+                        discovery.models.len() - shown
+                    )));
+                }
+            }
+            // The point of the host's key-value store: a fresh instance
+            // finds the list the previous one cached.
+            if let Ok(Ok(again)) = host.discover(&provider_config, &default_options()).await {
+                let from = if again.status == DiscoveryStatus::Cached {
+                    " (from the host's cache)"
+                } else {
+                    ""
+                };
+                println!();
+                note(&dim_out(&format!(
+                    "asked again, on a fresh instance: {} model(s), {}{from}",
+                    again.models.len(),
+                    again.status.wit_name()
+                )));
+            }
+        }
         Ok(Err(error @ ProviderError::NotImplemented(_))) => note(&format!(
             "{} (expected for now)",
             describe(&error, Op::Discover)

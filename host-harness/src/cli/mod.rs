@@ -132,11 +132,6 @@ pub fn describe(error: &ProviderError, op: Op) -> String {
         }
         None => message.to_string(),
     };
-    let permission = match op {
-        Op::Credentials => "",
-        Op::Discover => "bedrock:ListFoundationModels and bedrock:ListInferenceProfiles",
-        Op::Converse => "bedrock:InvokeModelWithResponseStream on this model",
-    };
     match error {
         // The plugin's own messages for these already say what happened.
         ProviderError::NotImplemented(_) => {
@@ -152,12 +147,20 @@ pub fn describe(error: &ProviderError, op: Op) -> String {
         ProviderError::Auth(_) => format!(
             "authentication failed: {service}; check your credentials (keys, session token, expiry) and the clock"
         ),
-        ProviderError::AccessDenied(_) if permission.is_empty() => {
-            format!("access denied: {service}; check the IAM policy of these credentials")
-        }
-        ProviderError::AccessDenied(_) => format!(
-            "access denied: {service}; the credentials need {permission} (and model access enabled in the Bedrock console)"
-        ),
+        ProviderError::AccessDenied(_) => match op {
+            Op::Credentials => {
+                format!("access denied: {service}; check the IAM policy of these credentials")
+            }
+            // ListInferenceProfiles is optional: without it discovery warns.
+            Op::Discover => format!(
+                "access denied: {service}; the credentials need bedrock:ListFoundationModels \
+                 (and bedrock:ListInferenceProfiles to list cross-region profiles)"
+            ),
+            Op::Converse => format!(
+                "access denied: {service}; the credentials need bedrock:InvokeModelWithResponseStream \
+                 on this model (and model access enabled in the Bedrock console)"
+            ),
+        },
         ProviderError::Throttled(_) => {
             format!("throttled: {service}; retry later or ask for a higher quota")
         }
@@ -186,6 +189,22 @@ pub fn describe(error: &ProviderError, op: Op) -> String {
         ProviderError::Protocol(_) => format!("the answer broke the protocol: {message}"),
         ProviderError::Cancelled => "cancelled".to_string(),
     }
+}
+
+/// Writes a value as indented JSON on stdout (for people to read or paste),
+/// flushed; keys in the order the value serialises them.
+pub fn print_json_pretty(value: &impl serde::Serialize) {
+    let mut out = std::io::stdout().lock();
+    match serde_json::to_string_pretty(value) {
+        Ok(text) => {
+            let _ = writeln!(out, "{text}");
+        }
+        // Only a map with non-string keys fails, and none is printed here.
+        Err(error) => {
+            let _ = writeln!(out, "{}", json::to_line(&json::host_error(&error.into())));
+        }
+    }
+    let _ = out.flush();
 }
 
 /// Writes one JSON value as a line on stdout, flushed.
@@ -291,6 +310,32 @@ pub fn outbound_summary(host: &Host, config: &ProviderConfig) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn access_denied_names_the_permission_of_the_operation() {
+        let denied = ProviderError::AccessDenied(bedrock_host::types::ErrorDetail {
+            message: "User is not authorized".into(),
+            status: Some(403),
+            code: Some("AccessDeniedException".into()),
+            request_id: None,
+            retry_after_ms: None,
+        });
+        let discover = describe(&denied, Op::Discover);
+        assert!(
+            discover.contains("need bedrock:ListFoundationModels"),
+            "{discover}"
+        );
+        assert!(
+            discover.contains("(AccessDeniedException, HTTP 403)"),
+            "{discover}"
+        );
+        assert!(!discover.contains('\n'), "one line: {discover}");
+        let converse = describe(&denied, Op::Converse);
+        assert!(
+            converse.contains("bedrock:InvokeModelWithResponseStream"),
+            "{converse}"
+        );
+    }
 
     #[test]
     fn utc_formatting() {
