@@ -48,6 +48,9 @@ pub struct HostConfig {
     /// Most linear memory one call's instance may grow to, in bytes. A guest
     /// that needs more fails that call (it traps); the host goes on.
     pub memory_limit: usize,
+    /// Directories the guest may read besides the AWS ones the environment
+    /// names (e.g. where a profile's `web_identity_token_file` lives).
+    pub extra_dirs: Vec<PathBuf>,
 }
 
 /// Default [`HostConfig::memory_limit`]: ample for a plugin that streams.
@@ -67,6 +70,7 @@ impl HostConfig {
             extra_env: Vec::new(),
             extra_hosts: Vec::new(),
             memory_limit: DEFAULT_MEMORY_LIMIT,
+            extra_dirs: Vec::new(),
         }
     }
 

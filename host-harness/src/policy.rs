@@ -10,7 +10,16 @@
 //!      `provider-config.base-url`, and [`HostConfig::extra_hosts`];
 //!   2. otherwise `https://bedrock.{region}.amazonaws.com` and
 //!      `https://bedrock-runtime.{region}.amazonaws.com` (port 443) for any
-//!      syntactically valid region.
+//!      syntactically valid region, and the identity endpoints the credential
+//!      chain may need: `https://sts.amazonaws.com`, `https://sts.{region}.amazonaws.com`
+//!      and `https://portal.sso.{region}.amazonaws.com`;
+//!   3. the link-local credential endpoints only when the environment selects
+//!      them: EC2 instance metadata (`169.254.169.254`, `fd00:ec2::254`) unless
+//!      `AWS_EC2_METADATA_DISABLED=true` (or its endpoint is overridden), the
+//!      ECS agent (`169.254.170.2`) when `AWS_CONTAINER_CREDENTIALS_RELATIVE_URI`
+//!      is set, and the hosts of `AWS_CONTAINER_CREDENTIALS_FULL_URI`,
+//!      `AWS_EC2_METADATA_SERVICE_ENDPOINT`, `AWS_ENDPOINT_URL_STS` and
+//!      `AWS_ENDPOINT_URL_SSO` (explicit entries, as in 1).
 //!
 //!   Loopback and unspecified addresses (`127.0.0.0/8`, `::1`, `0.0.0.0`, `::`,
 //!   `localhost`) are reachable only through explicit entries.
@@ -18,14 +27,33 @@
 use crate::HostConfig;
 use std::fmt;
 use std::net::IpAddr;
+use std::path::{Path, PathBuf};
+
+/// Variables naming files the credential chain reads; their directories are
+/// opened to the guest, read-only.
+const FILE_VARS: [&str; 4] = [
+    "AWS_CONFIG_FILE",
+    "AWS_SHARED_CREDENTIALS_FILE",
+    "AWS_WEB_IDENTITY_TOKEN_FILE",
+    "AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE",
+];
 
 /// Environment variables whose URL adds its `host:port` to the outbound
 /// allow-list, in the order the AWS SDKs consult them.
-pub const ENDPOINT_OVERRIDE_VARS: [&str; 3] = [
+pub const ENDPOINT_OVERRIDE_VARS: [&str; 7] = [
     "AWS_ENDPOINT_URL_BEDROCK_RUNTIME",
     "AWS_ENDPOINT_URL_BEDROCK",
     "AWS_ENDPOINT_URL",
+    "AWS_ENDPOINT_URL_STS",
+    "AWS_ENDPOINT_URL_SSO",
+    "AWS_EC2_METADATA_SERVICE_ENDPOINT",
+    "AWS_CONTAINER_CREDENTIALS_FULL_URI",
 ];
+
+/// EC2 instance metadata (IPv4 and IPv6), reachable unless disabled.
+const IMDS_HOSTS: [&str; 2] = ["169.254.169.254", "fd00:ec2::254"];
+/// The ECS agent, for `AWS_CONTAINER_CREDENTIALS_RELATIVE_URI`.
+const ECS_AGENT_HOST: &str = "169.254.170.2";
 
 /// The env + outbound allow-lists in force for a [`Host`](crate::Host).
 #[derive(Debug, Clone)]
@@ -35,6 +63,7 @@ pub struct Policy {
     allowed_hosts: Vec<AllowedHost>,
     ignored: Vec<String>,
     memory_limit: usize,
+    preopens: Vec<PathBuf>,
 }
 
 impl Policy {
@@ -51,6 +80,24 @@ impl Policy {
                 }
             }
         }
+        let set = |name: &str| env.iter().any(|(k, v)| k == name && !v.trim().is_empty());
+        let imds_disabled = env
+            .iter()
+            .any(|(k, v)| k == "AWS_EC2_METADATA_DISABLED" && v.trim().eq_ignore_ascii_case("true"));
+        if !imds_disabled && !set("AWS_EC2_METADATA_SERVICE_ENDPOINT") {
+            allowed_hosts.extend(IMDS_HOSTS.iter().map(|host| AllowedHost {
+                host: host.to_string(),
+                port: Some(80),
+                origin: "EC2 instance metadata".into(),
+            }));
+        }
+        if set("AWS_CONTAINER_CREDENTIALS_RELATIVE_URI") {
+            allowed_hosts.push(AllowedHost {
+                host: ECS_AGENT_HOST.into(),
+                port: Some(80),
+                origin: "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI".into(),
+            });
+        }
         for spec in &config.extra_hosts {
             match AllowedHost::parse(spec, "extra host") {
                 Some(host) => allowed_hosts.push(host),
@@ -58,12 +105,19 @@ impl Policy {
             }
         }
         Self {
+            preopens: preopens(&env, &config.extra_dirs),
             env,
             extra_env: config.extra_env.clone(),
             allowed_hosts,
             ignored,
             memory_limit: config.memory_limit,
         }
+    }
+
+    /// Directories the guest may read, each at its own absolute path inside
+    /// the sandbox (so paths in the environment work unchanged), read-only.
+    pub fn preopens(&self) -> &[PathBuf] {
+        &self.preopens
     }
 
     /// Most linear memory one call may use, in bytes.
@@ -123,18 +177,18 @@ impl Policy {
                 "loopback is reachable only through an endpoint override or an extra host",
             ));
         }
-        if is_bedrock_host(&host) {
+        if is_bedrock_host(&host) || is_identity_host(&host) {
             if https && port == 443 {
                 return Ok(());
             }
             return Err(Denied::new(
                 uri,
-                "Bedrock endpoints are reachable over HTTPS on port 443 only",
+                "AWS endpoints are reachable over HTTPS on port 443 only",
             ));
         }
         Err(Denied::new(
             uri,
-            "not a Bedrock endpoint nor a configured override",
+            "not a Bedrock or AWS identity endpoint nor a configured override",
         ))
     }
 }
@@ -293,6 +347,47 @@ pub fn is_bedrock_host(host: &str) -> bool {
     region.is_some_and(is_valid_region)
 }
 
+/// The directories the credential chain needs: `$HOME/.aws` (shared config,
+/// credentials, SSO token cache), the directories of the files the
+/// environment names, and `extra`; only those that exist, each once.
+fn preopens(env: &[(String, String)], extra: &[PathBuf]) -> Vec<PathBuf> {
+    let value = |name: &str| {
+        env.iter()
+            .rev()
+            .find(|(k, v)| k == name && !v.trim().is_empty())
+            .map(|(_, v)| v.trim())
+    };
+    let home = value("HOME").map(PathBuf::from);
+    let expand = |path: &str| match (path.strip_prefix("~/"), &home) {
+        (Some(rest), Some(home)) => home.join(rest),
+        _ => PathBuf::from(path),
+    };
+    let mut dirs: Vec<PathBuf> = Vec::new();
+    let candidates = home
+        .as_ref()
+        .map(|h| h.join(".aws"))
+        .into_iter()
+        .chain(FILE_VARS.iter().filter_map(|v| value(v)).filter_map(|p| expand(p).parent().map(Path::to_path_buf)))
+        .chain(extra.iter().cloned());
+    for dir in candidates {
+        if dir.is_absolute() && dir.is_dir() && !dirs.contains(&dir) {
+            dirs.push(dir);
+        }
+    }
+    dirs
+}
+
+/// The identity endpoints the credential chain calls: STS (global and
+/// regional) and the IAM Identity Center portal.
+pub fn is_identity_host(host: &str) -> bool {
+    let Some(rest) = host.strip_suffix(".amazonaws.com") else {
+        return false;
+    };
+    rest == "sts"
+        || rest.strip_prefix("sts.").is_some_and(is_valid_region)
+        || rest.strip_prefix("portal.sso.").is_some_and(is_valid_region)
+}
+
 /// The region syntax `[a-z]{2}(-gov|-iso[a-z]*)?-[a-z]+-\d`, e.g. `us-east-1`,
 /// `us-gov-west-1`, `us-isob-east-1`.
 pub fn is_valid_region(region: &str) -> bool {
@@ -363,6 +458,7 @@ mod tests {
     fn config(pairs: &[(&str, &str)], extra_env: &[&str], extra_hosts: &[&str]) -> HostConfig {
         HostConfig {
             memory_limit: crate::DEFAULT_MEMORY_LIMIT,
+            extra_dirs: Vec::new(),
             component: "x.wasm".into(),
             env: env(pairs),
             extra_env: extra_env.iter().map(|s| s.to_string()).collect(),
@@ -498,9 +594,66 @@ mod tests {
             &policy,
             "https://bedrock-runtime.us-east-1.amazonaws.com:8443/"
         ));
-        assert!(!allowed(&policy, "https://sts.amazonaws.com/"));
+        assert!(!allowed(&policy, "https://s3.us-east-1.amazonaws.com/"));
         assert!(!allowed(&policy, "https://example.com/"));
-        assert!(!allowed(&policy, "http://169.254.169.254/latest/api/token"));
+    }
+
+    #[test]
+    fn preopens_are_the_aws_directories_that_exist() {
+        let root = std::env::temp_dir().join(format!("bedrock-host-preopens-{}", std::process::id()));
+        let home = root.join("home");
+        let tokens = root.join("tokens");
+        std::fs::create_dir_all(home.join(".aws")).unwrap();
+        std::fs::create_dir_all(&tokens).unwrap();
+        let home_s = home.to_str().unwrap();
+        let token = tokens.join("token").to_str().unwrap().to_string();
+        let p = Policy::new(&config(
+            &[
+                ("HOME", home_s),
+                ("AWS_CONFIG_FILE", "~/.aws/config"),
+                ("AWS_WEB_IDENTITY_TOKEN_FILE", &token),
+                ("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent/dir/credentials"),
+            ],
+            &[],
+            &[],
+        ));
+        assert_eq!(p.preopens(), &[home.join(".aws"), tokens.clone()]);
+        std::fs::remove_dir_all(&root).unwrap();
+    }
+
+    #[test]
+    fn credential_endpoints_only_as_the_chain_needs_them() {
+        let p = Policy::new(&config(&[], &[], &[]));
+        assert!(allowed(&p, "https://sts.amazonaws.com/"));
+        assert!(allowed(&p, "https://sts.eu-west-1.amazonaws.com/"));
+        assert!(allowed(&p, "https://portal.sso.us-east-1.amazonaws.com/federation/credentials"));
+        assert!(!allowed(&p, "http://sts.eu-west-1.amazonaws.com/"));
+        assert!(!allowed(&p, "https://s3.us-east-1.amazonaws.com/"));
+        assert!(allowed(&p, "http://169.254.169.254/latest/api/token"));
+        assert!(allowed(&p, "http://[fd00:ec2::254]/latest/api/token"));
+        assert!(!allowed(&p, "http://169.254.170.2/v2/credentials/x"), "ECS only when selected");
+
+        let p = Policy::new(&config(
+            &[("AWS_EC2_METADATA_DISABLED", "TRUE"), ("AWS_CONTAINER_CREDENTIALS_RELATIVE_URI", "/v2/credentials/x")],
+            &[],
+            &[],
+        ));
+        assert!(!allowed(&p, "http://169.254.169.254/latest/api/token"));
+        assert!(allowed(&p, "http://169.254.170.2/v2/credentials/x"));
+
+        let p = Policy::new(&config(
+            &[
+                ("AWS_EC2_METADATA_SERVICE_ENDPOINT", "http://127.0.0.1:9100"),
+                ("AWS_CONTAINER_CREDENTIALS_FULL_URI", "http://127.0.0.1:9101/creds"),
+                ("AWS_ENDPOINT_URL_STS", "http://127.0.0.1:9102"),
+            ],
+            &[],
+            &[],
+        ));
+        assert!(!allowed(&p, "http://169.254.169.254/latest/api/token"), "overridden IMDS replaces the default");
+        for port in [9100, 9101, 9102] {
+            assert!(allowed(&p, &format!("http://127.0.0.1:{port}/")), "{port}");
+        }
     }
 
     #[test]
@@ -544,18 +697,20 @@ mod tests {
         assert!(allowed(&policy, "https://GATEWAY.internal:443/x"));
         assert!(!allowed(&policy, "https://gateway.internal:8443/x"));
         assert!(allowed(&policy, "http://[::1]:9000/x"));
-        assert_eq!(policy.allowed_hosts().len(), 3);
-        assert_eq!(
-            policy.allowed_hosts()[0].origin,
-            "AWS_ENDPOINT_URL_BEDROCK_RUNTIME"
-        );
+        let overrides: Vec<_> = policy
+            .allowed_hosts()
+            .iter()
+            .filter(|h| h.origin.starts_with("AWS_ENDPOINT_URL"))
+            .collect();
+        assert_eq!(overrides.len(), 3);
+        assert_eq!(overrides[0].origin, "AWS_ENDPOINT_URL_BEDROCK_RUNTIME");
     }
 
     #[test]
     fn overrides_only_from_passed_names() {
         // Not AWS_-prefixed: never reaches the guest, never widens the list.
         let policy = Policy::new(&config(&[("ENDPOINT_URL", "http://127.0.0.1:1")], &[], &[]));
-        assert!(policy.allowed_hosts().is_empty());
+        assert!(policy.allowed_hosts().iter().all(|h| h.origin == "EC2 instance metadata"));
         assert!(!allowed(&policy, "http://127.0.0.1:1/"));
     }
 

@@ -7,7 +7,7 @@ use http_body_util::BodyExt;
 use std::sync::Arc;
 use wasmtime::component::ResourceTable;
 use wasmtime::{StoreLimits, StoreLimitsBuilder};
-use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
+use wasmtime_wasi::{FsPerms, WasiCtx, WasiCtxView, WasiView};
 use wasmtime_wasi_http::{
     Error as HttpError, RequestOptions, WasiBody, WasiHttpCtx, WasiHttpCtxView, WasiHttpHooks,
     WasiHttpView,
@@ -35,7 +35,15 @@ impl StoreState {
         let limits = StoreLimitsBuilder::new()
             .memory_size(policy.memory_limit())
             .build();
-        let wasi = WasiCtx::builder()
+        let mut wasi = WasiCtx::builder();
+        for dir in policy.preopens() {
+            // A directory that vanished since the policy was made is skipped:
+            // the guest then reports the file as missing.
+            if let Some(path) = dir.to_str() {
+                let _ = wasi.preopened_dir(dir, path, FsPerms::ReadOnly);
+            }
+        }
+        let wasi = wasi
             .envs(policy.env())
             // stdin closed and stdout discarded (the builder's defaults); the
             // guest's diagnostics go to our stderr.
