@@ -1,7 +1,9 @@
 //! Who sent a request: a Bedrock API key (`Authorization: Bearer`) or a SigV4 signature.
 //!
-//! Every request is authenticated before it is routed, as AWS does, so a client with bad
-//! credentials learns that before anything about its payload.
+//! Every Bedrock request is authenticated before it is routed, as AWS does, so a client
+//! with bad credentials learns that before anything about its payload. The credential
+//! endpoints are routed first: AWS does not sign them, except STS, which checks SigV4 for its
+//! own service through [`verify_sigv4`].
 
 use std::time::SystemTime;
 
@@ -9,6 +11,7 @@ use http::header::AUTHORIZATION;
 use subtle::ConstantTimeEq;
 
 use crate::errors::{ApiError, ErrorCode};
+use crate::keyring::Keyring;
 use crate::sigv4::Verifier;
 use crate::{AuthOutcome, EmulatorConfig};
 
@@ -25,6 +28,9 @@ pub enum AuthError {
     InvalidApiKey,
     #[error("The security token included in the request is invalid.")]
     UnrecognizedClient,
+    /// Temporary credentials the emulator issued, used after their expiry.
+    #[error("The security token included in the request is expired")]
+    ExpiredToken,
     #[error("{0}")]
     Incomplete(String),
     #[error(
@@ -65,6 +71,7 @@ impl AuthError {
             Self::MissingToken => ErrorCode::MissingAuthenticationToken,
             Self::InvalidApiKey => ErrorCode::AccessDenied,
             Self::UnrecognizedClient => ErrorCode::UnrecognizedClient,
+            Self::ExpiredToken => ErrorCode::ExpiredToken,
             Self::Incomplete(_) => ErrorCode::IncompleteSignature,
             Self::ScopeDateMismatch { .. }
             | Self::WrongRegion
@@ -83,21 +90,15 @@ impl From<AuthError> for ApiError {
     }
 }
 
-/// Checks the request's credentials against the configured keys and API keys.
+/// Checks a Bedrock request's credentials against the accepted keys and API keys.
 pub fn authenticate(
     parts: &http::request::Parts,
     body: &[u8],
     config: &EmulatorConfig,
+    keys: &Keyring,
     now: SystemTime,
 ) -> Result<AuthOutcome, AuthError> {
-    let value = parts
-        .headers
-        .get(AUTHORIZATION)
-        .ok_or(AuthError::MissingToken)?;
-    let value = value.to_str().map_err(|_| {
-        AuthError::Incomplete("The Authorization header is not valid ASCII.".into())
-    })?;
-    if let Some(token) = strip_scheme(value, "Bearer") {
+    if let Some(token) = strip_scheme(authorization(parts)?, "Bearer") {
         let known = config
             .bearer_tokens
             .iter()
@@ -109,12 +110,34 @@ pub fn authenticate(
         };
     }
     let verifier = Verifier {
-        region: &config.region,
+        region: Some(&config.region),
         service: SIGNING_SERVICE,
-        credentials: &config.credentials,
+        keys,
     };
+    verify_sigv4(&verifier, parts, body, now)
+}
+
+/// Checks a request that only SigV4 may authenticate (no API keys), for any service.
+pub fn verify_sigv4(
+    verifier: &Verifier<'_>,
+    parts: &http::request::Parts,
+    body: &[u8],
+    now: SystemTime,
+) -> Result<AuthOutcome, AuthError> {
+    authorization(parts)?;
     let access_key_id = verifier.verify(parts, body, now)?;
     Ok(AuthOutcome::SigV4 { access_key_id })
+}
+
+/// The `Authorization` header: missing and non-ASCII values are refused as AWS refuses them.
+fn authorization(parts: &http::request::Parts) -> Result<&str, AuthError> {
+    let value = parts
+        .headers
+        .get(AUTHORIZATION)
+        .ok_or(AuthError::MissingToken)?;
+    value
+        .to_str()
+        .map_err(|_| AuthError::Incomplete("The Authorization header is not valid ASCII.".into()))
 }
 
 /// The credentials after an auth scheme name (compared case-insensitively, as HTTP does).
@@ -135,6 +158,16 @@ mod tests {
             builder = builder.header("authorization", value);
         }
         builder.body(()).unwrap().into_parts().0
+    }
+
+    fn authenticate(
+        parts: &http::request::Parts,
+        body: &[u8],
+        config: &EmulatorConfig,
+        now: SystemTime,
+    ) -> Result<AuthOutcome, AuthError> {
+        let keys = Keyring::new(config.credentials.clone());
+        super::authenticate(parts, body, config, &keys, now)
     }
 
     #[test]

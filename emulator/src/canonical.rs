@@ -138,6 +138,7 @@ fn trim_all(value: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::keyring::Keyring;
     use crate::sigv4::parse_amz_date;
     use crate::test_support::{self, signed_request};
     use crate::{EmulatorConfig, StaticCredentials};
@@ -264,10 +265,11 @@ mod tests {
             .unwrap();
         let (parts, ()) = request.into_parts();
         let config = EmulatorConfig::default();
+        let keys = Keyring::new(config.credentials.clone());
         let verifier = crate::sigv4::Verifier {
-            region: "us-east-1",
+            region: Some("us-east-1"),
             service: "bedrock",
-            credentials: &config.credentials,
+            keys: &keys,
         };
         let now = parse_amz_date("20261122T030600Z").unwrap();
         assert_eq!(
@@ -276,12 +278,12 @@ mod tests {
         );
         let tampered = body.replace("words=3", "words=4");
         assert!(verifier.verify(&parts, tampered.as_bytes(), now).is_err());
-        let stranger: [StaticCredentials; 1] = [StaticCredentials {
+        let stranger = Keyring::new(vec![StaticCredentials {
             secret_access_key: "other".into(),
             ..config.credentials[1].clone()
-        }];
+        }]);
         let wrong_key = crate::sigv4::Verifier {
-            credentials: &stranger,
+            keys: &stranger,
             ..verifier
         };
         assert!(wrong_key.verify(&parts, body.as_bytes(), now).is_err());

@@ -9,7 +9,8 @@
 use serde_json::{Value, json};
 
 use crate::catalogue::{self, ACCOUNT_ID};
-use crate::errors::{ApiError, ErrorCode};
+use crate::errors::{self, ApiError, ErrorCode};
+use crate::form::Form;
 
 /// Profiles per page when the client sends no `maxResults`: small, so that the catalogue
 /// spans several pages and clients really paginate.
@@ -18,53 +19,35 @@ pub const DEFAULT_PAGE_SIZE: usize = 10;
 /// The bounds the API model puts on `maxResults`.
 const MAX_RESULTS: std::ops::RangeInclusive<usize> = 1..=1000;
 
-/// The query of a request, decoded.
-struct Query(Vec<(String, String)>);
-
-impl Query {
-    fn parse(raw: Option<&str>) -> Self {
-        Self(
-            form_urlencoded::parse(raw.unwrap_or_default().as_bytes())
-                .map(|(k, v)| (k.into_owned(), v.into_owned()))
-                .collect(),
-        )
-    }
-
-    fn get(&self, name: &str) -> Option<&str> {
-        self.0
-            .iter()
-            .find(|(k, _)| k == name)
-            .map(|(_, v)| v.as_str())
-    }
-
-    /// An enum-valued parameter, checked against its allowed values as AWS checks them
-    /// (case-sensitively).
-    fn enumerated(&self, name: &str, allowed: &[&str]) -> Result<Option<&str>, ApiError> {
-        match self.get(name) {
-            None => Ok(None),
-            Some(value) if allowed.contains(&value) => Ok(Some(value)),
-            Some(value) => Err(constraint(
-                value,
-                name,
-                &format!(
-                    "Member must satisfy enum value set: [{}]",
-                    allowed.join(", ")
-                ),
-            )),
-        }
+/// An enum-valued query parameter, checked against its allowed values as AWS checks them
+/// (case-sensitively).
+fn enumerated<'q>(
+    query: &'q Form,
+    name: &str,
+    allowed: &[&str],
+) -> Result<Option<&'q str>, ApiError> {
+    match query.get(name) {
+        None => Ok(None),
+        Some(value) if allowed.contains(&value) => Ok(Some(value)),
+        Some(value) => Err(constraint(
+            value,
+            name,
+            &format!(
+                "Member must satisfy enum value set: [{}]",
+                allowed.join(", ")
+            ),
+        )),
     }
 }
 
 /// AWS's wording for a constraint violation on one parameter.
 fn constraint(value: &str, at: &str, rule: &str) -> ApiError {
-    ApiError::validation(format!(
-        "1 validation error detected: Value '{value}' at '{at}' failed to satisfy constraint: {rule}"
-    ))
+    ApiError::validation(errors::constraint_violation(value, at, rule))
 }
 
 /// `GET /foundation-models`.
 pub fn list_foundation_models(region: &str, raw_query: Option<&str>) -> Result<Value, ApiError> {
-    let query = Query::parse(raw_query);
+    let query = Form::parse(raw_query);
     let provider = match query.get("byProvider") {
         None => None,
         Some(p)
@@ -82,9 +65,10 @@ pub fn list_foundation_models(region: &str, raw_query: Option<&str>) -> Result<V
             ));
         }
     };
-    let output = query.enumerated("byOutputModality", &["TEXT", "IMAGE", "EMBEDDING"])?;
-    let inference = query.enumerated("byInferenceType", &["ON_DEMAND", "PROVISIONED"])?;
-    let customization = query.enumerated(
+    let output = enumerated(&query, "byOutputModality", &["TEXT", "IMAGE", "EMBEDDING"])?;
+    let inference = enumerated(&query, "byInferenceType", &["ON_DEMAND", "PROVISIONED"])?;
+    let customization = enumerated(
+        &query,
         "byCustomizationType",
         &["FINE_TUNING", "CONTINUED_PRE_TRAINING", "DISTILLATION"],
     )?;
@@ -123,7 +107,7 @@ pub fn list_inference_profiles(
             ),
         ));
     }
-    let query = Query::parse(raw_query);
+    let query = Form::parse(raw_query);
     let page_size = match query.get("maxResults") {
         None => DEFAULT_PAGE_SIZE,
         Some(raw) => {
@@ -151,7 +135,7 @@ pub fn list_inference_profiles(
             n
         }
     };
-    let kind = query.enumerated("type", &["SYSTEM_DEFINED", "APPLICATION"])?;
+    let kind = enumerated(&query, "type", &["SYSTEM_DEFINED", "APPLICATION"])?;
     let profiles: Vec<Value> = catalogue::profiles(region)
         .into_iter()
         .filter(|p| kind.is_none_or(|k| p.profile_type == k))

@@ -4,13 +4,9 @@
 
 use std::time::SystemTime;
 
-use bytes::Bytes;
-use http_body_util::{BodyExt, Full};
-use hyper_util::rt::TokioIo;
 use serde_json::Value;
-use tokio::net::TcpStream;
 
-use crate::test_support::signed_get;
+use crate::test_support::{self, signed_get};
 use crate::{AuthOutcome, Emulator, EmulatorConfig, StaticCredentials};
 
 fn key() -> StaticCredentials {
@@ -25,17 +21,7 @@ async fn get(emulator: &Emulator, path: &str) -> (http::response::Parts, Value) 
         "us-east-1",
         SystemTime::now(),
     );
-    let stream = TcpStream::connect(emulator.addr()).await.unwrap();
-    let (mut sender, connection) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
-        .await
-        .unwrap();
-    tokio::spawn(connection);
-    let response = sender
-        .send_request(request.map(|b| Full::new(Bytes::from(b))))
-        .await
-        .unwrap();
-    let (parts, body) = response.into_parts();
-    let bytes = body.collect().await.unwrap().to_bytes();
+    let (parts, bytes) = test_support::send(emulator.addr(), request).await;
     let json = serde_json::from_slice(&bytes)
         .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&bytes)));
     (parts, json)
@@ -189,15 +175,7 @@ async fn list_calls_are_authenticated_first() {
         "us-east-1",
         SystemTime::now(),
     );
-    let stream = TcpStream::connect(emulator.addr()).await.unwrap();
-    let (mut sender, connection) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
-        .await
-        .unwrap();
-    tokio::spawn(connection);
-    let response = sender
-        .send_request(request.map(|b| Full::new(Bytes::from(b))))
-        .await
-        .unwrap();
+    let response = test_support::open(emulator.addr(), request).await;
     assert_eq!(response.status(), 403);
     assert!(
         response.headers()["x-amzn-errortype"]

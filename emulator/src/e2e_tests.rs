@@ -4,13 +4,11 @@
 use std::time::{Duration, SystemTime};
 
 use bytes::Bytes;
-use http_body_util::{BodyExt, Full};
+use http_body_util::BodyExt;
 use hyper::body::Incoming;
-use hyper_util::rt::TokioIo;
 use serde_json::{Value, json};
-use tokio::net::TcpStream;
 
-use crate::test_support::{decode_frames, frame_header, signed_request};
+use crate::test_support::{self, decode_frames, frame_header, signed_request};
 use crate::{AuthOutcome, Emulator, EmulatorConfig, StaticCredentials, reply_text};
 
 const CLAUDE_PATH: &str = "/model/anthropic.claude-3-5-sonnet-20240620-v1%3A0/converse-stream";
@@ -60,23 +58,14 @@ fn with_authorization(
 }
 
 async fn open(emulator: &Emulator, request: http::Request<Vec<u8>>) -> http::Response<Incoming> {
-    let stream = TcpStream::connect(emulator.addr()).await.unwrap();
-    let (mut sender, connection) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
-        .await
-        .unwrap();
-    tokio::spawn(connection);
-    sender
-        .send_request(request.map(|b| Full::new(Bytes::from(b))))
-        .await
-        .unwrap()
+    test_support::open(emulator.addr(), request).await
 }
 
 async fn send(
     emulator: &Emulator,
     request: http::Request<Vec<u8>>,
 ) -> (http::response::Parts, Bytes) {
-    let (parts, body) = open(emulator, request).await.into_parts();
-    (parts, body.collect().await.unwrap().to_bytes())
+    test_support::send(emulator.addr(), request).await
 }
 
 /// Checks the AWS error shape and returns the JSON message.

@@ -4,7 +4,9 @@
 //! `{"message": "..."}` and the error code in `x-amzn-ErrorType` (code, a colon, then a
 //! namespace URL the SDKs strip). botocore and the JS SDK pick the typed exception from that
 //! header, so every error here carries it. In-stream exceptions reuse the same codes under
-//! their lower-camel event names.
+//! their lower-camel event names. The SSO portal is restJson1 too and answers its errors
+//! through the same type; STS, a query-protocol service, has its XML errors in
+//! [`crate::sts`].
 
 use axum::body::Body;
 use axum::response::Response;
@@ -27,9 +29,14 @@ pub enum ErrorCode {
     ServiceUnavailable,
     MissingAuthenticationToken,
     UnrecognizedClient,
+    ExpiredToken,
     InvalidSignature,
     IncompleteSignature,
     UnknownOperation,
+    /// The SSO portal's answer to a missing or unknown access token.
+    Unauthorized,
+    /// The SSO portal's answer to a malformed request.
+    InvalidRequest,
 }
 
 /// The codes a `status=CODE` directive may ask for, by HTTP status.
@@ -68,19 +75,24 @@ impl ErrorCode {
             Self::ServiceUnavailable => "ServiceUnavailableException",
             Self::MissingAuthenticationToken => "MissingAuthenticationTokenException",
             Self::UnrecognizedClient => "UnrecognizedClientException",
+            Self::ExpiredToken => "ExpiredTokenException",
             Self::InvalidSignature => "InvalidSignatureException",
             Self::IncompleteSignature => "IncompleteSignatureException",
             Self::UnknownOperation => "UnknownOperationException",
+            Self::Unauthorized => "UnauthorizedException",
+            Self::InvalidRequest => "InvalidRequestException",
         }
     }
 
     /// The HTTP status AWS sends with this code.
     pub fn status(self) -> StatusCode {
         match self {
-            Self::Validation => StatusCode::BAD_REQUEST,
+            Self::Validation | Self::InvalidRequest => StatusCode::BAD_REQUEST,
+            Self::Unauthorized => StatusCode::UNAUTHORIZED,
             Self::AccessDenied
             | Self::MissingAuthenticationToken
             | Self::UnrecognizedClient
+            | Self::ExpiredToken
             | Self::InvalidSignature
             | Self::IncompleteSignature => StatusCode::FORBIDDEN,
             Self::ResourceNotFound | Self::UnknownOperation => StatusCode::NOT_FOUND,
@@ -112,6 +124,7 @@ impl ErrorCode {
             Self::ServiceUnavailable => "Bedrock is unable to process your request.",
             Self::MissingAuthenticationToken => "Missing Authentication Token",
             Self::UnrecognizedClient => "The security token included in the request is invalid.",
+            Self::ExpiredToken => "The security token included in the request is expired",
             Self::InvalidSignature => {
                 "The request signature we calculated does not match the signature you provided. \
                  Check your AWS Secret Access Key and signing method. Consult the service \
@@ -119,6 +132,8 @@ impl ErrorCode {
             }
             Self::IncompleteSignature => "The Authorization header is incomplete.",
             Self::UnknownOperation => "Unknown operation",
+            Self::Unauthorized => "Session token not found or invalid",
+            Self::InvalidRequest => "The request is invalid.",
         }
     }
 
@@ -187,6 +202,14 @@ impl ApiError {
         );
         response
     }
+}
+
+/// AWS's wording for one parameter that breaks a constraint of the API model, shared by
+/// every service: Bedrock's ValidationException and STS's ValidationError alike.
+pub fn constraint_violation(value: &str, at: &str, rule: &str) -> String {
+    format!(
+        "1 validation error detected: Value '{value}' at '{at}' failed to satisfy constraint: {rule}"
+    )
 }
 
 #[cfg(test)]

@@ -8,21 +8,39 @@
 //! conversation itself, and can inspect every request received ([`Emulator::requests`]).
 //! The control plane's ListFoundationModels and ListInferenceProfiles answer from a
 //! catalogue shaped like today's Bedrock, for model discovery.
+//!
+//! The same port also plays the endpoints the AWS credential chain gets temporary
+//! credentials from: EC2 IMDSv2, the ECS / EKS Pod Identity container endpoint, STS
+//! (AssumeRole, AssumeRoleWithWebIdentity) and the SSO portal. A test points
+//! `AWS_EC2_METADATA_SERVICE_ENDPOINT`, `AWS_CONTAINER_CREDENTIALS_FULL_URI`,
+//! `AWS_ENDPOINT_URL_STS` and `AWS_ENDPOINT_URL_SSO` at [`Emulator::endpoint`]. What they
+//! issue is registered with the emulator, so it signs Bedrock requests until it expires
+//! ([`Emulator::issued`] lists it).
 
 mod auth;
 mod canonical;
 mod catalogue;
+mod clock;
+mod container;
 mod control_plane;
 mod converse;
 mod errors;
 mod events;
 mod eventstream;
+mod form;
+mod ids;
+mod imds;
+mod keyring;
 mod model_id;
 mod script;
 mod sigv4;
+mod sso;
 mod stream;
+mod sts;
 mod vectors;
 
+#[cfg(test)]
+mod credentials_e2e_tests;
 #[cfg(test)]
 mod discovery_e2e_tests;
 #[cfg(test)]
@@ -30,11 +48,11 @@ mod e2e_tests;
 #[cfg(test)]
 mod test_support;
 
+use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::SystemTime;
+use std::time::{Duration, SystemTime};
 
 use anyhow::Context as _;
 use axum::Router;
@@ -46,10 +64,15 @@ use percent_encoding::percent_decode_str;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 
+use crate::clock::Clock;
 use crate::converse::ConverseRequest;
 use crate::errors::{ApiError, ErrorCode};
+use crate::keyring::{Issuer, Keyring};
 
+pub use imds::ROLE_NAME as IMDS_ROLE_NAME;
+pub use keyring::IssuedCredentials;
 pub use script::reply_text;
+pub use sts::{EXPIRED_WEB_IDENTITY_TOKEN, INVALID_WEB_IDENTITY_TOKEN};
 
 /// Request bodies larger than this are refused unread.
 const MAX_BODY_BYTES: usize = 32 * 1024 * 1024;
@@ -70,6 +93,22 @@ pub struct EmulatorConfig {
     /// Answer ListInferenceProfiles with AccessDeniedException, as AWS answers a principal
     /// whose policy lacks `bedrock:ListInferenceProfiles`.
     pub deny_inference_profiles: bool,
+    /// How long the credentials issued by IMDS, the container endpoint, STS and SSO last.
+    /// Tests set seconds to exercise refresh; STS's `DurationSeconds` can only shorten it.
+    pub issued_credentials_ttl: Duration,
+    /// When set, the container endpoint requires exactly this `Authorization` value (what
+    /// `AWS_CONTAINER_AUTHORIZATION_TOKEN` holds) and answers 403 otherwise.
+    pub container_authorization_token: Option<String>,
+    /// Roles whose trust policy requires an ExternalId: role ARN to the id AssumeRole must
+    /// send. Any other well-formed role ARN can be assumed without one.
+    pub role_external_ids: BTreeMap<String, String>,
+    /// Accepted SSO access tokens (`accessToken` of the `~/.aws/sso/cache` file).
+    pub sso_access_tokens: Vec<String>,
+    /// IMDS answers 404 to everything at once, as when nothing is there to ask.
+    pub imds_disabled: bool,
+    /// Seconds the emulator's clock is ahead of the real one (negative: behind). It moves
+    /// the SigV4 skew window, credential expiry and the `Date` header together.
+    pub clock_skew: Option<i64>,
 }
 
 /// One accepted AWS key pair, with the session token temporary credentials carry.
@@ -120,6 +159,12 @@ impl Default for EmulatorConfig {
                 .is_dir()
                 .then(|| vectors.canonicalize().unwrap_or(vectors)),
             deny_inference_profiles: false,
+            issued_credentials_ttl: Duration::from_secs(3600),
+            container_authorization_token: None,
+            role_external_ids: BTreeMap::new(),
+            sso_access_tokens: vec!["sso-access-token-EXAMPLE".into()],
+            imds_disabled: false,
+            clock_skew: None,
         }
     }
 }
@@ -144,6 +189,9 @@ pub enum AuthOutcome {
         access_key_id: String,
     },
     Bearer,
+    /// A credential endpoint AWS does not sign (IMDS, the container endpoint, the SSO
+    /// portal, AssumeRoleWithWebIdentity); each checks its own token, if any.
+    Unsigned,
     /// Refused, with the AWS error code sent back.
     Rejected(String),
 }
@@ -158,6 +206,10 @@ pub struct Emulator {
 /// State the request handlers share.
 struct Shared {
     config: EmulatorConfig,
+    clock: Clock,
+    /// The configured keys and every set of credentials issued since the start.
+    keyring: Keyring,
+    imds_tokens: imds::Tokens,
     requests: Mutex<Vec<RecordedRequest>>,
     shutdown: watch::Receiver<bool>,
 }
@@ -176,6 +228,9 @@ impl Emulator {
         let addr = listener.local_addr().context("reading the bound address")?;
         let (shutdown, stopped) = watch::channel(false);
         let shared = Arc::new(Shared {
+            clock: Clock::new(config.clock_skew),
+            keyring: Keyring::new(config.credentials.clone()),
+            imds_tokens: imds::Tokens::default(),
             config,
             requests: Mutex::new(Vec::new()),
             shutdown: stopped.clone(),
@@ -214,6 +269,12 @@ impl Emulator {
             .unwrap_or_else(|e| e.into_inner())
             .clone()
     }
+
+    /// Every set of temporary credentials the credential endpoints issued, in order, without
+    /// their secrets.
+    pub fn issued(&self) -> Vec<IssuedCredentials> {
+        self.shared.keyring.issued()
+    }
 }
 
 impl Drop for Emulator {
@@ -224,9 +285,19 @@ impl Drop for Emulator {
 
 /// The operations the emulator serves, recognised from the raw path.
 enum Route {
-    ConverseStream { model_id: String },
+    ConverseStream {
+        model_id: String,
+    },
     ListFoundationModels,
     ListInferenceProfiles,
+    /// Anything under `/latest/`, EC2's instance metadata.
+    Imds(imds::Request),
+    /// `GET /v2/credentials/{id}` (ECS) or `GET /container-credentials` (full URI).
+    ContainerCredentials,
+    /// `GET /federation/credentials`, the SSO portal's GetRoleCredentials.
+    SsoRoleCredentials,
+    /// `POST /`, a query-protocol call: STS.
+    Sts,
     Unknown,
 }
 
@@ -241,6 +312,13 @@ impl Route {
             }
             (&Method::GET, ["", "foundation-models"]) => Route::ListFoundationModels,
             (&Method::GET, ["", "inference-profiles"]) => Route::ListInferenceProfiles,
+            (method, ["", "latest", rest @ ..]) => Route::Imds(imds::Request::of(method, rest)),
+            (&Method::GET, ["", "v2", "credentials", id]) if !id.is_empty() => {
+                Route::ContainerCredentials
+            }
+            (&Method::GET, ["", "container-credentials"]) => Route::ContainerCredentials,
+            (&Method::GET, ["", "federation", "credentials"]) => Route::SsoRoleCredentials,
+            (&Method::POST, ["", ""]) => Route::Sts,
             _ => Route::Unknown,
         }
     }
@@ -248,32 +326,51 @@ impl Route {
     fn model_id(&self) -> Option<String> {
         match self {
             Route::ConverseStream { model_id } => Some(model_id.clone()),
-            Route::ListFoundationModels | Route::ListInferenceProfiles | Route::Unknown => None,
+            _ => None,
         }
     }
 }
 
 /// Every request lands here: read, authenticate, record, route. Every answer, success or
-/// error, carries a request id, as AWS's do.
+/// error, carries a request id, as AWS's do, and a `Date` from the emulator's clock.
 async fn handle(State(shared): State<Arc<Shared>>, request: Request) -> Response {
-    let mut response = respond(&shared, request)
+    let request_id = ids::request_id();
+    let mut response = respond(&shared, request, &request_id)
         .await
         .unwrap_or_else(ApiError::into_response);
-    let request_id = HeaderValue::from_str(&new_request_id()).expect("request ids are hex");
-    response
-        .headers_mut()
-        .insert("x-amzn-requestid", request_id);
+    let headers = response.headers_mut();
+    let request_id = HeaderValue::from_str(&request_id).expect("request ids are hex");
+    headers.insert("x-amzn-requestid", request_id);
+    // hyper adds a `Date` from the real clock only when the answer has none.
+    let date = clock::http_date(shared.clock.now());
+    headers.insert(
+        header::DATE,
+        HeaderValue::from_str(&date).expect("dates are ASCII"),
+    );
     response
 }
 
-async fn respond(shared: &Shared, request: Request) -> Result<Response, ApiError> {
+async fn respond(
+    shared: &Shared,
+    request: Request,
+    request_id: &str,
+) -> Result<Response, ApiError> {
     let (parts, body) = request.into_parts();
     let body = axum::body::to_bytes(body, MAX_BODY_BYTES)
         .await
         .map_err(|_| ApiError::validation("Input is too long for requested model."))?;
     let route = Route::of(&parts);
-    let auth = auth::authenticate(&parts, &body, &shared.config, SystemTime::now());
-    shared.record(&parts, &body, route.model_id(), &auth);
+    let now = shared.clock.now();
+    if let Some((response, caller)) = shared.credentials(&route, &parts, &body, now, request_id) {
+        shared.record(&parts, &body, None, caller);
+        return Ok(response);
+    }
+    let auth = auth::authenticate(&parts, &body, &shared.config, &shared.keyring, now);
+    let outcome = match &auth {
+        Ok(outcome) => outcome.clone(),
+        Err(e) => AuthOutcome::Rejected(e.code().name().to_owned()),
+    };
+    shared.record(&parts, &body, route.model_id(), outcome);
     auth?;
     match route {
         Route::ConverseStream { model_id } => converse_stream(shared, &model_id, &body),
@@ -286,7 +383,11 @@ async fn respond(shared: &Shared, request: Request) -> Result<Response, ApiError
             parts.uri.query(),
             shared.config.deny_inference_profiles,
         )?)),
-        Route::Unknown => Err(ApiError::stock(ErrorCode::UnknownOperation)),
+        Route::Imds(_)
+        | Route::ContainerCredentials
+        | Route::SsoRoleCredentials
+        | Route::Sts
+        | Route::Unknown => Err(ApiError::stock(ErrorCode::UnknownOperation)),
     }
 }
 
@@ -320,12 +421,62 @@ fn json_response(value: serde_json::Value) -> Response {
 }
 
 impl Shared {
+    /// Answers the credential endpoints, which are not Bedrock's to authenticate: AWS does
+    /// not sign IMDS, the container endpoint, the SSO portal or AssumeRoleWithWebIdentity,
+    /// and STS checks its own signatures. `None` for every other route. The second value is
+    /// how the caller authenticated, for the request log.
+    fn credentials(
+        &self,
+        route: &Route,
+        parts: &http::request::Parts,
+        body: &[u8],
+        now: SystemTime,
+        request_id: &str,
+    ) -> Option<(Response, AuthOutcome)> {
+        let issuer = Issuer {
+            keyring: &self.keyring,
+            now,
+            lifetime: self.config.issued_credentials_ttl,
+        };
+        let response = match route {
+            Route::Imds(request) => imds::answer(
+                request,
+                parts,
+                &self.imds_tokens,
+                &issuer,
+                self.config.imds_disabled,
+            )
+            .unwrap_or_else(imds::ImdsError::into_response),
+            Route::ContainerCredentials => {
+                let token = self.config.container_authorization_token.as_deref();
+                container::answer(parts, token, &issuer)
+                    .map_or_else(container::ContainerError::into_response, json_response)
+            }
+            Route::SsoRoleCredentials => {
+                sso::answer(parts, &self.config.sso_access_tokens, &issuer)
+                    .map_or_else(ApiError::into_response, json_response)
+            }
+            Route::Sts => {
+                let sts = sts::Sts {
+                    issuer,
+                    external_ids: &self.config.role_external_ids,
+                };
+                return Some(sts::answer(&sts, parts, body, request_id));
+            }
+            Route::ConverseStream { .. }
+            | Route::ListFoundationModels
+            | Route::ListInferenceProfiles
+            | Route::Unknown => return None,
+        };
+        Some((response, AuthOutcome::Unsigned))
+    }
+
     fn record(
         &self,
         parts: &http::request::Parts,
         body: &[u8],
         model_id: Option<String>,
-        auth: &Result<AuthOutcome, auth::AuthError>,
+        auth: AuthOutcome,
     ) {
         let headers = parts
             .headers
@@ -347,32 +498,11 @@ impl Shared {
             model_id,
             headers,
             body: body.to_vec(),
-            auth: match auth {
-                Ok(outcome) => outcome.clone(),
-                Err(e) => AuthOutcome::Rejected(e.code().name().to_owned()),
-            },
+            auth,
         };
         self.requests
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .push(recorded);
     }
-}
-
-/// A fresh UUID-shaped request id. Unique within the process (a counter) and across
-/// processes (std's randomly keyed hasher); ids need nothing stronger.
-fn new_request_id() -> String {
-    use std::hash::{BuildHasher, RandomState};
-    static COUNTER: AtomicU64 = AtomicU64::new(0);
-    let n = COUNTER.fetch_add(1, Ordering::Relaxed);
-    let keys = RandomState::new();
-    let (high, low) = (keys.hash_one(n), keys.hash_one(!n));
-    format!(
-        "{:08x}-{:04x}-4{:03x}-{:04x}-{:012x}",
-        high >> 32,
-        (high >> 16) & 0xffff,
-        high & 0xfff,
-        ((low >> 48) & 0x3fff) | 0x8000,
-        low & 0xffff_ffff_ffff
-    )
 }

@@ -3,13 +3,15 @@
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
+use std::time::Duration;
 
 use anyhow::{Context, ensure};
 use bedrock_emulator::{Emulator, EmulatorConfig};
 use clap::Parser;
 
 /// A local Amazon Bedrock endpoint (ConverseStream, ListFoundationModels,
-/// ListInferenceProfiles) on 127.0.0.1.
+/// ListInferenceProfiles) on 127.0.0.1, with the credential endpoints the AWS chain uses
+/// (IMDSv2, container credentials, STS, the SSO portal) on the same port.
 #[derive(Parser)]
 #[command(name = "bedrock-emulator", version)]
 struct Args {
@@ -29,6 +31,18 @@ struct Args {
     /// policy lacks `bedrock:ListInferenceProfiles`.
     #[arg(long)]
     deny_inference_profiles: bool,
+    /// Lifetime in seconds of the credentials IMDS, the container endpoint, STS and SSO issue.
+    #[arg(long)]
+    issued_credentials_ttl: Option<u64>,
+    /// Require this exact `Authorization` value on the container credentials endpoint.
+    #[arg(long)]
+    container_authorization_token: Option<String>,
+    /// Answer every IMDS path with 404.
+    #[arg(long)]
+    imds_disabled: bool,
+    /// Seconds the emulator's clock runs ahead of the real one (negative: behind).
+    #[arg(long, allow_hyphen_values = true)]
+    clock_skew: Option<i64>,
 }
 
 #[tokio::main]
@@ -46,6 +60,12 @@ async fn main() -> anyhow::Result<()> {
         config.reply_words = words;
     }
     config.deny_inference_profiles = args.deny_inference_profiles;
+    if let Some(seconds) = args.issued_credentials_ttl {
+        config.issued_credentials_ttl = Duration::from_secs(seconds);
+    }
+    config.container_authorization_token = args.container_authorization_token;
+    config.imds_disabled = args.imds_disabled;
+    config.clock_skew = args.clock_skew;
 
     let addr = SocketAddr::from(([127, 0, 0, 1], args.port));
     let emulator = Emulator::start_on(config.clone(), addr).await?;
@@ -68,6 +88,22 @@ async fn main() -> anyhow::Result<()> {
     }
     if config.deny_inference_profiles {
         println!("ListInferenceProfiles: denied (AccessDeniedException)");
+    }
+    let imds = if config.imds_disabled {
+        "disabled (404)"
+    } else {
+        "IMDSv2"
+    };
+    println!("IMDS: {imds}; container credentials: /v2/credentials/ID, /container-credentials");
+    for token in &config.sso_access_tokens {
+        println!("accepted SSO access token: {token}");
+    }
+    println!(
+        "issued credentials last {} s",
+        config.issued_credentials_ttl.as_secs()
+    );
+    if let Some(skew) = config.clock_skew {
+        println!("clock skew: {skew} s");
     }
 
     tokio::signal::ctrl_c()

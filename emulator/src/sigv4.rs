@@ -7,6 +7,9 @@
 //! in `X-Amz-Date`. Any canonicalisation slip in a client then shows up as a mismatch, exactly
 //! as it would against AWS. The one exception is a signature over the HTTP/2 `:authority`
 //! pseudo-header, which aws-sigv4 cannot express: [`crate::canonical`] handles those.
+//!
+//! The same verifier serves every signed service the emulator plays (Bedrock, and STS for
+//! AssumeRole); only the service name and region a scope must carry differ.
 
 use std::time::{Duration, SystemTime};
 
@@ -22,6 +25,7 @@ use time::{Date, Month, OffsetDateTime, PrimitiveDateTime, Time};
 use crate::StaticCredentials;
 use crate::auth::AuthError;
 use crate::canonical;
+use crate::keyring::Keyring;
 
 const ALGORITHM: &str = "AWS4-HMAC-SHA256";
 const X_AMZ_DATE: &str = "x-amz-date";
@@ -31,11 +35,13 @@ const AUTHORITY: &str = ":authority";
 /// How far the client's clock may be from ours.
 const MAX_SKEW: Duration = Duration::from_secs(5 * 60);
 
-/// Verifies SigV4 `Authorization` headers for one region and service.
+/// Verifies SigV4 `Authorization` headers for one service.
 pub struct Verifier<'a> {
-    pub region: &'a str,
+    /// The region scopes must name. `None` accepts the region the scope names: STS has an
+    /// endpoint in every region, and the emulator plays all of them on one port.
+    pub region: Option<&'a str>,
     pub service: &'a str,
-    pub credentials: &'a [StaticCredentials],
+    pub keys: &'a Keyring,
 }
 
 /// The parts of an `AWS4-HMAC-SHA256` Authorization header.
@@ -53,7 +59,8 @@ struct Authorization<'a> {
 impl Verifier<'_> {
     /// Returns the access key id that signed the request, or why it is refused.
     /// The checks run in the order AWS reports them: header shape, dates, scope, clock,
-    /// key, session token, signature.
+    /// key, session token, expiry of temporary credentials, signature. AWS reads the expiry
+    /// from the session token before it can check the signature, hence that order.
     pub fn verify(
         &self,
         parts: &http::request::Parts,
@@ -80,7 +87,7 @@ impl Verifier<'_> {
                 amz_date: amz_date.into(),
             });
         }
-        if auth.region != self.region {
+        if self.region.is_some_and(|region| auth.region != region) {
             return Err(AuthError::WrongRegion);
         }
         if auth.service != self.service {
@@ -90,11 +97,11 @@ impl Verifier<'_> {
             return Err(AuthError::WrongTerminator(auth.terminator.into()));
         }
         check_clock(amz_date, signed_at, now)?;
-        let credentials = self
-            .credentials
-            .iter()
-            .find(|c| c.access_key_id == auth.access_key_id)
+        let key = self
+            .keys
+            .find(auth.access_key_id)
             .ok_or(AuthError::UnrecognizedClient)?;
+        let credentials = &key.credentials;
         let token_ok = match (
             &credentials.session_token,
             header(parts, X_AMZ_SECURITY_TOKEN),
@@ -105,6 +112,9 @@ impl Verifier<'_> {
         };
         if !token_ok {
             return Err(AuthError::UnrecognizedClient);
+        }
+        if key.expires_at.is_some_and(|expiry| expiry <= now) {
+            return Err(AuthError::ExpiredToken);
         }
         let (signature, signed_headers) =
             self.recompute(parts, body, &auth, credentials, signed_at)?;
@@ -351,17 +361,18 @@ pub fn format_amz_date(at: SystemTime) -> String {
 mod tests {
     use super::*;
     use crate::EmulatorConfig;
+    use crate::keyring::Issuer;
     use crate::test_support::{self, signed_request};
 
     const BODY: &[u8] = br#"{"messages":[{"role":"user","content":[{"text":"hi"}]}]}"#;
     const HOST: &str = "bedrock-runtime.us-east-1.amazonaws.com";
     const PATH: &str = "/model/anthropic.claude-3-5-sonnet-20240620-v1%3A0/converse-stream";
 
-    fn default_verifier(config: &EmulatorConfig) -> Verifier<'_> {
+    fn default_verifier<'a>(config: &'a EmulatorConfig, keys: &'a Keyring) -> Verifier<'a> {
         Verifier {
-            region: &config.region,
+            region: Some(&config.region),
             service: "bedrock",
-            credentials: &config.credentials,
+            keys,
         }
     }
 
@@ -375,7 +386,8 @@ mod tests {
         let request = signed_request(HOST, PATH, BODY, credentials, region, "bedrock", signed_at);
         let (mut parts, mut body) = request.into_parts();
         tamper(&mut parts, &mut body);
-        default_verifier(&config).verify(&parts, &body, SystemTime::now())
+        let keys = Keyring::new(config.credentials.clone());
+        default_verifier(&config, &keys).verify(&parts, &body, SystemTime::now())
     }
 
     fn key() -> StaticCredentials {
@@ -478,6 +490,76 @@ mod tests {
     }
 
     #[test]
+    fn issued_credentials_work_until_they_expire() {
+        let config = EmulatorConfig::default();
+        let keys = Keyring::new(config.credentials.clone());
+        let now = SystemTime::now();
+        let issuer = Issuer {
+            keyring: &keys,
+            now,
+            lifetime: Duration::from_secs(60),
+        };
+        let issued = issuer.issue("sts");
+        let credentials = StaticCredentials {
+            access_key_id: issued.access_key_id.clone(),
+            secret_access_key: issued.secret_access_key.clone(),
+            session_token: Some(issued.session_token.clone()),
+        };
+        let request = signed_request(HOST, PATH, BODY, &credentials, "us-east-1", "bedrock", now);
+        let (parts, body) = request.into_parts();
+        let verifier = default_verifier(&config, &keys);
+        assert_eq!(
+            verifier.verify(&parts, &body, now),
+            Ok(issued.access_key_id.clone())
+        );
+        // Still inside the signature's skew window, but past the credentials' expiry.
+        let err = verifier
+            .verify(&parts, &body, now + Duration::from_secs(61))
+            .unwrap_err();
+        assert_eq!(err, AuthError::ExpiredToken);
+        assert_eq!(err.code().name(), "ExpiredTokenException");
+        assert_eq!(err.code().status(), 403);
+        assert_eq!(
+            err.to_string(),
+            "The security token included in the request is expired"
+        );
+    }
+
+    #[test]
+    fn any_region_when_none_is_fixed() {
+        let config = EmulatorConfig::default();
+        let keys = Keyring::new(config.credentials.clone());
+        let now = SystemTime::now();
+        let request = signed_request(
+            "sts.eu-west-1.amazonaws.com",
+            "/",
+            b"",
+            &key(),
+            "eu-west-1",
+            "sts",
+            now,
+        );
+        let (parts, body) = request.into_parts();
+        let anywhere = Verifier {
+            region: None,
+            service: "sts",
+            keys: &keys,
+        };
+        assert_eq!(
+            anywhere.verify(&parts, &body, now),
+            Ok("AKIDEXAMPLE".into())
+        );
+        let fixed = Verifier {
+            region: Some("us-east-1"),
+            ..anywhere
+        };
+        assert_eq!(
+            fixed.verify(&parts, &body, now),
+            Err(AuthError::WrongRegion)
+        );
+    }
+
+    #[test]
     fn rejects_wrong_scope_date() {
         let err = verify_signed(&key(), "us-east-1", SystemTime::now(), |parts, _| {
             let auth = parts.headers["authorization"].to_str().unwrap().to_owned();
@@ -508,7 +590,8 @@ mod tests {
         let config = EmulatorConfig::default();
         let request = signed_request(HOST, PATH, BODY, &key(), "us-east-1", "s3", now);
         let (parts, body) = request.into_parts();
-        let err = default_verifier(&config)
+        let keys = Keyring::new(config.credentials.clone());
+        let err = default_verifier(&config, &keys)
             .verify(&parts, &body, now)
             .unwrap_err();
         assert_eq!(
@@ -598,11 +681,11 @@ mod tests {
             return;
         };
         for case in cases {
-            let credentials = [case.credentials.clone()];
+            let keys = Keyring::new(vec![case.credentials.clone()]);
             let verifier = Verifier {
-                region: &case.region,
+                region: Some(&case.region),
                 service: &case.service,
-                credentials: &credentials,
+                keys: &keys,
             };
             let (parts, body, now) = (&case.parts, &case.body, case.signed_at);
             let expected = Ok(case.credentials.access_key_id.clone());

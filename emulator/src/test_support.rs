@@ -49,6 +49,28 @@ pub fn signed_get(
     sign_request(request, credentials, region, "bedrock", at)
 }
 
+/// A query-protocol call as botocore sends STS's: a form body POSTed to `/`.
+pub fn signed_form(
+    host: &str,
+    body: &str,
+    credentials: &StaticCredentials,
+    region: &str,
+    service: &str,
+    at: SystemTime,
+) -> http::Request<Vec<u8>> {
+    let request = http::Request::builder()
+        .method("POST")
+        .uri("/")
+        .header("host", host)
+        .header(
+            "content-type",
+            "application/x-www-form-urlencoded; charset=utf-8",
+        )
+        .body(body.as_bytes().to_vec())
+        .unwrap();
+    sign_request(request, credentials, region, service, at)
+}
+
 /// Signs `request` in place of a client, with `SigningSettings::default()`.
 fn sign_request(
     mut request: http::Request<Vec<u8>>,
@@ -89,6 +111,31 @@ fn sign_request(
     let (instructions, _) = sign(signable, &params).unwrap().into_parts();
     instructions.apply_to_request_http1x(&mut request);
     request
+}
+
+/// Sends `request` over a fresh HTTP/1.1 connection and returns the response as it starts.
+pub async fn open(
+    addr: std::net::SocketAddr,
+    request: http::Request<Vec<u8>>,
+) -> http::Response<hyper::body::Incoming> {
+    use hyper_util::rt::TokioIo;
+    let stream = tokio::net::TcpStream::connect(addr).await.unwrap();
+    let (mut sender, connection) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
+        .await
+        .unwrap();
+    tokio::spawn(connection);
+    let request = request.map(|b| http_body_util::Full::new(bytes::Bytes::from(b)));
+    sender.send_request(request).await.unwrap()
+}
+
+/// Sends `request` and reads the whole answer.
+pub async fn send(
+    addr: std::net::SocketAddr,
+    request: http::Request<Vec<u8>>,
+) -> (http::response::Parts, bytes::Bytes) {
+    use http_body_util::BodyExt;
+    let (parts, body) = open(addr, request).await.into_parts();
+    (parts, body.collect().await.unwrap().to_bytes())
 }
 
 /// A folder of `../shared/vectors`. Missing: a hard failure under CI, a notice otherwise.
