@@ -1,19 +1,48 @@
-//! Which credentials are in force.
+//! Which credentials are in force, and where they came from.
 //!
 //! Order, as the gateway documents it: `AWS_BEARER_TOKEN_BEDROCK`, then
 //! `AWS_ACCESS_KEY_ID` + `AWS_SECRET_ACCESS_KEY` (+ `AWS_SESSION_TOKEN`), then
-//! the rest of the AWS default chain. This build resolves the environment
-//! sources; profiles, web identity, container and instance credentials answer
-//! with a typed `not-implemented` error that names the source.
+//! the rest of the AWS default chain: the shared config and credentials
+//! files, web identity, container credentials and EC2 instance metadata.
+//!
+//! * [`Chain`] resolves the whole chain without doing I/O: it asks its caller
+//!   to read files and send requests ([`Step`]), one at a time;
+//! * [`resolve`] is the synchronous shortcut for the first two sources only
+//!   (environment variables), for callers that cannot do I/O at all;
+//! * [`cache`] is how temporary credentials outlive one component instance,
+//!   and [`needs_refresh`] says when they must be fetched again.
+//!
+//! The sources live in their own modules: [`profile_chain`] (what a profile
+//! stands for), [`sts`], [`sso`], [`container`], [`imds`], [`endpoints`]
+//! (where STS and SSO are).
 //!
 //! Secrets never leave this module in a printable form: the types here
-//! implement `Debug` with the secret redacted, and [`Resolved::info`] is the
-//! only view handed to the host.
+//! implement `Debug` with the secret redacted, errors name the source (a
+//! profile, a variable, a file path) and never a value, and
+//! [`Resolved::info`] is the only view handed to the host.
+
+pub mod cache;
+pub mod chain;
+pub mod container;
+pub mod endpoints;
+mod environment;
+pub mod imds;
+pub mod io;
+mod json_credentials;
+pub mod profile_chain;
+mod sha1;
+pub mod sso;
+pub mod sts;
+pub mod time;
+mod xml;
+
+pub use chain::{Chain, ChainOptions};
+pub use io::{HttpAnswer, Step};
 
 use crate::env::Environment;
 use crate::types::{CredentialInfo, CredentialKind, ProviderError};
 use std::fmt;
-use std::time::SystemTime;
+use std::time::{Duration, SystemTime};
 
 /// Long-term or temporary AWS keys, for SigV4.
 #[derive(Clone, PartialEq, Eq)]
@@ -60,9 +89,43 @@ pub struct Resolved {
     pub kind: CredentialKind,
     /// E.g. `env: AWS_ACCESS_KEY_ID`: shown to operators, never secret.
     pub label: String,
+    /// The selected profile's `region`, when the shared config sets one: it
+    /// comes after the option, `AWS_REGION` and `AWS_DEFAULT_REGION` and
+    /// before `us-east-1` (see [`Resolved::region`]). `None` when no profile
+    /// sets one, or when the chain did not need to read the files because
+    /// something earlier in that order names the region.
+    pub profile_region: Option<String>,
 }
 
 impl Resolved {
+    /// Credentials from `label`, with no profile region.
+    pub fn new(credentials: Credentials, kind: CredentialKind, label: String) -> Resolved {
+        Resolved { credentials, kind, label, profile_region: None }
+    }
+
+    /// When temporary credentials expire; `None` for long-term ones.
+    pub fn expires_at(&self) -> Option<SystemTime> {
+        match &self.credentials {
+            Credentials::Aws(keys) => keys.expires_at,
+            Credentials::BearerToken(_) => None,
+        }
+    }
+
+    /// The region in force: `explicit`, `AWS_REGION`, `AWS_DEFAULT_REGION`,
+    /// the profile's `region`, then `us-east-1`.
+    pub fn region(&self, explicit: Option<&str>, env: &Environment) -> String {
+        let outside_profile = explicit
+            .map(str::trim)
+            .filter(|r| !r.is_empty())
+            .or_else(|| env.get("AWS_REGION"))
+            .or_else(|| env.get("AWS_DEFAULT_REGION"));
+        match (outside_profile, &self.profile_region) {
+            (Some(region), _) => region.to_string(),
+            (None, Some(region)) => region.clone(),
+            (None, None) => crate::region::DEFAULT_REGION.to_string(),
+        }
+    }
+
     /// A stable, non-secret name for whose credentials these are, for cache
     /// keys: two accounts see different models. AWS keys are named by their
     /// access key id (not secret); an API key by a digest of it.
@@ -80,22 +143,28 @@ impl Resolved {
 
     /// The host's view: origin, region and expiry, no secret.
     pub fn info(&self, region: String) -> CredentialInfo {
-        let expires_at = match &self.credentials {
-            Credentials::Aws(keys) => keys.expires_at.and_then(|t| {
-                t.duration_since(SystemTime::UNIX_EPOCH).ok().map(|d| d.as_secs())
-            }),
-            Credentials::BearerToken(_) => None,
-        };
         CredentialInfo {
             kind: self.kind,
             label: self.label.clone(),
             region,
-            expires_at,
+            expires_at: self.expires_at().map(time::unix_seconds),
         }
     }
 }
 
-/// Sources later in the chain that this build does not resolve yet, with the
+/// How long before their expiry temporary credentials are fetched again: a
+/// request signed just before expiry must not arrive after it, and STS,
+/// IMDS and the container endpoint all hand out new credentials well before
+/// (the SDKs refresh 5 minutes early too).
+pub const REFRESH_MARGIN: Duration = Duration::from_secs(5 * 60);
+
+/// Whether credentials expiring at `expires_at` must be fetched again at
+/// `now`. Long-term credentials (`None`) never need it.
+pub fn needs_refresh(expires_at: Option<SystemTime>, now: SystemTime) -> bool {
+    expires_at.is_some_and(|expiry| now + REFRESH_MARGIN >= expiry)
+}
+
+/// Sources later in the chain that [`resolve`] does not read, with the
 /// variable that selects each.
 const UNIMPLEMENTED_SOURCES: &[(&str, &str)] = &[
     ("AWS_PROFILE", "shared config/credentials profiles"),
@@ -104,28 +173,17 @@ const UNIMPLEMENTED_SOURCES: &[(&str, &str)] = &[
     ("AWS_CONTAINER_CREDENTIALS_FULL_URI", "container / EKS Pod Identity credentials"),
 ];
 
-/// Resolves the credential chain from the environment.
+/// The environment sources only (`AWS_BEARER_TOKEN_BEDROCK`, then AWS
+/// keys), for callers that cannot do I/O; [`Chain`] resolves the whole chain.
+///
+/// When neither is set but a later source is configured, the error says that
+/// this shortcut does not read it, naming the variable.
 pub fn resolve(env: &Environment) -> Result<Resolved, ProviderError> {
-    if let Some(token) = env.get("AWS_BEARER_TOKEN_BEDROCK") {
-        return Ok(Resolved {
-            credentials: Credentials::BearerToken(token.to_string()),
-            kind: CredentialKind::BearerToken,
-            label: "env: AWS_BEARER_TOKEN_BEDROCK".to_string(),
-        });
+    if let Some(resolved) = environment::bearer(env) {
+        return Ok(resolved);
     }
-    if let (Some(access_key_id), Some(secret_access_key)) =
-        (env.get("AWS_ACCESS_KEY_ID"), env.get("AWS_SECRET_ACCESS_KEY"))
-    {
-        return Ok(Resolved {
-            credentials: Credentials::Aws(AwsCredentials {
-                access_key_id: access_key_id.to_string(),
-                secret_access_key: secret_access_key.to_string(),
-                session_token: env.get("AWS_SESSION_TOKEN").map(str::to_string),
-                expires_at: None,
-            }),
-            kind: CredentialKind::Environment,
-            label: "env: AWS_ACCESS_KEY_ID".to_string(),
-        });
+    if let Ok(resolved) = environment::keys(env) {
+        return Ok(resolved);
     }
     if let Some((variable, source)) = UNIMPLEMENTED_SOURCES.iter().find(|(v, _)| env.get(v).is_some()) {
         return Err(ProviderError::NotImplemented(format!(
@@ -188,6 +246,43 @@ mod tests {
     }
 
     #[test]
+    fn refresh_five_minutes_before_expiry() {
+        let expiry = SystemTime::UNIX_EPOCH + Duration::from_secs(10_000);
+        assert!(!needs_refresh(None, expiry), "long-term credentials never expire");
+        assert!(!needs_refresh(Some(expiry), expiry - Duration::from_secs(301)));
+        assert!(needs_refresh(Some(expiry), expiry - Duration::from_secs(300)));
+        assert!(needs_refresh(Some(expiry), expiry + Duration::from_secs(1)));
+    }
+
+    #[test]
+    fn region_order_puts_the_profile_before_the_default() {
+        let mut r = Resolved::new(Credentials::BearerToken("k".into()), CredentialKind::BearerToken, "env".into());
+        let env = Environment::from_vars([("AWS_DEFAULT_REGION", "ap-south-1")]);
+        assert_eq!(r.region(None, &Environment::default()), "us-east-1");
+        r.profile_region = Some("eu-west-3".into());
+        assert_eq!(r.region(None, &Environment::default()), "eu-west-3");
+        assert_eq!(r.region(None, &env), "ap-south-1");
+        assert_eq!(r.region(Some(" "), &env), "ap-south-1", "a blank option counts as unset");
+        assert_eq!(r.region(Some("us-west-2"), &env), "us-west-2");
+    }
+
+    #[test]
+    fn info_reports_the_expiry_in_seconds() {
+        let r = Resolved::new(
+            Credentials::Aws(AwsCredentials {
+                access_key_id: "ASIA".into(),
+                secret_access_key: SECRET.into(),
+                session_token: Some("t".into()),
+                expires_at: Some(SystemTime::UNIX_EPOCH + Duration::from_millis(1_700_000_000_900)),
+            }),
+            CredentialKind::Sso,
+            "sso: corp".into(),
+        );
+        let info = r.info("eu-west-1".into());
+        assert_eq!((info.kind, info.label.as_str(), info.region.as_str(), info.expires_at), (CredentialKind::Sso, "sso: corp", "eu-west-1", Some(1_700_000_000)));
+    }
+
+    #[test]
     fn debug_and_info_never_show_secrets() {
         let env = Environment::from_vars([
             ("AWS_ACCESS_KEY_ID", "AKIDEXAMPLE"),
@@ -197,11 +292,11 @@ mod tests {
         let r = resolve(&env).unwrap();
         let shown = format!("{r:?} {:?}", r.info("us-east-1".into()));
         assert!(!shown.contains(SECRET) && !shown.contains("token-EXAMPLE"), "{shown}");
-        let bearer = Resolved {
-            credentials: Credentials::BearerToken("bedrock-api-key-EXAMPLE".into()),
-            kind: CredentialKind::BearerToken,
-            label: "env: AWS_BEARER_TOKEN_BEDROCK".into(),
-        };
+        let bearer = Resolved::new(
+            Credentials::BearerToken("bedrock-api-key-EXAMPLE".into()),
+            CredentialKind::BearerToken,
+            "env: AWS_BEARER_TOKEN_BEDROCK".into(),
+        );
         assert!(!format!("{bearer:?}").contains("bedrock-api-key-EXAMPLE"));
         assert!(!bearer.principal().contains("bedrock-api-key-EXAMPLE"));
         assert!(!r.principal().contains(SECRET));
