@@ -12,6 +12,25 @@ use serde::Deserialize;
 /// is the server's to size, not ours to carry around).
 const MAX_MESSAGE_LEN: usize = 1024;
 
+/// How a connect timeout is worded. The contract's `timeout` and `network`
+/// errors carry text only, and [`retry`](crate::retry) retries a connect
+/// timeout but no other: transports build these errors with
+/// [`connect_timeout`] and [`host_denied`] so the two stay told apart.
+pub const CONNECT_TIMEOUT: &str = "connecting timed out";
+/// How the host's refusal of a destination is worded (never retried: the
+/// allow-list does not change between attempts).
+pub const HOST_DENIED: &str = "the host denied this outbound request";
+
+/// The connection could not be opened in time.
+pub fn connect_timeout() -> ProviderError {
+    ProviderError::Timeout(CONNECT_TIMEOUT.to_string())
+}
+
+/// The host refused the destination (it is not on the host's allow-list).
+pub fn host_denied() -> ProviderError {
+    ProviderError::Network(format!("{HOST_DENIED} (destination not on its allow-list)"))
+}
+
 /// What is needed from an HTTP error answer.
 #[derive(Debug, Default)]
 pub struct HttpErrorResponse<'a> {
@@ -276,6 +295,12 @@ mod tests {
         ] {
             assert!(ok, "{name}");
         }
+    }
+
+    #[test]
+    fn transport_wordings_are_stable() {
+        assert_eq!(connect_timeout(), ProviderError::Timeout(CONNECT_TIMEOUT.into()));
+        assert!(matches!(host_denied(), ProviderError::Network(m) if m.starts_with(HOST_DENIED)));
     }
 
     #[test]

@@ -10,7 +10,13 @@
 //! * the prelude is checked as soon as its 12 bytes are in, so a corrupt or
 //!   absurd length is rejected at once instead of being waited for (and the
 //!   buffer never grows past [`MAX_FRAME_LEN`]);
-//! * the end of the body is an error if it cuts a frame.
+//! * the end of the body is an error if it cuts a frame, and bytes after the
+//!   last frame are either the start of another frame (checked as such, so
+//!   twelve or more garbage bytes fail on their prelude checksum) or a cut
+//!   frame at the end: trailing garbage is never ignored;
+//! * both checksums are checked on every frame (the prelude's here, the
+//!   message's by `aws-smithy-eventstream`), and an error is final: once a
+//!   frame is bad, every later call reports the same error.
 
 use aws_smithy_eventstream::frame::read_message_from;
 use aws_smithy_types::event_stream::Message;
@@ -51,6 +57,8 @@ pub struct FrameDecoder {
     buf: BytesMut,
     /// Total length of the frame at the head of `buf`, once its prelude passed.
     frame_len: Option<usize>,
+    /// The first error, returned again by every later call.
+    failed: Option<FrameError>,
 }
 
 impl FrameDecoder {
@@ -58,13 +66,28 @@ impl FrameDecoder {
         Self::default()
     }
 
-    /// Appends received bytes.
+    /// Appends received bytes (dropped once the decoder failed: nothing
+    /// will read them).
     pub fn push(&mut self, bytes: &[u8]) {
-        self.buf.extend_from_slice(bytes);
+        if self.failed.is_none() {
+            self.buf.extend_from_slice(bytes);
+        }
     }
 
     /// The next complete frame, `Ok(None)` if more bytes are needed.
     pub fn next_frame(&mut self) -> Result<Option<Message>, FrameError> {
+        if let Some(error) = &self.failed {
+            return Err(error.clone());
+        }
+        let next = self.decode_next();
+        if let Err(error) = &next {
+            self.failed = Some(error.clone());
+            self.buf = BytesMut::new();
+        }
+        next
+    }
+
+    fn decode_next(&mut self) -> Result<Option<Message>, FrameError> {
         let frame_len = match self.frame_len {
             Some(len) => len,
             None if self.buf.len() < PRELUDE_LEN => return Ok(None),
@@ -86,6 +109,9 @@ impl FrameDecoder {
 
     /// Declares the end of the input: an error if a frame was cut short.
     pub fn finish(&self) -> Result<(), FrameError> {
+        if let Some(error) = &self.failed {
+            return Err(error.clone());
+        }
         match self.buf.remaining() {
             0 => Ok(()),
             buffered => Err(FrameError::Truncated { buffered }),
@@ -195,11 +221,98 @@ mod tests {
     }
 
     #[test]
+    fn limits_are_inclusive() {
+        // A frame of exactly the limit is waited for, not refused.
+        let mut d = FrameDecoder::new();
+        d.push(&prelude(MAX_FRAME_LEN, MAX_HEADERS_LEN));
+        assert_eq!(d.next_frame(), Ok(None));
+        assert_eq!(d.finish(), Err(FrameError::Truncated { buffered: PRELUDE_LEN }));
+        let mut d = FrameDecoder::new();
+        d.push(&prelude(MAX_FRAME_LEN + 1, 0));
+        assert_eq!(d.next_frame(), Err(FrameError::FrameTooLarge { declared: MAX_FRAME_LEN + 1 }));
+        let mut d = FrameDecoder::new();
+        d.push(&prelude(MAX_FRAME_LEN, MAX_HEADERS_LEN + 1));
+        assert!(matches!(d.next_frame(), Err(FrameError::BadHeadersLength { declared, .. }) if declared == MAX_HEADERS_LEN + 1));
+        // Headers filling the whole frame leave no room for the message CRC.
+        let mut d = FrameDecoder::new();
+        d.push(&prelude(40, 25));
+        assert!(matches!(d.next_frame(), Err(FrameError::BadHeadersLength { .. })));
+        let mut d = FrameDecoder::new();
+        d.push(&prelude(MIN_FRAME_LEN, 0));
+        assert_eq!(d.next_frame(), Ok(None), "the smallest frame is legal");
+    }
+
+    #[test]
+    fn empty_frame_decodes() {
+        let message = Message::new(Bytes::new());
+        let mut bytes = Vec::new();
+        write_message_to(&message, &mut bytes).unwrap();
+        assert_eq!(bytes.len(), MIN_FRAME_LEN as usize);
+        let mut d = FrameDecoder::new();
+        d.push(&bytes);
+        let frame = d.next_frame().unwrap().unwrap();
+        assert!(frame.headers().is_empty() && frame.payload().is_empty());
+        d.finish().unwrap();
+    }
+
+    #[test]
+    fn trailing_garbage_is_an_error() {
+        for garbage in [&b"x"[..], b"\n\r\n", b"0123456789a", b"0123456789ab", &[0u8; 64]] {
+            let mut bytes = frame("{\"a\":1}");
+            bytes.extend_from_slice(garbage);
+            let mut d = FrameDecoder::new();
+            d.push(&bytes);
+            assert!(d.next_frame().unwrap().is_some(), "the good frame comes first");
+            let outcome = d.next_frame().and_then(|_| d.finish());
+            if garbage.len() < PRELUDE_LEN {
+                assert_eq!(outcome, Err(FrameError::Truncated { buffered: garbage.len() }), "{garbage:?}");
+            } else {
+                assert!(matches!(outcome, Err(FrameError::PreludeChecksum { .. })), "{garbage:?}: {outcome:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn every_byte_of_a_frame_is_covered_by_a_checksum() {
+        let good = frame("{\"a\":1}");
+        for i in 0..good.len() {
+            for bit in 0..8 {
+                let mut bytes = good.clone();
+                bytes[i] ^= 1 << bit;
+                let mut d = FrameDecoder::new();
+                d.push(&bytes);
+                let outcome = d.next_frame().and_then(|frame| d.finish().map(|()| frame));
+                assert!(outcome.is_err(), "flipping bit {bit} of byte {i} went unnoticed: {outcome:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn errors_are_final() {
+        let mut bytes = frame("{\"a\":1}");
+        let last = bytes.len() - 1;
+        bytes[last] ^= 1;
+        bytes.extend(frame("{\"b\":2}"));
+        let mut d = FrameDecoder::new();
+        d.push(&bytes);
+        let first = d.next_frame().unwrap_err();
+        assert_eq!(d.next_frame(), Err(first.clone()), "no resynchronisation on the next frame");
+        d.push(&frame("{\"c\":3}"));
+        assert_eq!(d.next_frame(), Err(first.clone()));
+        assert_eq!(d.finish(), Err(first));
+    }
+
+    #[test]
     fn truncation_is_reported_at_the_end() {
         let bytes = frame("{\"a\":1}");
         let mut d = FrameDecoder::new();
         d.push(&bytes[..bytes.len() - 3]);
         assert_eq!(d.next_frame(), Ok(None));
         assert_eq!(d.finish(), Err(FrameError::Truncated { buffered: bytes.len() - 3 }));
+        // Cut inside the prelude: still a truncation, not a clean end.
+        let mut d = FrameDecoder::new();
+        d.push(&bytes[..5]);
+        assert_eq!(d.next_frame(), Ok(None));
+        assert_eq!(d.finish(), Err(FrameError::Truncated { buffered: 5 }));
     }
 }

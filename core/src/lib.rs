@@ -15,7 +15,9 @@
 //!   gateway's model list, and the rules of its cache;
 //! * [`timeouts`]: how long each phase of a request may take;
 //! * [`eventstream`]: incremental, bounded `application/vnd.amazon.eventstream` framing;
-//! * [`error`]: HTTP error answers and in-stream exceptions as typed errors.
+//! * [`error`]: HTTP error answers and in-stream exceptions as typed errors;
+//! * [`retry`]: which failures are sent again and when, clock-skew and
+//!   expired-credential corrections.
 //!
 //! The contract's types come from `wit/provider.wit` through `wit-bindgen`
 //! ([`bindings`]), so the core speaks the contract's own vocabulary and the
@@ -45,5 +47,6 @@ pub mod error;
 pub mod eventstream;
 pub mod profile;
 pub mod region;
+pub mod retry;
 pub mod signing;
 pub mod timeouts;

@@ -1,7 +1,7 @@
 //! The exported `gateway:provider/provider` interface.
 
 use crate::cache::Cache;
-use crate::http;
+use crate::{credentials, http};
 use bedrock_core::bindings::exports::gateway::provider::provider::{
     EventStream, Guest, GuestEventStream, PluginInfo,
 };
@@ -14,7 +14,8 @@ use bedrock_core::types::{
     ConverseRequest, CredentialInfo, Discovery, DiscoveryOptions, ProviderConfig, ProviderError,
     StreamEvent,
 };
-use bedrock_core::{credentials, region};
+use bedrock_core::region;
+use bedrock_core::retry::{self, ClockSkew, Decision, RetryPolicy};
 use std::cell::RefCell;
 use std::time::SystemTime;
 
@@ -43,8 +44,8 @@ impl Guest for Plugin {
 
     fn credential_source(config: ProviderConfig) -> Result<CredentialInfo, ProviderError> {
         let env = environment();
-        let resolved = credentials::resolve(&env)?;
-        let region = region::resolve(config.region.as_deref(), &env);
+        let resolved = credentials::in_force(&env, config.region.as_deref(), false)?;
+        let region = resolved.region(config.region.as_deref(), &env);
         region::validate(&region)?;
         Ok(resolved.info(region))
     }
@@ -52,11 +53,16 @@ impl Guest for Plugin {
     fn discover(config: ProviderConfig, options: DiscoveryOptions) -> Result<Discovery, ProviderError> {
         let env = environment();
         let now = unix_seconds(SystemTime::now());
-        let resolved = credentials::resolve(&env);
-        if !discovery::is_enabled(&options, resolved.is_ok()) {
+        let resolved = credentials::in_force(&env, config.region.as_deref(), false);
+        // "Found" means any source of the chain answered, even one that then
+        // failed: that failure is worth reporting, not hiding as "disabled".
+        let found = !matches!(resolved, Err(ProviderError::NoCredentials(_)));
+        if !discovery::is_enabled(&options, found) {
             return Ok(discovery::disabled(now));
         }
         let resolved = resolved?;
+        // The profile's region slots in after the environment's.
+        let config = ProviderConfig { region: Some(resolved.region(config.region.as_deref(), &env)), ..config };
         let plan = discovery::plan(&config, &options, &env)?;
         region::validate(&plan.settings.region)?;
         let interval = plan.settings.refresh_interval;
@@ -78,12 +84,44 @@ impl Guest for Plugin {
     }
 
     fn converse_stream(config: ProviderConfig, request: ConverseRequest) -> Result<EventStream, ProviderError> {
-        let signed = converse::prepare(&config, &request, &environment(), SystemTime::now())?;
-        let response = http::send(&signed, Timeouts::from_config(&config))?;
-        if response.status >= 300 {
-            return Err(response.into_error());
+        let env = environment();
+        let timeouts = Timeouts::from_config(&config);
+        let policy = RetryPolicy::from_config(&config);
+        // Two one-off corrections (a clock the server disagrees with, credentials
+        // it says expired) and the policy's retries, all before any event exists.
+        let (mut attempt, mut skew, mut refreshed) = (1, None::<ClockSkew>, false);
+        loop {
+            let resolved = credentials::in_force(&env, config.region.as_deref(), refreshed)?;
+            let now = skew.map_or_else(SystemTime::now, |s| s.apply(SystemTime::now()));
+            let signed = converse::prepare(&config, &request, &env, &resolved, now)?;
+            let (error, date) = match http::send(&signed, timeouts) {
+                Ok(response) if response.status < 300 => {
+                    return Ok(EventStream::new(ReplyStream(RefCell::new(EventPump::new(response.body)))));
+                }
+                Ok(response) => {
+                    let date = response.header("date").map(str::to_string);
+                    (response.into_error(), date)
+                }
+                Err(error) => (error, None),
+            };
+            if skew.is_none() {
+                if let Some(found) = retry::skew_correction(&error, date.as_deref(), SystemTime::now()) {
+                    skew = Some(found);
+                    continue;
+                }
+            }
+            if !refreshed && retry::is_expired_credentials(&error) {
+                refreshed = true;
+                continue;
+            }
+            match policy.decide(attempt, &error, false, random_unit()) {
+                Decision::Retry(delay) => {
+                    sleep(delay);
+                    attempt += 1;
+                }
+                Decision::GiveUp => return Err(error),
+            }
         }
-        Ok(EventStream::new(ReplyStream(RefCell::new(EventPump::new(response.body)))))
     }
 }
 
@@ -100,6 +138,16 @@ fn refresh(mut run: Run, credentials: &Credentials, timeouts: Timeouts) -> Resul
         run.on_response(answer.as_deref().map_err(Clone::clone))?;
     }
     run.finish(unix_seconds(SystemTime::now()))
+}
+
+/// A uniform random number in `[0, 1)`, for backoff jitter.
+fn random_unit() -> f64 {
+    (wasi::random::random::get_random_u64() >> 11) as f64 / (1u64 << 53) as f64
+}
+
+fn sleep(duration: std::time::Duration) {
+    let nanos = duration.as_nanos().min(u64::MAX as u128) as u64;
+    wasi::clocks::monotonic_clock::subscribe_duration(nanos).block();
 }
 
 fn unix_seconds(time: SystemTime) -> u64 {

@@ -1,6 +1,7 @@
 //! Sending a [`SignedRequest`] over `wasi:http/outgoing-handler`.
 
 use bedrock_core::converse::stream::BodySource;
+use bedrock_core::credentials::HttpAnswer;
 use bedrock_core::endpoint::Scheme;
 use bedrock_core::error::{self, HttpErrorResponse};
 use bedrock_core::signing::SignedRequest;
@@ -69,7 +70,7 @@ impl BodySource for Body {
 }
 
 impl Response {
-    fn header(&self, name: &str) -> Option<&str> {
+    pub fn header(&self, name: &str) -> Option<&str> {
         self.headers
             .iter()
             .find(|(n, _)| n.eq_ignore_ascii_case(name))
@@ -86,6 +87,19 @@ impl Response {
             }
         }
         Ok(body)
+    }
+
+    /// Status, headers and body (up to `limit` bytes), whatever the status:
+    /// for callers that interpret error answers themselves.
+    pub fn into_answer(self, limit: usize) -> Result<HttpAnswer, ProviderError> {
+        let status = self.status;
+        let headers = self
+            .headers
+            .iter()
+            .map(|(name, value)| (name.clone(), String::from_utf8_lossy(value).into_owned()))
+            .collect();
+        let body = self.read_to_end(limit)?;
+        Ok(HttpAnswer { status, headers, body })
     }
 
     /// Reads (the start of) an error body and classifies the answer.

@@ -132,7 +132,7 @@ async fn enabled_follows_the_credential_chain() {
     assert_eq!(found.status, DiscoveryStatus::Disabled);
     assert!(found.models.is_empty());
 
-    let nothing = host(&[("AWS_ENDPOINT_URL", emulator.endpoint())]);
+    let nothing = host(&[("AWS_ENDPOINT_URL", emulator.endpoint()), ("AWS_EC2_METADATA_DISABLED", "true".into())]);
     let found = nothing.discover(&config(), &options()).await.unwrap().unwrap();
     assert_eq!(found.status, DiscoveryStatus::Disabled, "no credentials: off unless asked for");
     let mut on = options();

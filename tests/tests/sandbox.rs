@@ -49,14 +49,22 @@ async fn credential_source_names_the_source_never_the_secret() {
     let info = host(&sigv4_env(&emulator)).credential_source(&cfg).await.unwrap().unwrap();
     assert_eq!(info.region, "eu-west-3");
 
-    let error = host(&[("AWS_REGION", "us-east-1".into())]).credential_source(&config()).await.unwrap().unwrap_err();
+    let nothing = [("AWS_REGION", "us-east-1".into()), ("AWS_EC2_METADATA_DISABLED", "true".into())];
+    let error = host(&nothing).credential_source(&config()).await.unwrap().unwrap_err();
     assert!(matches!(&error, ProviderError::NoCredentials(m) if m.contains("AWS_BEARER_TOKEN_BEDROCK")), "{error:?}");
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn the_guest_sees_only_allow_listed_variables() {
     // Keys under names outside the allow-list never reach the guest.
-    let host = host_with(&[("MY_ACCESS_KEY_ID", ACCESS_KEY_ID.into()), ("BEDROCK_SECRET", SECRET_ACCESS_KEY.into())], |_| {});
+    let host = host_with(
+        &[
+            ("MY_ACCESS_KEY_ID", ACCESS_KEY_ID.into()),
+            ("BEDROCK_SECRET", SECRET_ACCESS_KEY.into()),
+            ("AWS_EC2_METADATA_DISABLED", "true".into()),
+        ],
+        |_| {},
+    );
     let error = host.credential_source(&config()).await.unwrap().unwrap_err();
     assert!(matches!(error, ProviderError::NoCredentials(_)), "{error:?}");
 }

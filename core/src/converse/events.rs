@@ -300,7 +300,11 @@ fn citation_location(location: &Value) -> Option<CitationLocation> {
     ];
     kinds.into_iter().find_map(|(key, kind)| {
         let loc = location.get(key)?;
-        let field = |name: &str| loc.get(name).and_then(Value::as_u64).map(|n| n as u32).unwrap_or(0);
+        // Offsets past `u32` cannot be real; they saturate rather than wrap
+        // to a wrong, plausible-looking position.
+        let field = |name: &str| {
+            loc.get(name).and_then(Value::as_u64).map_or(0, |n| u32::try_from(n).unwrap_or(u32::MAX))
+        };
         Some(CitationLocation {
             kind,
             document_index: field("documentIndex"),
@@ -373,6 +377,21 @@ mod tests {
         assert_eq!(usage.cache_write_details[0].ttl, "1h");
         assert_eq!(m.latency_ms, Some(42));
         assert_eq!(m.service_tier.as_deref(), Some("flex"));
+    }
+
+    #[test]
+    fn citation_locations() {
+        let e = from_frame(&event(
+            "contentBlockDelta",
+            r#"{"contentBlockIndex":2,"delta":{"citation":{"title":"t","sourceContent":[{"text":"q"},{}],
+                "location":{"documentPage":{"documentIndex":1,"start":3,"end":99999999999}}}}}"#,
+        ))
+        .unwrap();
+        let Some(StreamEvent::Citation(c)) = e else { panic!("{e:?}") };
+        assert_eq!((c.index, c.title.as_deref(), c.source_text), (2, Some("t"), vec!["q".to_string()]));
+        let location = c.location.unwrap();
+        assert_eq!(location.kind, CitationLocationKind::DocumentPage);
+        assert_eq!((location.document_index, location.start, location.end), (1, 3, u32::MAX));
     }
 
     #[test]

@@ -1,27 +1,40 @@
 //! The Converse request body, from the contract's `converse-request`.
 //!
 //! Field names and shapes are Bedrock Runtime's (`Converse` /
-//! `ConverseStream` share one input). JSON the gateway hands over as text
-//! (tool schemas, tool inputs, additional fields) is parsed here so a mistake
-//! surfaces as a typed `invalid-request` naming the field, not as a
-//! ValidationException from the service.
+//! `ConverseStream` share one input; checked against botocore's
+//! `bedrock-runtime` service model, `ConverseStreamRequest`). This module
+//! assembles the body; the rules live beside it:
+//!
+//! * [`conversation`](super::conversation): turns merged, emptied turns
+//!   dropped, tool results first, unanswered tool calls answered;
+//! * [`content`](super::content): each block, thinking replay, tool-call ids,
+//!   image and document checks;
+//! * [`tools`](super::tools): tool definitions and the tool choice;
+//! * [`models`](super::models): what the model family accepts, which decides
+//!   [`reasoning`](super::reasoning) settings and [`cache`](super::cache) points.
+//!
+//! JSON the gateway hands over as text (tool schemas, tool inputs,
+//! additional fields) is parsed here so a mistake surfaces as a typed
+//! `invalid-request` naming the field, not as a ValidationException from
+//! the service.
 
-use crate::types::{
-    CacheRetention, ContentBlock, ConverseRequest, DocumentBlock, DocumentFormat, ImageBlock,
-    ImageFormat, Role, ToolChoice, ToolResultContent,
-};
-use crate::types::ProviderError;
-use base64::Engine as _;
-use base64::engine::general_purpose::STANDARD as BASE64;
+use super::content::{Replay, parse_object};
+use super::conversation::{self, MessageJson};
+use super::models::{self, Capabilities};
+use super::reasoning::{self, Context, Inference};
+use super::tools::{self, ToolConfig};
+use super::cache;
+use crate::types::{ConverseRequest, ProviderError};
 use serde::Serialize;
-use serde_json::{Map, Value};
+use serde_json::{Map, Value, json};
 
+/// The JSON body of a ConverseStream call.
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Body {
     messages: Vec<MessageJson>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
-    system: Vec<SystemJson>,
+    system: Vec<Value>,
     #[serde(skip_serializing_if = "InferenceConfig::is_empty")]
     inference_config: InferenceConfig,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -38,17 +51,6 @@ pub struct Body {
     performance_config: Option<PerformanceConfig>,
     #[serde(skip_serializing_if = "Option::is_none")]
     service_tier: Option<ServiceTier>,
-}
-
-#[derive(Serialize)]
-struct MessageJson {
-    role: &'static str,
-    content: Vec<Value>,
-}
-
-#[derive(Serialize)]
-struct SystemJson {
-    text: String,
 }
 
 #[derive(Serialize, Default)]
@@ -75,14 +77,6 @@ impl InferenceConfig {
 
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
-struct ToolConfig {
-    tools: Vec<Value>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    tool_choice: Option<Value>,
-}
-
-#[derive(Serialize)]
-#[serde(rename_all = "camelCase")]
 struct GuardrailJson {
     guardrail_identifier: String,
     guardrail_version: String,
@@ -103,203 +97,127 @@ struct ServiceTier {
     tier: String,
 }
 
-/// Builds the JSON body of a ConverseStream call.
+/// Builds the JSON body of a ConverseStream call to a commercial region.
 pub fn body(request: &ConverseRequest) -> Result<Vec<u8>, ProviderError> {
-    if request.reasoning.is_some() {
-        return Err(not_yet("reasoning levels (thinking budgets per model family)"));
-    }
-    if matches!(request.cache_retention, Some(CacheRetention::Short | CacheRetention::Long)) {
-        return Err(not_yet("prompt-cache points"));
-    }
-    if request.messages.is_empty() {
-        return Err(ProviderError::InvalidRequest("a conversation needs at least one message".into()));
-    }
-    let messages = request
-        .messages
+    body_for_region(request, "")
+}
+
+/// Builds the JSON body of a ConverseStream call to `region` (GovCloud
+/// lacks some fields the commercial regions take).
+pub fn body_for_region(request: &ConverseRequest, region: &str) -> Result<Vec<u8>, ProviderError> {
+    let body = build(request, region)?;
+    serde_json::to_vec(&body).map_err(|e| ProviderError::InvalidRequest(e.to_string()))
+}
+
+fn build(request: &ConverseRequest, region: &str) -> Result<Body, ProviderError> {
+    let capabilities = models::capabilities(&request.model_id);
+    let replay = if capabilities.verifies_signatures { Replay::Signed } else { Replay::PlainText };
+    let mut messages = conversation::messages(&request.messages, replay)?;
+    let tool_config = tools::tool_config(request, &messages)?;
+
+    let mut inference = Inference { max_tokens: request.max_tokens, temperature: request.temperature, top_p: request.top_p };
+    let reasoning_fields = match request.reasoning {
+        Some(level) => {
+            let context = Context {
+                has_tools: tool_config.is_some(),
+                forces_tool: tools::forces_tool(request),
+                govcloud: is_govcloud(&request.model_id, region),
+            };
+            reasoning::apply(level, &capabilities, context, &mut inference)?
+        }
+        None => Map::new(),
+    };
+
+    let mut system: Vec<Value> = request
+        .system
         .iter()
-        .map(|m| {
-            Ok(MessageJson {
-                role: match m.role {
-                    Role::User => "user",
-                    Role::Assistant => "assistant",
-                },
-                content: m.content.iter().map(content_block).collect::<Result<_, _>>()?,
-            })
-        })
-        .collect::<Result<Vec<_>, ProviderError>>()?;
+        .filter(|s| !s.trim().is_empty())
+        .map(|text| json!({ "text": text }))
+        .collect();
+    place_cache_points(request, &capabilities, &mut system, &mut messages);
+
     let bedrock = request.bedrock.as_ref();
-    let body = Body {
+    Ok(Body {
         messages,
-        system: request
-            .system
-            .iter()
-            .filter(|s| !s.trim().is_empty())
-            .map(|text| SystemJson { text: text.clone() })
-            .collect(),
+        system,
         inference_config: InferenceConfig {
-            max_tokens: request.max_tokens,
-            temperature: request.temperature,
-            top_p: request.top_p,
-            stop_sequences: request.stop_sequences.clone(),
+            max_tokens: inference.max_tokens,
+            temperature: inference.temperature,
+            top_p: inference.top_p,
+            // Bedrock refuses empty stop sequences; they stop nothing anyway.
+            stop_sequences: request.stop_sequences.iter().filter(|s| !s.is_empty()).cloned().collect(),
         },
-        tool_config: tool_config(request)?,
+        tool_config,
         guardrail_config: bedrock.and_then(|b| b.guardrail.as_ref()).map(|g| GuardrailJson {
             guardrail_identifier: g.identifier.clone(),
             guardrail_version: g.version.clone(),
             trace: g.trace.clone(),
             stream_processing_mode: g.stream_processing_mode.clone(),
         }),
-        additional_model_request_fields: bedrock
-            .and_then(|b| b.additional_model_request_fields.as_deref())
-            .map(|json| parse_object(json, "additional-model-request-fields"))
-            .transpose()?,
+        additional_model_request_fields: merge_additional_fields(
+            reasoning_fields,
+            bedrock.and_then(|b| b.additional_model_request_fields.as_deref()),
+        )?,
         additional_model_response_field_paths: bedrock
             .map(|b| b.additional_model_response_field_paths.clone())
             .unwrap_or_default(),
         request_metadata: bedrock
-            .map(|b| {
-                b.request_metadata
-                    .iter()
-                    .map(|(k, v)| (k.clone(), Value::String(v.clone())))
-                    .collect()
-            })
+            .map(|b| b.request_metadata.iter().map(|(k, v)| (k.clone(), Value::String(v.clone()))).collect())
             .unwrap_or_default(),
-        performance_config: bedrock
-            .and_then(|b| b.latency.clone())
-            .map(|latency| PerformanceConfig { latency }),
-        service_tier: bedrock
-            .and_then(|b| b.service_tier.clone())
-            .map(|tier| ServiceTier { tier }),
-    };
-    serde_json::to_vec(&body).map_err(|e| ProviderError::InvalidRequest(e.to_string()))
+        performance_config: bedrock.and_then(|b| b.latency.clone()).map(|latency| PerformanceConfig { latency }),
+        service_tier: bedrock.and_then(|b| b.service_tier.clone()).map(|tier| ServiceTier { tier }),
+    })
 }
 
-fn tool_config(request: &ConverseRequest) -> Result<Option<ToolConfig>, ProviderError> {
-    if request.tools.is_empty() {
-        return Ok(None);
+fn place_cache_points(
+    request: &ConverseRequest,
+    capabilities: &Capabilities,
+    system: &mut Vec<Value>,
+    messages: &mut [MessageJson],
+) {
+    if let Some(point) = cache::cache_point(request.cache_retention, capabilities.prompt_cache) {
+        cache::place(&point, system, messages);
     }
-    let tools = request
-        .tools
-        .iter()
-        .map(|t| {
-            let mut spec = serde_json::json!({
-                "name": t.name,
-                "inputSchema": { "json": parse_object(&t.input_schema_json, "input-schema-json")? },
-            });
-            if let Some(description) = &t.description {
-                spec["description"] = Value::String(description.clone());
-            }
-            Ok(serde_json::json!({ "toolSpec": spec }))
-        })
-        .collect::<Result<Vec<_>, ProviderError>>()?;
-    let tool_choice = match &request.tool_choice {
-        None | Some(ToolChoice::Auto) => None,
-        Some(ToolChoice::Any) => Some(serde_json::json!({ "any": {} })),
-        Some(ToolChoice::Tool(name)) => Some(serde_json::json!({ "tool": { "name": name } })),
-        Some(ToolChoice::None) => return Err(not_yet("tool-choice `none`")),
-    };
-    Ok(Some(ToolConfig { tools, tool_choice }))
 }
 
-fn content_block(block: &ContentBlock) -> Result<Value, ProviderError> {
-    Ok(match block {
-        ContentBlock::Text(text) => serde_json::json!({ "text": text }),
-        ContentBlock::Image(image) => serde_json::json!({ "image": image_json(image) }),
-        ContentBlock::Document(doc) => serde_json::json!({ "document": document_json(doc) }),
-        ContentBlock::ToolUse(tool) => serde_json::json!({
-            "toolUse": {
-                "toolUseId": tool.id,
-                "name": tool.name,
-                "input": parse_json(&tool.input_json, "tool-use input-json")?,
-            }
-        }),
-        ContentBlock::ToolResult(result) => {
-            let content = result
-                .content
-                .iter()
-                .map(|c| {
-                    Ok(match c {
-                        ToolResultContent::Text(text) => serde_json::json!({ "text": text }),
-                        ToolResultContent::Json(json) => {
-                            serde_json::json!({ "json": parse_json(json, "tool-result json")? })
-                        }
-                        ToolResultContent::Image(image) => serde_json::json!({ "image": image_json(image) }),
-                        ToolResultContent::Document(doc) => {
-                            serde_json::json!({ "document": document_json(doc) })
-                        }
-                    })
-                })
-                .collect::<Result<Vec<_>, ProviderError>>()?;
-            serde_json::json!({
-                "toolResult": {
-                    "toolUseId": result.tool_use_id,
-                    "content": content,
-                    "status": if result.is_error { "error" } else { "success" },
+/// The caller's `additional-model-request-fields` over the plugin's own: the
+/// caller's keys win (it is the escape hatch for what the plugin does not
+/// model), except that `anthropic_beta` lists are joined so a caller's beta
+/// does not silently drop interleaved thinking.
+fn merge_additional_fields(mut ours: Map<String, Value>, theirs: Option<&str>) -> Result<Option<Value>, ProviderError> {
+    if let Some(json) = theirs {
+        let Value::Object(theirs) = parse_object(json, "additional-model-request-fields")? else {
+            unreachable!("parse_object returns objects only")
+        };
+        for (key, value) in theirs {
+            if key == "anthropic_beta"
+                && let (Some(Value::Array(mine)), Value::Array(more)) = (ours.get_mut(&key), &value)
+            {
+                for beta in more {
+                    if !mine.contains(beta) {
+                        mine.push(beta.clone());
+                    }
                 }
-            })
-        }
-        ContentBlock::Reasoning(reasoning) => {
-            let mut text = serde_json::json!({ "text": reasoning.text });
-            if let Some(signature) = &reasoning.signature {
-                text["signature"] = Value::String(signature.clone());
+                continue;
             }
-            serde_json::json!({ "reasoningContent": { "reasoningText": text } })
+            ours.insert(key, value);
         }
-        ContentBlock::RedactedReasoning(data) => {
-            serde_json::json!({ "reasoningContent": { "redactedContent": BASE64.encode(data) } })
-        }
-    })
-}
-
-fn image_json(image: &ImageBlock) -> Value {
-    let format = match image.format {
-        ImageFormat::Jpeg => "jpeg",
-        ImageFormat::Png => "png",
-        ImageFormat::Gif => "gif",
-        ImageFormat::Webp => "webp",
-    };
-    serde_json::json!({ "format": format, "source": { "bytes": BASE64.encode(&image.data) } })
-}
-
-fn document_json(doc: &DocumentBlock) -> Value {
-    let format = match doc.format {
-        DocumentFormat::Pdf => "pdf",
-        DocumentFormat::Csv => "csv",
-        DocumentFormat::Doc => "doc",
-        DocumentFormat::Docx => "docx",
-        DocumentFormat::Xls => "xls",
-        DocumentFormat::Xlsx => "xlsx",
-        DocumentFormat::Html => "html",
-        DocumentFormat::Txt => "txt",
-        DocumentFormat::Md => "md",
-    };
-    serde_json::json!({
-        "format": format,
-        "name": doc.name,
-        "source": { "bytes": BASE64.encode(&doc.data) },
-    })
-}
-
-fn parse_json(json: &str, field: &str) -> Result<Value, ProviderError> {
-    serde_json::from_str(json)
-        .map_err(|e| ProviderError::InvalidRequest(format!("{field} is not valid JSON: {e}")))
-}
-
-fn parse_object(json: &str, field: &str) -> Result<Value, ProviderError> {
-    match parse_json(json, field)? {
-        object @ Value::Object(_) => Ok(object),
-        _ => Err(ProviderError::InvalidRequest(format!("{field} must be a JSON object"))),
     }
+    Ok((!ours.is_empty()).then_some(Value::Object(ours)))
 }
 
-fn not_yet(feature: &str) -> ProviderError {
-    ProviderError::NotImplemented(format!("{feature} are not supported by this build of the plugin yet"))
+/// AWS GovCloud (US), from the region or the model id's own prefix.
+fn is_govcloud(model_id: &str, region: &str) -> bool {
+    region.starts_with("us-gov-") || model_id.starts_with("us-gov.") || model_id.starts_with("arn:aws-us-gov:")
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
-    use crate::types::{BedrockRequestOptions, Message, ToolResultBlock, ToolSpec, ToolUseBlock};
+    use crate::types::{
+        BedrockRequestOptions, CacheRetention, ContentBlock, GuardrailConfig, ImageBlock, ImageFormat, Message,
+        ReasoningBlock, ReasoningLevel, Role, ToolChoice, ToolResultBlock, ToolResultContent, ToolSpec, ToolUseBlock,
+    };
 
     pub(crate) fn text_request(text: &str) -> ConverseRequest {
         ConverseRequest {
@@ -322,11 +240,41 @@ mod tests {
         serde_json::from_slice(&body(request).unwrap()).unwrap()
     }
 
+    fn user(content: Vec<ContentBlock>) -> Message {
+        Message { role: Role::User, content }
+    }
+
+    fn assistant(content: Vec<ContentBlock>) -> Message {
+        Message { role: Role::Assistant, content }
+    }
+
+    /// A tool loop: a question, thinking plus a call, its result.
+    fn tool_loop(model_id: &str) -> ConverseRequest {
+        let mut req = text_request("Weather in Paris?");
+        req.model_id = model_id.into();
+        req.messages.push(assistant(vec![
+            ContentBlock::Reasoning(ReasoningBlock { text: "Use the tool.".into(), signature: Some("c2ln".into()) }),
+            ContentBlock::RedactedReasoning(vec![1, 2, 3]),
+            ContentBlock::ToolUse(ToolUseBlock { id: "call|1".into(), name: "get_weather".into(), input_json: r#"{"city":"Paris"}"#.into() }),
+        ]));
+        req.messages.push(user(vec![ContentBlock::ToolResult(ToolResultBlock {
+            tool_use_id: "call|1".into(),
+            content: vec![ToolResultContent::Json(r#"{"c":21}"#.into())],
+            is_error: false,
+        })]));
+        req.tools.push(ToolSpec {
+            name: "get_weather".into(),
+            description: Some("Current weather.".into()),
+            input_schema_json: r#"{"type":"object","properties":{"city":{"type":"string"}}}"#.into(),
+        });
+        req
+    }
+
     #[test]
     fn text_conversation() {
         let mut req = text_request("Hello");
-        req.messages.push(Message { role: Role::Assistant, content: vec![ContentBlock::Text("Hi!".into())] });
-        req.messages.push(Message { role: Role::User, content: vec![ContentBlock::Text("How are you?".into())] });
+        req.messages.push(assistant(vec![ContentBlock::Text("Hi!".into())]));
+        req.messages.push(user(vec![ContentBlock::Text("How are you?".into())]));
         assert_eq!(
             json(&req),
             serde_json::json!({
@@ -342,60 +290,195 @@ mod tests {
     }
 
     #[test]
-    fn tools_images_and_bedrock_options() {
+    fn claude_4_thinking_with_tools_and_long_cache() {
+        let mut req = tool_loop("us.anthropic.claude-sonnet-4-5-20250929-v1:0");
+        req.reasoning = Some(ReasoningLevel::High);
+        req.cache_retention = Some(CacheRetention::Long);
+        req.top_p = Some(0.9);
+        let id = crate::converse::tool_ids::bedrock_id("call|1").into_owned();
+        let cache = serde_json::json!({"cachePoint": {"type": "default", "ttl": "1h"}});
+        assert_eq!(
+            json(&req),
+            serde_json::json!({
+                "messages": [
+                    {"role": "user", "content": [{"text": "Weather in Paris?"}]},
+                    {"role": "assistant", "content": [
+                        {"reasoningContent": {"reasoningText": {"text": "Use the tool.", "signature": "c2ln"}}},
+                        {"reasoningContent": {"redactedContent": "AQID"}},
+                        {"toolUse": {"toolUseId": id, "name": "get_weather", "input": {"city": "Paris"}}},
+                    ]},
+                    {"role": "user", "content": [
+                        {"toolResult": {"toolUseId": id, "content": [{"json": {"c": 21}}], "status": "success"}},
+                        cache,
+                    ]},
+                ],
+                "system": [{"text": "Be brief."}, cache],
+                "inferenceConfig": {"maxTokens": 256 + 16384, "stopSequences": ["\n\nHuman:"]},
+                "toolConfig": {"tools": [{"toolSpec": {
+                    "name": "get_weather",
+                    "description": "Current weather.",
+                    "inputSchema": {"json": {"type": "object", "properties": {"city": {"type": "string"}}}},
+                }}]},
+                "additionalModelRequestFields": {
+                    "thinking": {"type": "enabled", "budget_tokens": 16384},
+                    "anthropic_beta": ["interleaved-thinking-2025-05-14"],
+                },
+            })
+        );
+    }
+
+    #[test]
+    fn other_models_get_thinking_as_text_and_no_cache_points() {
+        let mut req = tool_loop("meta.llama3-3-70b-instruct-v1:0");
+        req.reasoning = Some(ReasoningLevel::High);
+        req.cache_retention = Some(CacheRetention::Short);
+        let v = json(&req);
+        assert_eq!(
+            v["messages"][1]["content"],
+            serde_json::json!([
+                {"text": "Use the tool."},
+                {"toolUse": {"toolUseId": crate::converse::tool_ids::bedrock_id("call|1"), "name": "get_weather", "input": {"city": "Paris"}}},
+            ])
+        );
+        assert_eq!(v["system"], serde_json::json!([{"text": "Be brief."}]));
+        assert_eq!(v["messages"][2]["content"].as_array().unwrap().len(), 1);
+        assert!(v.get("additionalModelRequestFields").is_none());
+        assert_eq!(v["inferenceConfig"]["temperature"], 0.7, "no reasoning setting, nothing removed");
+    }
+
+    #[test]
+    fn nova_2_reasoning_and_nova_cache() {
+        let mut req = text_request("Plan a trip.");
+        req.model_id = "us.amazon.nova-2-lite-v1:0".into();
+        req.reasoning = Some(ReasoningLevel::Medium);
+        req.cache_retention = Some(CacheRetention::Short);
+        assert_eq!(
+            json(&req),
+            serde_json::json!({
+                "messages": [{"role": "user", "content": [{"text": "Plan a trip."}]}],
+                "system": [{"text": "Be brief."}],
+                "inferenceConfig": {"maxTokens": 256, "stopSequences": ["\n\nHuman:"]},
+                "additionalModelRequestFields": {"reasoningConfig": {"type": "enabled", "maxReasoningEffort": "medium"}},
+            })
+        );
+        req.model_id = "amazon.nova-pro-v1:0".into();
+        req.cache_retention = Some(CacheRetention::Long);
+        let v = json(&req);
+        let short = serde_json::json!({"cachePoint": {"type": "default"}});
+        assert_eq!(v["system"][1], short, "long falls back to short");
+        assert_eq!(v["messages"][0]["content"][1], short);
+    }
+
+    #[test]
+    fn adaptive_thinking_body() {
+        let mut req = text_request("Prove it.");
+        req.model_id = "global.anthropic.claude-opus-4-7".into();
+        req.reasoning = Some(ReasoningLevel::Max);
+        req.max_tokens = None;
+        let v = json(&req);
+        assert_eq!(
+            v["additionalModelRequestFields"],
+            serde_json::json!({"thinking": {"type": "adaptive", "display": "summarized"}, "output_config": {"effort": "max"}})
+        );
+        assert_eq!(v["inferenceConfig"], serde_json::json!({"maxTokens": 4096 + 32000, "stopSequences": ["\n\nHuman:"]}));
+        let gov = body_for_region(&req, "us-gov-west-1").unwrap();
+        let gov: Value = serde_json::from_slice(&gov).unwrap();
+        assert_eq!(gov["additionalModelRequestFields"]["thinking"], serde_json::json!({"type": "adaptive"}));
+    }
+
+    #[test]
+    fn tool_choice_none_leaves_tools_out_of_a_fresh_conversation() {
+        let mut req = text_request("Just chat.");
+        req.tools.push(ToolSpec { name: "w".into(), description: None, input_schema_json: "{}".into() });
+        req.tool_choice = Some(ToolChoice::None);
+        assert!(json(&req).get("toolConfig").is_none());
+        let mut req = tool_loop("anthropic.claude-3-5-haiku-20241022-v1:0");
+        req.tool_choice = Some(ToolChoice::None);
+        let v = json(&req);
+        assert!(v["toolConfig"]["tools"].is_array() && v["toolConfig"].get("toolChoice").is_none());
+    }
+
+    #[test]
+    fn thinking_refuses_forced_tools() {
+        let mut req = tool_loop("anthropic.claude-sonnet-4-20250514-v1:0");
+        req.reasoning = Some(ReasoningLevel::Low);
+        req.tool_choice = Some(ToolChoice::Any);
+        assert!(matches!(body(&req), Err(ProviderError::InvalidRequest(m)) if m.contains("forced")));
+    }
+
+    #[test]
+    fn bedrock_options_pass_through() {
         let mut req = text_request("look");
         req.system = None;
         req.max_tokens = None;
         req.temperature = None;
-        req.stop_sequences.clear();
+        req.stop_sequences = vec!["".into(), "END".into()];
         req.messages[0].content.push(ContentBlock::Image(ImageBlock { format: ImageFormat::Png, data: vec![1, 2, 3] }));
-        req.messages.push(Message {
-            role: Role::Assistant,
-            content: vec![ContentBlock::ToolUse(ToolUseBlock { id: "t1".into(), name: "w".into(), input_json: r#"{"city":"Paris"}"#.into() })],
-        });
-        req.messages.push(Message {
-            role: Role::User,
-            content: vec![ContentBlock::ToolResult(ToolResultBlock {
-                tool_use_id: "t1".into(),
-                content: vec![ToolResultContent::Json(r#"{"c":21}"#.into())],
-                is_error: false,
-            })],
-        });
-        req.tools.push(ToolSpec { name: "w".into(), description: Some("weather".into()), input_schema_json: r#"{"type":"object"}"#.into() });
-        req.tool_choice = Some(ToolChoice::Tool("w".into()));
         req.bedrock = Some(BedrockRequestOptions {
-            guardrail: None,
+            guardrail: Some(GuardrailConfig {
+                identifier: "gr-1".into(),
+                version: "DRAFT".into(),
+                trace: Some("enabled_full".into()),
+                stream_processing_mode: Some("async".into()),
+            }),
             latency: Some("optimized".into()),
             service_tier: Some("priority".into()),
             request_metadata: vec![("team".into(), "a".into())],
             additional_model_request_fields: Some(r#"{"top_k":5}"#.into()),
             additional_model_response_field_paths: vec!["/stop_sequence".into()],
         });
-        let v = json(&req);
-        assert_eq!(v["messages"][0]["content"][1], serde_json::json!({"image": {"format": "png", "source": {"bytes": "AQID"}}}));
-        assert_eq!(v["messages"][1]["content"][0]["toolUse"]["input"]["city"], "Paris");
-        assert_eq!(v["messages"][2]["content"][0]["toolResult"]["status"], "success");
-        assert_eq!(v["toolConfig"]["toolChoice"], serde_json::json!({"tool": {"name": "w"}}));
-        assert_eq!(v["toolConfig"]["tools"][0]["toolSpec"]["inputSchema"]["json"]["type"], "object");
-        assert_eq!(v["additionalModelRequestFields"]["top_k"], 5);
-        assert_eq!(v["performanceConfig"]["latency"], "optimized");
-        assert_eq!(v["serviceTier"]["type"], "priority");
-        assert_eq!(v["requestMetadata"]["team"], "a");
-        assert!(v.get("inferenceConfig").is_none() && v.get("system").is_none());
+        assert_eq!(
+            json(&req),
+            serde_json::json!({
+                "messages": [{"role": "user", "content": [
+                    {"text": "look"},
+                    {"image": {"format": "png", "source": {"bytes": "AQID"}}},
+                ]}],
+                "inferenceConfig": {"stopSequences": ["END"]},
+                "guardrailConfig": {"guardrailIdentifier": "gr-1", "guardrailVersion": "DRAFT", "trace": "enabled_full", "streamProcessingMode": "async"},
+                "additionalModelRequestFields": {"top_k": 5},
+                "additionalModelResponseFieldPaths": ["/stop_sequence"],
+                "requestMetadata": {"team": "a"},
+                "performanceConfig": {"latency": "optimized"},
+                "serviceTier": {"type": "priority"},
+            })
+        );
     }
 
     #[test]
-    fn bad_json_names_the_field() {
-        let mut req = text_request("x");
-        req.tools.push(ToolSpec { name: "w".into(), description: None, input_schema_json: "{oops".into() });
-        let Err(ProviderError::InvalidRequest(m)) = body(&req) else { panic!() };
-        assert!(m.contains("input-schema-json"), "{m}");
+    fn caller_fields_win_and_betas_join() {
+        let ours = |beta: &str| {
+            let mut m = Map::new();
+            m.insert("thinking".into(), serde_json::json!({"type": "enabled", "budget_tokens": 1024}));
+            m.insert("anthropic_beta".into(), serde_json::json!([beta]));
+            m
+        };
+        let merged = merge_additional_fields(
+            ours("interleaved"),
+            Some(r#"{"thinking":{"type":"enabled","budget_tokens":5000},"anthropic_beta":["context-1m","interleaved"],"top_k":3}"#),
+        )
+        .unwrap()
+        .unwrap();
+        assert_eq!(
+            merged,
+            serde_json::json!({
+                "thinking": {"type": "enabled", "budget_tokens": 5000},
+                "anthropic_beta": ["interleaved", "context-1m"],
+                "top_k": 3,
+            })
+        );
+        assert_eq!(merge_additional_fields(Map::new(), None).unwrap(), None);
+        assert!(matches!(
+            merge_additional_fields(Map::new(), Some("[1]")),
+            Err(ProviderError::InvalidRequest(m)) if m.contains("additional-model-request-fields")
+        ));
     }
 
     #[test]
-    fn unimplemented_features_say_so() {
-        let mut req = text_request("x");
-        req.reasoning = Some(crate::types::ReasoningLevel::High);
-        assert!(matches!(body(&req), Err(ProviderError::NotImplemented(_))));
+    fn govcloud_detection() {
+        assert!(is_govcloud("anthropic.claude-opus-4-7", "us-gov-west-1"));
+        assert!(is_govcloud("us-gov.anthropic.claude-opus-4-7", ""));
+        assert!(is_govcloud("arn:aws-us-gov:bedrock:us-gov-west-1::foundation-model/x.y", ""));
+        assert!(!is_govcloud("us.anthropic.claude-opus-4-7", "us-east-1"));
     }
 }
