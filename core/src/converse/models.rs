@@ -49,6 +49,10 @@
 //!   K2 Thinking, Magistral, MiniMax M2): their Bedrock model cards document
 //!   no switch. Other reasoning-capable models (DeepSeek V3.x, Qwen3, GLM)
 //!   have no documented Converse switch either; a level is ignored for them.
+//! * Sampling: Claude Opus 4.1 and the models after it refuse `temperature`
+//!   and `topP` together ("temperature and top_p cannot both be specified",
+//!   Anthropic's migration notes for the 4.5 models; for Opus 4.1 from client
+//!   projects' reports, uncertain).
 //! * Signatures: only Claude verifies replayed thinking; other models refuse
 //!   the `signature` field ("This model doesn't support the
 //!   reasoningContent.reasoningText.signature field", as reported by the
@@ -100,6 +104,8 @@ pub struct Capabilities {
     /// thinking is replayed as plain text.
     pub verifies_signatures: bool,
     pub prompt_cache: PromptCache,
+    /// Takes `temperature` or `topP`, not both.
+    pub one_sampling_setting: bool,
     /// The model's output limit, when the discovery table knows it.
     pub output_limit: Option<u32>,
 }
@@ -110,6 +116,7 @@ impl Capabilities {
         reasoning: Reasoning::Unsupported,
         verifies_signatures: false,
         prompt_cache: PromptCache::Unsupported,
+        one_sampling_setting: false,
         output_limit: None,
     };
 }
@@ -131,42 +138,47 @@ const fn adaptive(max_effort: bool, omits_thinking: bool) -> Reasoning {
     Reasoning::ClaudeAdaptive { max_effort, omits_thinking }
 }
 
-/// `(name, how it matches, reasoning, prompt cache)`. Signatures follow the
-/// vendor: every `anthropic.claude` model verifies them.
+/// Takes `temperature` or `topP`, not both.
+const ONE: bool = true;
+const BOTH: bool = false;
+
+/// `(name, how it matches, reasoning, prompt cache, sampling)`. Signatures
+/// follow the vendor: every `anthropic.claude` model verifies them.
 #[rustfmt::skip]
-const TABLE: &[(&str, Match, Reasoning, PromptCache)] = &[
-    ("anthropic.claude",                 Exact,  NoReasoning,                NoCache),
-    ("anthropic.claude-instant",         Exact,  NoReasoning,                NoCache),
-    ("anthropic.claude-3-haiku",         Exact,  NoReasoning,                NoCache),
-    ("anthropic.claude-3-sonnet",        Exact,  NoReasoning,                NoCache),
-    ("anthropic.claude-3-opus",          Exact,  NoReasoning,                NoCache),
-    ("anthropic.claude-3-5-sonnet",      Exact,  NoReasoning,                NoCache),
-    ("anthropic.claude-3-5-haiku",       Exact,  NoReasoning,                Short),
-    ("anthropic.claude-3-7-sonnet",      Exact,  BUDGET,                     Short),
-    ("anthropic.claude-sonnet-4",        Exact,  BUDGET_INTERLEAVED,         Short),
-    ("anthropic.claude-opus-4",          Exact,  BUDGET_INTERLEAVED,         Short),
-    ("anthropic.claude-opus-4-1",        Exact,  BUDGET_INTERLEAVED,         Short),
-    ("anthropic.claude-sonnet-4-5",      Exact,  BUDGET_INTERLEAVED,         ShortAndLong),
-    ("anthropic.claude-haiku-4-5",       Exact,  BUDGET_INTERLEAVED,         ShortAndLong),
-    ("anthropic.claude-opus-4-5",        Exact,  BUDGET_INTERLEAVED,         ShortAndLong),
-    ("anthropic.claude-sonnet-4-6",      Exact,  adaptive(false, false),     ShortAndLong),
-    ("anthropic.claude-opus-4-6",        Exact,  adaptive(true, false),      ShortAndLong),
-    ("anthropic.claude-opus-4-7",        Exact,  adaptive(true, true),       ShortAndLong),
+const TABLE: &[(&str, Match, Reasoning, PromptCache, bool)] = &[
+    ("anthropic.claude",                 Exact,  NoReasoning,                NoCache,       BOTH),
+    ("anthropic.claude-instant",         Exact,  NoReasoning,                NoCache,       BOTH),
+    ("anthropic.claude-3-haiku",         Exact,  NoReasoning,                NoCache,       BOTH),
+    ("anthropic.claude-3-sonnet",        Exact,  NoReasoning,                NoCache,       BOTH),
+    ("anthropic.claude-3-opus",          Exact,  NoReasoning,                NoCache,       BOTH),
+    ("anthropic.claude-3-5-sonnet",      Exact,  NoReasoning,                NoCache,       BOTH),
+    ("anthropic.claude-3-5-haiku",       Exact,  NoReasoning,                Short,         BOTH),
+    ("anthropic.claude-3-7-sonnet",      Exact,  BUDGET,                     Short,         BOTH),
+    ("anthropic.claude-sonnet-4",        Exact,  BUDGET_INTERLEAVED,         Short,         BOTH),
+    ("anthropic.claude-opus-4",          Exact,  BUDGET_INTERLEAVED,         Short,         BOTH),
+    ("anthropic.claude-opus-4-1",        Exact,  BUDGET_INTERLEAVED,         Short,         ONE),
+    ("anthropic.claude-sonnet-4-5",      Exact,  BUDGET_INTERLEAVED,         ShortAndLong,  ONE),
+    ("anthropic.claude-haiku-4-5",       Exact,  BUDGET_INTERLEAVED,         ShortAndLong,  ONE),
+    ("anthropic.claude-opus-4-5",        Exact,  BUDGET_INTERLEAVED,         ShortAndLong,  ONE),
+    ("anthropic.claude-sonnet-4-6",      Exact,  adaptive(false, false),     ShortAndLong,  ONE),
+    ("anthropic.claude-opus-4-6",        Exact,  adaptive(true, false),      ShortAndLong,  ONE),
+    ("anthropic.claude-opus-4-7",        Exact,  adaptive(true, true),       ShortAndLong,  ONE),
     // A Claude model newer than this table: every Claude released since
-    // Opus 4.6 takes adaptive thinking (the newest take nothing else) and
-    // five-minute caching. Older ones are all listed above.
-    ("anthropic.claude-",                Prefix, adaptive(false, true),      Short),
-    ("amazon.nova-micro",                Exact,  NoReasoning,                Short),
-    ("amazon.nova-lite",                 Exact,  NoReasoning,                Short),
-    ("amazon.nova-pro",                  Exact,  NoReasoning,                Short),
-    ("amazon.nova-premier",              Exact,  NoReasoning,                Short),
-    ("amazon.nova-2-lite",               Exact,  NovaEffort,                 NoCache),
-    ("amazon.nova-2-pro",                Exact,  NovaEffort,                 NoCache),
-    ("openai.gpt-oss-",                  Prefix, OpenAiEffort,               NoCache),
-    ("deepseek.r1",                      Exact,  Builtin,                    NoCache),
-    ("moonshot.kimi-k2-thinking",        Exact,  Builtin,                    NoCache),
-    ("mistral.magistral-small-2509",     Exact,  Builtin,                    NoCache),
-    ("minimax.minimax-m2",               Exact,  Builtin,                    NoCache),
+    // Opus 4.6 takes adaptive thinking (the newest take nothing else),
+    // five-minute caching and one sampling setting. Older ones are all
+    // listed above.
+    ("anthropic.claude-",                Prefix, adaptive(false, true),      Short,         ONE),
+    ("amazon.nova-micro",                Exact,  NoReasoning,                Short,         BOTH),
+    ("amazon.nova-lite",                 Exact,  NoReasoning,                Short,         BOTH),
+    ("amazon.nova-pro",                  Exact,  NoReasoning,                Short,         BOTH),
+    ("amazon.nova-premier",              Exact,  NoReasoning,                Short,         BOTH),
+    ("amazon.nova-2-lite",               Exact,  NovaEffort,                 NoCache,       BOTH),
+    ("amazon.nova-2-pro",                Exact,  NovaEffort,                 NoCache,       BOTH),
+    ("openai.gpt-oss-",                  Prefix, OpenAiEffort,               NoCache,       BOTH),
+    ("deepseek.r1",                      Exact,  Builtin,                    NoCache,       BOTH),
+    ("moonshot.kimi-k2-thinking",        Exact,  Builtin,                    NoCache,       BOTH),
+    ("mistral.magistral-small-2509",     Exact,  Builtin,                    NoCache,       BOTH),
+    ("minimax.minimax-m2",               Exact,  Builtin,                    NoCache,       BOTH),
 ];
 
 /// What `model_id` (a model id, an inference profile id or an ARN) accepts.
@@ -180,13 +192,14 @@ pub fn capabilities(model_id: &str) -> Capabilities {
         })
         // An exact row beats a prefix row; a longer prefix beats a shorter.
         .max_by_key(|(key, how, ..)| (matches!(how, Exact), key.len()));
-    let Some((_, _, reasoning, prompt_cache)) = row else {
+    let Some((_, _, reasoning, prompt_cache, one_sampling_setting)) = row else {
         return Capabilities::UNKNOWN;
     };
     Capabilities {
         reasoning: *reasoning,
         verifies_signatures: name.starts_with("anthropic.claude"),
         prompt_cache: *prompt_cache,
+        one_sampling_setting: *one_sampling_setting,
         output_limit: known_models::lookup(model_id).map(|spec| spec.max_tokens),
     }
 }
@@ -274,6 +287,18 @@ mod tests {
         assert_eq!(cache("us.amazon.nova-pro-v1:0"), Short);
         assert_eq!(cache("amazon.nova-premier-v1:0"), Short);
         assert_eq!(cache("meta.llama3-3-70b-instruct-v1:0"), NoCache);
+    }
+
+    #[test]
+    fn sampling_settings() {
+        let one = |id: &str| capabilities(id).one_sampling_setting;
+        assert!(!one("anthropic.claude-opus-4-20250514-v1:0"));
+        assert!(!one("anthropic.claude-sonnet-4-20250514-v1:0"));
+        assert!(one("anthropic.claude-opus-4-1-20250805-v1:0"));
+        assert!(one("us.anthropic.claude-haiku-4-5-20251001-v1:0"));
+        assert!(one("anthropic.claude-opus-4-7"));
+        assert!(one("anthropic.claude-sonnet-5-v1:0"), "newer than the table");
+        assert!(!one("amazon.nova-pro-v1:0"));
     }
 
     #[test]

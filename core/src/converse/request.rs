@@ -11,7 +11,9 @@
 //!   image and document checks;
 //! * [`tools`](super::tools): tool definitions and the tool choice;
 //! * [`models`](super::models): what the model family accepts, which decides
-//!   [`reasoning`](super::reasoning) settings and [`cache`](super::cache) points.
+//!   [`reasoning`](super::reasoning) settings, [`cache`](super::cache) points
+//!   and whether `topP` goes with `temperature` (the newest Claude models
+//!   refuse both at once; `temperature` is kept).
 //!
 //! JSON the gateway hands over as text (tool schemas, tool inputs,
 //! additional fields) is parsed here so a mistake surfaces as a typed
@@ -127,6 +129,11 @@ fn build(request: &ConverseRequest, region: &str) -> Result<Body, ProviderError>
         }
         None => Map::new(),
     };
+
+    if capabilities.one_sampling_setting && inference.temperature.is_some() {
+        // Both refused together: temperature is the one gateways mean.
+        inference.top_p = None;
+    }
 
     let mut system: Vec<Value> = request
         .system
@@ -396,6 +403,19 @@ pub(crate) mod tests {
         req.tool_choice = Some(ToolChoice::None);
         let v = json(&req);
         assert!(v["toolConfig"]["tools"].is_array() && v["toolConfig"].get("toolChoice").is_none());
+    }
+
+    #[test]
+    fn newer_claude_models_take_one_sampling_setting() {
+        let mut req = text_request("x");
+        req.top_p = Some(0.9);
+        let v = json(&req);
+        assert!(v["inferenceConfig"]["temperature"].is_number() && v["inferenceConfig"]["topP"].is_number(), "3.5 Haiku takes both");
+        req.model_id = "us.anthropic.claude-sonnet-4-5-20250929-v1:0".into();
+        let v = json(&req);
+        assert!(v["inferenceConfig"].get("topP").is_none() && v["inferenceConfig"]["temperature"].is_number());
+        req.temperature = None;
+        assert_eq!(json(&req)["inferenceConfig"]["topP"].as_f64().map(|p| p as f32), Some(0.9), "top-p alone stays");
     }
 
     #[test]
