@@ -13,6 +13,7 @@
 //! * [`converse`]: the Converse request body and the ConverseStream events;
 //! * [`discovery`]: ListFoundationModels / ListInferenceProfiles as the
 //!   gateway's model list, and the rules of its cache;
+//! * [`time`]: the dates AWS writes (RFC 3339) and calendar arithmetic;
 //! * [`timeouts`]: how long each phase of a request may take;
 //! * [`eventstream`]: incremental, bounded `application/vnd.amazon.eventstream` framing;
 //! * [`error`]: HTTP error answers and in-stream exceptions as typed errors;
@@ -49,4 +50,5 @@ pub mod profile;
 pub mod region;
 pub mod retry;
 pub mod signing;
+pub mod time;
 pub mod timeouts;

@@ -167,19 +167,21 @@ fn mentions_skew(message: &str) -> bool {
         .any(|needle| m.contains(needle))
 }
 
-/// Temporary credentials expired: the source should be read again once.
+/// The service refused the credentials as expired or unknown: the source
+/// should be read again once (a rotated credentials file, refreshed role
+/// credentials), as the issue and the SDKs' refresh-on-expiry rule want.
 ///
-/// `ExpiredToken` / `ExpiredTokenException` (STS, most services) by code;
-/// `UnrecognizedClientException` and `InvalidClientTokenId` (and answers
-/// with no code) when the message says the token expired, e.g. "The security
-/// token included in the request is expired". An expired *signature* is a
-/// clock problem ([`is_clock_skew_error`]), not this.
+/// `ExpiredToken` / `ExpiredTokenException` and `UnrecognizedClientException`
+/// (which Bedrock answers for a key it does not know, e.g. one rotated away)
+/// by code; `InvalidClientTokenId` (and answers with no code) when the message
+/// says the token expired. An expired *signature* is a clock problem
+/// ([`is_clock_skew_error`]), not this.
 pub fn is_expired_credentials(error: &ProviderError) -> bool {
     let Some(d) = detail(error) else { return false };
-    if code_is(d, &["ExpiredToken", "ExpiredTokenException"]) {
+    if code_is(d, &["ExpiredToken", "ExpiredTokenException", "UnrecognizedClientException"]) {
         return true;
     }
-    let token_code = d.code.is_none() || code_is(d, &["UnrecognizedClientException", "InvalidClientTokenId"]);
+    let token_code = d.code.is_none() || code_is(d, &["InvalidClientTokenId"]);
     let message = d.message.to_ascii_lowercase();
     token_code && message.contains("expired") && !mentions_skew(&message)
 }
@@ -262,6 +264,8 @@ mod http_date {
     const DAYS: [&str; 7] = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"];
     const LONG_DAYS: [&str; 7] = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"];
 
+    use crate::time::{days_from_civil, days_in_month};
+
     /// `Sun, 06 Nov 1994 08:49:37 GMT`, `Sunday, 06-Nov-94 08:49:37 GMT` or
     /// `Sun Nov  6 08:49:37 1994`.
     pub fn parse(text: &str) -> Option<SystemTime> {
@@ -283,8 +287,8 @@ mod http_date {
             [weekday, month, day, time, year] if DAYS.contains(&weekday) => (day, month, four_digits(year)?, time),
             _ => return None,
         };
-        let month = MONTHS.iter().position(|m| *m == month)? as u32 + 1;
-        let day: u32 = digits(day).filter(|_| day.len() <= 2)?;
+        let month = MONTHS.iter().position(|m| *m == month)? as i64 + 1;
+        let day: i64 = digits(day).filter(|_| day.len() <= 2)?;
         if year < 1970 || day == 0 || day > days_in_month(year, month) {
             return None;
         }
@@ -312,28 +316,6 @@ mod http_date {
 
     fn four_digits(s: &str) -> Option<i64> {
         digits(s).filter(|_| s.len() == 4)
-    }
-
-    fn days_in_month(year: i64, month: u32) -> u32 {
-        let leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
-        match month {
-            2 if leap => 29,
-            2 => 28,
-            4 | 6 | 9 | 11 => 30,
-            _ => 31,
-        }
-    }
-
-    /// Days since 1970-01-01 of a proleptic Gregorian date (Howard
-    /// Hinnant's `days_from_civil`).
-    fn days_from_civil(year: i64, month: u32, day: u32) -> i64 {
-        let y = if month <= 2 { year - 1 } else { year };
-        let era = y.div_euclid(400);
-        let yoe = y - era * 400;
-        let mp = i64::from((month + 9) % 12);
-        let doy = (153 * mp + 2) / 5 + i64::from(day) - 1;
-        let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-        era * 146_097 + doe - 719_468
     }
 
     #[cfg(test)]
@@ -568,13 +550,14 @@ mod tests {
             ProviderError::Auth(d(Some("UnrecognizedClientException"), "The security token included in the request is expired", None)),
             ProviderError::Auth(d(Some("InvalidClientTokenId"), "The security token has expired.", None)),
             ProviderError::Auth(d(None, "Bearer token expired", None)),
+            ProviderError::Auth(d(Some("UnrecognizedClientException"), "The security token included in the request is invalid.", None)),
         ];
         for e in &expired {
             assert!(is_expired_credentials(e), "{e:?}");
             assert!(!is_retryable(e), "{e:?}");
         }
         let not_expired = [
-            ProviderError::Auth(d(Some("UnrecognizedClientException"), "The security token included in the request is invalid.", None)),
+            ProviderError::Auth(d(Some("InvalidClientTokenId"), "The security token included in the request is invalid.", None)),
             ProviderError::AccessDenied(d(Some("AccessDeniedException"), "Your subscription has expired", None)),
             ProviderError::Auth(d(None, "Signature expired: 20240101T000000Z is now earlier than ...", None)),
             ProviderError::CredentialSource("the SSO token expired".into()),

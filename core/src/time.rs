@@ -1,4 +1,5 @@
-//! RFC 3339 timestamps, as AWS writes credential expiries.
+//! RFC 3339 timestamps, as AWS writes credential expiries, and the calendar
+//! arithmetic behind them (shared with the HTTP `Date` parser in `retry`).
 //!
 //! STS (`<Expiration>2021-08-05T19:58:02Z</Expiration>`), IMDS, the container
 //! endpoint and the SSO token cache all write UTC timestamps in RFC 3339,
@@ -80,7 +81,7 @@ fn is_leap(year: i64) -> bool {
     (year % 4 == 0 && year % 100 != 0) || year % 400 == 0
 }
 
-fn days_in_month(year: i64, month: i64) -> i64 {
+pub(crate) fn days_in_month(year: i64, month: i64) -> i64 {
     match month {
         2 if is_leap(year) => 29,
         2 => 28,
@@ -90,7 +91,7 @@ fn days_in_month(year: i64, month: i64) -> i64 {
 }
 
 /// Days since 1970-01-01 of a proleptic Gregorian date.
-fn days_from_civil(year: i64, month: i64, day: i64) -> i64 {
+pub(crate) fn days_from_civil(year: i64, month: i64, day: i64) -> i64 {
     let y = if month <= 2 { year - 1 } else { year };
     let era = y.div_euclid(400);
     let yoe = y - era * 400;

@@ -199,13 +199,11 @@ fn method(name: &str) -> Method {
 /// `wasi:http` transport failures, as the contract's timeout / network errors.
 fn transport_error(code: ErrorCode) -> ProviderError {
     match code {
-        ErrorCode::ConnectionTimeout => ProviderError::Timeout("connecting timed out".into()),
+        ErrorCode::ConnectionTimeout => error::connect_timeout(),
         ErrorCode::ConnectionReadTimeout | ErrorCode::HttpResponseTimeout => {
             ProviderError::Timeout("the response stalled past the between-bytes or first-byte timeout".into())
         }
-        ErrorCode::HttpRequestDenied => ProviderError::Network(
-            "the host denied this outbound request (destination not on its allow-list)".into(),
-        ),
+        ErrorCode::HttpRequestDenied => error::host_denied(),
         other => ProviderError::Network(format!("{other:?}")),
     }
 }

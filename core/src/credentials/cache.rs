@@ -50,7 +50,7 @@ pub fn encode(resolved: &Resolved) -> Option<Vec<u8>> {
         key: keys.access_key_id.clone(),
         secret: keys.secret_access_key.clone(),
         token: keys.session_token.clone(),
-        expires: super::time::unix_seconds(expires),
+        expires: crate::time::unix_seconds(expires),
     };
     serde_json::to_vec(&record).ok()
 }

@@ -38,7 +38,7 @@ use super::io::{Answer, Asked, Entry, Halt, HttpAnswer, Io, MAX_FILE_BYTES, Step
 use super::json_credentials;
 use super::profile_chain::{self, Base, NamedSource, PlanError, Role, SsoConfig};
 use super::sts::{self, AssumeRoleParams, StsError};
-use super::time::format_rfc3339;
+use crate::time::format_rfc3339;
 use super::{AwsCredentials, Credentials, Resolved, container, environment, imds, sso};
 use crate::env::Environment;
 use crate::profile::location::{Locations, Os, home_dir, locate};

@@ -9,7 +9,7 @@
 //! `AccountId`, and answers errors as `{"code": ..., "message": ...}`.)
 
 use super::AwsCredentials;
-use super::time::parse_rfc3339;
+use crate::time::parse_rfc3339;
 use serde::Deserialize;
 
 #[derive(Deserialize)]
@@ -97,7 +97,7 @@ impl Classify for serde_json::Error {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::credentials::time::unix_seconds;
+    use crate::time::unix_seconds;
 
     #[test]
     fn imds_and_container_documents() {

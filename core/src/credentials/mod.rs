@@ -33,7 +33,6 @@ pub mod profile_chain;
 mod sha1;
 pub mod sso;
 pub mod sts;
-pub mod time;
 mod xml;
 
 pub use chain::{Chain, ChainOptions};
@@ -147,7 +146,7 @@ impl Resolved {
             kind: self.kind,
             label: self.label.clone(),
             region,
-            expires_at: self.expires_at().map(time::unix_seconds),
+            expires_at: self.expires_at().map(crate::time::unix_seconds),
         }
     }
 }

@@ -13,7 +13,7 @@ use super::AwsCredentials;
 use super::io::{build, wire};
 use super::json_credentials::clip;
 use super::sha1;
-use super::time::parse_rfc3339;
+use crate::time::parse_rfc3339;
 use crate::endpoint::Endpoint;
 use crate::signing::SignedRequest;
 use crate::types::ProviderError;
@@ -155,7 +155,7 @@ pub fn describe_error(status: u16, error_type_header: Option<&str>, body: &[u8])
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::credentials::time::unix_seconds;
+    use crate::time::unix_seconds;
 
     #[test]
     fn cache_file_names_and_contents() {

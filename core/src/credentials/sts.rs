@@ -7,7 +7,7 @@
 use super::AwsCredentials;
 use super::io::{build, wire};
 use super::json_credentials::clip;
-use super::time::parse_rfc3339;
+use crate::time::parse_rfc3339;
 use super::xml;
 use crate::endpoint::Endpoint;
 use crate::signing::{SigV4Scope, SignedRequest, sign_sigv4};
@@ -161,13 +161,13 @@ impl StsError {
 /// A role session name when none is configured: `bedrock-plugin-<unix secs>`
 /// names the caller in CloudTrail, as the SDKs' defaults name theirs.
 pub fn default_session_name(now: SystemTime) -> String {
-    format!("bedrock-plugin-{}", super::time::unix_seconds(now))
+    format!("bedrock-plugin-{}", crate::time::unix_seconds(now))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::credentials::time::unix_seconds;
+    use crate::time::unix_seconds;
     use std::time::Duration;
 
     const SECRET: &str = "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY";
