@@ -8,7 +8,7 @@ use bytes::Bytes;
 use serde_json::{Value, json};
 
 use crate::clock::http_date;
-use crate::test_support::{self, signed_form, signed_request};
+use crate::test_support::{self, between, signed_form, signed_request};
 use crate::{
     AuthOutcome, EXPIRED_WEB_IDENTITY_TOKEN, Emulator, EmulatorConfig, IMDS_ROLE_NAME,
     StaticCredentials,
@@ -39,16 +39,6 @@ fn plain(method: &str, path: &str, headers: &[(&str, &str)]) -> http::Request<Ve
 
 fn text(bytes: &Bytes) -> &str {
     std::str::from_utf8(bytes).unwrap()
-}
-
-fn between<'a>(xml: &'a str, tag: &str) -> &'a str {
-    let open = format!("<{tag}>");
-    let start = xml
-        .find(&open)
-        .unwrap_or_else(|| panic!("no <{tag}> in {xml}"))
-        + open.len();
-    let end = xml[start..].find(&format!("</{tag}>")).unwrap();
-    &xml[start..start + end]
 }
 
 /// Signs a three-word ConverseStream with `key` at `at`; the status and body.

@@ -383,6 +383,7 @@ mod tests {
 
     use super::*;
     use crate::EmulatorConfig;
+    use crate::test_support::between;
     use crate::keyring::Keyring;
     use crate::test_support::signed_form;
 
@@ -440,16 +441,6 @@ mod tests {
             let bytes = response.into_body().collect().await.unwrap().to_bytes();
             (status, String::from_utf8(bytes.to_vec()).unwrap(), caller)
         }
-    }
-
-    fn between<'a>(xml: &'a str, tag: &str) -> &'a str {
-        let open = format!("<{tag}>");
-        let start = xml
-            .find(&open)
-            .unwrap_or_else(|| panic!("no <{tag}> in {xml}"))
-            + open.len();
-        let end = xml[start..].find(&format!("</{tag}>")).unwrap();
-        &xml[start..start + end]
     }
 
     fn assume_role(arn: &str, extra: &str) -> String {

@@ -261,3 +261,14 @@ pub fn frame_header(message: &aws_smithy_types::event_stream::Message, name: &st
         .map(|h| h.value().as_string().unwrap().as_str().to_owned())
         .unwrap_or_default()
 }
+
+/// The text of the first `<tag>` element of an XML answer (STS's fixed shapes).
+pub fn between<'a>(xml: &'a str, tag: &str) -> &'a str {
+    let open = format!("<{tag}>");
+    let start = xml
+        .find(&open)
+        .unwrap_or_else(|| panic!("no <{tag}> in {xml}"))
+        + open.len();
+    let end = xml[start..].find(&format!("</{tag}>")).unwrap();
+    &xml[start..start + end]
+}
