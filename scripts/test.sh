@@ -8,13 +8,25 @@ if [[ ! -d ../shared/vectors ]]; then
     [[ -n "${CI:-}" ]] && exit 1
 fi
 bash scripts/build-component.sh
+bash scripts/build-test-components.sh
 # Real AWS clients the emulator is checked against.
 if [[ ! -x .venv/bin/python ]]; then
     python3 -m venv .venv
 fi
 .venv/bin/python -m pip install --quiet --disable-pip-version-check -r tests/python/requirements.txt
 export BEDROCK_PYTHON="$PWD/.venv/bin/python"
+# The JavaScript clients (AWS SDK, pi-ai) and jco, as locked in tests/node;
+# reinstalled only when the lock file is newer than the last install. Not
+# `npm ci`: it refuses a lock that lacks some platform's optional binaries
+# (jco-node-fs, rolldown), and the registry mirror the lock was made from has
+# none for some platforms; `npm install --no-save` installs the locked tree.
+if [[ ! tests/node/node_modules/.package-lock.json -nt tests/node/package-lock.json ]]; then
+    npm install --prefix tests/node --no-save --silent --no-audit --no-fund
+fi
+export BEDROCK_NODE_DIR="$PWD/tests/node"
 export BEDROCK_COMPONENT="$PWD/target/wasm32-wasip2/release/bedrock_guest.wasm"
+# Compiled components are cached here rather than in ~/.cache.
+export BEDROCK_HOST_CACHE_DIR="$PWD/target/code-cache"
 if cargo nextest --version >/dev/null 2>&1; then
     cargo nextest run --workspace --no-fail-fast "$@"
 else

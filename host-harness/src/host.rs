@@ -1,10 +1,13 @@
-//! [`Host`]: one compiled component, a fresh instance per call.
+//! [`Host`]: one plugin, swappable at run time, a fresh instance per call.
 
 use crate::HostConfig;
 use crate::bindings::Plugin;
 use crate::bindings::exports::gateway::provider::provider::Guest as ProviderExports;
+use crate::code_cache::CodeSource;
+use crate::error::HostError;
 use crate::keyvalue::KeyValueStore;
-use crate::loader::{self, Loaded};
+use crate::limits::{self, Limits};
+use crate::loader::{Loaded, Runtime};
 use crate::policy::Policy;
 use crate::single_flight::SingleFlight;
 use crate::state::StoreState;
@@ -14,19 +17,26 @@ use crate::types::{
 };
 use anyhow::Context as _;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::sync::{Arc, RwLock};
 use std::time::Duration;
+use tokio::sync::OwnedSemaphorePermit;
 use wasmtime::Store;
 use wasmtime::component::ResourceAny;
 
 /// The loaded provider component. Cheap to clone (an `Arc` inside), `Send +
 /// Sync`: share it across tasks. Every call runs in its own `Store` on a fresh
-/// instance, so a guest trap fails only that call.
+/// instance from a pre-instantiated component, under the limits of
+/// [`HostConfig`]: a guest that traps, spins or runs out of memory fails only
+/// that call, with a [`HostError`].
+///
+/// [`Host::reload`] swaps in another build of the plugin while calls run:
+/// calls in flight (open event streams included) finish on the build they
+/// started on, new calls get the new one.
 ///
 /// What must outlive an instance lives in the host: a key-value store the
 /// guest reaches through `wasi:keyvalue/store` (its cache of discovery
-/// results and temporary credentials). Clones share it;
-/// [`Host::with_policy`] starts an empty one.
+/// results and temporary credentials). Clones share it and it survives a
+/// reload; [`Host::with_policy`] starts an empty one.
 ///
 /// The async methods must run inside a Tokio runtime.
 #[derive(Clone)]
@@ -35,9 +45,12 @@ pub struct Host {
 }
 
 struct Inner {
-    loaded: Arc<Loaded>,
+    runtime: Arc<Runtime>,
+    /// The build new calls get. Shared with the hosts made by `with_policy`:
+    /// a reload reaches them all.
+    plugin: Arc<RwLock<Arc<Loaded>>>,
     policy: Arc<Policy>,
-    component: PathBuf,
+    limits: Limits,
     /// The guest's `wasi:keyvalue` store, shared by every call of this host.
     keyvalue: Arc<KeyValueStore>,
     /// `discover` calls in flight, by arguments (see [`Host::discover`]).
@@ -49,36 +62,56 @@ struct Inner {
 type SharedDiscovery = Result<Result<Discovery, ProviderError>, String>;
 
 impl Inner {
-    /// A host identity: the compiled component under `policy`, with a cache
-    /// and flights of its own.
-    fn new(loaded: Arc<Loaded>, policy: Policy, component: PathBuf) -> Self {
+    /// A host identity: the plugin under `config`'s policy and limits, with
+    /// a cache and flights of its own.
+    fn new(runtime: Arc<Runtime>, plugin: Arc<RwLock<Arc<Loaded>>>, config: &HostConfig) -> Self {
         Self {
-            loaded,
-            policy: Arc::new(policy),
-            component,
+            runtime,
+            plugin,
+            policy: Arc::new(Policy::new(config)),
+            limits: Limits {
+                memory: config.memory_limit,
+                cpu_budget: config.cpu_budget,
+                call_deadline: config.call_deadline,
+            },
             keyvalue: Arc::new(KeyValueStore::new()),
             discoveries: SingleFlight::default(),
         }
     }
+
+    fn current(&self) -> Arc<Loaded> {
+        // A poisoned lock still holds a whole `Arc`: the swap is one store.
+        self.plugin
+            .read()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .clone()
+    }
 }
 
 impl Host {
-    /// Compiles the component and links it against WASI. This takes a while
-    /// (seconds for a fresh compile); in a server call it from a blocking
-    /// context. Fails, naming the path, when the file is missing, is not a
+    /// Loads the component and links it against WASI: from the code cache in
+    /// milliseconds, or compiled (seconds; in a server call it from a blocking
+    /// context). Fails, naming the path, when the file is missing, is not a
     /// component, or does not export the `plugin` world.
     pub fn new(config: HostConfig) -> anyhow::Result<Host> {
-        let policy = Policy::new(&config);
-        let engine = loader::engine()?;
-        let loaded = loader::load(&engine, &config.component)?;
+        Self::with_progress(config, || {})
+    }
+
+    /// [`Host::new`], calling `compiling` before a compile (not before a load
+    /// from the code cache), so that a CLI can say why it is waiting.
+    pub fn with_progress(config: HostConfig, compiling: impl FnOnce()) -> anyhow::Result<Host> {
+        let runtime = Runtime::new(config.max_concurrent_calls, config.code_cache.clone())?;
+        let loaded = runtime.load(&config.component, compiling)?;
+        let plugin = Arc::new(RwLock::new(Arc::new(loaded)));
         Ok(Host {
-            inner: Arc::new(Inner::new(Arc::new(loaded), policy, config.component)),
+            inner: Arc::new(Inner::new(Arc::new(runtime), plugin, &config)),
         })
     }
 
-    /// The same compiled component under the sandbox policy of `config`
-    /// (environment, extra hosts, memory limit), without compiling again.
-    /// `config.component` is ignored.
+    /// The same plugin under the sandbox policy and limits of `config`
+    /// (environment, extra hosts, memory, CPU, deadline), without compiling
+    /// again; a reload of either host reaches both. `config.component`,
+    /// `max_concurrent_calls` and `code_cache` are the original host's.
     ///
     /// The new host starts with an empty key-value store: another
     /// environment may mean other credentials, and what the guest cached
@@ -86,11 +119,39 @@ impl Host {
     pub fn with_policy(&self, config: &HostConfig) -> Host {
         Host {
             inner: Arc::new(Inner::new(
-                self.inner.loaded.clone(),
-                Policy::new(config),
-                self.inner.component.clone(),
+                self.inner.runtime.clone(),
+                self.inner.plugin.clone(),
+                config,
             )),
         }
+    }
+
+    /// Swaps in the build of the plugin at `path` and returns its `info`.
+    ///
+    /// The new build is loaded and given a trial call (`provider.info`) on
+    /// the side; only if that succeeds do new calls get it. Calls in flight
+    /// finish on the build they started on. A file that is not a component,
+    /// does not fit the `plugin` world or traps at start is refused with an
+    /// error that says why, and the old build keeps serving. The key-value
+    /// store (the guest's caches) is kept.
+    pub async fn reload(&self, path: impl AsRef<Path>) -> anyhow::Result<PluginInfo> {
+        let runtime = self.inner.runtime.clone();
+        let path = path.as_ref().to_path_buf();
+        let loaded = tokio::task::spawn_blocking(move || runtime.load(&path, || {}))
+            .await
+            .context("the loader task failed")??;
+        let loaded = Arc::new(loaded);
+        let shown = loaded.path.display().to_string();
+        let info = self
+            .info_of(&loaded)
+            .await
+            .with_context(|| format!("{shown} was refused: its trial call failed"))?;
+        *self
+            .inner
+            .plugin
+            .write()
+            .unwrap_or_else(|poisoned| poisoned.into_inner()) = loaded;
+        Ok(info)
     }
 
     /// The env + outbound allow-lists in force.
@@ -98,24 +159,34 @@ impl Host {
         &self.inner.policy
     }
 
-    /// The component file this host loaded.
-    pub fn component_path(&self) -> &Path {
-        &self.inner.component
+    /// The component file new calls run.
+    pub fn component_path(&self) -> PathBuf {
+        self.inner.current().path.clone()
     }
 
-    /// How long compiling and pre-instantiating the component took.
+    /// How long loading (compiling or reading the code cache) and
+    /// pre-instantiating the current build took.
     pub fn load_time(&self) -> Duration {
-        self.inner.loaded.load_time
+        self.inner.current().load_time
+    }
+
+    /// Whether the current build was compiled or came from the code cache.
+    pub fn code_source(&self) -> CodeSource {
+        self.inner.current().source
     }
 
     /// `provider.info`.
     pub async fn info(&self) -> anyhow::Result<PluginInfo> {
-        let (mut store, plugin) = self.instantiate(None).await?;
-        plugin
-            .gateway_provider_provider()
-            .call_info(&mut store)
-            .await
-            .map_err(|e| guest_failure(e, "info"))
+        self.info_of(&self.inner.current()).await
+    }
+
+    async fn info_of(&self, loaded: &Loaded) -> anyhow::Result<PluginInfo> {
+        let mut call = self.instantiate(loaded, None).await?;
+        let provider = call.plugin.gateway_provider_provider();
+        guarded(&mut call.store, "info", async |store| {
+            provider.call_info(store).await
+        })
+        .await
     }
 
     /// `provider.credential-source`: which credentials are in force.
@@ -123,12 +194,14 @@ impl Host {
         &self,
         config: &ProviderConfig,
     ) -> anyhow::Result<Result<CredentialInfo, ProviderError>> {
-        let (mut store, plugin) = self.instantiate(config.base_url.as_deref()).await?;
-        plugin
-            .gateway_provider_provider()
-            .call_credential_source(&mut store, config)
-            .await
-            .map_err(|e| guest_failure(e, "credential-source"))
+        let mut call = self
+            .instantiate(&self.inner.current(), config.base_url.as_deref())
+            .await?;
+        let provider = call.plugin.gateway_provider_provider();
+        guarded(&mut call.store, "credential-source", async |store| {
+            provider.call_credential_source(store, config).await
+        })
+        .await
     }
 
     /// `provider.discover`: the models the credentials in force can invoke.
@@ -147,7 +220,7 @@ impl Host {
     ) -> anyhow::Result<Result<Discovery, ProviderError>> {
         let key = format!("{config:?}\n{options:?}");
         // The caller that runs the guest keeps its error with its chain and
-        // backtrace; the waiters get the message.
+        // typed cause; the waiters get the message.
         let mut own_failure = None;
         let shared = self
             .inner
@@ -173,60 +246,96 @@ impl Host {
         config: &ProviderConfig,
         options: &DiscoveryOptions,
     ) -> anyhow::Result<Result<Discovery, ProviderError>> {
-        let (mut store, plugin) = self.instantiate(config.base_url.as_deref()).await?;
-        plugin
-            .gateway_provider_provider()
-            .call_discover(&mut store, config, options)
-            .await
-            .map_err(|e| guest_failure(e, "discover"))
+        let mut call = self
+            .instantiate(&self.inner.current(), config.base_url.as_deref())
+            .await?;
+        let provider = call.plugin.gateway_provider_provider();
+        guarded(&mut call.store, "discover", async |store| {
+            provider.call_discover(store, config, options).await
+        })
+        .await
     }
 
     /// `provider.converse-stream`: starts one reply. Errors before the first
-    /// event come back here; the events come from [`EventStream::next`].
+    /// event come back here; the events come from [`EventStream::next`]. The
+    /// stream counts as a call in flight until it is dropped.
     pub async fn converse_stream(
         &self,
         config: &ProviderConfig,
         request: &ConverseRequest,
     ) -> anyhow::Result<Result<EventStream, ProviderError>> {
-        let (mut store, plugin) = self.instantiate(config.base_url.as_deref()).await?;
-        let provider = plugin.gateway_provider_provider().clone();
-        let started = provider
-            .call_converse_stream(&mut store, config, request)
-            .await
-            .map_err(|e| guest_failure(e, "converse-stream"))?;
+        let mut call = self
+            .instantiate(&self.inner.current(), config.base_url.as_deref())
+            .await?;
+        let provider = call.plugin.gateway_provider_provider().clone();
+        let started = guarded(&mut call.store, "converse-stream", async |store| {
+            provider.call_converse_stream(store, config, request).await
+        })
+        .await?;
         Ok(started.map(|resource| EventStream {
-            store,
+            store: call.store,
             provider,
             resource: Some(resource),
-            broken: false,
+            unusable: None,
             in_call: false,
+            _permit: call.permit,
         }))
     }
 
-    /// A fresh store and instance for one call.
-    async fn instantiate(
-        &self,
-        base_url: Option<&str>,
-    ) -> anyhow::Result<(Store<StoreState>, Plugin)> {
-        let pre = &self.inner.loaded.pre;
+    /// A fresh store and instance of `loaded` for one call, within the cap on
+    /// calls in flight.
+    async fn instantiate(&self, loaded: &Loaded, base_url: Option<&str>) -> anyhow::Result<Call> {
+        let runtime = &self.inner.runtime;
+        let permit = runtime.admit().ok_or(HostError::Busy {
+            limit: runtime.max_calls(),
+        })?;
         let state = StoreState::new(
             self.inner.policy.clone(),
             self.inner.keyvalue.clone(),
             base_url,
+            self.inner.limits,
         );
-        let mut store = Store::new(pre.engine(), state);
-        store.limiter(|state| &mut state.limits);
-        let plugin = pre
-            .instantiate_async(&mut store)
-            .await
-            .map_err(anyhow::Error::from)
-            .with_context(|| format!("instantiating {}", self.inner.component.display()))?;
-        Ok((store, plugin))
+        let mut store = Store::new(runtime.engine(), state);
+        store.limiter(|state| &mut state.meter);
+        store.epoch_deadline_callback(limits::on_epoch(|state: &mut StoreState| {
+            &mut state.meter
+        }));
+        let pre = &loaded.pre;
+        let plugin = guarded(&mut store, "instantiate", async |store| {
+            pre.instantiate_async(store).await
+        })
+        .await
+        .with_context(|| format!("instantiating {}", loaded.path.display()))?;
+        Ok(Call {
+            store,
+            plugin,
+            permit,
+        })
     }
 }
 
-fn guest_failure(error: wasmtime::Error, function: &str) -> anyhow::Error {
-    anyhow::Error::from(error).context(format!("the plugin failed in provider.{function}"))
+/// One call's instance.
+struct Call {
+    store: Store<StoreState>,
+    plugin: Plugin,
+    permit: OwnedSemaphorePermit,
+}
+
+/// Runs one call into the guest under the store's limits: a fresh CPU
+/// budget, the wall-clock deadline, and failures turned into [`HostError`]s.
+async fn guarded<R>(
+    store: &mut Store<StoreState>,
+    function: &'static str,
+    call: impl AsyncFnOnce(&mut Store<StoreState>) -> wasmtime::Result<R>,
+) -> anyhow::Result<R> {
+    store.data_mut().meter.start_call();
+    store.set_epoch_deadline(1);
+    let deadline = store.data().meter.call_deadline();
+    match tokio::time::timeout(deadline, call(store)).await {
+        Ok(Ok(value)) => Ok(value),
+        Ok(Err(error)) => Err(store.data().meter.classify(function, &error).into()),
+        Err(_elapsed) => Err(store.data().meter.deadline(function).into()),
+    }
 }
 
 /// One running reply. It owns its `Store`: dropping it drops the instance, the
@@ -238,48 +347,48 @@ pub struct EventStream {
     provider: ProviderExports,
     /// `None` once the stream has ended (and the resource was released).
     resource: Option<ResourceAny>,
-    /// A call trapped: the instance cannot be entered again.
-    broken: bool,
+    /// Why the instance cannot be entered again, once that is so.
+    unusable: Option<&'static str>,
     /// Set during a call to the guest; still set at the next call when the
     /// previous call's future was dropped before it completed.
     in_call: bool,
+    /// This stream's place under the host's cap on calls in flight.
+    _permit: OwnedSemaphorePermit,
 }
 
 impl EventStream {
     /// The next batch of events, in order; `Ok(Ok(None))` once the stream has
     /// ended. A `ProviderError` is terminal (later calls return `Ok(Ok(None))`).
-    /// The outer error is a host-side failure (e.g. a guest trap); after one
-    /// the stream is unusable and every later call fails too. Dropping the
-    /// future of a pending `next` (a timeout, say) leaves the guest mid-call:
-    /// the stream is unusable after that too, drop it.
+    /// The outer error is a host-side failure (a [`HostError`]: a trap, the
+    /// CPU budget, the deadline); after one the stream is unusable and every
+    /// later call fails too. Dropping the future of a pending `next` (a
+    /// timeout, say) leaves the guest mid-call: the stream is unusable after
+    /// that too, drop it.
     pub async fn next(
         &mut self,
     ) -> anyhow::Result<Result<Option<Vec<StreamEvent>>, ProviderError>> {
         if self.in_call {
-            self.broken = true;
             self.in_call = false;
-            anyhow::bail!(
-                "a previous EventStream::next was cancelled before it completed; the stream cannot be resumed"
-            );
+            self.unusable = Some("was cancelled in the middle of a call");
         }
-        if self.broken {
-            anyhow::bail!("the event stream failed earlier and cannot be resumed");
+        if let Some(reason) = self.unusable {
+            return Err(HostError::StreamUnusable { reason }.into());
         }
         let Some(resource) = self.resource else {
             return Ok(Ok(None));
         };
         self.in_call = true;
-        let result = self
-            .provider
-            .event_stream()
-            .call_next(&mut self.store, resource)
-            .await;
+        let provider = &self.provider;
+        let result = guarded(&mut self.store, "event-stream.next", async |store| {
+            provider.event_stream().call_next(store, resource).await
+        })
+        .await;
         self.in_call = false;
         let result = match result {
             Ok(result) => result,
             Err(error) => {
-                self.broken = true;
-                return Err(guest_failure(error, "event-stream.next"));
+                self.unusable = Some("failed earlier");
+                return Err(error);
             }
         };
         if !matches!(result, Ok(Some(_))) {
@@ -295,13 +404,13 @@ impl EventStream {
     /// the request from the guest side) before the store is dropped.
     pub async fn close(mut self) -> anyhow::Result<()> {
         if let Some(resource) = self.resource.take()
-            && !self.broken
+            && self.unusable.is_none()
             && !self.in_call
         {
-            resource
-                .resource_drop_async(&mut self.store)
-                .await
-                .map_err(|e| guest_failure(e, "event-stream destructor"))?;
+            guarded(&mut self.store, "event-stream destructor", async |store| {
+                resource.resource_drop_async(store).await
+            })
+            .await?;
         }
         Ok(())
     }
@@ -383,6 +492,7 @@ mod tests {
         let path = stand_in(name, with_keyvalue);
         let mut config = HostConfig::new(&path);
         config.env = Vec::new();
+        config.code_cache = None;
         let host = Host::new(config).unwrap_or_else(|e| panic!("{e:#}"));
         // Compiled: the file is no longer needed (the directory goes with
         // the last test that uses it).
@@ -431,7 +541,7 @@ mod tests {
     #[tokio::test]
     async fn clones_share_the_cache_and_with_policy_starts_a_new_one() {
         let host = stand_in_host("cache.wasm", true);
-        let (mut first, _) = host.instantiate(None).await.unwrap();
+        let mut first = host.instantiate(&host.inner.current(), None).await.unwrap().store;
         first
             .data_mut()
             .keyvalue()
@@ -441,7 +551,7 @@ mod tests {
         drop(first);
 
         let clone = host.clone();
-        let (mut second, _) = clone.instantiate(None).await.unwrap();
+        let mut second = clone.instantiate(&clone.inner.current(), None).await.unwrap().store;
         assert_eq!(
             second.data_mut().keyvalue().store.get("k"),
             Some(b"v".to_vec())
@@ -450,7 +560,7 @@ mod tests {
         let mut config = HostConfig::new("ignored.wasm");
         config.env = vec![("AWS_PROFILE".into(), "other".into())];
         let other = host.with_policy(&config);
-        let (mut third, _) = other.instantiate(None).await.unwrap();
+        let mut third = other.instantiate(&other.inner.current(), None).await.unwrap().store;
         assert_eq!(third.data_mut().keyvalue().store.get("k"), None);
         third
             .data_mut()

@@ -1,30 +1,147 @@
-//! Engine, linker, compilation and pre-instantiation of the component.
+//! The engine, the linker, and turning a component file into something ready
+//! to instantiate.
 //!
-//! Everything that is done once per [`Host`](crate::Host) lives here, so that
-//! later work (pooling allocator, epoch deadlines, an on-disk code cache, hot
-//! reload) has a single place to change.
+//! One [`Runtime`] serves every build of the plugin a [`Host`](crate::Host)
+//! loads over its life: the engine (with its instance pool and epoch ticker)
+//! and the linker do not depend on the component, so a reload only compiles
+//! (or fetches from the code cache) and pre-instantiates.
 
 use crate::bindings::PluginPre;
 use crate::bindings::wasi::keyvalue::store;
+use crate::code_cache::{self, CodeCache, CodeSource};
 use crate::keyvalue::HasKeyValue;
+use crate::limits::Ticker;
 use crate::state::StoreState;
 use anyhow::Context as _;
-use std::path::Path;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
-use wasmtime::component::{Component, Linker};
-use wasmtime::{Config, Engine};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+use wasmtime::component::Linker;
+use wasmtime::{Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig};
+
+/// What every build of the plugin shares.
+pub(crate) struct Runtime {
+    linker: Linker<StoreState>,
+    code_cache: Option<CodeCache>,
+    /// One permit per call in flight (an event stream holds one while open).
+    calls: Arc<Semaphore>,
+    max_calls: usize,
+    _ticker: Ticker,
+}
 
 /// A compiled component, linked against WASI and ready to instantiate.
 pub(crate) struct Loaded {
     pub(crate) pre: PluginPre<StoreState>,
-    /// Time taken by compilation and pre-instantiation.
+    pub(crate) path: PathBuf,
+    /// Time taken by compilation (or the cache) and pre-instantiation.
     pub(crate) load_time: Duration,
+    pub(crate) source: CodeSource,
 }
 
-/// The engine configuration shared by all calls.
-pub(crate) fn engine() -> anyhow::Result<Engine> {
+/// Calls beyond the concurrency cap that the instance pool still has room
+/// for: the trial instance of a reload, and a margin.
+const POOL_HEADROOM: usize = 16;
+
+impl Runtime {
+    /// An engine with an instance pool for `max_calls` concurrent calls and
+    /// epoch interruption, and the linker every build is linked with.
+    /// `code_cache` is where compiled code is kept (`None`: compile on every
+    /// load).
+    pub(crate) fn new(max_calls: usize, code_cache: Option<PathBuf>) -> anyhow::Result<Self> {
+        let engine = engine(max_calls)?;
+        let linker = linker(&engine)?;
+        let ticker = Ticker::start(&engine).context("starting the epoch ticker thread")?;
+        Ok(Self {
+            linker,
+            code_cache: code_cache.map(CodeCache::new),
+            calls: Arc::new(Semaphore::new(max_calls)),
+            max_calls,
+            _ticker: ticker,
+        })
+    }
+
+    pub(crate) fn engine(&self) -> &Engine {
+        self.linker.engine()
+    }
+
+    /// A permit for one more call, or `None` when `max_calls` are running.
+    pub(crate) fn admit(&self) -> Option<OwnedSemaphorePermit> {
+        self.calls.clone().try_acquire_owned().ok()
+    }
+
+    pub(crate) fn max_calls(&self) -> usize {
+        self.max_calls
+    }
+
+    /// Compiles the component at `path` (or loads its compiled code from the
+    /// cache) and pre-instantiates it for the `plugin` world. `compiling` is
+    /// called before a compile, which takes seconds, so that a CLI can say so.
+    pub(crate) fn load(&self, path: &Path, compiling: impl FnOnce()) -> anyhow::Result<Loaded> {
+        let start = Instant::now();
+        let shown = path.display();
+        if !path.exists() {
+            anyhow::bail!(
+                "component not found at {shown}: build it with \
+                 `cargo build -p bedrock-guest --target wasm32-wasip2 --release`, \
+                 or give its path (--component / BEDROCK_COMPONENT)"
+            );
+        }
+        let bytes = std::fs::read(path).with_context(|| format!("reading {shown}"))?;
+        check_header(&bytes).with_context(|| format!("{shown} cannot be loaded"))?;
+        let engine = self.engine();
+        let (component, source) = match &self.code_cache {
+            Some(cache) => cache.load(engine, &bytes, compiling),
+            None => {
+                compiling();
+                code_cache::compile(engine, &bytes).map(|c| (c, CodeSource::Compiled))
+            }
+        }
+        .with_context(|| format!("{shown} is not a valid WebAssembly component"))?;
+        let instance_pre = self
+            .linker
+            .instantiate_pre(&component)
+            .map_err(anyhow::Error::from)
+            .with_context(|| {
+                format!("{shown} imports something the host does not provide (only WASI 0.2, wasi:http and wasi:keyvalue/store@0.2.0-draft are)")
+            })?;
+        let pre = PluginPre::new(instance_pre)
+            .map_err(anyhow::Error::from)
+            .with_context(|| {
+                format!("{shown} does not export the gateway:provider/plugin world")
+            })?;
+        Ok(Loaded {
+            pre,
+            path: path.to_path_buf(),
+            load_time: start.elapsed(),
+            source,
+        })
+    }
+}
+
+/// The engine: async (wasmtime-wasi's I/O is), epoch interruption for the CPU
+/// budget, and a pooling allocator sized for `max_calls` instances, which
+/// makes instantiation a matter of microseconds. Where the pool's address
+/// space cannot be reserved (a tight `ulimit -v`), instances are allocated on
+/// demand instead.
+fn engine(max_calls: usize) -> anyhow::Result<Engine> {
     let mut config = Config::new();
     config.wasm_component_model(true);
+    config.epoch_interruption(true);
+    let slots = u32::try_from(max_calls + POOL_HEADROOM).unwrap_or(u32::MAX);
+    let mut pool = PoolingAllocationConfig::new();
+    pool.total_component_instances(slots)
+        .total_stacks(slots)
+        // A component holds a few core instances (the guest, wit-component's
+        // shims), one memory and a few tables.
+        .total_core_instances(slots.saturating_mul(8))
+        .total_memories(slots.saturating_mul(2))
+        .total_tables(slots.saturating_mul(4));
+    config.allocation_strategy(InstanceAllocationStrategy::Pooling(pool));
+    if let Ok(engine) = Engine::new(&config) {
+        return Ok(engine);
+    }
+    config.allocation_strategy(InstanceAllocationStrategy::OnDemand);
     Engine::new(&config)
         .map_err(anyhow::Error::from)
         .context("creating the wasmtime engine")
@@ -35,7 +152,7 @@ pub(crate) fn engine() -> anyhow::Result<Engine> {
 ///
 /// Defining an interface a component does not import is fine: components
 /// built before the plugin world imported `wasi:keyvalue` load too.
-pub(crate) fn linker(engine: &Engine) -> anyhow::Result<Linker<StoreState>> {
+fn linker(engine: &Engine) -> anyhow::Result<Linker<StoreState>> {
     let mut linker = Linker::new(engine);
     wasmtime_wasi::p2::add_to_linker_async(&mut linker)
         .map_err(anyhow::Error::from)
@@ -47,39 +164,6 @@ pub(crate) fn linker(engine: &Engine) -> anyhow::Result<Linker<StoreState>> {
         .map_err(anyhow::Error::from)
         .context("adding wasi:keyvalue/store to the linker")?;
     Ok(linker)
-}
-
-/// Compiles the component at `path` and pre-instantiates it for the `plugin`
-/// world.
-pub(crate) fn load(engine: &Engine, path: &Path) -> anyhow::Result<Loaded> {
-    let start = Instant::now();
-    let shown = path.display();
-    if !path.exists() {
-        anyhow::bail!(
-            "component not found at {shown}: build it with \
-             `cargo build -p bedrock-guest --target wasm32-wasip2 --release`, \
-             or give its path (--component / BEDROCK_COMPONENT)"
-        );
-    }
-    let bytes = std::fs::read(path).with_context(|| format!("reading {shown}"))?;
-    check_header(&bytes).with_context(|| format!("{shown} cannot be loaded"))?;
-    let component = Component::from_binary(engine, &bytes)
-        .map_err(anyhow::Error::from)
-        .with_context(|| format!("{shown} is not a valid WebAssembly component"))?;
-    let linker = linker(engine)?;
-    let instance_pre = linker
-        .instantiate_pre(&component)
-        .map_err(anyhow::Error::from)
-        .with_context(|| {
-            format!("{shown} imports something the host does not provide (only WASI 0.2, wasi:http and wasi:keyvalue/store@0.2.0-draft are)")
-        })?;
-    let pre = PluginPre::new(instance_pre)
-        .map_err(anyhow::Error::from)
-        .with_context(|| format!("{shown} does not export the gateway:provider/plugin world"))?;
-    Ok(Loaded {
-        pre,
-        load_time: start.elapsed(),
-    })
 }
 
 /// Tells a component from a core module or a file that is not WebAssembly at

@@ -32,6 +32,8 @@ enum Command {
     Chat(cli::chat::Args),
     /// List the models the credentials in force can invoke.
     Models(cli::models::Args),
+    /// An OpenAI-compatible HTTP endpoint (chat completions, models) on a local port.
+    Serve(cli::serve::Args),
     /// A guided tour against a local Bedrock emulator (no AWS account needed).
     #[cfg(feature = "demo")]
     Demo(cli::demo::Args),
@@ -44,6 +46,7 @@ async fn main() -> ExitCode {
         Command::Whoami(args) => cli::whoami::run(&cli.global, args).await,
         Command::Chat(args) => cli::chat::run(&cli.global, args).await,
         Command::Models(args) => cli::models::run(&cli.global, args).await,
+        Command::Serve(args) => cli::serve::run(&cli.global, args).await,
         #[cfg(feature = "demo")]
         Command::Demo(args) => cli::demo::run(&cli.global, args).await,
     }

@@ -62,7 +62,6 @@ pub struct Policy {
     extra_env: Vec<String>,
     allowed_hosts: Vec<AllowedHost>,
     ignored: Vec<String>,
-    memory_limit: usize,
     preopens: Vec<PathBuf>,
 }
 
@@ -110,7 +109,6 @@ impl Policy {
             extra_env: config.extra_env.clone(),
             allowed_hosts,
             ignored,
-            memory_limit: config.memory_limit,
         }
     }
 
@@ -118,11 +116,6 @@ impl Policy {
     /// the sandbox (so paths in the environment work unchanged), read-only.
     pub fn preopens(&self) -> &[PathBuf] {
         &self.preopens
-    }
-
-    /// Most linear memory one call may use, in bytes.
-    pub fn memory_limit(&self) -> usize {
-        self.memory_limit
     }
 
     /// The variables passed to the guest (values included: handle with care,
@@ -457,12 +450,10 @@ mod tests {
 
     fn config(pairs: &[(&str, &str)], extra_env: &[&str], extra_hosts: &[&str]) -> HostConfig {
         HostConfig {
-            memory_limit: crate::DEFAULT_MEMORY_LIMIT,
-            extra_dirs: Vec::new(),
-            component: "x.wasm".into(),
             env: env(pairs),
             extra_env: extra_env.iter().map(|s| s.to_string()).collect(),
             extra_hosts: extra_hosts.iter().map(|s| s.to_string()).collect(),
+            ..HostConfig::new("x.wasm")
         }
     }
 

@@ -2,11 +2,11 @@
 //! outbound hooks that enforce the [`Policy`] and the host's key-value store.
 
 use crate::keyvalue::{KeyValue, KeyValueStore};
+use crate::limits::{Limits, Meter};
 use crate::policy::{AllowedHost, Policy};
 use http_body_util::BodyExt;
 use std::sync::Arc;
 use wasmtime::component::ResourceTable;
-use wasmtime::{StoreLimits, StoreLimitsBuilder};
 use wasmtime_wasi::{FsPerms, WasiCtx, WasiCtxView, WasiView};
 use wasmtime_wasi_http::{
     Error as HttpError, RequestOptions, WasiBody, WasiHttpCtx, WasiHttpCtxView, WasiHttpHooks,
@@ -20,7 +20,8 @@ pub(crate) struct StoreState {
     hooks: OutboundHooks,
     /// Shared with every other call of the same host: what outlives the instance.
     keyvalue: Arc<KeyValueStore>,
-    pub(crate) limits: StoreLimits,
+    /// Memory and CPU used by this call, against its limits.
+    pub(crate) meter: Meter,
 }
 
 impl StoreState {
@@ -31,10 +32,8 @@ impl StoreState {
         policy: Arc<Policy>,
         keyvalue: Arc<KeyValueStore>,
         base_url: Option<&str>,
+        limits: Limits,
     ) -> Self {
-        let limits = StoreLimitsBuilder::new()
-            .memory_size(policy.memory_limit())
-            .build();
         let mut wasi = WasiCtx::builder();
         for dir in policy.preopens() {
             // A directory that vanished since the policy was made is skipped:
@@ -63,7 +62,7 @@ impl StoreState {
             http: WasiHttpCtx::new(),
             hooks: OutboundHooks { policy, call_hosts },
             keyvalue,
-            limits,
+            meter: Meter::new(limits),
         }
     }
 

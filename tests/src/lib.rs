@@ -6,6 +6,7 @@ use bedrock_host::types::{
     ContentBlock, ConverseRequest, Message, ProviderConfig, ProviderError, Role, StreamEvent,
 };
 use bedrock_host::{Host, HostConfig};
+use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
 pub const ACCESS_KEY_ID: &str = "AKIDEXAMPLE";
@@ -105,6 +106,45 @@ pub fn python() -> Option<String> {
     }
 }
 
+/// `tests/node` with its npm packages installed (`scripts/test.sh` runs
+/// `npm ci` there and sets `BEDROCK_NODE_DIR`); `None`, with a notice, outside
+/// CI when it is not set.
+pub fn node() -> Option<PathBuf> {
+    match std::env::var("BEDROCK_NODE_DIR") {
+        Ok(dir) if !dir.is_empty() => Some(PathBuf::from(dir)),
+        _ if std::env::var_os("CI").is_some() => {
+            panic!("BEDROCK_NODE_DIR must point at tests/node with its packages installed under CI")
+        }
+        _ => {
+            eprintln!("notice: skipping, BEDROCK_NODE_DIR not set (scripts/test.sh sets it)");
+            None
+        }
+    }
+}
+
+/// Runs `node SCRIPT ARGS` in `dir` with only `PATH` and `env` set, off the
+/// async runtime, and parses its stdout as one JSON value per line. A failure
+/// panics with the script's stderr.
+pub async fn run_node(dir: &Path, script: &str, args: &[&str], env: &[(&str, String)]) -> Vec<serde_json::Value> {
+    let mut command = std::process::Command::new("node");
+    command.current_dir(dir).arg(script).args(args).env_clear();
+    command.env("PATH", std::env::var_os("PATH").unwrap_or_default());
+    command.envs(env.iter().map(|(k, v)| (*k, v)));
+    let output = tokio::task::spawn_blocking(move || command.output())
+        .await
+        .unwrap()
+        .unwrap_or_else(|e| panic!("node {script}: {e} (is Node.js on PATH?)"));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "node {script} failed ({}):\n{stderr}", output.status);
+    String::from_utf8(output.stdout)
+        .unwrap()
+        .lines()
+        .map(|line| {
+            serde_json::from_str(line).unwrap_or_else(|e| panic!("node {script}: {e} in {line:?}\nstderr:\n{stderr}"))
+        })
+        .collect()
+}
+
 /// Everything one stream produced.
 #[derive(Debug)]
 pub struct Outcome {
@@ -156,4 +196,46 @@ pub async fn converse(
             }
         }
     }
+}
+
+/// A component the tests build besides the plugin (`scripts/test.sh` builds
+/// them all): `relative` to the workspace's `target/`.
+pub fn test_component(relative: &str) -> std::path::PathBuf {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../target").join(relative);
+    assert!(path.is_file(), "{} is missing: run `bash scripts/test.sh`, which builds it", path.display());
+    path
+}
+
+/// The deliberately misbehaving plugin (`test-guests/hostile`).
+pub fn hostile_component() -> std::path::PathBuf {
+    test_component("wasm32-wasip2/release/bedrock_hostile_guest.wasm")
+}
+
+/// The real plugin built with another version string, for hot swaps.
+pub fn twin_component() -> std::path::PathBuf {
+    test_component("swap-twin/wasm32-wasip2/release/bedrock_guest.wasm")
+}
+
+/// A host of its own (not sharing the compiled plugin of [`host`]): for
+/// tests that reload it or need their own concurrency cap. Compiled code
+/// comes from the code cache after the first time.
+pub fn own_host(component: &std::path::Path, env: &[(&str, String)], tweak: impl FnOnce(&mut HostConfig)) -> Host {
+    let mut config = HostConfig::new(component);
+    config.env = env.iter().map(|(k, v)| (k.to_string(), v.clone())).collect();
+    tweak(&mut config);
+    Host::new(config).unwrap_or_else(|e| panic!("{e:#}"))
+}
+
+/// Runs every future on its own task and awaits them all, in order.
+pub async fn join_all<F>(futures: impl IntoIterator<Item = F>) -> Vec<F::Output>
+where
+    F: Future + Send + 'static,
+    F::Output: Send + 'static,
+{
+    let tasks: Vec<_> = futures.into_iter().map(tokio::spawn).collect();
+    let mut outputs = Vec::with_capacity(tasks.len());
+    for task in tasks {
+        outputs.push(task.await.expect("the task panicked"));
+    }
+    outputs
 }

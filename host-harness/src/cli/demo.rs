@@ -1,13 +1,15 @@
 //! `demo`: the newcomer's tour, against a local Bedrock emulator started
 //! in-process with the public example credentials from the AWS docs.
 
-use super::chat::{DEFAULT_MODEL, request};
+use super::chat::{DEFAULT_MODEL, request, user};
 use super::models::{Columns, default_options, status_lines, table};
 use super::stream::render;
-use super::{Failure, Global, Op, bold, describe, dim_out, outbound_summary, report};
+use super::{Failure, Global, Op, bold, describe, dim_out, outbound_summary, print_json, report};
 use bedrock_emulator::{Emulator, EmulatorConfig};
-use bedrock_host::types::{DiscoveryStatus, ProviderConfig, ProviderError, WitName};
-use bedrock_host::{Host, HostConfig};
+use bedrock_host::json;
+use bedrock_host::types::{DiscoveryStatus, ProviderConfig, WitName};
+use bedrock_host::{CodeSource, Host, HostConfig};
+use serde_json::json;
 use std::process::ExitCode;
 use std::time::Instant;
 
@@ -21,45 +23,73 @@ pub struct Args {
     /// The prompt of the last step.
     #[arg(long, default_value = PROMPT)]
     prompt: String,
+    /// One JSON object per line instead of the tour's text: one per step
+    /// (`{"step":"load",...}`), then the reply's events as `chat --json`
+    /// prints them, then `{"step":"done",...}`.
+    #[arg(long)]
+    json: bool,
 }
 
-fn step(n: u32, title: &str) {
-    println!();
-    println!("{}", bold(&format!("{n}. {title}")));
+/// Prints the tour as text, or as one JSON line per step.
+struct Tour {
+    json: bool,
 }
 
-fn note(text: &str) {
-    println!("   {text}");
+impl Tour {
+    fn step(&self, n: u32, title: &str) {
+        if !self.json {
+            println!();
+            println!("{}", bold(&format!("{n}. {title}")));
+        }
+    }
+
+    fn note(&self, text: &str) {
+        if !self.json {
+            println!("   {text}");
+        }
+    }
+
+    /// The outcome of a step, in JSON mode.
+    fn record(&self, step: &str, mut value: serde_json::Value) {
+        if self.json {
+            value["step"] = step.into();
+            print_json(&value);
+        }
+    }
 }
 
 pub async fn run(global: &Global, args: Args) -> ExitCode {
-    println!(
-        "{}",
-        bold("bedrock-host demo: a tour of the sandboxed Amazon Bedrock provider plugin")
-    );
-    println!(
-        "{}",
-        dim_out("Everything runs locally: the plugin talks to an emulator, not to AWS.")
-    );
+    let tour = Tour { json: args.json };
+    if !args.json {
+        println!(
+            "{}",
+            bold("bedrock-host demo: a tour of the sandboxed Amazon Bedrock provider plugin")
+        );
+        println!(
+            "{}",
+            dim_out("Everything runs locally: the plugin talks to an emulator, not to AWS.")
+        );
+    }
 
-    step(1, "Start a local Bedrock emulator");
+    tour.step(1, "Start a local Bedrock emulator");
     let emulator = match Emulator::start(EmulatorConfig::default()).await {
         Ok(emulator) => emulator,
         Err(error) => {
             return report(
                 Failure::Host(error.context("starting the emulator")),
-                false,
+                args.json,
                 Op::Converse,
             );
         }
     };
     let endpoint = emulator.endpoint();
-    note(&format!("listening on {endpoint}"));
-    note(&dim_out(
+    tour.note(&format!("listening on {endpoint}"));
+    tour.record("emulator", json!({ "endpoint": endpoint }));
+    tour.note(&dim_out(
         "it accepts the public example keys AKIDEXAMPLE / wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY",
     ));
 
-    step(2, "Load the plugin");
+    tour.step(2, "Load the plugin");
     let mut config = HostConfig::new(&global.component);
     config.env = vec![
         ("AWS_ENDPOINT_URL".into(), endpoint.clone()),
@@ -71,17 +101,32 @@ pub async fn run(global: &Global, args: Args) -> ExitCode {
         ),
     ];
     let started = Instant::now();
-    let host = match Host::new(config) {
+    let host = match Host::with_progress(config, || {
+        tour.note(&dim_out("compiling the plugin with cranelift (once per build: the code is cached)..."))
+    }) {
         Ok(host) => host,
-        Err(error) => return report(Failure::Host(error), false, Op::Converse),
+        Err(error) => return report(Failure::Host(error), args.json, Op::Converse),
     };
     let load_time = started.elapsed();
     let info = match host.info().await {
         Ok(info) => info,
-        Err(error) => return report(Failure::Host(error), false, Op::Converse),
+        Err(error) => return report(Failure::Host(error), args.json, Op::Converse),
     };
-    note(&format!(
-        "{} {}, compiled and loaded in {:.2} s from {}",
+    tour.record(
+        "load",
+        json!({
+            "plugin": json::plugin_info(&info),
+            "component": host.component_path(),
+            "load_ms": load_time.as_secs_f64() * 1000.0,
+            "code_source": format!("{:?}", host.code_source()).to_lowercase(),
+        }),
+    );
+    let how = match host.code_source() {
+        CodeSource::Compiled => "compiled and loaded",
+        CodeSource::Cached => "loaded from the code cache",
+    };
+    tour.note(&format!(
+        "{} {}, {how} in {:.3} s from {}",
         info.name,
         info.version,
         load_time.as_secs_f64(),
@@ -96,46 +141,56 @@ pub async fn run(global: &Global, args: Args) -> ExitCode {
         between_bytes_timeout_ms: None,
     };
     let env: Vec<&str> = host.policy().env_names().collect();
-    note(&dim_out(&format!(
+    tour.note(&dim_out(&format!(
         "sandbox: the plugin sees only {}",
         env.join(", ")
     )));
-    note(&dim_out(&format!(
+    tour.note(&dim_out(&format!(
         "         and may reach only {}",
         outbound_summary(&host, &provider_config).join(", ")
     )));
 
-    step(3, "Find the credentials");
+    tour.step(3, "Find the credentials");
     match host.credential_source(&provider_config).await {
-        Ok(Ok(creds)) => note(&format!(
-            "{} ({}), region {}",
-            creds.label,
-            creds.kind.wit_name(),
-            creds.region
-        )),
-        Ok(Err(error)) => note(&format!(
-            "the plugin says: {}",
-            describe(&error, Op::Credentials)
-        )),
-        Err(error) => note(&format!("host error: {error:#}")),
+        Ok(Ok(creds)) => {
+            tour.record("credentials", json::credential_info(&creds));
+            tour.note(&format!(
+                "{} ({}), region {}",
+                creds.label,
+                creds.kind.wit_name(),
+                creds.region
+            ))
+        }
+        Ok(Err(error)) => {
+            tour.record("credentials", json::error(&error));
+            tour.note(&format!(
+                "the plugin says: {}",
+                describe(&error, Op::Credentials)
+            ))
+        }
+        Err(error) => {
+            tour.record("credentials", json::host_error(&error));
+            tour.note(&format!("host error: {error:#}"))
+        }
     }
 
-    step(4, "Discover the models");
+    tour.step(4, "Discover the models");
     match host.discover(&provider_config, &default_options()).await {
         Ok(Ok(discovery)) => {
+            tour.record("discover", json::discovery(&discovery));
             // Summary, then the problems; a few rows as the list comes
             // (global and regional profiles first).
             for line in status_lines(&discovery) {
-                note(&line);
+                tour.note(&line);
             }
             let shown = discovery.models.len().min(SAMPLE_ROWS);
             if shown > 0 {
                 println!();
                 for line in table(&discovery.models[..shown], Columns::Compact) {
-                    note(&line);
+                    tour.note(&line);
                 }
                 if discovery.models.len() > shown {
-                    note(&dim_out(&format!(
+                    tour.note(&dim_out(&format!(
                         "... and {} more: `bedrock-host models` lists them all",
                         discovery.models.len() - shown
                     )));
@@ -150,50 +205,57 @@ pub async fn run(global: &Global, args: Args) -> ExitCode {
                     ""
                 };
                 println!();
-                note(&dim_out(&format!(
+                tour.note(&dim_out(&format!(
                     "asked again, on a fresh instance: {} model(s), {}{from}",
                     again.models.len(),
                     again.status.wit_name()
                 )));
             }
         }
-        Ok(Err(error @ ProviderError::NotImplemented(_))) => note(&format!(
-            "{} (expected for now)",
-            describe(&error, Op::Discover)
-        )),
-        Ok(Err(error)) => note(&format!(
-            "the plugin says: {}",
-            describe(&error, Op::Discover)
-        )),
-        Err(error) => note(&format!("host error: {error:#}")),
+        Ok(Err(error)) => {
+            tour.record("discover", json::error(&error));
+            tour.note(&format!(
+                "the plugin says: {}",
+                describe(&error, Op::Discover)
+            ))
+        }
+        Err(error) => {
+            tour.record("discover", json::host_error(&error));
+            tour.note(&format!("host error: {error:#}"))
+        }
     }
 
-    step(5, "Stream a reply");
-    note(&dim_out(&format!("model {DEFAULT_MODEL}")));
-    println!("   > {}", args.prompt);
-    println!();
-    let request = request(DEFAULT_MODEL, None, &args.prompt);
+    tour.step(5, "Stream a reply");
+    tour.note(&dim_out(&format!("model {DEFAULT_MODEL}")));
+    tour.note(&format!("> {}", args.prompt));
+    tour.note("");
+    let request = request(DEFAULT_MODEL, None, vec![user(&args.prompt)]);
     let stream = match host.converse_stream(&provider_config, &request).await {
         Ok(Ok(stream)) => stream,
-        Ok(Err(error)) => return report(Failure::Provider(error), false, Op::Converse),
-        Err(error) => return report(Failure::Host(error), false, Op::Converse),
+        Ok(Err(error)) => return report(Failure::Provider(error), args.json, Op::Converse),
+        Err(error) => return report(Failure::Host(error), args.json, Op::Converse),
     };
-    let summary = match render(stream, false).await {
+    let summary = match render(stream, args.json).await {
         Ok(summary) => summary,
-        Err(failure) => return report(failure, false, Op::Converse),
+        Err(failure) => return report(failure, args.json, Op::Converse),
     };
-    println!();
-    note(&summary.line());
+    tour.note("");
+    tour.note(&summary.line());
+    tour.record("done", json!({ "summary": summary.line(), "streamed_text": summary.streamed_text }));
     drop(emulator);
 
     if !summary.streamed_text {
         eprintln!("error: the reply carried no text");
         return ExitCode::from(1);
     }
-    println!();
-    println!("Next: the same against your AWS account, e.g.");
-    println!("   bedrock-host whoami");
-    println!("   bedrock-host models");
-    println!("   bedrock-host chat \"Hello!\"");
+    if !args.json {
+        println!();
+        println!("Next: the same against your AWS account, e.g.");
+        println!("   bedrock-host whoami");
+        println!("   bedrock-host models");
+        println!("   bedrock-host chat \"Hello!\"");
+        println!("   bedrock-host chat --interactive");
+        println!("   bedrock-host serve   (an OpenAI-compatible endpoint on 127.0.0.1)");
+    }
     ExitCode::SUCCESS
 }

@@ -5,7 +5,9 @@ pub mod chat;
 #[cfg(feature = "demo")]
 pub mod demo;
 pub mod models;
+pub mod serve;
 pub mod stream;
+pub mod transcript;
 pub mod whoami;
 
 use bedrock_host::types::{ProviderConfig, ProviderError};
@@ -35,6 +37,10 @@ pub struct Global {
     /// HOME always are).
     #[arg(long = "pass-env", global = true, value_name = "NAME")]
     pub pass_env: Vec<String>,
+    /// Reload the component whenever its file changes (serve, chat
+    /// --interactive): calls in flight finish on the old build.
+    #[arg(long, global = true)]
+    pub watch: bool,
 }
 
 impl Global {
@@ -56,8 +62,39 @@ impl Global {
         }
     }
 
+    /// Loads the component, saying so on stderr when it has to be compiled
+    /// (the first run after a build; later runs load the cached code).
     pub fn host(&self) -> anyhow::Result<Host> {
-        Host::new(self.host_config())
+        Host::with_progress(self.host_config(), || {
+            eprintln!("{}", dim("compiling the plugin (first run of this build; cached afterwards)..."));
+        })
+    }
+
+    /// With `--watch`, reloads `host` when its component file changes, for
+    /// as long as the returned guard lives.
+    pub fn watch(&self, host: &Host) -> Option<WatchGuard> {
+        if !self.watch {
+            return None;
+        }
+        let task = bedrock_host::watch::watch(
+            host.clone(),
+            host.component_path(),
+            std::time::Duration::from_millis(500),
+            |outcome| match outcome {
+                Ok(info) => eprintln!("{}", dim(&format!("reloaded: {} {}", info.name, info.version))),
+                Err(error) => eprintln!("{}", red(&format!("reload refused, the previous build keeps serving: {error:#}"))),
+            },
+        );
+        Some(WatchGuard(task))
+    }
+}
+
+/// Stops the `--watch` task when dropped.
+pub struct WatchGuard(tokio::task::JoinHandle<()>);
+
+impl Drop for WatchGuard {
+    fn drop(&mut self) {
+        self.0.abort();
     }
 }
 
@@ -230,6 +267,16 @@ fn style(code: &str, text: &str, stdout: bool) -> String {
 /// Dim text for stderr (plain when stderr is not a terminal or NO_COLOR is set).
 pub fn dim(text: &str) -> String {
     style("2", text, false)
+}
+
+/// Cyan text for stdout (tool calls).
+pub fn cyan(text: &str) -> String {
+    style("36", text, true)
+}
+
+/// Bold text for stderr (the interactive prompt).
+pub fn bold_err(text: &str) -> String {
+    style("1", text, false)
 }
 
 /// Red text for stderr.

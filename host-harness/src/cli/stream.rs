@@ -1,7 +1,8 @@
 //! Renders an [`EventStream`] live: text deltas to stdout in human mode, one
 //! JSON object per event per line in JSON mode.
 
-use super::{Failure, dim};
+use super::transcript::Transcript;
+use super::{Failure, cyan, dim};
 use bedrock_host::EventStream;
 use bedrock_host::json;
 use bedrock_host::types::{MessageStop, StreamEvent, Usage, WitName};
@@ -15,6 +16,10 @@ pub struct Summary {
     pub latency_ms: Option<u64>,
     /// Whether any text delta arrived.
     pub streamed_text: bool,
+    /// The reply as an assistant message, for the next turn.
+    pub transcript: Transcript,
+    /// The tool call being printed, by block index.
+    open_tool: Option<u32>,
 }
 
 impl Summary {
@@ -84,18 +89,29 @@ pub async fn render(mut stream: EventStream, json_mode: bool) -> Result<Summary,
         };
         let mut out = std::io::stdout().lock();
         for event in &events {
+            summary.transcript.record(event);
             if json_mode {
                 let _ = writeln!(out, "{}", json::to_line(&json::event(event)));
+                continue;
             }
             match event {
                 StreamEvent::TextDelta(delta) => {
                     summary.streamed_text = true;
-                    if !json_mode {
-                        let _ = out.write_all(delta.text.as_bytes());
-                    }
+                    let _ = out.write_all(delta.text.as_bytes());
                 }
-                StreamEvent::ReasoningDelta(delta) if !json_mode => {
-                    eprint!("{}", dim(&delta.text));
+                // Thinking goes to stderr, dimmed: stdout stays the answer.
+                StreamEvent::ReasoningDelta(delta) => eprint!("{}", dim(&delta.text)),
+                StreamEvent::ToolUseStart(start) => {
+                    summary.streamed_text = true;
+                    summary.open_tool = Some(start.index);
+                    let _ = write!(out, "\n{} ", cyan(&format!("→ {} [{}]", start.name, start.id)));
+                }
+                StreamEvent::ToolInputDelta(delta) => {
+                    let _ = out.write_all(delta.text.as_bytes());
+                }
+                StreamEvent::BlockStop(index) if summary.open_tool == Some(*index) => {
+                    summary.open_tool = None;
+                    let _ = writeln!(out);
                 }
                 StreamEvent::MessageStop(stop) => summary.stop = Some(stop.clone()),
                 StreamEvent::Metadata(meta) => {

@@ -1,0 +1,61 @@
+//! [`HostError`]: how a call fails on the host's side of the sandbox.
+//!
+//! A plugin's own failures are `provider-error`s and come back as values. A
+//! plugin that misbehaves (traps, spins, grows without bound, hangs) or a host
+//! at its limits fails the one call with a `HostError`, inside the
+//! `anyhow::Error` the host's methods return, so a gateway can tell "the
+//! plugin is broken" from "the host is busy" with `downcast_ref`:
+//!
+//! ```no_run
+//! # async fn f(host: bedrock_host::Host) {
+//! use bedrock_host::HostError;
+//! if let Err(error) = host.info().await {
+//!     match error.downcast_ref::<HostError>() {
+//!         Some(HostError::Busy { .. }) => { /* answer 429, retry later */ }
+//!         _ => { /* answer 500 */ }
+//!     }
+//! }
+//! # }
+//! ```
+
+use std::time::Duration;
+
+/// A call the host stopped or refused. The host itself keeps serving.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum HostError {
+    /// The guest trapped (a panic, an `unreachable`, an out-of-bounds access).
+    /// `detail` is wasmtime's description of the trap and the guest's stack.
+    #[error("the plugin crashed in provider.{function}: {detail}")]
+    Trapped {
+        function: &'static str,
+        detail: String,
+    },
+    /// The guest ran on the CPU for longer than the budget of one call
+    /// (an endless loop, most likely) and was interrupted.
+    #[error(
+        "the plugin used more than its CPU budget of {budget:?} in provider.{function} and was stopped"
+    )]
+    CpuBudgetExceeded {
+        function: &'static str,
+        budget: Duration,
+    },
+    /// The call took longer than its wall-clock deadline.
+    #[error("provider.{function} did not finish within its {deadline:?} deadline and was stopped")]
+    DeadlineExceeded {
+        function: &'static str,
+        deadline: Duration,
+    },
+    /// The guest tried to grow its memory past the host's limit and failed.
+    #[error(
+        "the plugin needed more than its memory limit of {limit} bytes in provider.{function}"
+    )]
+    MemoryLimitExceeded { function: &'static str, limit: usize },
+    /// As many calls as the host allows are running; try again shortly.
+    #[error("the host is busy: {limit} calls are in flight, its limit; try again shortly")]
+    Busy { limit: usize },
+    /// The event stream cannot be used any more (an earlier call on it failed
+    /// or was cancelled mid-way).
+    #[error("the event stream {reason} and cannot be resumed")]
+    StreamUnusable { reason: &'static str },
+}

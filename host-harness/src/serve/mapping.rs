@@ -1,0 +1,837 @@
+//! OpenAI chat requests to the contract's `converse-request`, and the
+//! contract's stream events back to OpenAI deltas.
+//!
+//! Both directions are pure functions over the types, so they are tested
+//! here without a component or a socket.
+
+use super::openai::{
+    self, ChatMessage, Content, ContentPart, Delta, FunctionCall, FunctionDelta,
+    PromptTokensDetails, ToolCall, ToolCallDelta,
+};
+use crate::types::{
+    ContentBlock, ConverseRequest, ImageBlock, ImageFormat, Message, ReasoningLevel, Role,
+    StopReason, StreamEvent, ToolChoice, ToolResultBlock, ToolResultContent, ToolSpec,
+    ToolUseBlock, Usage,
+};
+use base64::Engine as _;
+use std::collections::HashMap;
+use std::fmt;
+
+/// A request the contract cannot express: answered with HTTP 400.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InvalidRequest {
+    pub message: String,
+    /// The request field at fault, as OpenAI names it.
+    pub param: Option<&'static str>,
+}
+
+impl InvalidRequest {
+    fn new(param: &'static str, message: impl Into<String>) -> Self {
+        Self {
+            message: message.into(),
+            param: Some(param),
+        }
+    }
+}
+
+impl fmt::Display for InvalidRequest {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for InvalidRequest {}
+
+/// The turn to send and how to answer it.
+#[derive(Debug)]
+pub struct Mapped {
+    pub request: ConverseRequest,
+    pub stream: bool,
+    pub include_usage: bool,
+}
+
+/// Maps an OpenAI chat request onto the contract.
+pub fn converse_request(chat: openai::ChatRequest) -> Result<Mapped, InvalidRequest> {
+    if chat.n.is_some_and(|n| n != 1) {
+        return Err(InvalidRequest::new("n", "only n=1 is supported"));
+    }
+    let mut system = Vec::new();
+    let mut messages: Vec<Message> = Vec::new();
+    for message in chat.messages {
+        let (role, blocks) = match message {
+            ChatMessage::System { content } | ChatMessage::Developer { content } => {
+                system.push(plain_text(content, "system and developer messages")?);
+                continue;
+            }
+            ChatMessage::User { content } => (Role::User, user_blocks(content)?),
+            ChatMessage::Assistant {
+                content,
+                tool_calls,
+            } => {
+                let mut blocks = Vec::new();
+                if let Some(content) = content {
+                    let text = plain_text(content, "assistant messages")?;
+                    // Bedrock refuses empty text blocks; OpenAI clients send
+                    // `""` beside tool calls.
+                    if !text.is_empty() {
+                        blocks.push(ContentBlock::Text(text));
+                    }
+                }
+                blocks.extend(tool_calls.into_iter().map(tool_use));
+                (Role::Assistant, blocks)
+            }
+            ChatMessage::Tool {
+                tool_call_id,
+                content,
+            } => {
+                let text = plain_text(content, "tool messages")?;
+                let result = ToolResultBlock {
+                    tool_use_id: tool_call_id,
+                    content: vec![ToolResultContent::Text(text)],
+                    is_error: false,
+                };
+                (Role::User, vec![ContentBlock::ToolResult(result)])
+            }
+        };
+        if blocks.is_empty() {
+            continue;
+        }
+        // Bedrock wants roles to alternate: tool results and the user text
+        // after them travel in one user message, as OpenAI's run of messages
+        // means.
+        match messages.last_mut() {
+            Some(last) if last.role == role => last.content.extend(blocks),
+            _ => messages.push(Message {
+                role,
+                content: blocks,
+            }),
+        }
+    }
+
+    let tools: Vec<ToolSpec> = chat
+        .tools
+        .unwrap_or_default()
+        .into_iter()
+        .map(tool_spec)
+        .collect::<Result<_, _>>()?;
+    let tool_choice = match chat.tool_choice {
+        None => None,
+        Some(choice) => tool_choice(choice, !tools.is_empty())?,
+    };
+    let stop_sequences = match chat.stop {
+        None => Vec::new(),
+        Some(openai::Stop::One(stop)) => vec![stop],
+        Some(openai::Stop::Many(stops)) => stops,
+    };
+    let reasoning = chat
+        .reasoning_effort
+        .as_deref()
+        .map(reasoning_level)
+        .transpose()?
+        .flatten();
+    let stream = chat.stream.unwrap_or(false);
+    let include_usage = stream && chat.stream_options.is_some_and(|o| o.include_usage);
+    Ok(Mapped {
+        request: ConverseRequest {
+            model_id: chat.model,
+            system: (!system.is_empty()).then(|| system.join("\n\n")),
+            messages,
+            tools,
+            tool_choice,
+            max_tokens: chat.max_completion_tokens.or(chat.max_tokens),
+            temperature: chat.temperature,
+            top_p: chat.top_p,
+            stop_sequences,
+            reasoning,
+            cache_retention: None,
+            bedrock: None,
+        },
+        stream,
+        include_usage,
+    })
+}
+
+/// The text of a message that may only hold text.
+fn plain_text(content: Content, what: &str) -> Result<String, InvalidRequest> {
+    match content {
+        Content::Text(text) => Ok(text),
+        Content::Parts(parts) => {
+            let mut text = String::new();
+            for part in parts {
+                match part {
+                    ContentPart::Text { text: t } | ContentPart::Refusal { refusal: t } => {
+                        text.push_str(&t)
+                    }
+                    other => {
+                        let kind = part_kind(&other);
+                        return Err(InvalidRequest::new(
+                            "messages",
+                            format!("{what} may only hold text, not {kind} parts"),
+                        ));
+                    }
+                }
+            }
+            Ok(text)
+        }
+    }
+}
+
+fn user_blocks(content: Content) -> Result<Vec<ContentBlock>, InvalidRequest> {
+    let parts = match content {
+        Content::Text(text) => return Ok(vec![ContentBlock::Text(text)]),
+        Content::Parts(parts) => parts,
+    };
+    parts
+        .into_iter()
+        .map(|part| match part {
+            ContentPart::Text { text } | ContentPart::Refusal { refusal: text } => {
+                Ok(ContentBlock::Text(text))
+            }
+            ContentPart::ImageUrl { image_url } => image(&image_url.url).map(ContentBlock::Image),
+            other => Err(InvalidRequest::new(
+                "messages",
+                format!("unsupported content part type {}", part_kind(&other)),
+            )),
+        })
+        .collect()
+}
+
+fn part_kind(part: &ContentPart) -> String {
+    match part {
+        ContentPart::Text { .. } => "'text'".into(),
+        ContentPart::ImageUrl { .. } => "'image_url'".into(),
+        ContentPart::Refusal { .. } => "'refusal'".into(),
+        ContentPart::Other(value) => match value.get("type").and_then(|t| t.as_str()) {
+            Some(kind) => format!("'{kind}'"),
+            None => "untyped".into(),
+        },
+    }
+}
+
+/// A `data:image/...;base64,...` URL. Remote URLs are refused: the sandbox
+/// lets the plugin reach Bedrock, not the web.
+fn image(url: &str) -> Result<ImageBlock, InvalidRequest> {
+    let invalid = |message: &str| InvalidRequest::new("messages", message);
+    let Some(rest) = url.strip_prefix("data:") else {
+        return Err(invalid(
+            "image_url must be a data: URL (data:image/png;base64,...); remote image URLs are not fetched",
+        ));
+    };
+    let Some((header, data)) = rest.split_once(',') else {
+        return Err(invalid("image_url data: URL has no ',' before its data"));
+    };
+    let Some(mime) = header.strip_suffix(";base64") else {
+        return Err(invalid(
+            "image_url data: URL must be base64-encoded (;base64,)",
+        ));
+    };
+    let format = match mime.to_ascii_lowercase().as_str() {
+        "image/jpeg" | "image/jpg" => ImageFormat::Jpeg,
+        "image/png" => ImageFormat::Png,
+        "image/gif" => ImageFormat::Gif,
+        "image/webp" => ImageFormat::Webp,
+        _ => {
+            return Err(invalid(
+                "image_url must be image/jpeg, image/png, image/gif or image/webp",
+            ));
+        }
+    };
+    let data = base64::engine::general_purpose::STANDARD
+        .decode(data.trim())
+        .map_err(|e| invalid(&format!("image_url data is not valid base64: {e}")))?;
+    Ok(ImageBlock { format, data })
+}
+
+fn tool_use(call: ToolCall) -> ContentBlock {
+    let FunctionCall { name, arguments } = call.function;
+    // A call without arguments still needs a JSON object for Bedrock.
+    let input_json = if arguments.trim().is_empty() {
+        "{}".into()
+    } else {
+        arguments
+    };
+    ContentBlock::ToolUse(ToolUseBlock {
+        id: call.id,
+        name,
+        input_json,
+    })
+}
+
+fn tool_spec(tool: openai::Tool) -> Result<ToolSpec, InvalidRequest> {
+    if tool.kind != "function" {
+        return Err(InvalidRequest::new(
+            "tools",
+            format!(
+                "unsupported tool type '{}': only 'function' tools are",
+                tool.kind
+            ),
+        ));
+    }
+    let f = tool.function;
+    // OpenAI's default when `parameters` is left out: no arguments.
+    let schema = f
+        .parameters
+        .unwrap_or_else(|| serde_json::json!({"type": "object", "properties": {}}));
+    Ok(ToolSpec {
+        name: f.name,
+        description: f.description,
+        input_schema_json: schema.to_string(),
+    })
+}
+
+fn tool_choice(
+    choice: openai::ToolChoice,
+    have_tools: bool,
+) -> Result<Option<ToolChoice>, InvalidRequest> {
+    let choice = match choice {
+        openai::ToolChoice::Mode(mode) => match mode.as_str() {
+            "auto" => ToolChoice::Auto,
+            "none" => ToolChoice::None,
+            "required" => ToolChoice::Any,
+            _ => {
+                return Err(InvalidRequest::new(
+                    "tool_choice",
+                    format!(
+                        "invalid tool_choice '{mode}': expected auto, none, required or a named function"
+                    ),
+                ));
+            }
+        },
+        openai::ToolChoice::Named { function } => ToolChoice::Tool(function.name),
+    };
+    match choice {
+        // Nothing to choose from: auto and none mean the same as leaving it out.
+        ToolChoice::Auto | ToolChoice::None if !have_tools => Ok(None),
+        _ if !have_tools => Err(InvalidRequest::new(
+            "tool_choice",
+            "tool_choice is only allowed when tools are specified",
+        )),
+        choice => Ok(Some(choice)),
+    }
+}
+
+/// `reasoning_effort`: `none` turns reasoning off (`Ok(None)`).
+fn reasoning_level(effort: &str) -> Result<Option<ReasoningLevel>, InvalidRequest> {
+    Ok(Some(match effort {
+        "none" => return Ok(None),
+        "minimal" => ReasoningLevel::Minimal,
+        "low" => ReasoningLevel::Low,
+        "medium" => ReasoningLevel::Medium,
+        "high" => ReasoningLevel::High,
+        "xhigh" => ReasoningLevel::Max,
+        _ => {
+            return Err(InvalidRequest::new(
+                "reasoning_effort",
+                format!(
+                    "invalid reasoning_effort '{effort}': expected none, minimal, low, medium, high or xhigh"
+                ),
+            ));
+        }
+    }))
+}
+
+/// OpenAI's `finish_reason` for a stop. `error` has no OpenAI counterpart:
+/// the model stopped, so `stop`.
+pub fn finish_reason(reason: StopReason) -> &'static str {
+    match reason {
+        StopReason::Stop | StopReason::Error => "stop",
+        StopReason::Length => "length",
+        StopReason::ToolUse => "tool_calls",
+        StopReason::ContentFiltered => "content_filter",
+    }
+}
+
+/// OpenAI counts cached prompt tokens inside `prompt_tokens`; Bedrock counts
+/// cache reads and writes apart from `inputTokens`.
+pub fn usage(usage: &Usage) -> openai::Usage {
+    let cached = usage.cache_read_tokens.unwrap_or(0);
+    let written = usage.cache_write_tokens.unwrap_or(0);
+    let prompt = usage
+        .input_tokens
+        .saturating_add(cached)
+        .saturating_add(written);
+    openai::Usage {
+        prompt_tokens: prompt,
+        completion_tokens: usage.output_tokens,
+        total_tokens: prompt.saturating_add(usage.output_tokens),
+        prompt_tokens_details: PromptTokensDetails {
+            cached_tokens: cached,
+            cache_write_tokens: written,
+        },
+    }
+}
+
+/// What one stream event adds to the reply.
+#[derive(Debug, PartialEq)]
+pub enum Piece {
+    Delta(Delta),
+    Finish(&'static str),
+}
+
+/// Follows one reply's events: numbers tool calls as OpenAI does (0, 1, ...
+/// in order of appearance, whatever Bedrock's block index) and keeps the usage.
+#[derive(Debug, Default)]
+pub struct Turn {
+    /// Bedrock block index → OpenAI tool call index.
+    tools: HashMap<u32, u32>,
+    role_sent: bool,
+    pub usage: Option<openai::Usage>,
+}
+
+impl Turn {
+    pub fn step(&mut self, event: StreamEvent) -> Option<Piece> {
+        let mut delta = match event {
+            StreamEvent::MessageStart(_) => Delta {
+                content: Some(String::new()),
+                ..Delta::default()
+            },
+            StreamEvent::TextDelta(d) => Delta {
+                content: Some(d.text),
+                ..Delta::default()
+            },
+            StreamEvent::ReasoningDelta(d) => Delta {
+                reasoning_content: Some(d.text),
+                ..Delta::default()
+            },
+            StreamEvent::ToolUseStart(start) => {
+                let index = self.tools.len() as u32;
+                self.tools.insert(start.index, index);
+                let call = ToolCallDelta {
+                    index,
+                    id: Some(start.id),
+                    kind: Some("function"),
+                    function: FunctionDelta {
+                        name: Some(start.name),
+                        arguments: String::new(),
+                    },
+                };
+                Delta {
+                    tool_calls: vec![call],
+                    ..Delta::default()
+                }
+            }
+            StreamEvent::ToolInputDelta(d) => {
+                let index = *self.tools.get(&d.index)?;
+                let call = ToolCallDelta {
+                    index,
+                    id: None,
+                    kind: None,
+                    function: FunctionDelta {
+                        name: None,
+                        arguments: d.text,
+                    },
+                };
+                Delta {
+                    tool_calls: vec![call],
+                    ..Delta::default()
+                }
+            }
+            StreamEvent::MessageStop(stop) => {
+                return Some(Piece::Finish(finish_reason(stop.reason)));
+            }
+            StreamEvent::Metadata(metadata) => {
+                if let Some(u) = &metadata.usage {
+                    self.usage = Some(usage(u));
+                }
+                return None;
+            }
+            // Signatures, redacted reasoning, citations, block ends and
+            // whatever a newer contract adds have no place in OpenAI's shape.
+            _ => return None,
+        };
+        // The first delta names the role, whichever event it comes from
+        // (recorded streams may start without a message start).
+        if !self.role_sent {
+            self.role_sent = true;
+            delta.role = Some("assistant");
+        }
+        Some(Piece::Delta(delta))
+    }
+}
+
+/// Folds a reply's deltas into one assistant message, for non-streaming answers.
+#[derive(Debug, Default)]
+pub struct Collector {
+    content: String,
+    reasoning: String,
+    tool_calls: Vec<ToolCall>,
+    pub finish_reason: Option<&'static str>,
+}
+
+impl Collector {
+    pub fn add(&mut self, piece: Piece) {
+        let delta = match piece {
+            Piece::Finish(reason) => {
+                self.finish_reason = Some(reason);
+                return;
+            }
+            Piece::Delta(delta) => delta,
+        };
+        self.content.extend(delta.content);
+        self.reasoning.extend(delta.reasoning_content);
+        for call in delta.tool_calls {
+            let index = call.index as usize;
+            if index == self.tool_calls.len() {
+                self.tool_calls.push(ToolCall {
+                    id: call.id.unwrap_or_default(),
+                    kind: "function".into(),
+                    function: FunctionCall {
+                        name: call.function.name.unwrap_or_default(),
+                        arguments: String::new(),
+                    },
+                });
+            }
+            if let Some(existing) = self.tool_calls.get_mut(index) {
+                existing
+                    .function
+                    .arguments
+                    .push_str(&call.function.arguments);
+            }
+        }
+    }
+
+    pub fn message(self) -> openai::AssistantMessage {
+        // OpenAI answers `content: null` when the reply is only tool calls.
+        let content = if self.content.is_empty() && !self.tool_calls.is_empty() {
+            None
+        } else {
+            Some(self.content)
+        };
+        let tool_calls = self
+            .tool_calls
+            .into_iter()
+            .map(|mut call| {
+                if call.function.arguments.is_empty() {
+                    call.function.arguments = "{}".into();
+                }
+                call
+            })
+            .collect();
+        openai::AssistantMessage {
+            role: "assistant",
+            content,
+            reasoning_content: (!self.reasoning.is_empty()).then_some(self.reasoning),
+            tool_calls,
+            refusal: None,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::types::{MessageStop, StreamMetadata, TextDelta, ToolUseStart};
+    use serde_json::json;
+
+    fn map(body: serde_json::Value) -> Result<Mapped, InvalidRequest> {
+        converse_request(serde_json::from_value(body).expect("parses"))
+    }
+
+    #[test]
+    fn serve_maps_messages_roles_and_options() {
+        let png = base64::engine::general_purpose::STANDARD.encode(b"\x89PNG");
+        let mapped = map(json!({
+            "model": "m",
+            "messages": [
+                {"role": "system", "content": "Be terse."},
+                {"role": "developer", "content": [{"type": "text", "text": "Use tools."}]},
+                {"role": "user", "content": [
+                    {"type": "text", "text": "What is this?"},
+                    {"type": "image_url", "image_url": {"url": format!("data:image/png;base64,{png}"), "detail": "low"}}
+                ]},
+                {"role": "assistant", "content": "", "tool_calls": [
+                    {"id": "call_1", "type": "function", "function": {"name": "look", "arguments": "{\"x\":1}"}},
+                    {"id": "call_2", "type": "function", "function": {"name": "noop", "arguments": ""}}
+                ]},
+                {"role": "tool", "tool_call_id": "call_1", "content": "a cat"},
+                {"role": "tool", "tool_call_id": "call_2", "content": [{"type": "text", "text": "ok"}]},
+                {"role": "user", "content": "Thanks"}
+            ],
+            "tools": [{"type": "function", "function": {"name": "look", "description": "Looks", "parameters": {"type": "object"}}},
+                      {"type": "function", "function": {"name": "noop"}}],
+            "tool_choice": {"type": "function", "function": {"name": "look"}},
+            "max_tokens": 10,
+            "max_completion_tokens": 20,
+            "temperature": 0.5,
+            "top_p": 0.9,
+            "stop": "END",
+            "reasoning_effort": "high",
+            "stream": true,
+            "stream_options": {"include_usage": true},
+            "user": "ignored"
+        }))
+        .unwrap();
+        assert!(mapped.stream && mapped.include_usage);
+        let r = mapped.request;
+        assert_eq!(r.model_id, "m");
+        assert_eq!(r.system.as_deref(), Some("Be terse.\n\nUse tools."));
+        assert_eq!(r.max_tokens, Some(20), "max_completion_tokens wins");
+        assert_eq!((r.temperature, r.top_p), (Some(0.5), Some(0.9)));
+        assert_eq!(r.stop_sequences, vec!["END".to_string()]);
+        assert_eq!(r.reasoning, Some(ReasoningLevel::High));
+        assert_eq!(r.tool_choice, Some(ToolChoice::Tool("look".into())));
+        assert_eq!(r.tools[0].input_schema_json, r#"{"type":"object"}"#);
+        assert_eq!(
+            r.tools[1].input_schema_json,
+            r#"{"properties":{},"type":"object"}"#
+        );
+        assert_eq!(
+            r.messages.len(),
+            3,
+            "tool results and the next user text share a message"
+        );
+        assert_eq!(
+            r.messages[0].content,
+            vec![
+                ContentBlock::Text("What is this?".into()),
+                ContentBlock::Image(ImageBlock {
+                    format: ImageFormat::Png,
+                    data: b"\x89PNG".to_vec()
+                }),
+            ]
+        );
+        assert_eq!(r.messages[1].role, Role::Assistant);
+        assert_eq!(
+            r.messages[1].content,
+            vec![
+                ContentBlock::ToolUse(ToolUseBlock {
+                    id: "call_1".into(),
+                    name: "look".into(),
+                    input_json: "{\"x\":1}".into()
+                }),
+                ContentBlock::ToolUse(ToolUseBlock {
+                    id: "call_2".into(),
+                    name: "noop".into(),
+                    input_json: "{}".into()
+                }),
+            ]
+        );
+        let user = &r.messages[2];
+        assert_eq!(user.role, Role::User);
+        assert_eq!(user.content.len(), 3);
+        assert_eq!(
+            user.content[0],
+            ContentBlock::ToolResult(ToolResultBlock {
+                tool_use_id: "call_1".into(),
+                content: vec![ToolResultContent::Text("a cat".into())],
+                is_error: false,
+            })
+        );
+        assert_eq!(user.content[2], ContentBlock::Text("Thanks".into()));
+    }
+
+    #[test]
+    fn serve_maps_tool_choice_modes_and_effort() {
+        let with = |choice: serde_json::Value| {
+            map(json!({"model": "m", "messages": [], "tool_choice": choice,
+                       "tools": [{"type": "function", "function": {"name": "f"}}]}))
+            .map(|m| m.request.tool_choice)
+        };
+        assert_eq!(with(json!("auto")), Ok(Some(ToolChoice::Auto)));
+        assert_eq!(with(json!("none")), Ok(Some(ToolChoice::None)));
+        assert_eq!(with(json!("required")), Ok(Some(ToolChoice::Any)));
+        assert_eq!(
+            with(json!("sometimes")).unwrap_err().param,
+            Some("tool_choice")
+        );
+        let without = map(json!({"model": "m", "messages": [], "tool_choice": "required"}));
+        assert_eq!(without.unwrap_err().param, Some("tool_choice"));
+        let none = map(json!({"model": "m", "messages": [], "tool_choice": "none"})).unwrap();
+        assert_eq!(none.request.tool_choice, None);
+
+        let effort = |e: &str| {
+            map(json!({"model": "m", "messages": [], "reasoning_effort": e}))
+                .map(|m| m.request.reasoning)
+        };
+        assert_eq!(effort("minimal"), Ok(Some(ReasoningLevel::Minimal)));
+        assert_eq!(effort("xhigh"), Ok(Some(ReasoningLevel::Max)));
+        assert_eq!(effort("none"), Ok(None));
+        assert!(effort("extreme").is_err());
+
+        let plain = map(
+            json!({"model": "m", "messages": [], "max_tokens": 7, "stop": ["a", "b"],
+                               "stream_options": {"include_usage": true}}),
+        )
+        .unwrap();
+        assert_eq!(plain.request.max_tokens, Some(7));
+        assert_eq!(
+            plain.request.stop_sequences,
+            vec!["a".to_string(), "b".to_string()]
+        );
+        assert!(
+            !plain.stream && !plain.include_usage,
+            "usage option only applies to streams"
+        );
+    }
+
+    #[test]
+    fn serve_refuses_what_the_contract_cannot_carry() {
+        let message = |content: serde_json::Value| {
+            map(json!({"model": "m", "messages": [{"role": "user", "content": content}]}))
+                .unwrap_err()
+                .message
+        };
+        let remote = message(
+            json!([{"type": "image_url", "image_url": {"url": "https://example.com/a.png"}}]),
+        );
+        assert!(remote.contains("data: URL"), "{remote}");
+        let tiff = message(
+            json!([{"type": "image_url", "image_url": {"url": "data:image/tiff;base64,AAAA"}}]),
+        );
+        assert!(tiff.contains("image/png"), "{tiff}");
+        let bad = message(
+            json!([{"type": "image_url", "image_url": {"url": "data:image/png;base64,@@@"}}]),
+        );
+        assert!(bad.contains("base64"), "{bad}");
+        let audio =
+            message(json!([{"type": "input_audio", "input_audio": {"data": "", "format": "wav"}}]));
+        assert!(audio.contains("'input_audio'"), "{audio}");
+        let system = map(
+            json!({"model": "m", "messages": [{"role": "system", "content": [
+            {"type": "image_url", "image_url": {"url": "data:image/png;base64,AAAA"}}]}]}),
+        );
+        assert!(system.unwrap_err().message.contains("may only hold text"));
+        assert_eq!(
+            map(json!({"model": "m", "messages": [], "n": 2}))
+                .unwrap_err()
+                .param,
+            Some("n")
+        );
+        let tool = map(
+            json!({"model": "m", "messages": [], "tools": [{"type": "web_search", "function": {"name": "f"}}]}),
+        );
+        assert_eq!(tool.unwrap_err().param, Some("tools"));
+    }
+
+    fn text(index: u32, text: &str) -> TextDelta {
+        TextDelta {
+            index,
+            text: text.into(),
+        }
+    }
+
+    fn stop(reason: StopReason) -> StreamEvent {
+        StreamEvent::MessageStop(MessageStop {
+            reason,
+            raw_reason: String::new(),
+            additional_model_response_fields: None,
+        })
+    }
+
+    #[test]
+    fn serve_streams_tool_calls_as_openai_does() {
+        let mut turn = Turn::default();
+        let events = vec![
+            StreamEvent::TextDelta(text(0, "Let me check.")),
+            StreamEvent::BlockStop(0),
+            StreamEvent::ToolUseStart(ToolUseStart {
+                index: 1,
+                id: "t1".into(),
+                name: "weather".into(),
+            }),
+            StreamEvent::ToolInputDelta(text(1, "{\"city\":")),
+            StreamEvent::ToolInputDelta(text(1, "\"Paris\"}")),
+            StreamEvent::ToolUseStart(ToolUseStart {
+                index: 2,
+                id: "t2".into(),
+                name: "time".into(),
+            }),
+            stop(StopReason::ToolUse),
+            StreamEvent::Metadata(StreamMetadata {
+                usage: Some(Usage {
+                    input_tokens: 10,
+                    output_tokens: 5,
+                    total_tokens: 19,
+                    cache_read_tokens: Some(3),
+                    cache_write_tokens: Some(1),
+                    cache_write_details: vec![],
+                }),
+                latency_ms: None,
+                service_tier: None,
+                guardrail_trace: None,
+            }),
+        ];
+        let pieces: Vec<Piece> = events.into_iter().filter_map(|e| turn.step(e)).collect();
+        assert_eq!(pieces.len(), 6);
+        let Piece::Delta(first) = &pieces[0] else {
+            panic!("{pieces:?}")
+        };
+        assert_eq!(first.role, Some("assistant"));
+        assert_eq!(first.content.as_deref(), Some("Let me check."));
+        let Piece::Delta(start) = &pieces[1] else {
+            panic!("{pieces:?}")
+        };
+        assert_eq!(start.role, None);
+        assert_eq!(
+            start.tool_calls,
+            vec![ToolCallDelta {
+                index: 0,
+                id: Some("t1".into()),
+                kind: Some("function"),
+                function: FunctionDelta {
+                    name: Some("weather".into()),
+                    arguments: String::new()
+                },
+            }]
+        );
+        let Piece::Delta(fragment) = &pieces[2] else {
+            panic!("{pieces:?}")
+        };
+        assert_eq!(
+            serde_json::to_value(fragment).unwrap(),
+            json!({"tool_calls": [{"index": 0, "function": {"arguments": "{\"city\":"}}]})
+        );
+        assert_eq!(pieces[5], Piece::Finish("tool_calls"));
+        assert_eq!(
+            turn.usage,
+            Some(openai::Usage {
+                prompt_tokens: 14,
+                completion_tokens: 5,
+                total_tokens: 19,
+                prompt_tokens_details: PromptTokensDetails {
+                    cached_tokens: 3,
+                    cache_write_tokens: 1
+                },
+            })
+        );
+
+        let mut collector = Collector::default();
+        pieces.into_iter().for_each(|p| collector.add(p));
+        assert_eq!(collector.finish_reason, Some("tool_calls"));
+        let message = collector.message();
+        assert_eq!(message.content.as_deref(), Some("Let me check."));
+        assert_eq!(message.tool_calls.len(), 2);
+        assert_eq!(message.tool_calls[0].id, "t1");
+        assert_eq!(
+            message.tool_calls[0].function.arguments,
+            "{\"city\":\"Paris\"}"
+        );
+        assert_eq!(message.tool_calls[1].function.name, "time");
+        assert_eq!(message.tool_calls[1].function.arguments, "{}");
+    }
+
+    #[test]
+    fn serve_collects_text_and_reasoning() {
+        let mut turn = Turn::default();
+        let mut collector = Collector::default();
+        for event in [
+            StreamEvent::MessageStart(Role::Assistant),
+            StreamEvent::ReasoningDelta(text(0, "Think")),
+            StreamEvent::TextDelta(text(1, "Hello ")),
+            StreamEvent::TextDelta(text(1, "world")),
+            stop(StopReason::Length),
+        ] {
+            if let Some(piece) = turn.step(event) {
+                collector.add(piece);
+            }
+        }
+        assert_eq!(collector.finish_reason, Some("length"));
+        let message = serde_json::to_value(collector.message()).unwrap();
+        assert_eq!(
+            message,
+            json!({"role": "assistant", "content": "Hello world", "reasoning_content": "Think", "refusal": null})
+        );
+        assert_eq!(finish_reason(StopReason::ContentFiltered), "content_filter");
+        assert_eq!(finish_reason(StopReason::Stop), "stop");
+    }
+}

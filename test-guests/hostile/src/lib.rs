@@ -1,0 +1,19 @@
+//! A plugin that does what a plugin must not: the host's isolation tests load
+//! it in place of the real one and check that every misdeed fails alone.
+//!
+//! `converse-stream` takes a command from the text of the last message and
+//! reports what happened as a single text delta, so a test sees exactly what
+//! the sandbox let through:
+//!
+//! - `trap`: panics (a trap).
+//! - `spin` / `spin-later`: loops forever now / in the first `next`.
+//! - `grow`: allocates until memory runs out.
+//! - `fetch URL`: a GET over `wasi:http`; reports the status or the error.
+//! - `read PATH`: reads a file; reports its length or the error.
+//! - `env`: reports the names of the variables it sees.
+//!
+//! `info` panics, so a reload to this build is refused at its trial call.
+//! Built for `wasm32-wasip2`; on other targets the crate is empty.
+
+#[cfg(target_arch = "wasm32")]
+mod component;

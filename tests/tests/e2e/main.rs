@@ -1,0 +1,17 @@
+//! End-to-end: the built component in the host harness against the emulator.
+//!
+//! One test binary, so wasmtime is linked once; compiled components come
+//! from the host's code cache after the first test compiles them.
+
+mod concurrency;
+mod converse_stream;
+mod credentials;
+mod discovery;
+mod hot_swap;
+mod isolation;
+mod jco;
+mod node_clients;
+mod openai_serve;
+mod real_clients;
+mod retries;
+mod sandbox;
