@@ -15,7 +15,13 @@ use std::process::ExitCode;
     name = "bedrock-host",
     version,
     about = "Run the sandboxed Amazon Bedrock provider plugin (a WASI 0.2 component).",
-    after_help = "New here? Run `bedrock-host demo`: it needs no AWS account."
+    after_help = "New here? Run `bedrock-host demo`: it needs no AWS account.\n\n\
+Examples:\n  \
+bedrock-host whoami                      which credentials, region and sandbox are in force\n  \
+bedrock-host models --json               the gateway's provider block, ready to paste\n  \
+bedrock-host chat \"Hello\"                one reply, streamed\n  \
+bedrock-host chat -i --watch             a conversation; new plugin builds are picked up\n  \
+bedrock-host serve --port 8080           an OpenAI-compatible endpoint on 127.0.0.1"
 )]
 struct Cli {
     #[command(flatten)]
@@ -28,7 +34,7 @@ struct Cli {
 enum Command {
     /// Show which AWS credentials the plugin would use (never the secret).
     Whoami(cli::whoami::Args),
-    /// Send one prompt and stream the reply.
+    /// Send one prompt and stream the reply, or hold a conversation (--interactive).
     Chat(cli::chat::Args),
     /// List the models the credentials in force can invoke.
     Models(cli::models::Args),
@@ -42,6 +48,9 @@ enum Command {
 #[tokio::main]
 async fn main() -> ExitCode {
     let cli = Cli::parse();
+    if !matches!(cli.command, Command::Serve(_)) {
+        die_quietly_on_closed_stdout();
+    }
     match cli.command {
         Command::Whoami(args) => cli::whoami::run(&cli.global, args).await,
         Command::Chat(args) => cli::chat::run(&cli.global, args).await,
@@ -49,5 +58,18 @@ async fn main() -> ExitCode {
         Command::Serve(args) => cli::serve::run(&cli.global, args).await,
         #[cfg(feature = "demo")]
         Command::Demo(args) => cli::demo::run(&cli.global, args).await,
+    }
+}
+
+/// Like other Unix tools, end quietly when the reader of stdout goes away
+/// (`bedrock-host models | head`) instead of panicking on the next write.
+/// Not for `serve`: a server must outlive its clients' closed sockets.
+fn die_quietly_on_closed_stdout() {
+    #[cfg(unix)]
+    // SAFETY: sets the process's SIGPIPE disposition back to the default;
+    // the short-lived commands write only to stdout/stderr and to sockets,
+    // which Rust's and mio's writes already send with MSG_NOSIGNAL on Linux.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
     }
 }

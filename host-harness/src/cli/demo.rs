@@ -43,6 +43,12 @@ impl Tour {
         }
     }
 
+    fn blank(&self) {
+        if !self.json {
+            println!();
+        }
+    }
+
     fn note(&self, text: &str) {
         if !self.json {
             println!("   {text}");
@@ -185,7 +191,7 @@ pub async fn run(global: &Global, args: Args) -> ExitCode {
             }
             let shown = discovery.models.len().min(SAMPLE_ROWS);
             if shown > 0 {
-                println!();
+                tour.blank();
                 for line in table(&discovery.models[..shown], Columns::Compact) {
                     tour.note(&line);
                 }
@@ -204,7 +210,7 @@ pub async fn run(global: &Global, args: Args) -> ExitCode {
                 } else {
                     ""
                 };
-                println!();
+                tour.blank();
                 tour.note(&dim_out(&format!(
                     "asked again, on a fresh instance: {} model(s), {}{from}",
                     again.models.len(),
@@ -228,7 +234,7 @@ pub async fn run(global: &Global, args: Args) -> ExitCode {
     tour.step(5, "Stream a reply");
     tour.note(&dim_out(&format!("model {DEFAULT_MODEL}")));
     tour.note(&format!("> {}", args.prompt));
-    tour.note("");
+    tour.blank();
     let request = request(DEFAULT_MODEL, None, vec![user(&args.prompt)]);
     let stream = match host.converse_stream(&provider_config, &request).await {
         Ok(Ok(stream)) => stream,
@@ -239,7 +245,7 @@ pub async fn run(global: &Global, args: Args) -> ExitCode {
         Ok(summary) => summary,
         Err(failure) => return report(failure, args.json, Op::Converse),
     };
-    tour.note("");
+    tour.blank();
     tour.note(&summary.line());
     tour.record("done", json!({ "summary": summary.line(), "streamed_text": summary.streamed_text }));
     drop(emulator);
