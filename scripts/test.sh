@@ -27,8 +27,18 @@ export BEDROCK_NODE_DIR="$PWD/tests/node"
 export BEDROCK_COMPONENT="$PWD/target/wasm32-wasip2/release/bedrock_guest.wasm"
 # Compiled components are cached here rather than in ~/.cache.
 export BEDROCK_HOST_CACHE_DIR="$PWD/target/code-cache"
+# The emulator records every ConverseStream body it receives here; they are
+# checked against botocore's service model once the tests are done.
+export BEDROCK_EMULATOR_RECORD_BODIES="$PWD/target/converse-bodies"
+rm -rf "$BEDROCK_EMULATOR_RECORD_BODIES"
+status=0
 if cargo nextest --version >/dev/null 2>&1; then
-    cargo nextest run --workspace --no-fail-fast "$@"
+    cargo nextest run --workspace --no-fail-fast "$@" || status=$?
 else
-    cargo test --workspace --no-fail-fast "$@"
+    cargo test --workspace --no-fail-fast "$@" || status=$?
 fi
+# A filtered run may send no request at all; a full run must have sent some.
+if [[ $# -eq 0 || -d "$BEDROCK_EMULATOR_RECORD_BODIES" ]]; then
+    "$BEDROCK_PYTHON" tests/python/validate_converse_bodies.py "$BEDROCK_EMULATOR_RECORD_BODIES" || status=1
+fi
+exit "$status"

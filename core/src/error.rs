@@ -5,8 +5,10 @@
 //! the JSON body, and the HTTP status. The code is taken from the first one
 //! present; the status decides when no code is known.
 
+use crate::retry;
 use crate::types::{ErrorDetail, ProviderError};
 use serde::Deserialize;
+use std::time::SystemTime;
 
 /// Longest service message kept in an error; the rest is cut (an error body
 /// is the server's to size, not ours to carry around).
@@ -32,15 +34,19 @@ pub fn host_denied() -> ProviderError {
 }
 
 /// What is needed from an HTTP error answer.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct HttpErrorResponse<'a> {
     pub status: u16,
     /// `x-amzn-ErrorType`.
     pub error_type: Option<&'a str>,
     /// `x-amzn-RequestId`.
     pub request_id: Option<&'a str>,
-    /// `Retry-After`, in seconds.
+    /// `Retry-After`: delay-seconds or an HTTP date.
     pub retry_after: Option<&'a str>,
+    /// `Date`, what a `Retry-After` date is measured from.
+    pub date: Option<&'a str>,
+    /// When the answer arrived, for a `Retry-After` date without a `Date`.
+    pub received_at: SystemTime,
     /// The body (or its first bytes).
     pub body: &'a [u8],
 }
@@ -77,8 +83,7 @@ pub fn from_http(response: &HttpErrorResponse<'_>) -> ProviderError {
         request_id: response.request_id.map(str::to_string),
         retry_after_ms: response
             .retry_after
-            .and_then(|s| s.trim().parse::<u64>().ok())
-            .map(|secs| secs.saturating_mul(1000)),
+            .and_then(|value| retry::retry_after_ms(value, response.date, response.received_at)),
     };
     classify(code, Some(response.status), detail)
 }
@@ -240,8 +245,24 @@ mod tests {
             error_type,
             request_id: Some("req-1"),
             retry_after: Some("2"),
+            date: None,
+            received_at: SystemTime::UNIX_EPOCH,
             body: body.as_bytes(),
         })
+    }
+
+    #[test]
+    fn retry_after_may_be_a_date() {
+        let e = from_http(&HttpErrorResponse {
+            status: 503,
+            error_type: None,
+            request_id: None,
+            retry_after: Some("Sun, 06 Nov 1994 08:49:47 GMT"),
+            date: Some("Sun, 06 Nov 1994 08:49:37 GMT"),
+            received_at: SystemTime::UNIX_EPOCH,
+            body: b"{}",
+        });
+        assert!(matches!(e, ProviderError::ServiceUnavailable(d) if d.retry_after_ms == Some(10_000)), "measured from Date");
     }
 
     #[test]

@@ -7,7 +7,9 @@
 //! 1. **Clock skew** ([`skew_correction`]): a signature refused because the
 //!    local clock is off (`Signature expired`, `RequestTimeTooSkewed`, ...)
 //!    is re-signed once with the clock corrected by the server's `Date`
-//!    header, as the AWS SDK for JavaScript does (`systemClockOffset`).
+//!    header, as the AWS SDK for JavaScript does (`systemClockOffset`). The
+//!    correction is kept in the host's cache ([`SKEW_CACHE_KEY`]), so later
+//!    calls sign with it from the start.
 //! 2. **Expired credentials** ([`is_expired_credentials`]): an
 //!    `ExpiredToken(Exception)` answer re-reads the credential source once
 //!    and re-signs, so a rotated credentials file needs no restart.
@@ -24,13 +26,19 @@
 //!
 //! ```text
 //! let policy = RetryPolicy::from_config(&config);
-//! let (mut attempt, mut skew, mut refreshed) = (1, None, false);
+//! let mut skew = cache.get(SKEW_CACHE_KEY).and_then(ClockSkew::decode);
+//! let (mut attempt, mut corrected, mut refreshed) = (1, false, false);
 //! loop {
 //!     let now = skew.map_or(now(), |s: ClockSkew| s.apply(now()));
 //!     let signed = converse::prepare(&config, &request, &env, &credentials, now)?;
+//!     // A 200 whose first frame is an exception fails here too (`EventPump::start`).
 //!     let (error, date_header) = match send(&signed) { Ok(stream) => return Ok(stream), Err(e) => e };
-//!     if skew.is_none() {
-//!         if let Some(found) = retry::skew_correction(&error, date_header, now()) { skew = Some(found); continue; }
+//!     if !corrected {
+//!         if let Some(found) = retry::skew_correction(&error, date_header, now()) {
+//!             (skew, corrected) = (Some(found), true);
+//!             cache.set(SKEW_CACHE_KEY, &found.encode());
+//!             continue;
+//!         }
 //!     }
 //!     if !refreshed && retry::is_expired_credentials(&error) { drop_cached_credentials(); refreshed = true; continue; }
 //!     match policy.decide(attempt, &error, events_delivered, random_f64()) {
@@ -232,7 +240,40 @@ impl ClockSkew {
             ClockSkew::ServerAhead(by) | ClockSkew::ServerBehind(by) => by,
         }
     }
+
+    /// The form kept in the host's cache ([`SKEW_CACHE_KEY`]): signed
+    /// milliseconds, `+1200000` for a server 20 minutes ahead.
+    pub fn encode(self) -> Vec<u8> {
+        let (sign, by) = match self {
+            ClockSkew::ServerAhead(by) => ('+', by),
+            ClockSkew::ServerBehind(by) => ('-', by),
+        };
+        format!("{sign}{}", by.as_millis()).into_bytes()
+    }
+
+    /// Reads [`encode`](Self::encode)'s form; `None` for anything else (a
+    /// cache entry that does not parse is a miss).
+    pub fn decode(bytes: &[u8]) -> Option<ClockSkew> {
+        let text = std::str::from_utf8(bytes).ok()?;
+        let (ahead, digits) = match text.as_bytes().first()? {
+            b'+' => (true, &text[1..]),
+            b'-' => (false, &text[1..]),
+            _ => return None,
+        };
+        if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+            return None;
+        }
+        let by = Duration::from_millis(digits.parse().ok()?);
+        Some(if ahead { ClockSkew::ServerAhead(by) } else { ClockSkew::ServerBehind(by) })
+    }
 }
+
+/// The host-cache key of the last clock correction. A skewed local clock is
+/// skewed for every call: keeping the correction across calls (and across
+/// instances, which the host may create per call) spares each call the
+/// refused first attempt. One key serves every endpoint, as AWS keeps one
+/// time; a correction that no longer fits is replaced by the next refusal's.
+pub const SKEW_CACHE_KEY: &str = "clock-skew/v1";
 
 /// The skew between `now` and an HTTP `Date` header (RFC 7231: IMF-fixdate,
 /// or the obsolete RFC 850 and asctime forms); `None` if it does not parse.
@@ -253,6 +294,23 @@ pub fn skew_correction(error: &ProviderError, date_header: Option<&str>, now: Sy
         return None;
     }
     skew_from_date(date_header?, now)
+}
+
+/// The wait a `Retry-After` header asks for, in milliseconds: delay-seconds
+/// (`120`) or an HTTP date (RFC 7231 §7.1.3). A date is measured from the
+/// answer's own `Date` header when it has one, so a skewed local clock does
+/// not distort the wait (both times are the server's), else from `now`; a
+/// date already past asks for no wait. `None` when the value is neither.
+pub fn retry_after_ms(value: &str, date_header: Option<&str>, now: SystemTime) -> Option<u64> {
+    let value = value.trim();
+    if !value.is_empty() && value.bytes().all(|b| b.is_ascii_digit()) {
+        // Too many digits for a u64 is still "a very long wait".
+        return Some(value.parse::<u64>().unwrap_or(u64::MAX).saturating_mul(1000));
+    }
+    let at = http_date::parse(value)?;
+    let reference = date_header.and_then(http_date::parse).unwrap_or(now);
+    let wait = at.duration_since(reference).unwrap_or(Duration::ZERO);
+    Some(u64::try_from(wait.as_millis()).unwrap_or(u64::MAX))
 }
 
 /// HTTP dates (RFC 7231 §7.1.1.1), which a recipient must accept in all
@@ -584,6 +642,43 @@ mod tests {
         // Far out of range: the clock is left as it is rather than wrapped.
         assert_eq!(ClockSkew::ServerBehind(Duration::MAX).apply(server), server);
         assert_eq!(ClockSkew::ServerAhead(Duration::MAX).apply(server), server);
+    }
+
+    #[test]
+    fn retry_after_in_seconds_or_as_a_date() {
+        let now = SystemTime::UNIX_EPOCH + Duration::from_secs(784_111_777);
+        assert_eq!(retry_after_ms("2", None, now), Some(2_000));
+        assert_eq!(retry_after_ms(" 0 ", None, now), Some(0));
+        assert_eq!(retry_after_ms("99999999999999999999999", None, now), Some(u64::MAX));
+        // IMF-fixdate 30 s after `now`, and the obsolete forms.
+        for date in ["Sun, 06 Nov 1994 08:50:07 GMT", "Sunday, 06-Nov-94 08:50:07 GMT", "Sun Nov  6 08:50:07 1994"] {
+            assert_eq!(retry_after_ms(date, None, now), Some(30_000), "{date}");
+        }
+        assert_eq!(retry_after_ms("Sun, 06 Nov 1994 08:49:00 GMT", None, now), Some(0), "already past");
+        // The answer's Date wins over a skewed local clock: the server says
+        // "retry at 08:50:07" and "it is 08:50:02", whatever `now` reads.
+        let skewed_now = now + Duration::from_secs(3600);
+        assert_eq!(retry_after_ms("Sun, 06 Nov 1994 08:50:07 GMT", Some("Sun, 06 Nov 1994 08:50:02 GMT"), skewed_now), Some(5_000));
+        assert_eq!(retry_after_ms("Sun, 06 Nov 1994 08:50:07 GMT", Some("garbage"), now), Some(30_000), "bad Date: local clock");
+        for bad in ["", "-1", "1.5", "soon", "Sun, 06 Nov 1994 08:50:07 UTC"] {
+            assert_eq!(retry_after_ms(bad, None, now), None, "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn a_skew_round_trips_through_the_cache_form() {
+        for skew in [
+            ClockSkew::ServerAhead(Duration::from_secs(1200)),
+            ClockSkew::ServerBehind(Duration::from_millis(90_500)),
+            ClockSkew::ServerAhead(Duration::ZERO),
+        ] {
+            assert_eq!(ClockSkew::decode(&skew.encode()), Some(skew), "{skew:?}");
+        }
+        assert_eq!(ClockSkew::ServerAhead(Duration::from_secs(1200)).encode(), b"+1200000");
+        assert_eq!(ClockSkew::ServerBehind(Duration::from_secs(2)).encode(), b"-2000");
+        for bad in [&b""[..], b"+", b"1200", b"+12a", b"++1", b"- 1", b"\xff", b"+99999999999999999999999"] {
+            assert_eq!(ClockSkew::decode(bad), None, "{bad:?}");
+        }
     }
 
     #[test]

@@ -271,7 +271,8 @@ async fn request_errors_have_aws_error_shape() {
         ),
         (
             CLAUDE_PATH,
-            b"{not json".to_vec(),
+            // Invalid on purpose: the botocore check of recorded bodies skips it.
+            b"{not json [validator skip]".to_vec(),
             400,
             "ValidationException",
         ),

@@ -24,6 +24,7 @@ pub enum ErrorCode {
     ModelTimeout,
     ModelError,
     ModelStreamError,
+    ModelNotReady,
     Throttling,
     InternalServer,
     ServiceUnavailable,
@@ -51,10 +52,12 @@ const BY_STATUS: [ErrorCode; 8] = [
     ErrorCode::ServiceUnavailable,
 ];
 
-/// The exceptions ConverseStream can raise inside an open stream.
-const IN_STREAM: [ErrorCode; 5] = [
+/// The exceptions ConverseStream can raise inside an open stream (model-not-ready
+/// too: a model that is still loading can answer 200 and refuse in the first frame).
+const IN_STREAM: [ErrorCode; 6] = [
     ErrorCode::InternalServer,
     ErrorCode::ModelStreamError,
+    ErrorCode::ModelNotReady,
     ErrorCode::Validation,
     ErrorCode::Throttling,
     ErrorCode::ServiceUnavailable,
@@ -70,6 +73,7 @@ impl ErrorCode {
             Self::ModelTimeout => "ModelTimeoutException",
             Self::ModelError => "ModelErrorException",
             Self::ModelStreamError => "ModelStreamErrorException",
+            Self::ModelNotReady => "ModelNotReadyException",
             Self::Throttling => "ThrottlingException",
             Self::InternalServer => "InternalServerException",
             Self::ServiceUnavailable => "ServiceUnavailableException",
@@ -98,7 +102,7 @@ impl ErrorCode {
             Self::ResourceNotFound | Self::UnknownOperation => StatusCode::NOT_FOUND,
             Self::ModelTimeout => StatusCode::REQUEST_TIMEOUT,
             Self::ModelError | Self::ModelStreamError => StatusCode::FAILED_DEPENDENCY,
-            Self::Throttling => StatusCode::TOO_MANY_REQUESTS,
+            Self::Throttling | Self::ModelNotReady => StatusCode::TOO_MANY_REQUESTS,
             Self::InternalServer => StatusCode::INTERNAL_SERVER_ERROR,
             Self::ServiceUnavailable => StatusCode::SERVICE_UNAVAILABLE,
         }
@@ -117,6 +121,9 @@ impl ErrorCode {
             }
             Self::ModelError => "The model returned an error. Try your request again.",
             Self::ModelStreamError => "The model stream was interrupted. Try your request again.",
+            Self::ModelNotReady => {
+                "Model is not ready for inference. Wait and try your request again."
+            }
             Self::Throttling => "Too many requests, please wait before trying again.",
             Self::InternalServer => {
                 "The system encountered an unexpected error during processing. Try your request again."

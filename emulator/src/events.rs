@@ -30,6 +30,63 @@ pub fn text_delta(block: usize, text: &str) -> Frame {
     )
 }
 
+/// A tool call's start. `server_tool_use`: a tool the service runs itself, whose result it
+/// then streams too.
+pub fn tool_use_start(block: usize, tool_use_id: &str, name: &str) -> Frame {
+    padded_event(
+        "contentBlockStart",
+        json!({
+            "contentBlockIndex": block,
+            "start": { "toolUse": { "toolUseId": tool_use_id, "name": name, "type": "server_tool_use" } },
+        }),
+    )
+}
+
+pub fn tool_use_delta(block: usize, input: &str) -> Frame {
+    padded_event(
+        "contentBlockDelta",
+        json!({ "contentBlockIndex": block, "delta": { "toolUse": { "input": input } } }),
+    )
+}
+
+/// A server tool's result block (`ToolResultBlockStart`), reported successful.
+pub fn tool_result_start(block: usize, tool_use_id: &str) -> Frame {
+    padded_event(
+        "contentBlockStart",
+        json!({
+            "contentBlockIndex": block,
+            "start": { "toolResult": { "toolUseId": tool_use_id, "status": "success" } },
+        }),
+    )
+}
+
+/// `content`: a list of `ToolResultBlockDelta` unions, `{"text": ...}` or `{"json": ...}`.
+pub fn tool_result_delta(block: usize, content: Value) -> Frame {
+    padded_event(
+        "contentBlockDelta",
+        json!({ "contentBlockIndex": block, "delta": { "toolResult": content } }),
+    )
+}
+
+/// A generated image's start (`ImageBlockStart`).
+pub fn image_start(block: usize, format: &str) -> Frame {
+    padded_event(
+        "contentBlockStart",
+        json!({ "contentBlockIndex": block, "start": { "image": { "format": format } } }),
+    )
+}
+
+/// Some of a generated image's bytes, base64 in the JSON as every blob is.
+pub fn image_delta(block: usize, bytes: &[u8]) -> Frame {
+    padded_event(
+        "contentBlockDelta",
+        json!({
+            "contentBlockIndex": block,
+            "delta": { "image": { "source": { "bytes": aws_smithy_types::base64::encode(bytes) } } },
+        }),
+    )
+}
+
 pub fn block_stop(block: usize) -> Frame {
     padded_event("contentBlockStop", json!({ "contentBlockIndex": block }))
 }

@@ -48,9 +48,10 @@ mod e2e_tests;
 #[cfg(test)]
 mod test_support;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::net::SocketAddr;
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime};
 
@@ -72,10 +73,15 @@ use crate::keyring::{Issuer, Keyring};
 pub use imds::ROLE_NAME as IMDS_ROLE_NAME;
 pub use keyring::IssuedCredentials;
 pub use script::reply_text;
+pub use stream::{StreamEnd, StreamRecord};
 pub use sts::{EXPIRED_WEB_IDENTITY_TOKEN, INVALID_WEB_IDENTITY_TOKEN};
 
 /// Request bodies larger than this are refused unread.
 const MAX_BODY_BYTES: usize = 32 * 1024 * 1024;
+/// A folder to write every ConverseStream request body into, one JSON file each
+/// (`{"modelId": ..., "body": "<the body as sent>"}`), so that a test run's requests can
+/// be checked against the service model afterwards (`tests/python/validate_converse_bodies.py`).
+pub const RECORD_BODIES_VAR: &str = "BEDROCK_EMULATOR_RECORD_BODIES";
 
 /// What the emulator accepts and how it replies.
 #[derive(Debug, Clone)]
@@ -211,6 +217,10 @@ struct Shared {
     keyring: Keyring,
     imds_tokens: imds::Tokens,
     requests: Mutex<Vec<RecordedRequest>>,
+    /// How many times each ConverseStream request (model id and body) was received: the
+    /// attempt number `fail-first=K` counts.
+    attempts: Mutex<HashMap<(String, Vec<u8>), usize>>,
+    streams: stream::StreamLog,
     shutdown: watch::Receiver<bool>,
 }
 
@@ -233,6 +243,8 @@ impl Emulator {
             imds_tokens: imds::Tokens::default(),
             config,
             requests: Mutex::new(Vec::new()),
+            attempts: Mutex::default(),
+            streams: stream::StreamLog::default(),
             shutdown: stopped.clone(),
         });
         let app = Router::new().fallback(handle).with_state(shared.clone());
@@ -265,6 +277,17 @@ impl Emulator {
     pub fn requests(&self) -> Vec<RecordedRequest> {
         self.shared
             .requests
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+    }
+
+    /// Every ConverseStream reply streamed so far, in order of arrival, with how it ended:
+    /// a client that drops a reply shows up as [`StreamEnd::ClientGone`] once the
+    /// emulator notices the connection is gone.
+    pub fn streams(&self) -> Vec<StreamRecord> {
+        self.shared
+            .streams
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .clone()
@@ -392,6 +415,13 @@ async fn respond(
 }
 
 fn converse_stream(shared: &Shared, model_id: &str, body: &[u8]) -> Result<Response, ApiError> {
+    record_body(model_id, body);
+    let attempt = {
+        let mut attempts = shared.attempts.lock().unwrap_or_else(|e| e.into_inner());
+        let count = attempts.entry((model_id.to_owned(), body.to_vec())).or_default();
+        *count += 1;
+        *count
+    };
     if !model_id::is_valid(model_id) {
         return Err(ApiError::validation(
             "The provided model identifier is invalid.",
@@ -401,8 +431,14 @@ fn converse_stream(shared: &Shared, model_id: &str, body: &[u8]) -> Result<Respo
         return Err(ApiError::stock(ErrorCode::ResourceNotFound));
     }
     let request = ConverseRequest::parse(body)?;
-    let steps = script::plan(&request, &shared.config)?;
-    let mut response = Response::new(Body::new(stream::play(steps, shared.shutdown.clone())));
+    let steps = script::plan(&request, &shared.config, attempt)?;
+    let body = stream::play(
+        steps,
+        shared.shutdown.clone(),
+        shared.streams.clone(),
+        model_id,
+    );
+    let mut response = Response::new(Body::new(body));
     response.headers_mut().insert(
         header::CONTENT_TYPE,
         HeaderValue::from_static("application/vnd.amazon.eventstream"),
@@ -418,6 +454,28 @@ fn json_response(value: serde_json::Value) -> Response {
         HeaderValue::from_static("application/json"),
     );
     response
+}
+
+/// Writes a ConverseStream body where [`RECORD_BODIES_VAR`] says, if it is set. A test
+/// run is not failed over it: a write that fails is reported and the reply goes on.
+fn record_body(model_id: &str, body: &[u8]) {
+    let Some(dir) = std::env::var_os(RECORD_BODIES_VAR).filter(|d| !d.is_empty()) else {
+        return;
+    };
+    let dir = PathBuf::from(dir);
+    // Unique across the emulators of a process and the processes sharing the folder.
+    static RECORDED: AtomicUsize = AtomicUsize::new(0);
+    let n = RECORDED.fetch_add(1, Ordering::Relaxed);
+    let file = dir.join(format!("{}-{n}.json", std::process::id()));
+    let record = serde_json::json!({
+        "modelId": model_id,
+        "body": String::from_utf8_lossy(body),
+    });
+    let written = std::fs::create_dir_all(&dir)
+        .and_then(|()| std::fs::write(&file, record.to_string()));
+    if let Err(e) = written {
+        eprintln!("bedrock emulator: writing {}: {e}", file.display());
+    }
 }
 
 impl Shared {

@@ -8,6 +8,8 @@
 
 use std::time::Duration;
 
+use serde_json::json;
+
 use crate::EmulatorConfig;
 use crate::converse::ConverseRequest;
 use crate::errors::{ApiError, ErrorCode};
@@ -16,6 +18,10 @@ use crate::eventstream::{self, Frame};
 use crate::stream::Step;
 use crate::vectors;
 
+/// The server tool call of the `tool-result-image` reply.
+const TOOL_USE_ID: &str = "tooluse_emulator_search";
+/// The eight bytes every PNG starts with: the `tool-result-image` reply's image.
+const PNG_SIGNATURE: [u8; 8] = [0x89, b'P', b'N', b'G', 0x0d, 0x0a, 0x1a, 0x0a];
 /// How long `stall` holds the stream after `messageStart`.
 const STALL: Duration = Duration::from_secs(60);
 /// The total length `huge-frame` announces: 1 GiB.
@@ -30,7 +36,15 @@ pub struct Directives {
     pub stop_reason: Option<String>,
     pub replay: Option<String>,
     pub exception: Option<ErrorCode>,
+    /// How many events come before the exception (default: `messageStart` and two
+    /// deltas). `0` raises it as the first frame after the 200.
+    pub exception_after: Option<usize>,
     pub status: Option<ErrorCode>,
+    /// `exception` and `status` apply to the first K attempts of the request only
+    /// (identical bodies count as attempts); later attempts get the normal reply.
+    pub fail_first: Option<usize>,
+    /// The reply streams a server tool's result and a generated image before its text.
+    pub tool_result_image: bool,
     pub corrupt_crc: bool,
     pub truncate: bool,
     pub huge_frame: bool,
@@ -96,7 +110,9 @@ impl Directives {
                 "huge-frame" => &mut self.huge_frame,
                 "non-json" => &mut self.non_json,
                 "stall" => &mut self.stall,
-                "words" | "stop" | "replay" | "exception" | "status" | "slow" => {
+                "tool-result-image" => &mut self.tool_result_image,
+                "words" | "stop" | "replay" | "exception" | "exception-after" | "status"
+                | "fail-first" | "slow" => {
                     return Err(DirectiveError::MissingValue(token.into()));
                 }
                 _ => return Err(DirectiveError::Unknown(token.into())),
@@ -116,9 +132,17 @@ impl Directives {
             "replay" => self.replay = Some(value.into()),
             "exception" => {
                 let code = ErrorCode::from_stream_name(value).ok_or(invalid(
-                    "one of internalServerException, modelStreamErrorException, validationException, throttlingException, serviceUnavailableException",
+                    "one of internalServerException, modelStreamErrorException, modelNotReadyException, validationException, throttlingException, serviceUnavailableException",
                 ))?;
                 self.exception = Some(code);
+            }
+            "exception-after" => {
+                let events = value.parse().map_err(|_| invalid("an event count"))?;
+                self.exception_after = Some(events);
+            }
+            "fail-first" => {
+                let attempts = value.parse().ok().filter(|&k: &usize| k > 0);
+                self.fail_first = Some(attempts.ok_or(invalid("an attempt count of 1 or more"))?);
             }
             "status" => {
                 let code = value.parse().ok().and_then(ErrorCode::from_status);
@@ -159,15 +183,26 @@ pub fn reply_text(words: usize) -> String {
     (0..words).map(word).collect::<Vec<_>>().join(" ")
 }
 
-/// One `contentBlockDelta` per word: the word and its trailing space.
-fn text_deltas(text: &str) -> Vec<Frame> {
+/// One `contentBlockDelta` per word of content block `block`: the word and its trailing
+/// space.
+fn text_deltas(block: usize, text: &str) -> Vec<Frame> {
     text.split_inclusive(' ')
-        .map(|piece| events::text_delta(0, piece))
+        .map(|piece| events::text_delta(block, piece))
         .collect()
 }
 
 /// The scripted text reply, cut by `maxTokens` or a stop sequence as a model would be.
-fn scripted_reply(request: &ConverseRequest, directives: &Directives, words: usize) -> Vec<Frame> {
+/// `leading` holds whole content blocks streamed before the text, which comes next.
+fn scripted_reply(
+    request: &ConverseRequest,
+    directives: &Directives,
+    words: usize,
+    leading: Vec<Frame>,
+) -> Vec<Frame> {
+    let text_block = leading
+        .iter()
+        .filter(|f| matches!(f, Frame::Event { event_type, .. } if event_type == "contentBlockStop"))
+        .count();
     let config = &request.inference_config;
     let budget = config.max_tokens.and_then(|max| usize::try_from(max).ok());
     let (generated, mut stop_reason) = match budget {
@@ -185,12 +220,13 @@ fn scripted_reply(request: &ConverseRequest, directives: &Directives, words: usi
         text.truncate(cut);
         stop_reason = "stop_sequence";
     }
-    let deltas = text_deltas(&text);
+    let deltas = text_deltas(text_block, &text);
     let output_tokens = deltas.len();
     let mut frames = vec![events::message_start()];
+    frames.extend(leading);
     if !deltas.is_empty() {
         frames.extend(deltas);
-        frames.push(events::block_stop(0));
+        frames.push(events::block_stop(text_block));
     }
     frames.push(events::message_stop(
         directives.stop_reason.as_deref().unwrap_or(stop_reason),
@@ -204,25 +240,57 @@ fn scripted_reply(request: &ConverseRequest, directives: &Directives, words: usi
     frames
 }
 
+/// A server tool's call and streamed result, then a generated two-chunk PNG, then the
+/// text: blocks 0 to 3, each with Bedrock's start, delta and stop events.
+fn tool_result_image_blocks() -> Vec<Frame> {
+    vec![
+        events::tool_use_start(0, TOOL_USE_ID, "web_search"),
+        events::tool_use_delta(0, r#"{"query":"weather"}"#),
+        events::block_stop(0),
+        events::tool_result_start(1, TOOL_USE_ID),
+        events::tool_result_delta(1, json!([{ "text": "sunny" }, { "json": { "celsius": 21 } }])),
+        events::block_stop(1),
+        events::image_start(2, "png"),
+        events::image_delta(2, &PNG_SIGNATURE[..4]),
+        events::image_delta(2, &PNG_SIGNATURE[4..]),
+        events::block_stop(2),
+    ]
+}
+
 /// The response body for a request, or the error it is answered with instead.
-pub fn plan(request: &ConverseRequest, config: &EmulatorConfig) -> Result<Vec<Step>, ApiError> {
-    let directives = Directives::parse(&request.last_user_text())?;
+/// `attempt` counts the identical requests received so far, this one included.
+pub fn plan(
+    request: &ConverseRequest,
+    config: &EmulatorConfig,
+    attempt: usize,
+) -> Result<Vec<Step>, ApiError> {
+    let mut directives = Directives::parse(&request.last_user_text())?;
+    if directives.fail_first.is_some_and(|k| attempt > k) {
+        directives.status = None;
+        directives.exception = None;
+    }
     if let Some(code) = directives.status {
         return Err(ApiError::stock(code));
     }
+    let words = directives.words.unwrap_or(config.reply_words);
     let mut frames = match (&directives.replay, directives.exception) {
         (Some(name), _) => vectors::load(config.vectors_dir.as_deref(), name)?,
         (None, Some(code)) => {
+            let before = directives.exception_after.unwrap_or(3);
             let mut frames = vec![events::message_start()];
-            frames.extend(text_deltas(&reply_text(2)));
+            frames.extend(text_deltas(0, &reply_text(before.saturating_sub(1))));
+            frames.truncate(before);
             frames.push(events::exception(code));
             frames
         }
-        (None, None) => scripted_reply(
-            request,
-            &directives,
-            directives.words.unwrap_or(config.reply_words),
-        ),
+        (None, None) => {
+            let leading = if directives.tool_result_image {
+                tool_result_image_blocks()
+            } else {
+                Vec::new()
+            };
+            scripted_reply(request, &directives, words, leading)
+        }
     };
     if directives.non_json {
         frames.insert(
@@ -281,7 +349,7 @@ mod tests {
     }
 
     fn plan_for(text: &str) -> Result<Vec<Step>, ApiError> {
-        plan(&request(text, json!({})), &EmulatorConfig::default())
+        plan(&request(text, json!({})), &EmulatorConfig::default(), 1)
     }
 
     fn sent(steps: &[Step]) -> Vec<bytes::Bytes> {
@@ -342,6 +410,9 @@ mod tests {
                 stall: true,
                 slow: Some(Duration::from_millis(20)),
                 replay: None,
+                exception_after: None,
+                fail_first: None,
+                tool_result_image: false,
             }
         );
         assert_eq!(
@@ -446,14 +517,14 @@ mod tests {
             reply_words: 3,
             ..EmulatorConfig::default()
         };
-        let steps = plan(&request("Hello", json!({})), &config).unwrap();
+        let steps = plan(&request("Hello", json!({})), &config, 1).unwrap();
         assert_eq!(text_of(&events(&steps)), reply_text(3));
     }
 
     #[test]
     fn max_tokens_and_stop_sequences_cut_the_reply() {
         let config = EmulatorConfig::default();
-        let capped = events(&plan(&request("x", json!({ "maxTokens": 3 })), &config).unwrap());
+        let capped = events(&plan(&request("x", json!({ "maxTokens": 3 })), &config, 1).unwrap());
         assert_eq!(text_of(&capped), reply_text(3));
         assert_eq!(capped[capped.len() - 2].1["stopReason"], "max_tokens");
 
@@ -465,6 +536,7 @@ mod tests {
             &plan(
                 &request("x", json!({ "stopSequences": ["zzz", sequence] })),
                 &config,
+                1,
             )
             .unwrap(),
         );
@@ -520,6 +592,52 @@ mod tests {
         let events = events(&steps);
         assert_eq!(text_of(&events), reply_text(2));
         assert_eq!(events[3].1["originalStatusCode"], 500);
+    }
+
+    #[test]
+    fn exception_after_zero_is_the_first_frame() {
+        let d = Directives::parse("[emulator exception=modelNotReadyException exception-after=0 fail-first=2 tool-result-image]").unwrap();
+        assert_eq!((d.exception, d.exception_after, d.fail_first), (Some(ErrorCode::ModelNotReady), Some(0), Some(2)));
+        assert!(d.tool_result_image);
+        assert!(matches!(Directives::parse("[emulator fail-first=0]"), Err(DirectiveError::InvalidValue { .. })));
+        assert!(matches!(Directives::parse("[emulator exception-after=x]"), Err(DirectiveError::InvalidValue { .. })));
+        let messages = decode(&plan_for("[emulator exception=throttlingException exception-after=0]").unwrap());
+        assert_eq!(messages.len(), 1);
+        assert_eq!(header(&messages[0], ":exception-type"), "throttlingException");
+        let messages = decode(&plan_for("[emulator exception=throttlingException exception-after=5]").unwrap());
+        assert_eq!(messages.len(), 6);
+    }
+
+    #[test]
+    fn fail_first_fails_only_the_first_attempts() {
+        let config = EmulatorConfig::default();
+        for directive in ["status=503", "exception=serviceUnavailableException exception-after=0"] {
+            let req = request(&format!("[emulator {directive} fail-first=2]"), json!({}));
+            for attempt in 1..=2 {
+                let failed = match plan(&req, &config, attempt) {
+                    Err(_) => true,
+                    Ok(steps) => decode(&steps).iter().any(|m| header(m, ":message-type") == "exception"),
+                };
+                assert!(failed, "{directive}: attempt {attempt}");
+            }
+            let third = events(&plan(&req, &config, 3).unwrap());
+            assert_eq!(text_of(&third), reply_text(24), "{directive}");
+        }
+    }
+
+    #[test]
+    fn tool_result_image_streams_four_blocks() {
+        let events = events(&plan_for("[emulator tool-result-image words=2]").unwrap());
+        let starts: Vec<&Value> = events.iter().filter(|(n, _)| n == "contentBlockStart").map(|(_, p)| &p["start"]).collect();
+        assert_eq!(starts[0]["toolUse"]["type"], "server_tool_use");
+        assert_eq!(starts[1]["toolResult"]["toolUseId"], TOOL_USE_ID);
+        assert_eq!(starts[2]["image"]["format"], "png");
+        let image: String = events.iter().filter_map(|(_, p)| p["delta"]["image"]["source"]["bytes"].as_str()).collect();
+        assert_eq!(image, "iVBORw==DQoaCg==");
+        let stops: Vec<&Value> = events.iter().filter(|(n, _)| n == "contentBlockStop").map(|(_, p)| &p["contentBlockIndex"]).collect();
+        assert_eq!(stops, [0, 1, 2, 3]);
+        assert!(events.iter().filter(|(_, p)| p["delta"]["text"].is_string()).all(|(_, p)| p["contentBlockIndex"] == 3));
+        assert_eq!(text_of(&events), reply_text(2));
     }
 
     #[test]
@@ -597,6 +715,7 @@ mod tests {
         let steps = plan(
             &request("[emulator replay=amazon-bedrock-reasoning]", json!({})),
             &config,
+            1,
         )
         .unwrap();
         let recorded =
@@ -613,7 +732,7 @@ mod tests {
                 *payload
             );
         }
-        let unknown = plan(&request("[emulator replay=nope]", json!({})), &config).unwrap_err();
+        let unknown = plan(&request("[emulator replay=nope]", json!({})), &config, 1).unwrap_err();
         assert_eq!(unknown.code, ErrorCode::Validation);
         assert!(unknown.message.contains("nope.chunks.txt"));
     }

@@ -87,26 +87,36 @@ impl Guest for Plugin {
         let env = environment();
         let timeouts = Timeouts::from_config(&config);
         let policy = RetryPolicy::from_config(&config);
+        let cache = Cache::open();
+        // A correction an earlier call found: this host's clock is still off.
+        let mut skew = cache.as_ref().and_then(|c| c.get(retry::SKEW_CACHE_KEY)).and_then(|b| ClockSkew::decode(&b));
         // Two one-off corrections (a clock the server disagrees with, credentials
         // it says expired) and the policy's retries, all before any event exists.
-        let (mut attempt, mut skew, mut refreshed) = (1, None::<ClockSkew>, false);
+        let (mut attempt, mut corrected, mut refreshed) = (1, false, false);
         loop {
             let resolved = credentials::in_force(&env, config.region.as_deref(), refreshed)?;
             let now = skew.map_or_else(SystemTime::now, |s| s.apply(SystemTime::now()));
             let signed = converse::prepare(&config, &request, &env, &resolved, now)?;
             let (error, date) = match http::send(&signed, timeouts) {
-                Ok(response) if response.status < 300 => {
-                    return Ok(EventStream::new(ReplyStream(RefCell::new(EventPump::new(response.body)))));
-                }
+                // A 200 can still fail in its first frame; that is an
+                // attempt's failure like any other, as no event went out.
+                Ok(response) if response.status < 300 => match EventPump::start(response.body) {
+                    Ok(pump) => return Ok(EventStream::new(ReplyStream(RefCell::new(pump)))),
+                    Err(error) => (error, None),
+                },
                 Ok(response) => {
                     let date = response.header("date").map(str::to_string);
                     (response.into_error(), date)
                 }
                 Err(error) => (error, None),
             };
-            if skew.is_none() {
+            if !corrected {
                 if let Some(found) = retry::skew_correction(&error, date.as_deref(), SystemTime::now()) {
                     skew = Some(found);
+                    corrected = true;
+                    if let Some(cache) = &cache {
+                        cache.set(retry::SKEW_CACHE_KEY, &found.encode());
+                    }
                     continue;
                 }
             }

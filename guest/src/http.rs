@@ -116,6 +116,8 @@ impl Response {
             error_type: self.header("x-amzn-errortype"),
             request_id: self.header("x-amzn-requestid"),
             retry_after: self.header("retry-after"),
+            date: self.header("date"),
+            received_at: std::time::SystemTime::now(),
             body: &body,
         })
     }

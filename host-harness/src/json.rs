@@ -16,6 +16,10 @@
 //! |-----------------------|----------------------------------------------------------|
 //! | `message-start`       | `role`                                                   |
 //! | `tool-use-start`      | `index`, `id`, `name`                                    |
+//! | `tool-result-start`   | `index`, `tool_use_id`, `tool_type`, `is_error`          |
+//! | `tool-result-delta`   | `index`, `content` (`[{"text": ...} \| {"json": ...}]`)  |
+//! | `image-start`         | `index`, `format`                                        |
+//! | `image-delta`         | `index`, one of `data` (base64), `s3_uri`, `error`       |
 //! | `text-delta`          | `index`, `text`                                          |
 //! | `tool-input-delta`    | `index`, `text` (a fragment of the tool's input JSON)    |
 //! | `reasoning-delta`     | `index`, `text`                                          |
@@ -69,6 +73,7 @@ wit_names! {
         DocumentChar => "document-char", DocumentPage => "document-page",
         DocumentChunk => "document-chunk",
     }
+    ImageFormat { Jpeg => "jpeg", Png => "png", Gif => "gif", Webp => "webp" }
 }
 
 impl WitName for ProviderError {
@@ -102,6 +107,10 @@ impl WitName for StreamEvent {
         match self {
             StreamEvent::MessageStart(_) => "message-start",
             StreamEvent::ToolUseStart(_) => "tool-use-start",
+            StreamEvent::ToolResultStart(_) => "tool-result-start",
+            StreamEvent::ToolResultDelta(_) => "tool-result-delta",
+            StreamEvent::ImageStart(_) => "image-start",
+            StreamEvent::ImageDelta(_) => "image-delta",
             StreamEvent::TextDelta(_) => "text-delta",
             StreamEvent::ToolInputDelta(_) => "tool-input-delta",
             StreamEvent::ReasoningDelta(_) => "reasoning-delta",
@@ -158,6 +167,29 @@ pub fn event(event: &StreamEvent) -> Value {
         StreamEvent::ToolUseStart(s) => {
             json!({"type": ty, "index": s.index, "id": s.id, "name": s.name})
         }
+        StreamEvent::ToolResultStart(s) => json!({
+            "type": ty,
+            "index": s.index,
+            "tool_use_id": s.tool_use_id,
+            "tool_type": s.tool_type,
+            "is_error": s.is_error,
+        }),
+        StreamEvent::ToolResultDelta(d) => json!({
+            "type": ty,
+            "index": d.index,
+            "content": d.content.iter().map(|c| match c {
+                ToolResultContent::Text(text) => json!({"text": text}),
+                ToolResultContent::Json(text) => json!({"json": embedded_json(Some(text))}),
+                ToolResultContent::Image(image) => json!({"image": {"format": image.format.wit_name(), "data": base64(&image.data)}}),
+                ToolResultContent::Document(doc) => json!({"document": {"name": doc.name, "data": base64(&doc.data)}}),
+            }).collect::<Vec<_>>(),
+        }),
+        StreamEvent::ImageStart(s) => json!({"type": ty, "index": s.index, "format": s.format.wit_name()}),
+        StreamEvent::ImageDelta(d) => match &d.fragment {
+            ImageFragment::Bytes(data) => json!({"type": ty, "index": d.index, "data": base64(data)}),
+            ImageFragment::S3Uri(uri) => json!({"type": ty, "index": d.index, "s3_uri": uri}),
+            ImageFragment::Error(message) => json!({"type": ty, "index": d.index, "error": message}),
+        },
         StreamEvent::TextDelta(d)
         | StreamEvent::ToolInputDelta(d)
         | StreamEvent::ReasoningDelta(d) => {

@@ -97,13 +97,26 @@ fn reasoning_json(reasoning: &ReasoningBlock, replay: Replay) -> Option<Value> {
     }
 }
 
-fn image_json(image: &ImageBlock) -> Result<Value, ProviderError> {
-    let format = match image.format {
+/// Bedrock's name of an image format.
+fn image_format_name(format: ImageFormat) -> &'static str {
+    match format {
         ImageFormat::Jpeg => "jpeg",
         ImageFormat::Png => "png",
         ImageFormat::Gif => "gif",
         ImageFormat::Webp => "webp",
-    };
+    }
+}
+
+/// The format Bedrock calls `name` (streamed images announce theirs), if it
+/// is one of the contract's.
+pub fn image_format_named(name: &str) -> Option<ImageFormat> {
+    [ImageFormat::Jpeg, ImageFormat::Png, ImageFormat::Gif, ImageFormat::Webp]
+        .into_iter()
+        .find(|format| image_format_name(*format) == name)
+}
+
+fn image_json(image: &ImageBlock) -> Result<Value, ProviderError> {
+    let format = image_format_name(image.format);
     Ok(json!({ "format": format, "source": { "bytes": non_empty_bytes(&image.data, "an image")? } }))
 }
 
@@ -250,7 +263,9 @@ mod tests {
                 block(&image(format, &[0xff]), Replay::Signed).unwrap().unwrap(),
                 json!({"image": {"format": name, "source": {"bytes": "/w=="}}})
             );
+            assert_eq!(image_format_named(name), Some(format));
         }
+        assert_eq!(image_format_named("bmp"), None);
         let Err(ProviderError::InvalidRequest(m)) = block(&image(ImageFormat::Png, &[]), Replay::Signed) else { panic!() };
         assert!(m.contains("image has no data"), "{m}");
 

@@ -6,11 +6,13 @@
 //! field, and adds members over time); malformed JSON in a known event is a
 //! protocol error, because silently dropping part of a reply is worse.
 
+use super::content::image_format_named;
 use crate::error;
 use crate::types::{
-    CacheTtlUsage, CitationDelta, CitationLocation, CitationLocationKind, MessageStop,
-    ProviderError, RedactedDelta, Role, SignatureDelta, StopReason, StreamEvent, StreamMetadata,
-    TextDelta, ToolUseStart, Usage,
+    CacheTtlUsage, CitationDelta, CitationLocation, CitationLocationKind, ImageDelta, ImageFragment,
+    ImageStart, MessageStop, ProviderError, RedactedDelta, Role, SignatureDelta, StopReason,
+    StreamEvent, StreamMetadata, TextDelta, ToolResultContent, ToolResultDelta, ToolResultStart,
+    ToolUseStart, Usage,
 };
 use aws_smithy_types::event_stream::{HeaderValue, Message};
 use base64::Engine as _;
@@ -79,6 +81,22 @@ struct BlockStartJson {
 #[serde(rename_all = "camelCase")]
 struct BlockStartKind {
     tool_use: Option<ToolUseStartJson>,
+    tool_result: Option<ToolResultStartJson>,
+    image: Option<ImageStartJson>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct ToolResultStartJson {
+    tool_use_id: String,
+    #[serde(rename = "type")]
+    tool_type: Option<String>,
+    status: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct ImageStartJson {
+    format: String,
 }
 
 #[derive(Deserialize)]
@@ -102,6 +120,39 @@ struct DeltaJson {
     tool_use: Option<ToolInputJson>,
     reasoning_content: Option<ReasoningJson>,
     citation: Option<CitationJson>,
+    tool_result: Option<Vec<ToolResultPieceJson>>,
+    image: Option<ImageDeltaJson>,
+}
+
+/// One member of the `ToolResultBlockDelta` union.
+#[derive(Deserialize)]
+struct ToolResultPieceJson {
+    text: Option<String>,
+    json: Option<Value>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct ImageDeltaJson {
+    source: Option<ImageSourceJson>,
+    error: Option<ErrorBlockJson>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct ImageSourceJson {
+    bytes: Option<String>,
+    s3_location: Option<S3LocationJson>,
+}
+
+#[derive(Deserialize)]
+struct S3LocationJson {
+    uri: String,
+}
+
+#[derive(Deserialize)]
+struct ErrorBlockJson {
+    message: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -205,15 +256,7 @@ fn from_event(event_type: &str, payload: &[u8]) -> Result<Option<StreamEvent>, P
         }
         "contentBlockStart" => {
             let start: BlockStartJson = parse(event_type, payload)?;
-            match start.start.and_then(|s| s.tool_use) {
-                Some(tool) => StreamEvent::ToolUseStart(ToolUseStart {
-                    index: start.content_block_index,
-                    id: tool.tool_use_id,
-                    name: tool.name,
-                }),
-                // Other block kinds announce nothing the deltas do not carry.
-                None => return Ok(None),
-            }
+            return from_block_start(start.content_block_index, start.start);
         }
         "contentBlockDelta" => {
             let delta: BlockDeltaJson = parse(event_type, payload)?;
@@ -258,6 +301,32 @@ fn from_event(event_type: &str, payload: &[u8]) -> Result<Option<StreamEvent>, P
     Ok(Some(event))
 }
 
+/// `contentBlockStart.start` is a union: one of `toolUse`, `toolResult`,
+/// `image`. Text and reasoning blocks have no start event; a member this
+/// build does not know is skipped like an unknown event.
+fn from_block_start(index: u32, start: Option<BlockStartKind>) -> Result<Option<StreamEvent>, ProviderError> {
+    let Some(start) = start else { return Ok(None) };
+    if let Some(tool) = start.tool_use {
+        return Ok(Some(StreamEvent::ToolUseStart(ToolUseStart { index, id: tool.tool_use_id, name: tool.name })));
+    }
+    if let Some(result) = start.tool_result {
+        return Ok(Some(StreamEvent::ToolResultStart(ToolResultStart {
+            index,
+            tool_use_id: result.tool_use_id,
+            tool_type: result.tool_type,
+            is_error: result.status.as_deref() == Some("error"),
+        })));
+    }
+    if let Some(image) = start.image {
+        // An image whose format cannot be named in the contract could not be
+        // shown either; dropping its start while its bytes follow would be worse.
+        let format = image_format_named(&image.format)
+            .ok_or_else(|| protocol(&format!("streamed image in unknown format `{}`", image.format)))?;
+        return Ok(Some(StreamEvent::ImageStart(ImageStart { index, format })));
+    }
+    Ok(None)
+}
+
 fn from_delta(index: u32, delta: DeltaJson) -> Result<Option<StreamEvent>, ProviderError> {
     if let Some(text) = delta.text {
         return Ok(Some(StreamEvent::TextDelta(TextDelta { index, text })));
@@ -287,7 +356,39 @@ fn from_delta(index: u32, delta: DeltaJson) -> Result<Option<StreamEvent>, Provi
             location: citation.location.as_ref().and_then(citation_location),
         })));
     }
+    if let Some(pieces) = delta.tool_result {
+        let content: Vec<ToolResultContent> = pieces
+            .into_iter()
+            .filter_map(|piece| match (piece.text, piece.json) {
+                (Some(text), _) => Some(ToolResultContent::Text(text)),
+                (None, Some(json)) => Some(ToolResultContent::Json(json.to_string())),
+                // A union member this build does not know.
+                (None, None) => None,
+            })
+            .collect();
+        if !content.is_empty() {
+            return Ok(Some(StreamEvent::ToolResultDelta(ToolResultDelta { index, content })));
+        }
+    }
+    if let Some(image) = delta.image {
+        return image_fragment(image).map(|fragment| fragment.map(|fragment| StreamEvent::ImageDelta(ImageDelta { index, fragment })));
+    }
     Ok(None)
+}
+
+/// `{"source": {"bytes": "<base64>"}}`, `{"source": {"s3Location": {"uri": ...}}}`
+/// or `{"error": {"message": ...}}`.
+fn image_fragment(image: ImageDeltaJson) -> Result<Option<ImageFragment>, ProviderError> {
+    if let Some(error) = image.error {
+        let message = error.message.unwrap_or_else(|| "the model could not produce the image".into());
+        return Ok(Some(ImageFragment::Error(message)));
+    }
+    let Some(source) = image.source else { return Ok(None) };
+    if let Some(bytes) = source.bytes {
+        let data = BASE64.decode(bytes).map_err(|e| protocol(&format!("streamed image bytes are not base64: {e}")))?;
+        return Ok(Some(ImageFragment::Bytes(data)));
+    }
+    Ok(source.s3_location.map(|location| ImageFragment::S3Uri(location.uri)))
 }
 
 /// `{"documentChar": {"documentIndex": 0, "start": 1, "end": 9}}` and its
@@ -328,6 +429,7 @@ pub fn normalise_stop_reason(raw: &str) -> StopReason {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::types::ImageFormat;
     use aws_smithy_types::event_stream::Header;
     use bytes::Bytes;
 
@@ -392,6 +494,78 @@ mod tests {
         let location = c.location.unwrap();
         assert_eq!(location.kind, CitationLocationKind::DocumentPage);
         assert_eq!((location.document_index, location.start, location.end), (1, 3, u32::MAX));
+    }
+
+    fn one(kind: &str, payload: &str) -> Option<StreamEvent> {
+        from_frame(&event(kind, payload)).unwrap_or_else(|e| panic!("{payload}: {e:?}"))
+    }
+
+    #[test]
+    fn block_starts() {
+        assert_eq!(
+            one("contentBlockStart", r#"{"contentBlockIndex":1,"start":{"toolUse":{"toolUseId":"t1","name":"get"}},"p":"x"}"#),
+            Some(StreamEvent::ToolUseStart(ToolUseStart { index: 1, id: "t1".into(), name: "get".into() }))
+        );
+        assert_eq!(
+            one("contentBlockStart", r#"{"contentBlockIndex":2,"start":{"toolResult":{"toolUseId":"t1","type":"web_search","status":"error"}}}"#),
+            Some(StreamEvent::ToolResultStart(ToolResultStart {
+                index: 2,
+                tool_use_id: "t1".into(),
+                tool_type: Some("web_search".into()),
+                is_error: true,
+            }))
+        );
+        assert_eq!(
+            one("contentBlockStart", r#"{"contentBlockIndex":2,"start":{"toolResult":{"toolUseId":"t2","status":"success"}}}"#),
+            Some(StreamEvent::ToolResultStart(ToolResultStart { index: 2, tool_use_id: "t2".into(), tool_type: None, is_error: false }))
+        );
+        for (name, format) in [("png", ImageFormat::Png), ("jpeg", ImageFormat::Jpeg), ("gif", ImageFormat::Gif), ("webp", ImageFormat::Webp)] {
+            let payload = format!(r#"{{"contentBlockIndex":3,"start":{{"image":{{"format":"{name}"}}}}}}"#);
+            assert_eq!(one("contentBlockStart", &payload), Some(StreamEvent::ImageStart(ImageStart { index: 3, format })));
+        }
+        assert!(matches!(
+            from_frame(&event("contentBlockStart", r#"{"contentBlockIndex":3,"start":{"image":{"format":"bmp"}}}"#)),
+            Err(ProviderError::Protocol(m)) if m.contains("bmp")
+        ));
+        // No start, or a kind this build does not know: nothing to announce.
+        assert_eq!(one("contentBlockStart", r#"{"contentBlockIndex":0}"#), None);
+        assert_eq!(one("contentBlockStart", r#"{"contentBlockIndex":0,"start":{"video":{}}}"#), None);
+        assert!(matches!(
+            from_frame(&event("contentBlockStart", r#"{"contentBlockIndex":0,"start":{"toolResult":{}}}"#)),
+            Err(ProviderError::Protocol(_))
+        ), "toolUseId is required");
+    }
+
+    #[test]
+    fn tool_result_deltas() {
+        assert_eq!(
+            one("contentBlockDelta", r#"{"contentBlockIndex":2,"delta":{"toolResult":[{"text":"sunny"},{"json":{"temp":21}},{"video":{}}]}}"#),
+            Some(StreamEvent::ToolResultDelta(ToolResultDelta {
+                index: 2,
+                content: vec![ToolResultContent::Text("sunny".into()), ToolResultContent::Json(r#"{"temp":21}"#.into())],
+            }))
+        );
+        assert_eq!(one("contentBlockDelta", r#"{"contentBlockIndex":2,"delta":{"toolResult":[]}}"#), None);
+        assert_eq!(one("contentBlockDelta", r#"{"contentBlockIndex":2,"delta":{"toolResult":[{"video":{}}]}}"#), None);
+    }
+
+    #[test]
+    fn image_deltas() {
+        let delta = |payload: &str| one("contentBlockDelta", &format!(r#"{{"contentBlockIndex":3,"delta":{{"image":{payload}}}}}"#));
+        let fragment = |fragment| Some(StreamEvent::ImageDelta(ImageDelta { index: 3, fragment }));
+        assert_eq!(delta(r#"{"source":{"bytes":"iVBORw=="}}"#), fragment(ImageFragment::Bytes(vec![0x89, 0x50, 0x4e, 0x47])));
+        assert_eq!(
+            delta(r#"{"source":{"s3Location":{"uri":"s3://b/k.png","bucketOwner":"1"}}}"#),
+            fragment(ImageFragment::S3Uri("s3://b/k.png".into()))
+        );
+        assert_eq!(delta(r#"{"error":{"message":"blocked"}}"#), fragment(ImageFragment::Error("blocked".into())));
+        assert!(matches!(delta(r#"{"error":{}}"#), Some(StreamEvent::ImageDelta(ImageDelta { fragment: ImageFragment::Error(_), .. }))));
+        assert_eq!(delta(r#"{}"#), None);
+        assert_eq!(delta(r#"{"source":{}}"#), None);
+        assert!(matches!(
+            from_frame(&event("contentBlockDelta", r#"{"contentBlockIndex":3,"delta":{"image":{"source":{"bytes":"%%"}}}}"#)),
+            Err(ProviderError::Protocol(m)) if m.contains("base64")
+        ));
     }
 
     #[test]

@@ -105,15 +105,35 @@ pub trait BodySource {
 pub struct EventPump<S> {
     source: Option<S>,
     decoder: ConverseStreamDecoder,
+    /// The first batch, read by [`start`](Self::start) and not handed out yet.
+    first: Option<Vec<StreamEvent>>,
     pending_error: Option<ProviderError>,
 }
 
 impl<S: BodySource> EventPump<S> {
     pub fn new(source: S) -> Self {
-        EventPump { source: Some(source), decoder: ConverseStreamDecoder::new(), pending_error: None }
+        EventPump { source: Some(source), decoder: ConverseStreamDecoder::new(), first: None, pending_error: None }
+    }
+
+    /// Reads up to the first batch before the stream is handed to anyone.
+    ///
+    /// Bedrock can answer 200 and then refuse in the first frame
+    /// (`throttlingException`, `serviceUnavailableException`, ...). Such a
+    /// failure is returned here, while no event exists that a retry could
+    /// duplicate, so the caller treats it like an HTTP error: retried under
+    /// [`RetryPolicy`](crate::retry::RetryPolicy), or returned from
+    /// `converse-stream` itself. An error after the first event stays in the
+    /// stream, after the events before it.
+    pub fn start(source: S) -> Result<Self, ProviderError> {
+        let mut pump = Self::new(source);
+        pump.first = pump.next()?;
+        Ok(pump)
     }
 
     pub fn next(&mut self) -> Result<Option<Vec<StreamEvent>>, ProviderError> {
+        if let Some(first) = self.first.take() {
+            return Ok(Some(first));
+        }
         if let Some(error) = self.pending_error.take() {
             return Err(error);
         }
@@ -244,6 +264,45 @@ mod tests {
         assert_eq!(p.next().unwrap().unwrap().len(), 2);
         assert!(matches!(p.next(), Err(ProviderError::Protocol(_))), "a cut frame is an error");
         assert_eq!(p.next(), Ok(None));
+    }
+
+    fn exception_frame(kind: &str) -> Vec<u8> {
+        let m = Message::new(Bytes::from_static(br#"{"message":"slow down"}"#))
+            .add_header(Header::new(":message-type", HeaderValue::String("exception".to_string().into())))
+            .add_header(Header::new(":exception-type", HeaderValue::String(kind.to_string().into())));
+        let mut out = Vec::new();
+        write_message_to(&m, &mut out).unwrap();
+        out
+    }
+
+    #[test]
+    fn start_fails_on_an_exception_before_any_event() {
+        let exception = exception_frame("throttlingException");
+        let Err(error) = EventPump::start(Chunks(vec![Ok(exception.clone())].into())) else { panic!("started") };
+        assert!(matches!(error, ProviderError::Throttled(_)), "{error:?}");
+        let split = vec![Ok(exception[..5].to_vec()), Ok(exception[5..].to_vec())];
+        assert!(matches!(EventPump::start(Chunks(split.into())), Err(ProviderError::Throttled(_))), "split over reads");
+        let transport = vec![Err(ProviderError::Network("reset".into()))];
+        assert!(matches!(EventPump::start(Chunks(transport.into())), Err(ProviderError::Network(_))));
+        assert!(matches!(EventPump::start(Chunks(Default::default())), Err(ProviderError::Protocol(_))), "empty body");
+    }
+
+    #[test]
+    fn start_keeps_the_first_batch_and_later_errors_in_the_stream() {
+        let mut bytes = frame("messageStart", "{\"role\":\"assistant\"}");
+        bytes.extend(exception_frame("throttlingException"));
+        let mut p = EventPump::start(Chunks(vec![Ok(bytes)].into())).unwrap();
+        assert_eq!(p.next(), Ok(Some(vec![StreamEvent::MessageStart(crate::types::Role::Assistant)])));
+        assert!(matches!(p.next(), Err(ProviderError::Throttled(_))), "after the event that came first");
+        assert_eq!(p.next(), Ok(None));
+
+        let bytes = reply();
+        let mut p = EventPump::start(Chunks(bytes.chunks(9).map(|c| Ok(c.to_vec())).collect())).unwrap();
+        let mut all = Vec::new();
+        while let Some(batch) = p.next().unwrap() {
+            all.extend(batch);
+        }
+        assert_eq!(all.len(), 5, "nothing lost or repeated around the first batch");
     }
 
     #[test]

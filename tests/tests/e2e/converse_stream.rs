@@ -1,8 +1,13 @@
 //! ConverseStream end to end: the component in the host, against the emulator.
 
-use bedrock_emulator::{AuthOutcome, reply_text};
-use bedrock_host::types::{ProviderError, Role, StopReason, StreamEvent};
+use bedrock_emulator::{AuthOutcome, Emulator, StreamEnd, reply_text};
+use bedrock_host::EventStream;
+use bedrock_host::types::{
+    ImageFormat, ImageFragment, ProviderError, Role, StopReason, StreamEvent, ToolResultContent, ToolResultDelta,
+    ToolResultStart,
+};
 use integration_tests::*;
+use std::time::{Duration, Instant};
 
 #[tokio::test(flavor = "multi_thread")]
 async fn sigv4_streams_a_text_reply() {
@@ -238,5 +243,181 @@ async fn many_concurrent_streams_each_get_their_whole_reply() {
         assert_eq!(outcome.error, None);
         assert_eq!(outcome.text(), reply_text(i), "stream {i}");
         assert_eq!(outcome.stops().len(), 1);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn server_tool_results_and_generated_images_are_typed_events() {
+    let emulator = emulator().await;
+    let host = host(&sigv4_env(&emulator));
+    let outcome = converse(&host, &config(), &request(MODEL, "[emulator tool-result-image words=3]")).await.unwrap();
+    assert_eq!(outcome.error, None);
+    let e = &outcome.events;
+    assert!(matches!(&e[1], StreamEvent::ToolUseStart(s) if s.index == 0 && s.name == "web_search"), "{:?}", e[1]);
+    let StreamEvent::ToolUseStart(call) = &e[1] else { unreachable!() };
+    assert!(e.contains(&StreamEvent::ToolResultStart(ToolResultStart {
+        index: 1,
+        tool_use_id: call.id.clone(),
+        tool_type: None,
+        is_error: false,
+    })));
+    assert!(e.contains(&StreamEvent::ToolResultDelta(ToolResultDelta {
+        index: 1,
+        content: vec![ToolResultContent::Text("sunny".into()), ToolResultContent::Json(r#"{"celsius":21}"#.into())],
+    })));
+    assert!(e.iter().any(|e| matches!(e, StreamEvent::ImageStart(s) if s.index == 2 && s.format == ImageFormat::Png)));
+    let image: Vec<u8> = e
+        .iter()
+        .filter_map(|e| match e {
+            StreamEvent::ImageDelta(d) if d.index == 2 => match &d.fragment {
+                ImageFragment::Bytes(bytes) => Some(bytes.clone()),
+                other => panic!("{other:?}"),
+            },
+            _ => None,
+        })
+        .flatten()
+        .collect();
+    assert_eq!(image, b"\x89PNG\r\n\x1a\n", "the fragments concatenate to the image");
+    let stops: Vec<u32> = e.iter().filter_map(|e| if let StreamEvent::BlockStop(i) = e { Some(*i) } else { None }).collect();
+    assert_eq!(stops, [0, 1, 2, 3]);
+    assert_eq!(outcome.text(), reply_text(3));
+    assert_eq!(outcome.stops().len(), 1);
+}
+
+/// Starts a long, slow reply and reads its first batch.
+async fn a_slow_stream(emulator: &Emulator) -> EventStream {
+    let host = host(&sigv4_env(emulator));
+    let mut stream = host
+        .converse_stream(&config(), &request(MODEL, "[emulator words=1000 slow=20]"))
+        .await
+        .unwrap()
+        .unwrap();
+    let batch = stream.next().await.unwrap().unwrap().unwrap();
+    assert!(!batch.is_empty());
+    assert_eq!(emulator.streams()[0].end, StreamEnd::Open, "still streaming while the client holds it");
+    stream
+}
+
+/// How long after `since` the emulator saw the client of its only stream go
+/// away; fails after 5 s.
+async fn disconnect_seen(emulator: &Emulator, since: Instant) -> Duration {
+    while since.elapsed() < Duration::from_secs(5) {
+        let streams = emulator.streams();
+        assert_eq!(streams.len(), 1);
+        match streams[0].end {
+            StreamEnd::Open => tokio::time::sleep(Duration::from_millis(5)).await,
+            StreamEnd::ClientGone => {
+                let ended = streams[0].ended_at.unwrap();
+                let seen = ended.checked_duration_since(since).expect("the stream ended after the client let go");
+                assert!(streams[0].chunks_sent < 1000, "the reply was cut short: {:?}", streams[0]);
+                return seen;
+            }
+            other => panic!("the stream ended as {other:?}, not by the client going away"),
+        }
+    }
+    panic!("the emulator did not see the client go away within 5 s: {:?}", emulator.streams());
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn dropping_a_stream_closes_the_connection_promptly() {
+    let emulator = emulator().await;
+    let stream = a_slow_stream(&emulator).await;
+    let dropped = Instant::now();
+    drop(stream);
+    let seen = disconnect_seen(&emulator, dropped).await;
+    eprintln!("drop: the emulator saw the disconnect {seen:?} later");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn closing_a_stream_closes_the_connection_promptly() {
+    let emulator = emulator().await;
+    let stream = a_slow_stream(&emulator).await;
+    let closed = Instant::now();
+    stream.close().await.unwrap();
+    let seen = disconnect_seen(&emulator, closed).await;
+    eprintln!("close: the emulator saw the disconnect {seen:?} later");
+}
+
+/// Every request feature at once, so the botocore check of recorded bodies
+/// (`scripts/test.sh`) sees each mapping: two models, as Claude and Nova take
+/// reasoning and cache points differently.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_request_using_every_feature_is_accepted() {
+    use bedrock_host::types::*;
+    let emulator = emulator().await;
+    let host = host(&sigv4_env(&emulator));
+    let image = ImageBlock { format: ImageFormat::Png, data: b"\x89PNG\r\n\x1a\n".to_vec() };
+    let document = DocumentBlock { format: DocumentFormat::Pdf, name: "Report (v2)".into(), data: b"%PDF-1.4".to_vec() };
+    let messages = vec![
+        Message {
+            role: Role::User,
+            content: vec![
+                ContentBlock::Text("Look at these.".into()),
+                ContentBlock::Image(image.clone()),
+                ContentBlock::Document(document.clone()),
+            ],
+        },
+        Message {
+            role: Role::Assistant,
+            content: vec![
+                ContentBlock::Reasoning(ReasoningBlock { text: "Thinking.".into(), signature: Some("sig".into()) }),
+                ContentBlock::RedactedReasoning(vec![1, 2, 3]),
+                ContentBlock::Text("Let me check.".into()),
+                ContentBlock::ToolUse(ToolUseBlock { id: "call_1|x".into(), name: "get_weather".into(), input_json: r#"{"city":"Paris"}"#.into() }),
+            ],
+        },
+        Message {
+            role: Role::User,
+            content: vec![
+                ContentBlock::ToolResult(ToolResultBlock {
+                    tool_use_id: "call_1|x".into(),
+                    content: vec![
+                        ToolResultContent::Text("sunny".into()),
+                        ToolResultContent::Json(r#"{"celsius":21}"#.into()),
+                        ToolResultContent::Image(image),
+                        ToolResultContent::Document(document),
+                    ],
+                    is_error: false,
+                }),
+                ContentBlock::Text("And tomorrow?".into()),
+            ],
+        },
+    ];
+    // Claude cannot think while forced to call a tool.
+    let cases = [
+        (MODEL, ReasoningLevel::Medium, ToolChoice::Tool("get_weather".into())),
+        ("us.anthropic.claude-sonnet-4-20250514-v1:0", ReasoningLevel::High, ToolChoice::Auto),
+        ("amazon.nova-pro-v1:0", ReasoningLevel::Low, ToolChoice::Any),
+    ];
+    for (model, reasoning, tool_choice) in cases {
+        let mut req = request(model, "unused");
+        req.messages = messages.clone();
+        req.tools = vec![ToolSpec {
+            name: "get_weather".into(),
+            description: Some("The weather in a city.".into()),
+            input_schema_json: r#"{"type":"object","properties":{"city":{"type":"string"}},"required":["city"]}"#.into(),
+        }];
+        req.tool_choice = Some(tool_choice);
+        req.max_tokens = Some(2000);
+        req.temperature = None;
+        req.top_p = Some(0.9);
+        req.stop_sequences = vec!["END".into()];
+        req.reasoning = Some(reasoning);
+        req.cache_retention = Some(CacheRetention::Short);
+        req.bedrock = Some(BedrockRequestOptions {
+            guardrail: Some(GuardrailConfig {
+                identifier: "gr-123".into(),
+                version: "1".into(),
+                trace: Some("enabled".into()),
+                stream_processing_mode: Some("async".into()),
+            }),
+            latency: Some("optimized".into()),
+            service_tier: Some("priority".into()),
+            request_metadata: vec![("team".into(), "search".into())],
+            additional_model_request_fields: Some(r#"{"top_k":5}"#.into()),
+            additional_model_response_field_paths: vec!["/stop_sequence".into()],
+        });
+        let outcome = converse(&host, &config(), &req).await.unwrap_or_else(|e| panic!("{model}: {e:?}"));
+        assert_eq!(outcome.error, None, "{model}");
     }
 }
