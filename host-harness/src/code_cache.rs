@@ -141,10 +141,8 @@ mod tests {
     const EMPTY: &[u8] = b"\0asm\x0d\0\x01\0";
 
     fn temp_dir(name: &str) -> PathBuf {
-        let dir = std::env::temp_dir().join(format!(
-            "bedrock-code-cache-{name}-{}",
-            std::process::id()
-        ));
+        let dir =
+            std::env::temp_dir().join(format!("bedrock-code-cache-{name}-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
         dir
     }
@@ -157,7 +155,10 @@ mod tests {
         let mut compiles = 0;
         let (_, first) = cache.load(&engine, EMPTY, || compiles += 1).unwrap();
         let (_, second) = cache.load(&engine, EMPTY, || compiles += 1).unwrap();
-        assert_eq!((first, second, compiles), (CodeSource::Compiled, CodeSource::Cached, 1));
+        assert_eq!(
+            (first, second, compiles),
+            (CodeSource::Compiled, CodeSource::Cached, 1)
+        );
         let entries: Vec<_> = std::fs::read_dir(&dir).unwrap().collect();
         assert_eq!(entries.len(), 1, "one entry, no partial files left");
         std::fs::remove_dir_all(&dir).unwrap();
@@ -194,7 +195,8 @@ mod tests {
 
     #[test]
     fn an_unwritable_cache_still_compiles() {
-        let file = std::env::temp_dir().join(format!("bedrock-code-cache-file-{}", std::process::id()));
+        let file =
+            std::env::temp_dir().join(format!("bedrock-code-cache-file-{}", std::process::id()));
         std::fs::write(&file, b"a file, not a directory").unwrap();
         let cache = CodeCache::new(file.clone());
         let (_, source) = cache.load(&Engine::default(), EMPTY, || {}).unwrap();

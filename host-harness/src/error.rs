@@ -47,10 +47,11 @@ pub enum HostError {
         deadline: Duration,
     },
     /// The guest tried to grow its memory past the host's limit and failed.
-    #[error(
-        "the plugin needed more than its memory limit of {limit} bytes in provider.{function}"
-    )]
-    MemoryLimitExceeded { function: &'static str, limit: usize },
+    #[error("the plugin needed more than its memory limit of {limit} bytes in provider.{function}")]
+    MemoryLimitExceeded {
+        function: &'static str,
+        limit: usize,
+    },
     /// As many calls as the host allows are running; try again shortly.
     #[error("the host is busy: {limit} calls are in flight, its limit; try again shortly")]
     Busy { limit: usize },

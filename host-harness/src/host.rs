@@ -297,9 +297,7 @@ impl Host {
         );
         let mut store = Store::new(runtime.engine(), state);
         store.limiter(|state| &mut state.meter);
-        store.epoch_deadline_callback(limits::on_epoch(|state: &mut StoreState| {
-            &mut state.meter
-        }));
+        store.epoch_deadline_callback(limits::on_epoch(|state: &mut StoreState| &mut state.meter));
         let pre = &loaded.pre;
         let plugin = guarded(&mut store, "instantiate", async |store| {
             pre.instantiate_async(store).await
@@ -419,6 +417,7 @@ impl EventStream {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::test_support::stand_in_host;
 
     fn error_of(path: &Path) -> String {
         let error = Host::new(HostConfig::new(path))
@@ -442,65 +441,6 @@ mod tests {
         check(host.discover(config, options));
         check(host.credential_source(config));
         check(host.info());
-    }
-
-    /// A component of the `plugin` world whose every export traps, built
-    /// from `wit/` (optionally without the `wasi:keyvalue` import, like the
-    /// guests built before it was added). Written under `name` in a
-    /// per-process directory.
-    fn stand_in(name: &str, with_keyvalue: bool) -> PathBuf {
-        use wit_component::{
-            ComponentEncoder, StringEncoding, dummy_module, embed_component_metadata,
-        };
-        let mut resolve = wit_parser::Resolve::default();
-        let (package, _) = resolve
-            .push_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/../wit"))
-            .unwrap();
-        let world = resolve.select_world(&[package], Some("plugin")).unwrap();
-        if !with_keyvalue {
-            let keyvalue: Vec<_> = resolve.worlds[world]
-                .imports
-                .keys()
-                .filter(|key| resolve.name_world_key(key).starts_with("wasi:keyvalue/"))
-                .cloned()
-                .collect();
-            assert!(
-                !keyvalue.is_empty(),
-                "the plugin world imports wasi:keyvalue"
-            );
-            for key in keyvalue {
-                resolve.worlds[world].imports.shift_remove(&key);
-            }
-        }
-        let mut module = dummy_module(&resolve, world, wit_parser::ManglingAndAbi::Standard32);
-        embed_component_metadata(&mut module, &resolve, world, StringEncoding::UTF8).unwrap();
-        let component = ComponentEncoder::default()
-            .module(&module)
-            .unwrap()
-            .validate(true)
-            .encode()
-            .unwrap();
-        let dir =
-            std::env::temp_dir().join(format!("bedrock-host-stand-in-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
-        let path = dir.join(name);
-        std::fs::write(&path, component).unwrap();
-        path
-    }
-
-    fn stand_in_host(name: &str, with_keyvalue: bool) -> Host {
-        let path = stand_in(name, with_keyvalue);
-        let mut config = HostConfig::new(&path);
-        config.env = Vec::new();
-        config.code_cache = None;
-        let host = Host::new(config).unwrap_or_else(|e| panic!("{e:#}"));
-        // Compiled: the file is no longer needed (the directory goes with
-        // the last test that uses it).
-        let _ = std::fs::remove_file(&path);
-        if let Some(dir) = path.parent() {
-            let _ = std::fs::remove_dir(dir);
-        }
-        host
     }
 
     fn provider_config() -> ProviderConfig {
@@ -541,7 +481,11 @@ mod tests {
     #[tokio::test]
     async fn clones_share_the_cache_and_with_policy_starts_a_new_one() {
         let host = stand_in_host("cache.wasm", true);
-        let mut first = host.instantiate(&host.inner.current(), None).await.unwrap().store;
+        let mut first = host
+            .instantiate(&host.inner.current(), None)
+            .await
+            .unwrap()
+            .store;
         first
             .data_mut()
             .keyvalue()
@@ -551,7 +495,11 @@ mod tests {
         drop(first);
 
         let clone = host.clone();
-        let mut second = clone.instantiate(&clone.inner.current(), None).await.unwrap().store;
+        let mut second = clone
+            .instantiate(&clone.inner.current(), None)
+            .await
+            .unwrap()
+            .store;
         assert_eq!(
             second.data_mut().keyvalue().store.get("k"),
             Some(b"v".to_vec())
@@ -560,7 +508,11 @@ mod tests {
         let mut config = HostConfig::new("ignored.wasm");
         config.env = vec![("AWS_PROFILE".into(), "other".into())];
         let other = host.with_policy(&config);
-        let mut third = other.instantiate(&other.inner.current(), None).await.unwrap().store;
+        let mut third = other
+            .instantiate(&other.inner.current(), None)
+            .await
+            .unwrap()
+            .store;
         assert_eq!(third.data_mut().keyvalue().store.get("k"), None);
         third
             .data_mut()

@@ -184,11 +184,17 @@ pub fn event(event: &StreamEvent) -> Value {
                 ToolResultContent::Document(doc) => json!({"document": {"name": doc.name, "data": base64(&doc.data)}}),
             }).collect::<Vec<_>>(),
         }),
-        StreamEvent::ImageStart(s) => json!({"type": ty, "index": s.index, "format": s.format.wit_name()}),
+        StreamEvent::ImageStart(s) => {
+            json!({"type": ty, "index": s.index, "format": s.format.wit_name()})
+        }
         StreamEvent::ImageDelta(d) => match &d.fragment {
-            ImageFragment::Bytes(data) => json!({"type": ty, "index": d.index, "data": base64(data)}),
+            ImageFragment::Bytes(data) => {
+                json!({"type": ty, "index": d.index, "data": base64(data)})
+            }
             ImageFragment::S3Uri(uri) => json!({"type": ty, "index": d.index, "s3_uri": uri}),
-            ImageFragment::Error(message) => json!({"type": ty, "index": d.index, "error": message}),
+            ImageFragment::Error(message) => {
+                json!({"type": ty, "index": d.index, "error": message})
+            }
         },
         StreamEvent::TextDelta(d)
         | StreamEvent::ToolInputDelta(d)

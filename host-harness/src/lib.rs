@@ -23,6 +23,8 @@ pub mod policy;
 pub mod serve;
 mod single_flight;
 mod state;
+#[cfg(test)]
+mod test_support;
 pub mod watch;
 
 pub use code_cache::CodeSource;

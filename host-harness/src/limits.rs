@@ -183,7 +183,13 @@ mod tests {
         }
         assert!(matches!(meter.tick(), UpdateDeadline::Interrupt));
         let error = meter.classify("info", &wasmtime::Error::msg("interrupted"));
-        assert!(matches!(error, HostError::CpuBudgetExceeded { function: "info", .. }));
+        assert!(matches!(
+            error,
+            HostError::CpuBudgetExceeded {
+                function: "info",
+                ..
+            }
+        ));
 
         let mut meter = Meter::new(limits(30));
         for _ in 0..3 {
@@ -205,7 +211,10 @@ mod tests {
         let mut meter = Meter::new(limits(100));
         assert!(meter.memory_growing(0, 1 << 20, None).unwrap());
         let trap = wasmtime::Error::msg("unreachable");
-        assert!(matches!(meter.classify("next", &trap), HostError::Trapped { .. }));
+        assert!(matches!(
+            meter.classify("next", &trap),
+            HostError::Trapped { .. }
+        ));
         assert!(!meter.memory_growing(1 << 20, (1 << 20) + 1, None).unwrap());
         assert_eq!(
             meter.classify("next", &trap),
@@ -220,6 +229,10 @@ mod tests {
     fn tables_are_capped() {
         let mut meter = Meter::new(limits(100));
         assert!(meter.table_growing(0, MAX_TABLE_ELEMENTS, None).unwrap());
-        assert!(!meter.table_growing(0, MAX_TABLE_ELEMENTS + 1, None).unwrap());
+        assert!(
+            !meter
+                .table_growing(0, MAX_TABLE_ELEMENTS + 1, None)
+                .unwrap()
+        );
     }
 }

@@ -80,9 +80,9 @@ impl Policy {
             }
         }
         let set = |name: &str| env.iter().any(|(k, v)| k == name && !v.trim().is_empty());
-        let imds_disabled = env
-            .iter()
-            .any(|(k, v)| k == "AWS_EC2_METADATA_DISABLED" && v.trim().eq_ignore_ascii_case("true"));
+        let imds_disabled = env.iter().any(|(k, v)| {
+            k == "AWS_EC2_METADATA_DISABLED" && v.trim().eq_ignore_ascii_case("true")
+        });
         if !imds_disabled && !set("AWS_EC2_METADATA_SERVICE_ENDPOINT") {
             allowed_hosts.extend(IMDS_HOSTS.iter().map(|host| AllowedHost {
                 host: host.to_string(),
@@ -360,7 +360,12 @@ fn preopens(env: &[(String, String)], extra: &[PathBuf]) -> Vec<PathBuf> {
         .as_ref()
         .map(|h| h.join(".aws"))
         .into_iter()
-        .chain(FILE_VARS.iter().filter_map(|v| value(v)).filter_map(|p| expand(p).parent().map(Path::to_path_buf)))
+        .chain(
+            FILE_VARS
+                .iter()
+                .filter_map(|v| value(v))
+                .filter_map(|p| expand(p).parent().map(Path::to_path_buf)),
+        )
         .chain(extra.iter().cloned());
     for dir in candidates {
         if dir.is_absolute() && dir.is_dir() && !dirs.contains(&dir) {
@@ -378,7 +383,9 @@ pub fn is_identity_host(host: &str) -> bool {
     };
     rest == "sts"
         || rest.strip_prefix("sts.").is_some_and(is_valid_region)
-        || rest.strip_prefix("portal.sso.").is_some_and(is_valid_region)
+        || rest
+            .strip_prefix("portal.sso.")
+            .is_some_and(is_valid_region)
 }
 
 /// The region syntax `[a-z]{2}(-gov|-iso[a-z]*)?-[a-z]+-\d`, e.g. `us-east-1`,
@@ -591,7 +598,8 @@ mod tests {
 
     #[test]
     fn preopens_are_the_aws_directories_that_exist() {
-        let root = std::env::temp_dir().join(format!("bedrock-host-preopens-{}", std::process::id()));
+        let root =
+            std::env::temp_dir().join(format!("bedrock-host-preopens-{}", std::process::id()));
         let home = root.join("home");
         let tokens = root.join("tokens");
         std::fs::create_dir_all(home.join(".aws")).unwrap();
@@ -603,7 +611,10 @@ mod tests {
                 ("HOME", home_s),
                 ("AWS_CONFIG_FILE", "~/.aws/config"),
                 ("AWS_WEB_IDENTITY_TOKEN_FILE", &token),
-                ("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent/dir/credentials"),
+                (
+                    "AWS_SHARED_CREDENTIALS_FILE",
+                    "/nonexistent/dir/credentials",
+                ),
             ],
             &[],
             &[],
@@ -617,15 +628,27 @@ mod tests {
         let p = Policy::new(&config(&[], &[], &[]));
         assert!(allowed(&p, "https://sts.amazonaws.com/"));
         assert!(allowed(&p, "https://sts.eu-west-1.amazonaws.com/"));
-        assert!(allowed(&p, "https://portal.sso.us-east-1.amazonaws.com/federation/credentials"));
+        assert!(allowed(
+            &p,
+            "https://portal.sso.us-east-1.amazonaws.com/federation/credentials"
+        ));
         assert!(!allowed(&p, "http://sts.eu-west-1.amazonaws.com/"));
         assert!(!allowed(&p, "https://s3.us-east-1.amazonaws.com/"));
         assert!(allowed(&p, "http://169.254.169.254/latest/api/token"));
         assert!(allowed(&p, "http://[fd00:ec2::254]/latest/api/token"));
-        assert!(!allowed(&p, "http://169.254.170.2/v2/credentials/x"), "ECS only when selected");
+        assert!(
+            !allowed(&p, "http://169.254.170.2/v2/credentials/x"),
+            "ECS only when selected"
+        );
 
         let p = Policy::new(&config(
-            &[("AWS_EC2_METADATA_DISABLED", "TRUE"), ("AWS_CONTAINER_CREDENTIALS_RELATIVE_URI", "/v2/credentials/x")],
+            &[
+                ("AWS_EC2_METADATA_DISABLED", "TRUE"),
+                (
+                    "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI",
+                    "/v2/credentials/x",
+                ),
+            ],
             &[],
             &[],
         ));
@@ -635,13 +658,19 @@ mod tests {
         let p = Policy::new(&config(
             &[
                 ("AWS_EC2_METADATA_SERVICE_ENDPOINT", "http://127.0.0.1:9100"),
-                ("AWS_CONTAINER_CREDENTIALS_FULL_URI", "http://127.0.0.1:9101/creds"),
+                (
+                    "AWS_CONTAINER_CREDENTIALS_FULL_URI",
+                    "http://127.0.0.1:9101/creds",
+                ),
                 ("AWS_ENDPOINT_URL_STS", "http://127.0.0.1:9102"),
             ],
             &[],
             &[],
         ));
-        assert!(!allowed(&p, "http://169.254.169.254/latest/api/token"), "overridden IMDS replaces the default");
+        assert!(
+            !allowed(&p, "http://169.254.169.254/latest/api/token"),
+            "overridden IMDS replaces the default"
+        );
         for port in [9100, 9101, 9102] {
             assert!(allowed(&p, &format!("http://127.0.0.1:{port}/")), "{port}");
         }
@@ -701,7 +730,12 @@ mod tests {
     fn overrides_only_from_passed_names() {
         // Not AWS_-prefixed: never reaches the guest, never widens the list.
         let policy = Policy::new(&config(&[("ENDPOINT_URL", "http://127.0.0.1:1")], &[], &[]));
-        assert!(policy.allowed_hosts().iter().all(|h| h.origin == "EC2 instance metadata"));
+        assert!(
+            policy
+                .allowed_hosts()
+                .iter()
+                .all(|h| h.origin == "EC2 instance metadata")
+        );
         assert!(!allowed(&policy, "http://127.0.0.1:1/"));
     }
 

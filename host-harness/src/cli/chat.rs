@@ -107,7 +107,10 @@ async fn interactive(global: &Global, host: &Host, args: &Args) -> ExitCode {
     let stdin = std::io::stdin();
     let terminal = stdin.is_terminal();
     if terminal && !args.json {
-        eprintln!("{}", dim("Type a message and press Enter; Ctrl-D or /exit ends the conversation."));
+        eprintln!(
+            "{}",
+            dim("Type a message and press Enter; Ctrl-D or /exit ends the conversation.")
+        );
     }
     loop {
         if history.last().is_none_or(|m| m.role == Role::Assistant) {
@@ -133,7 +136,9 @@ async fn interactive(global: &Global, host: &Host, args: &Args) -> ExitCode {
         let request = args.request(history.clone());
         match turn(global, host, &request, args.json).await {
             Ok(reply) => history.extend(reply),
-            Err(Failure::Interrupted) => return report(Failure::Interrupted, args.json, Op::Converse),
+            Err(Failure::Interrupted) => {
+                return report(Failure::Interrupted, args.json, Op::Converse);
+            }
             Err(failure) => {
                 report(failure, args.json, Op::Converse);
                 history.pop();
@@ -149,7 +154,10 @@ async fn turn(
     request: &ConverseRequest,
     json: bool,
 ) -> Result<Option<Message>, Failure> {
-    let stream = match host.converse_stream(&global.provider_config(), request).await {
+    let stream = match host
+        .converse_stream(&global.provider_config(), request)
+        .await
+    {
         Ok(Ok(stream)) => stream,
         Ok(Err(error)) => return Err(Failure::Provider(error)),
         Err(error) => return Err(Failure::Host(error)),

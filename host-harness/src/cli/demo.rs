@@ -108,7 +108,9 @@ pub async fn run(global: &Global, args: Args) -> ExitCode {
     ];
     let started = Instant::now();
     let host = match Host::with_progress(config, || {
-        tour.note(&dim_out("compiling the plugin with cranelift (once per build: the code is cached)..."))
+        tour.note(&dim_out(
+            "compiling the plugin with cranelift (once per build: the code is cached)...",
+        ))
     }) {
         Ok(host) => host,
         Err(error) => return report(Failure::Host(error), args.json, Op::Converse),
@@ -247,7 +249,10 @@ pub async fn run(global: &Global, args: Args) -> ExitCode {
     };
     tour.blank();
     tour.note(&summary.line());
-    tour.record("done", json!({ "summary": summary.line(), "streamed_text": summary.streamed_text }));
+    tour.record(
+        "done",
+        json!({ "summary": summary.line(), "streamed_text": summary.streamed_text }),
+    );
     drop(emulator);
 
     if !summary.streamed_text {

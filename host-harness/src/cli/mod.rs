@@ -66,7 +66,10 @@ impl Global {
     /// (the first run after a build; later runs load the cached code).
     pub fn host(&self) -> anyhow::Result<Host> {
         Host::with_progress(self.host_config(), || {
-            eprintln!("{}", dim("compiling the plugin (first run of this build; cached afterwards)..."));
+            eprintln!(
+                "{}",
+                dim("compiling the plugin (first run of this build; cached afterwards)...")
+            );
         })
     }
 
@@ -81,8 +84,16 @@ impl Global {
             host.component_path(),
             std::time::Duration::from_millis(500),
             |outcome| match outcome {
-                Ok(info) => eprintln!("{}", dim(&format!("reloaded: {} {}", info.name, info.version))),
-                Err(error) => eprintln!("{}", red(&format!("reload refused, the previous build keeps serving: {error:#}"))),
+                Ok(info) => eprintln!(
+                    "{}",
+                    dim(&format!("reloaded: {} {}", info.name, info.version))
+                ),
+                Err(error) => eprintln!(
+                    "{}",
+                    red(&format!(
+                        "reload refused, the previous build keeps serving: {error:#}"
+                    ))
+                ),
             },
         );
         Some(WatchGuard(task))

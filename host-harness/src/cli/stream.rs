@@ -104,7 +104,11 @@ pub async fn render(mut stream: EventStream, json_mode: bool) -> Result<Summary,
                 StreamEvent::ToolUseStart(start) => {
                     summary.streamed_text = true;
                     summary.open_tool = Some(start.index);
-                    let _ = write!(out, "\n{} ", cyan(&format!("→ {} [{}]", start.name, start.id)));
+                    let _ = write!(
+                        out,
+                        "\n{} ",
+                        cyan(&format!("→ {} [{}]", start.name, start.id))
+                    );
                 }
                 StreamEvent::ToolInputDelta(delta) => {
                     let _ = out.write_all(delta.text.as_bytes());

@@ -14,9 +14,16 @@ pub struct Transcript {
 
 enum Block {
     Text(String),
-    Reasoning { text: String, signature: Option<String> },
+    Reasoning {
+        text: String,
+        signature: Option<String>,
+    },
     Redacted(Vec<u8>),
-    ToolUse { id: String, name: String, input: String },
+    ToolUse {
+        id: String,
+        name: String,
+        input: String,
+    },
 }
 
 impl Transcript {
@@ -33,19 +40,26 @@ impl Transcript {
                 }
             }
             StreamEvent::ReasoningSignature(delta) => {
-                if let Block::Reasoning { signature, .. } = self.block(delta.index, Self::reasoning) {
+                if let Block::Reasoning { signature, .. } = self.block(delta.index, Self::reasoning)
+                {
                     signature.get_or_insert_default().push_str(&delta.signature);
                 }
             }
             StreamEvent::ReasoningRedacted(delta) => {
-                if let Block::Redacted(data) = self.block(delta.index, || Block::Redacted(Vec::new())) {
+                if let Block::Redacted(data) =
+                    self.block(delta.index, || Block::Redacted(Vec::new()))
+                {
                     data.extend_from_slice(&delta.data);
                 }
             }
             StreamEvent::ToolUseStart(start) => {
                 self.blocks.insert(
                     start.index,
-                    Block::ToolUse { id: start.id.clone(), name: start.name.clone(), input: String::new() },
+                    Block::ToolUse {
+                        id: start.id.clone(),
+                        name: start.name.clone(),
+                        input: String::new(),
+                    },
                 );
             }
             StreamEvent::ToolInputDelta(delta) => {
@@ -58,7 +72,10 @@ impl Transcript {
     }
 
     fn reasoning() -> Block {
-        Block::Reasoning { text: String::new(), signature: None }
+        Block::Reasoning {
+            text: String::new(),
+            signature: None,
+        }
     }
 
     fn block(&mut self, index: u32, new: impl FnOnce() -> Block) -> &mut Block {
@@ -72,7 +89,9 @@ impl Transcript {
             .into_values()
             .map(|block| match block {
                 Block::Text(text) => ContentBlock::Text(text),
-                Block::Reasoning { text, signature } => ContentBlock::Reasoning(ReasoningBlock { text, signature }),
+                Block::Reasoning { text, signature } => {
+                    ContentBlock::Reasoning(ReasoningBlock { text, signature })
+                }
                 Block::Redacted(data) => ContentBlock::RedactedReasoning(data),
                 // A tool called with no input at all sends `{}`.
                 Block::ToolUse { id, name, input } => ContentBlock::ToolUse(ToolUseBlock {
@@ -82,7 +101,10 @@ impl Transcript {
                 }),
             })
             .collect();
-        (!content.is_empty()).then_some(Message { role: Role::Assistant, content })
+        (!content.is_empty()).then_some(Message {
+            role: Role::Assistant,
+            content,
+        })
     }
 }
 
@@ -92,7 +114,10 @@ mod tests {
     use bedrock_host::types::{RedactedDelta, SignatureDelta, TextDelta, ToolUseStart};
 
     fn text(index: u32, text: &str) -> TextDelta {
-        TextDelta { index, text: text.into() }
+        TextDelta {
+            index,
+            text: text.into(),
+        }
     }
 
     #[test]
@@ -101,12 +126,26 @@ mod tests {
         for event in [
             StreamEvent::ReasoningDelta(text(0, "Let me ")),
             StreamEvent::ReasoningDelta(text(0, "think.")),
-            StreamEvent::ReasoningSignature(SignatureDelta { index: 0, signature: "sig".into() }),
-            StreamEvent::ReasoningRedacted(RedactedDelta { index: 1, data: vec![1, 2] }),
+            StreamEvent::ReasoningSignature(SignatureDelta {
+                index: 0,
+                signature: "sig".into(),
+            }),
+            StreamEvent::ReasoningRedacted(RedactedDelta {
+                index: 1,
+                data: vec![1, 2],
+            }),
             StreamEvent::TextDelta(text(2, "Hello")),
             StreamEvent::TextDelta(text(2, ", world")),
-            StreamEvent::ToolUseStart(ToolUseStart { index: 4, id: "t1".into(), name: "noop".into() }),
-            StreamEvent::ToolUseStart(ToolUseStart { index: 3, id: "t0".into(), name: "get".into() }),
+            StreamEvent::ToolUseStart(ToolUseStart {
+                index: 4,
+                id: "t1".into(),
+                name: "noop".into(),
+            }),
+            StreamEvent::ToolUseStart(ToolUseStart {
+                index: 3,
+                id: "t0".into(),
+                name: "get".into(),
+            }),
             StreamEvent::ToolInputDelta(text(3, "{\"a\":")),
             StreamEvent::ToolInputDelta(text(3, "1}")),
             StreamEvent::BlockStop(3),
@@ -118,11 +157,22 @@ mod tests {
         assert_eq!(
             message.content,
             vec![
-                ContentBlock::Reasoning(ReasoningBlock { text: "Let me think.".into(), signature: Some("sig".into()) }),
+                ContentBlock::Reasoning(ReasoningBlock {
+                    text: "Let me think.".into(),
+                    signature: Some("sig".into())
+                }),
                 ContentBlock::RedactedReasoning(vec![1, 2]),
                 ContentBlock::Text("Hello, world".into()),
-                ContentBlock::ToolUse(ToolUseBlock { id: "t0".into(), name: "get".into(), input_json: "{\"a\":1}".into() }),
-                ContentBlock::ToolUse(ToolUseBlock { id: "t1".into(), name: "noop".into(), input_json: "{}".into() }),
+                ContentBlock::ToolUse(ToolUseBlock {
+                    id: "t0".into(),
+                    name: "get".into(),
+                    input_json: "{\"a\":1}".into()
+                }),
+                ContentBlock::ToolUse(ToolUseBlock {
+                    id: "t1".into(),
+                    name: "noop".into(),
+                    input_json: "{}".into()
+                }),
             ]
         );
     }

@@ -25,10 +25,16 @@ pub async fn run(global: &Global, args: Args) -> ExitCode {
     };
     let env: Vec<&str> = host.policy().env_names().collect();
     let outbound = outbound_summary(&host, &config);
-    let files: Vec<String> = host.policy().preopens().iter().map(|p| p.display().to_string()).collect();
+    let files: Vec<String> = host
+        .policy()
+        .preopens()
+        .iter()
+        .map(|p| p.display().to_string())
+        .collect();
     if args.json {
         let mut value = json::credential_info(&info);
-        value["sandbox"] = serde_json::json!({ "env": env, "outbound": outbound, "read_only_dirs": files });
+        value["sandbox"] =
+            serde_json::json!({ "env": env, "outbound": outbound, "read_only_dirs": files });
         print_json(&value);
     } else {
         println!("source: {}", info.label);
@@ -49,7 +55,11 @@ pub async fn run(global: &Global, args: Args) -> ExitCode {
         println!("sandbox outbound: {}", outbound.join(", "));
         println!(
             "sandbox files (read-only): {}",
-            if files.is_empty() { "(none)".to_string() } else { files.join(", ") }
+            if files.is_empty() {
+                "(none)".to_string()
+            } else {
+                files.join(", ")
+            }
         );
         for ignored in host.policy().ignored() {
             eprintln!("warning: ignored {ignored}");

@@ -637,39 +637,6 @@ mod tests {
         assert!(!constant_time_eq(b"", b"sk-local"));
     }
 
-    /// A host whose component exports the `plugin` world but traps in every
-    /// function: enough for what the endpoint decides before (or instead
-    /// of) asking the plugin.
-    fn trapping_host() -> Host {
-        use wit_component::{
-            ComponentEncoder, StringEncoding, dummy_module, embed_component_metadata,
-        };
-        let mut resolve = wit_parser::Resolve::default();
-        let (package, _) = resolve
-            .push_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/../wit"))
-            .unwrap();
-        let world = resolve.select_world(&[package], Some("plugin")).unwrap();
-        let mut module = dummy_module(&resolve, world, wit_parser::ManglingAndAbi::Standard32);
-        embed_component_metadata(&mut module, &resolve, world, StringEncoding::UTF8).unwrap();
-        let component = ComponentEncoder::default()
-            .module(&module)
-            .unwrap()
-            .validate(true)
-            .encode()
-            .unwrap();
-        let path = std::env::temp_dir().join(format!(
-            "bedrock-serve-stand-in-{}.wasm",
-            std::process::id()
-        ));
-        std::fs::write(&path, component).unwrap();
-        let mut config = crate::HostConfig::new(&path);
-        config.env = Vec::new();
-        config.code_cache = None;
-        let host = Host::new(config).unwrap_or_else(|e| panic!("{e:#}"));
-        let _ = std::fs::remove_file(&path);
-        host
-    }
-
     /// One HTTP/1.1 exchange: the status and the body as JSON.
     async fn exchange(addr: SocketAddr, head: &str, body: &str) -> (u16, serde_json::Value) {
         use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -700,9 +667,13 @@ mod tests {
             between_bytes_timeout_ms: None,
         });
         config.api_key = Some("sk-local".into());
-        let server = Server::bind(([127, 0, 0, 1], 0).into(), trapping_host(), config)
-            .await
-            .unwrap();
+        let server = Server::bind(
+            ([127, 0, 0, 1], 0).into(),
+            crate::test_support::stand_in_host("serve.wasm", true),
+            config,
+        )
+        .await
+        .unwrap();
         let addr = server.local_addr().unwrap();
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
         let running = tokio::spawn(server.run(async {

@@ -23,34 +23,64 @@ impl Guest for Hostile {
     }
 
     fn credential_source(_: ProviderConfig) -> Result<CredentialInfo, ProviderError> {
-        Err(ProviderError::NotImplemented("the hostile plugin has no credentials".into()))
+        Err(ProviderError::NotImplemented(
+            "the hostile plugin has no credentials".into(),
+        ))
     }
 
     fn discover(_: ProviderConfig, _: DiscoveryOptions) -> Result<Discovery, ProviderError> {
-        Err(ProviderError::NotImplemented("the hostile plugin has no models".into()))
+        Err(ProviderError::NotImplemented(
+            "the hostile plugin has no models".into(),
+        ))
     }
 
-    fn converse_stream(_: ProviderConfig, request: ConverseRequest) -> Result<EventStream, ProviderError> {
+    fn converse_stream(
+        _: ProviderConfig,
+        request: ConverseRequest,
+    ) -> Result<EventStream, ProviderError> {
         let command = request
             .messages
             .last()
-            .and_then(|m| m.content.iter().find_map(|b| if let ContentBlock::Text(t) = b { Some(t.clone()) } else { None }))
+            .and_then(|m| {
+                m.content.iter().find_map(|b| {
+                    if let ContentBlock::Text(t) = b {
+                        Some(t.clone())
+                    } else {
+                        None
+                    }
+                })
+            })
             .unwrap_or_default();
         let (verb, argument) = command.split_once(' ').unwrap_or((command.as_str(), ""));
         let report = match verb {
             "trap" => panic!("told to trap"),
             "spin" => spin(),
-            "spin-later" => return Ok(EventStream::new(Report { text: RefCell::new(None), spin: Cell::new(true) })),
+            "spin-later" => {
+                return Ok(EventStream::new(Report {
+                    text: RefCell::new(None),
+                    spin: Cell::new(true),
+                }));
+            }
             "grow" => grow(),
             "fetch" => fetch(argument),
             "read" => match std::fs::read(argument) {
                 Ok(bytes) => format!("read {} bytes", bytes.len()),
                 Err(error) => format!("read failed: {:?}", error.kind()),
             },
-            "env" => std::env::vars().map(|(name, _)| name).collect::<Vec<_>>().join(","),
-            other => return Err(ProviderError::InvalidRequest(format!("unknown command {other:?}"))),
+            "env" => std::env::vars()
+                .map(|(name, _)| name)
+                .collect::<Vec<_>>()
+                .join(","),
+            other => {
+                return Err(ProviderError::InvalidRequest(format!(
+                    "unknown command {other:?}"
+                )));
+            }
         };
-        Ok(EventStream::new(Report { text: RefCell::new(Some(report)), spin: Cell::new(false) }))
+        Ok(EventStream::new(Report {
+            text: RefCell::new(Some(report)),
+            spin: Cell::new(false),
+        }))
     }
 }
 
@@ -65,7 +95,11 @@ impl GuestEventStream for Report {
         if self.spin.get() {
             spin();
         }
-        Ok(self.text.borrow_mut().take().map(|text| vec![StreamEvent::TextDelta(TextDelta { index: 0, text })]))
+        Ok(self
+            .text
+            .borrow_mut()
+            .take()
+            .map(|text| vec![StreamEvent::TextDelta(TextDelta { index: 0, text })]))
     }
 }
 
