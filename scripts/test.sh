@@ -33,9 +33,9 @@ export BEDROCK_EMULATOR_RECORD_BODIES="$PWD/target/converse-bodies"
 rm -rf "$BEDROCK_EMULATOR_RECORD_BODIES"
 status=0
 if cargo nextest --version >/dev/null 2>&1; then
-    cargo nextest run --workspace --no-fail-fast "$@" || status=$?
+    cargo nextest run --workspace --exclude bedrock-bench --exclude bedrock-decode-bench-guest --no-fail-fast "$@" || status=$?
 else
-    cargo test --workspace --no-fail-fast "$@" || status=$?
+    cargo test --workspace --exclude bedrock-bench --exclude bedrock-decode-bench-guest --no-fail-fast "$@" || status=$?
 fi
 # A filtered run may send no request at all; a full run must have sent some.
 if [[ $# -eq 0 || -d "$BEDROCK_EMULATOR_RECORD_BODIES" ]]; then

@@ -1,0 +1,177 @@
+"""Runs every peer of bench/run.sh against one emulator process and writes
+target/bench/results.json (then report.py turns it into docs/).
+
+Each peer runs in a process of its own, one scenario per process, so its CPU
+(the peer's own getrusage over the measured phase, and wait4's figure for the
+whole process) and memory are its own. Peers run one after another: on a
+2-core machine, side by side would mean measuring each other.
+"""
+
+import argparse
+import glob
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+TARGET = ROOT / "target"
+BENCH = TARGET / "release" / "bedrock-bench"
+EMULATOR = TARGET / "release" / "bedrock-emulator"
+COMPONENT = TARGET / "wasm32-wasip2" / "release" / "bedrock_guest.wasm"
+DECODE_GUEST = TARGET / "wasm32-wasip2" / "release" / "bedrock_decode_bench_guest.wasm"
+CACHE = TARGET / "code-cache"
+
+FULL = {"ttfe_runs": 50, "long_words": 100_000, "levels": [1, 100, 1000], "words": 100, "slow_ms": 20,
+        "decode_bytes": 200_000_000}
+QUICK = {"ttfe_runs": 10, "long_words": 20_000, "levels": [1, 100, 1000], "words": 50, "slow_ms": 20,
+         "decode_bytes": 50_000_000}
+
+PEERS = {
+    "wasm component": [str(BENCH), "wasm", "--component", str(COMPONENT), "--cache", str(CACHE)],
+    "native core": [str(BENCH), "native"],
+    "aws-sdk-rust": [str(BENCH), "sdk"],
+    "aws-sdk-js": ["node", str(ROOT / "bench/node/peer.mjs"), "js-sdk"],
+    "pi-ai": ["node", str(ROOT / "bench/node/peer.mjs"), "pi-ai"],
+    "boto3": [sys.executable, str(ROOT / "bench/python/boto3_peer.py")],
+}
+
+
+def start_emulator():
+    emulator = subprocess.Popen([str(EMULATOR), "--port", "0"], stdout=subprocess.PIPE, text=True)
+    line = emulator.stdout.readline()
+    endpoint = line.strip().rsplit(" ", 1)[-1]
+    if not endpoint.startswith("http://"):
+        emulator.kill()
+        sys.exit(f"the emulator did not start: {line!r}")
+    return emulator, endpoint
+
+
+def run(command, timeout=900):
+    """Runs one peer process; its JSON report (the last JSON line of stdout)."""
+    env = dict(os.environ, AWS_ACCESS_KEY_ID="AKIDEXAMPLE", AWS_REGION="us-east-1",
+               AWS_SECRET_ACCESS_KEY="wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY")
+    env.pop("HTTP_PROXY", None), env.pop("HTTPS_PROXY", None)
+    started = time.monotonic()
+    child = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    try:
+        stdout, stderr = child.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        child.kill()
+        stdout, stderr = child.communicate()
+        return {"error": f"timed out after {timeout} s", "stderr": stderr[-2000:]}
+    wall = time.monotonic() - started
+    if child.returncode != 0:
+        return {"error": f"exit {child.returncode}", "stderr": stderr[-2000:]}
+    lines = [line for line in stdout.splitlines() if line.startswith("{")]
+    report = json.loads(lines[-1])
+    report["process_wall_s"] = wall
+    return report
+
+
+def children_usage():
+    import resource
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return (usage.ru_utime + usage.ru_stime) * 1e3
+
+
+def measure(command, timeout=900):
+    """`run`, plus the whole process's CPU (start-up included): peers run one
+    at a time, so the growth of RUSAGE_CHILDREN is this child's."""
+    before = children_usage()
+    report = run(command, timeout)
+    report["process_cpu_ms"] = children_usage() - before
+    return report
+
+
+def criterion_median_ns(group, name):
+    for path in glob.glob(str(TARGET / "criterion" / group / "*" / "new" / "estimates.json")):
+        if Path(path).parts[-3].replace("_", "+").replace(" ", "+") == name:
+            with open(path) as f:
+                return json.load(f)["median"]["point_estimate"]
+    return None
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--quick", action="store_true")
+    parser.add_argument("--peers", default=",".join(PEERS))
+    args = parser.parse_args()
+    settings = QUICK if args.quick else FULL
+    peers = [p for p in args.peers.split(",") if p]
+    emulator, endpoint = start_emulator()
+    results = {"settings": settings, "quick": args.quick, "endpoint": endpoint, "peers": {}}
+    try:
+        expected = lambda words: int(subprocess.check_output([str(BENCH), "reply-len", str(words)]))
+        for peer in peers:
+            command = PEERS[peer]
+            print(f"==> {peer}", file=sys.stderr)
+            entry = results["peers"][peer] = {}
+            ttfe = measure(command + ["ttfe", endpoint, str(settings["ttfe_runs"])])
+            if "ttfe_ms" in ttfe:
+                ttfe["median_ms"] = statistics.median(ttfe["ttfe_ms"])
+            entry["ttfe"] = ttfe
+            print(f"    ttfe {ttfe.get('median_ms', ttfe.get('error'))}", file=sys.stderr)
+            words = settings["long_words"]
+            long = measure(command + ["throughput", endpoint, str(words)])
+            if "events" in long:
+                long["events_per_s"] = long["events"] / long["wall_s"]
+                long["cpu_ms_per_1000_events"] = long["cpu_ms"] / long["events"] * 1000
+                long["text_intact"] = long["chars"] == expected(words)
+            entry["throughput"] = long
+            print(f"    throughput {long.get('events_per_s', long.get('error'))}", file=sys.stderr)
+            entry["concurrent"] = {}
+            for n in settings["levels"]:
+                c = measure(command + ["concurrent", endpoint, str(n), str(settings["words"]), str(settings["slow_ms"])])
+                if "streams" in c:
+                    c["kib_per_stream"] = (c["rss_peak_kib"] - c["rss_before_kib"]) / n
+                    c["text_intact"] = c["chars"] == expected(settings["words"]) * c["completed"]
+                    c["events_per_s"] = c["events"] / c["wall_s"]
+                entry["concurrent"][str(n)] = c
+                print(f"    x{n}: {c.get('kib_per_stream', c.get('error'))} KiB/stream, "
+                      f"{c.get('completed')}/{n} complete", file=sys.stderr)
+        print("==> decode throughput", file=sys.stderr)
+        results["decode"] = measure([str(BENCH), "decode", endpoint, "--guest", str(DECODE_GUEST),
+                                     "--total-bytes", str(settings["decode_bytes"])])
+    finally:
+        emulator.terminate()
+        emulator.wait()
+    results["component_bytes"] = COMPONENT.stat().st_size
+    results["micro"] = {
+        "instantiate_ns": criterion_median_ns("host", "instantiate+info"),
+        "load_cached_ns": criterion_median_ns("host", "load-cached"),
+        "load_compile_ns": criterion_median_ns("host", "load-compile"),
+        "decode_native_ns": criterion_median_ns("decode", "native"),
+    }
+    results["machine"] = machine()
+    results["date"] = time.strftime("%Y-%m-%d %H:%M:%S %Z")
+    out = TARGET / "bench" / "results.json"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(results, indent=1))
+    print(f"==> {out}", file=sys.stderr)
+
+
+def machine():
+    model = "unknown"
+    with open("/proc/cpuinfo") as f:
+        for line in f:
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    nproc = subprocess.check_output(["nproc"], text=True).strip()
+    free = subprocess.check_output(["free", "-m"], text=True)
+    versions = {
+        "kernel": platform.release(),
+        "rustc": subprocess.check_output(["rustc", "--version"], text=True).strip(),
+        "node": subprocess.check_output(["node", "--version"], text=True).strip(),
+        "python": platform.python_version(),
+    }
+    return {"cpu": model, "nproc": nproc, "free": free, **versions}
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,235 @@
+"""Writes docs/benchmarks.md, docs/benchmarks.png and
+docs/benchmarks-headline.md from target/bench/results.json (bench/run.sh)
+and target/bench/soak.json (bench/soak.sh), whichever exist."""
+
+import json
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[2]
+RESULTS = ROOT / "target/bench/results.json"
+SOAK = ROOT / "target/bench/soak.json"
+DOCS = ROOT / "docs"
+WASM, NATIVE, JS = "wasm component", "native core", "aws-sdk-js"
+MIB = 1024 * 1024
+
+
+def fmt(value, digits=1):
+    if value is None:
+        return "–"
+    if isinstance(value, float):
+        return f"{value:,.{digits}f}"
+    return f"{value:,}"
+
+
+def ratio(a, b):
+    return a / b if a and b else None
+
+
+def per_stream(peer, level):
+    c = peer.get("concurrent", {}).get(str(level), {})
+    return c.get("kib_per_stream") if c.get("completed") == c.get("streams") else None
+
+
+def top_level(results):
+    levels = results["settings"]["levels"]
+    return max(levels)
+
+
+def targets(results):
+    peers = results["peers"]
+    wasm, native, js = peers.get(WASM, {}), peers.get(NATIVE, {}), peers.get(JS, {})
+    cpu = lambda p: p.get("throughput", {}).get("cpu_ms_per_1000_events")
+    top = top_level(results)
+    mem_level = max((n for n in results["settings"]["levels"] if per_stream(wasm, n) and per_stream(js, n)),
+                    default=None)
+    micro = results.get("micro", {})
+    c1000 = wasm.get("concurrent", {}).get("1000", {})
+    rows = [
+        ("CPU per 1,000 events vs AWS SDK for JavaScript", "≥ 3x less",
+         ratio(cpu(js), cpu(wasm)), lambda r: r >= 3, "{:.1f}x less"),
+        (f"Memory per concurrent stream vs AWS SDK for JavaScript (at {mem_level})", "≥ 5x less",
+         ratio(per_stream(js, mem_level), per_stream(wasm, mem_level)) if mem_level else None,
+         lambda r: r >= 5, "{:.1f}x less"),
+        ("CPU per 1,000 events vs native Rust (same core)", "within 1.5x",
+         ratio(cpu(wasm), cpu(native)), lambda r: r <= 1.5, "{:.2f}x"),
+        ("Instantiation (warm pre-instance, + `info` call)", "< 50 µs",
+         micro.get("instantiate_ns") and micro["instantiate_ns"] / 1e3, lambda v: v < 50, "{:.1f} µs"),
+        ("Cached load (`Host::new`, warm code cache)", "< 20 ms",
+         micro.get("load_cached_ns") and micro["load_cached_ns"] / 1e6, lambda v: v < 20, "{:.2f} ms"),
+        ("Component size", "< 2 MiB", results["component_bytes"] / MIB, lambda v: v < 2, "{:.2f} MiB"),
+        ("1,000 concurrent streams, every one complete", "1000/1000",
+         c1000.get("completed"), lambda v: v == 1000 and c1000.get("text_intact"), "{}/1000"),
+    ]
+    out = []
+    for name, goal, value, ok, form in rows:
+        shown = form.format(value) if value is not None else "not measured"
+        verdict = "–" if value is None else ("met" if ok(value) else "**missed**")
+        out.append((name, goal, shown, verdict))
+    return out
+
+
+def table(header, rows):
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    lines += ["| " + " | ".join(str(c) for c in row) + " |" for row in rows]
+    return "\n".join(lines)
+
+
+def peer_rows(results):
+    peers = results["peers"]
+    native_ttfe = peers.get(NATIVE, {}).get("ttfe", {}).get("median_ms")
+    rows = []
+    for name, p in peers.items():
+        t, th = p.get("ttfe", {}), p.get("throughput", {})
+        row = [name, fmt(t.get("median_ms"), 2), fmt(ratio(t.get("median_ms"), native_ttfe), 2),
+               fmt(th.get("events_per_s"), 0), fmt(th.get("cpu_ms_per_1000_events"), 2),
+               "yes" if th.get("text_intact") else ("–" if "error" in th else "no")]
+        for n in results["settings"]["levels"]:
+            c = p.get("concurrent", {}).get(str(n), {})
+            if "streams" not in c:
+                row.append("failed: " + c.get("error", "?"))
+            else:
+                done = "" if c["completed"] == n else f" ({c['completed']}/{n} complete)"
+                row.append(fmt(c["kib_per_stream"], 1) + done)
+        rows.append(row)
+    return rows
+
+
+def plot(results):
+    levels = results["settings"]["levels"]
+    fig, (mem, thr) = plt.subplots(1, 2, figsize=(11, 4.2))
+    for name, p in results["peers"].items():
+        xs, kib, eps = [], [], []
+        for n in levels:
+            c = p.get("concurrent", {}).get(str(n), {})
+            if "streams" in c:
+                xs.append(n)
+                kib.append(max(c["kib_per_stream"], 0.1))
+                eps.append(c["events_per_s"])
+        mem.plot(xs, kib, marker="o", label=name)
+        thr.plot(xs, eps, marker="o", label=name)
+    for ax, title, unit in ((mem, "Peak RSS per concurrent stream", "KiB per stream"),
+                            (thr, "Events delivered per second", "events/s")):
+        ax.set_xscale("log")
+        ax.set_yscale("log")
+        ax.set_xlabel("concurrent streams")
+        ax.set_ylabel(unit)
+        ax.set_title(title)
+        ax.grid(True, which="both", alpha=0.3)
+    mem.legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(DOCS / "benchmarks.png", dpi=110)
+
+
+def soak_section(soak):
+    rss = soak.get("rss", [])
+    kib = [s["rss_kib"] for s in rss]
+    third = max(len(kib) // 3, 1)
+    early, late = kib[third:2 * third] or kib[:1], kib[-third:]
+    growth = (sum(late) / len(late) - sum(early) / len(early)) / 1024 if kib else None
+    swaps = soak.get("swaps", [])
+    failed = ", ".join(f"{k}: {v:,}" for k, v in soak.get("failed", {}).items()) or "none"
+    lines = [
+        "## Soak",
+        "",
+        f"{soak['concurrency']:,} concurrent streams through one `Host` for {soak['duration_s'] / 60:.1f} min, "
+        f"{soak['words']} words each, one every {soak['slow_ms']} ms; one stream in "
+        f"{round(1 / soak['fault_share'])} carries a fault, in turn: {', '.join('`' + f + '`' for f in soak['faults'])}.",
+        "",
+        table(["figure", "value"], [
+            ["streams started", fmt(soak["started"])],
+            ["completed (text equal to `reply_text(n)`)", fmt(soak["completed"])],
+            ["failed with a typed error, by kind", failed],
+            ["events lost or duplicated (streams whose text was not the script's)", fmt(soak["lost_or_duplicated"])],
+            ["hot swaps (ok / attempted)", f"{sum(1 for s in swaps if not s['error'])} / {len(swaps)}"],
+            ["RSS min / max", f"{min(kib) / 1024:.1f} / {max(kib) / 1024:.1f} MiB" if kib else "–"],
+            ["RSS growth, last third vs middle third", f"{growth:+.1f} MiB" if growth is not None else "–"],
+        ]),
+        "",
+        "RSS over time (MiB): " + ", ".join(f"{s['t_s']:.0f}s {s['rss_kib'] / 1024:.0f}" for s in rss[:: max(len(rss) // 24, 1)]),
+        "",
+    ]
+    return "\n".join(lines)
+
+
+def main():
+    DOCS.mkdir(exist_ok=True)
+    results = json.loads(RESULTS.read_text()) if RESULTS.exists() else None
+    soak = json.loads(SOAK.read_text()) if SOAK.exists() else None
+    parts = ["# Benchmarks", "",
+             "Generated by `bash bench/run.sh` (and `bash bench/soak.sh` for the soak); do not edit by hand.", ""]
+    if results:
+        s, m = results["settings"], results["machine"]
+        micro, decode = results.get("micro", {}), results.get("decode", {})
+        parts += [
+            f"Run {results['date']}{' in quick mode (`--quick`)' if results['quick'] else ''} on "
+            f"{m['cpu']}, {m['nproc']} cores, kernel {m['kernel']}; {m['rustc']}, Node {m['node']}, Python {m['python']}.",
+            "", "```", m["free"].rstrip(), "```", "",
+            "Every peer ran in its own process against the project's emulator (`bedrock-emulator`, a process of its "
+            "own on loopback), one peer at a time, with the same scripted streams. CPU is the peer's own getrusage "
+            "(user + sys) over the measured phase; memory is the peer's RSS sampled every 5 ms.",
+            "",
+            "## Targets", "",
+            table(["target", "goal", "measured", ""], targets(results)), "",
+            "## Peers", "",
+            f"Time to first event: median of {s['ttfe_runs']} sequential streams after 3 warm-ups, and its ratio to "
+            f"the native core. Long stream: one reply of {s['long_words']:,} one-word deltas. Memory: "
+            f"(peak RSS − RSS before) / N for N overlapping streams of {s['words']} deltas, one every {s['slow_ms']} ms.",
+            "",
+            table(["peer", "first event (ms)", "vs native", "events/s", "CPU ms / 1,000 events", "text intact"]
+                  + [f"KiB / stream at {n:,}" for n in s["levels"]], peer_rows(results)),
+            "", "![memory and throughput against concurrency](benchmarks.png)", "",
+            "## Host and decoder", "",
+            table(["figure", "value"], [
+                ["component size", f"{results['component_bytes']:,} bytes ({results['component_bytes'] / MIB:.2f} MiB)"],
+                ["instantiate from the warm pre-instance + `info` call (criterion median)",
+                 fmt(micro.get("instantiate_ns") and micro["instantiate_ns"] / 1e3, 2) + " µs"],
+                ["`Host::new`, warm code cache", fmt(micro.get("load_cached_ns") and micro["load_cached_ns"] / 1e6, 2) + " ms"],
+                ["`Host::new`, first compile (no cache)", fmt(micro.get("load_compile_ns") and micro["load_compile_ns"] / 1e6, 0) + " ms"],
+                ["event-stream decode, native", fmt(decode.get("native", {}).get("mb_per_s"), 0) + " MB/s"],
+                ["event-stream decode, inside the component", fmt(decode.get("guest", {}).get("mb_per_s"), 0) + " MB/s"],
+            ]), "",
+            "Decode throughput: a ConverseStream body captured from the emulator, decoded in 64 KiB chunks by "
+            "bedrock-core's decoder, natively and inside `test-guests/decode-bench` (timed with the guest's "
+            "monotonic clock), over the same bytes.", "",
+        ]
+        failures = [(n, k, v) for n, p in results["peers"].items() for k, v in
+                    [("ttfe", p.get("ttfe", {})), ("throughput", p.get("throughput", {}))]
+                    + [(f"concurrent {l}", c) for l, c in p.get("concurrent", {}).items()]
+                    if "error" in v or (v.get("failed") or 0) > 0]
+        if failures:
+            parts += ["## Failures", ""]
+            for name, what, v in failures:
+                detail = v.get("error") or json.dumps(v.get("errors"))
+                parts.append(f"- {name}, {what}: {detail} {v.get('stderr', '')[-300:].strip()}".rstrip())
+            parts.append("")
+        plot(results)
+        (DOCS / "benchmarks-headline.md").write_text(headline(results) + "\n")
+    if soak:
+        parts.append(soak_section(soak))
+    parts += ["## Commands", "", "```", "bash bench/run.sh          # full run (bench/run.sh --quick: a smaller one)",
+              "bash bench/soak.sh 10      # the soak (bench/soak.sh --quick: one minute)", "```", ""]
+    (DOCS / "benchmarks.md").write_text("\n".join(parts))
+
+
+def headline(results):
+    peers = results["peers"]
+    top = top_level(results)
+    rows = []
+    for name in (WASM, NATIVE, "aws-sdk-rust", JS, "pi-ai", "boto3"):
+        p = peers.get(name)
+        if not p:
+            continue
+        th = p.get("throughput", {})
+        rows.append([name, fmt(p.get("ttfe", {}).get("median_ms"), 2), fmt(th.get("cpu_ms_per_1000_events"), 1),
+                     fmt(per_stream(p, top), 0)])
+    return table(["client", "first event (ms)", "CPU ms / 1,000 events", f"KiB / stream at {top:,} streams"], rows) + \
+        f"\n\nComponent {results['component_bytes'] / MIB:.2f} MiB. Details: [docs/benchmarks.md](docs/benchmarks.md)."
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,62 @@
+//! What a peer costs its own process: CPU from getrusage (user + sys, the
+//! same counter Node's `process.cpuUsage()` and Python's `resource` read) and
+//! resident memory from /proc, sampled on a thread of its own so that the
+//! peak during a burst of streams is caught.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::thread::JoinHandle;
+use std::time::Duration;
+
+/// User + system CPU time of this process so far, in milliseconds.
+pub fn cpu_ms() -> f64 {
+    // SAFETY: getrusage only writes into the zeroed struct we hand it.
+    let usage = unsafe {
+        let mut usage: libc::rusage = std::mem::zeroed();
+        libc::getrusage(libc::RUSAGE_SELF, &mut usage);
+        usage
+    };
+    let ms = |t: libc::timeval| t.tv_sec as f64 * 1e3 + t.tv_usec as f64 / 1e3;
+    ms(usage.ru_utime) + ms(usage.ru_stime)
+}
+
+/// Resident set size of this process now, in KiB (`VmRSS`).
+pub fn rss_kib() -> u64 {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    status
+        .lines()
+        .find_map(|line| line.strip_prefix("VmRSS:"))
+        .and_then(|rest| rest.trim().trim_end_matches("kB").trim().parse().ok())
+        .unwrap_or(0)
+}
+
+/// Tracks the highest RSS seen until stopped.
+pub struct PeakRss {
+    peak: Arc<AtomicU64>,
+    stop: Arc<AtomicBool>,
+    thread: JoinHandle<()>,
+}
+
+impl PeakRss {
+    pub fn start(every: Duration) -> PeakRss {
+        let peak = Arc::new(AtomicU64::new(rss_kib()));
+        let stop = Arc::new(AtomicBool::new(false));
+        let thread = {
+            let (peak, stop) = (peak.clone(), stop.clone());
+            std::thread::spawn(move || {
+                while !stop.load(Ordering::Relaxed) {
+                    peak.fetch_max(rss_kib(), Ordering::Relaxed);
+                    std::thread::sleep(every);
+                }
+            })
+        };
+        PeakRss { peak, stop, thread }
+    }
+
+    /// Stops sampling; the peak in KiB.
+    pub fn stop(self) -> u64 {
+        self.stop.store(true, Ordering::Relaxed);
+        let _ = self.thread.join();
+        self.peak.load(Ordering::Relaxed).max(rss_kib())
+    }
+}

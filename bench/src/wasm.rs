@@ -1,0 +1,104 @@
+//! The peer under test: the provider component in the wasmtime host, a fresh
+//! instance per stream, exactly as a gateway runs it.
+
+use crate::drive::{Outcome, Peer};
+use crate::{ACCESS_KEY_ID, MODEL, SECRET_ACCESS_KEY};
+use bedrock_host::types::{
+    ContentBlock, ConverseRequest, Message, ProviderConfig, Role, StreamEvent, WitName,
+};
+use bedrock_host::{Host, HostConfig};
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+pub struct Wasm {
+    pub host: Host,
+}
+
+/// A host for `component` whose guest signs with the example keys and sends
+/// to `endpoint`. `streams` sizes the cap on calls in flight (with room for a
+/// reload's trial call).
+pub fn host(component: &Path, endpoint: &str, cache: Option<PathBuf>, streams: usize) -> anyhow::Result<Host> {
+    let mut config = HostConfig::new(component);
+    config.env = vec![
+        ("AWS_ENDPOINT_URL".into(), endpoint.into()),
+        ("AWS_REGION".into(), "us-east-1".into()),
+        ("AWS_ACCESS_KEY_ID".into(), ACCESS_KEY_ID.into()),
+        ("AWS_SECRET_ACCESS_KEY".into(), SECRET_ACCESS_KEY.into()),
+    ];
+    config.code_cache = cache;
+    config.max_concurrent_calls = config.max_concurrent_calls.max(streams + 16);
+    Host::new(config)
+}
+
+pub fn config() -> ProviderConfig {
+    ProviderConfig {
+        region: None,
+        base_url: None,
+        max_attempts: None,
+        connect_timeout_ms: None,
+        first_byte_timeout_ms: None,
+        between_bytes_timeout_ms: None,
+    }
+}
+
+pub fn request(content: Vec<ContentBlock>) -> ConverseRequest {
+    ConverseRequest {
+        model_id: MODEL.into(),
+        system: Some("You are terse.".into()),
+        messages: vec![Message { role: Role::User, content }],
+        tools: vec![],
+        tool_choice: None,
+        max_tokens: None,
+        temperature: Some(0.5),
+        top_p: None,
+        stop_sequences: vec![],
+        reasoning: None,
+        cache_retention: None,
+        bedrock: None,
+    }
+}
+
+/// Runs one stream through `host` to its end.
+pub async fn stream(host: &Host, config: &ProviderConfig, request: &ConverseRequest) -> Outcome {
+    let start = Instant::now();
+    let mut outcome = Outcome::default();
+    let mut stream = match host.converse_stream(config, request).await {
+        Ok(Ok(stream)) => stream,
+        Ok(Err(error)) => {
+            outcome.error = Some(error.wit_name().into());
+            return outcome;
+        }
+        Err(error) => {
+            outcome.error = Some(format!("host: {error:#}"));
+            return outcome;
+        }
+    };
+    loop {
+        match stream.next().await {
+            Ok(Ok(Some(batch))) => {
+                outcome.first_event.get_or_insert_with(|| start.elapsed());
+                outcome.events += batch.len();
+                for event in batch {
+                    if let StreamEvent::TextDelta(delta) = event {
+                        outcome.text.push_str(&delta.text);
+                    }
+                }
+            }
+            Ok(Ok(None)) => return outcome,
+            Ok(Err(error)) => {
+                outcome.error = Some(error.wit_name().into());
+                return outcome;
+            }
+            Err(error) => {
+                outcome.error = Some(format!("host: {error:#}"));
+                return outcome;
+            }
+        }
+    }
+}
+
+impl Peer for Wasm {
+    async fn stream(&self, prompt: String) -> Outcome {
+        stream(&self.host, &config(), &request(vec![ContentBlock::Text(prompt)])).await
+    }
+}
