@@ -13,6 +13,7 @@
 
 import { BedrockRuntimeClient, ConverseStreamCommand } from "@aws-sdk/client-bedrock-runtime";
 import { getModel, stream as piStream } from "@mariozechner/pi-ai";
+import { readFileSync } from "node:fs";
 
 const ACCESS_KEY = "AKIDEXAMPLE";
 const SECRET_KEY = "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY";
@@ -80,6 +81,9 @@ const cpuMs = () => {
   return (user + system) / 1000;
 };
 const rssKib = () => Math.round(process.memoryUsage.rss() / 1024);
+// Proportional set size (see bench/src/measure.rs: the figure that counts a
+// page mapped many times once).
+const pssKib = () => Number(/^Pss:\s+(\d+)/m.exec(readFileSync("/proc/self/smaps_rollup", "utf8"))?.[1] ?? 0);
 
 async function warmUp(run) {
   const out = await run(prompt(8));
@@ -110,14 +114,17 @@ if (mode === "ttfe") {
   const [streams, words, slow] = rest.map(Number);
   await warmUp(run);
   await new Promise((r) => setTimeout(r, 200));
-  const before = rssKib();
-  let peak = before;
-  const sampler = setInterval(() => (peak = Math.max(peak, rssKib())), 5);
+  const [before, pssBefore] = [rssKib(), pssKib()];
+  let [peak, pssPeak, samples] = [before, pssBefore, 0];
+  const sampler = setInterval(() => {
+    peak = Math.max(peak, rssKib());
+    if (samples++ % 10 === 0) pssPeak = Math.max(pssPeak, pssKib());
+  }, 5);
   const [cpu, start] = [cpuMs(), performance.now()];
   const outs = await Promise.all(Array.from({ length: streams }, () => run(prompt(words, slow))));
   const [wall, cpu2] = [(performance.now() - start) / 1000, cpuMs()];
   clearInterval(sampler);
-  peak = Math.max(peak, rssKib());
+  [peak, pssPeak] = [Math.max(peak, rssKib()), Math.max(pssPeak, pssKib())];
   const errors = {};
   let [completed, events, chars] = [0, 0, 0];
   for (const out of outs) {
@@ -127,7 +134,8 @@ if (mode === "ttfe") {
   }
   report = {
     streams, completed, failed: streams - completed, errors, events, chars,
-    rss_before_kib: before, rss_peak_kib: peak, wall_s: wall, cpu_ms: cpu2 - cpu,
+    rss_before_kib: before, rss_peak_kib: peak, pss_before_kib: pssBefore, pss_peak_kib: pssPeak,
+    wall_s: wall, cpu_ms: cpu2 - cpu,
   };
 } else {
   throw new Error(`unknown mode ${mode}`);

@@ -37,12 +37,21 @@ def cpu_ms():
     return (usage.ru_utime + usage.ru_stime) * 1e3
 
 
-def rss_kib():
-    with open("/proc/self/status") as status:
-        for line in status:
-            if line.startswith("VmRSS:"):
+def proc_kib(path, field):
+    with open(path) as lines:
+        for line in lines:
+            if line.startswith(field):
                 return int(line.split()[1])
     return 0
+
+
+def rss_kib():
+    return proc_kib("/proc/self/status", "VmRSS:")
+
+
+def pss_kib():
+    """Proportional set size (see bench/src/measure.rs)."""
+    return proc_kib("/proc/self/smaps_rollup", "Pss:")
 
 
 def client(endpoint, pool):
@@ -117,13 +126,17 @@ def main():
         c = client(endpoint, streams)
         warm_up(c)
         time.sleep(0.2)
-        before = rss_kib()
-        peak = [before]
+        before, pss_before = rss_kib(), pss_kib()
+        peak = [before, pss_before]
         done = threading.Event()
 
         def sample():
+            n = 0
             while not done.is_set():
                 peak[0] = max(peak[0], rss_kib())
+                if n % 10 == 0:
+                    peak[1] = max(peak[1], pss_kib())
+                n += 1
                 time.sleep(0.005)
 
         sampler = threading.Thread(target=sample)
@@ -148,6 +161,8 @@ def main():
             "chars": sum(len(o["text"]) for o in ok),
             "rss_before_kib": before,
             "rss_peak_kib": max(peak[0], rss_kib()),
+            "pss_before_kib": pss_before,
+            "pss_peak_kib": max(peak[1], pss_kib()),
             "wall_s": wall,
             "cpu_ms": cpu,
         }

@@ -129,6 +129,7 @@ def main():
                 c = measure(command + ["concurrent", endpoint, str(n), str(settings["words"]), str(settings["slow_ms"])])
                 if "streams" in c:
                     c["kib_per_stream"] = (c["rss_peak_kib"] - c["rss_before_kib"]) / n
+                    c["pss_kib_per_stream"] = (c["pss_peak_kib"] - c["pss_before_kib"]) / n
                     c["text_intact"] = c["chars"] == expected(settings["words"]) * c["completed"]
                     c["events_per_s"] = c["events"] / c["wall_s"]
                 entry["concurrent"][str(n)] = c

@@ -30,14 +30,46 @@ def ratio(a, b):
     return a / b if a and b else None
 
 
-def per_stream(peer, level):
+def per_stream(peer, level, key="pss_kib_per_stream"):
+    """Memory per stream at `level` concurrent streams (PSS by default, see
+    the report's text), or None when not every stream completed."""
     c = peer.get("concurrent", {}).get(str(level), {})
-    return c.get("kib_per_stream") if c.get("completed") == c.get("streams") else None
+    return c.get(key) if c.get("completed") == c.get("streams") else None
 
 
 def top_level(results):
     levels = results["settings"]["levels"]
     return max(levels)
+
+
+# Why a target is missed, as far as the measurements show; printed under the
+# targets table for each one a run misses.
+WHY_MISSED = {
+    "CPU per 1,000 events vs AWS SDK for JavaScript":
+        "The emulator writes every event with its own TCP write, so every client pays a socket read and a "
+        "wake-up per event, and that dominates: the native core spends about as much per event as the "
+        "SDKs, while its decoder alone handles over a million events a second. The component adds one "
+        "sandbox crossing per batch on top. A 3x margin cannot show while the kernel's per-event cost "
+        "dominates; streams with several frames per read would measure the clients rather than the kernel.",
+    "Memory (PSS) per concurrent stream vs AWS SDK for JavaScript":
+        "Each stream has an instance of its own (the pages of linear memory the guest dirtied, its heap, a "
+        "fiber stack while it waits inside `next`, its wasi-http state) and an HTTP/1.1 connection of its "
+        "own, where the JavaScript SDK multiplexes its streams over one HTTP/2 connection in one heap. "
+        "Ways down: a smaller guest heap and stack, instances reused across streams, an HTTP/2 client in "
+        "the host.",
+    "CPU per 1,000 events vs native Rust (same core)":
+        "Decoding alone runs at about half the native speed inside the component (see below), and each "
+        "batch crosses the sandbox boundary; run-to-run spread on this shared machine is large.",
+    "Instantiation (warm pre-instance, + `info` call)":
+        "The figure includes a call into the guest and a fresh WASI context; it sits close to the goal and "
+        "moves with the machine's load.",
+}
+
+
+def why_missed(rows):
+    notes = [f"- **{name}**: {WHY_MISSED[key]}" for name, _, _, verdict in rows if verdict != "met"
+             for key in WHY_MISSED if name.startswith(key)]
+    return ["Where a target is missed, why:", "", *notes, ""] if notes else []
 
 
 def targets(results):
@@ -51,12 +83,12 @@ def targets(results):
     c1000 = wasm.get("concurrent", {}).get("1000", {})
     rows = [
         ("CPU per 1,000 events vs AWS SDK for JavaScript", "≥ 3x less",
-         ratio(cpu(js), cpu(wasm)), lambda r: r >= 3, "{:.1f}x less"),
-        (f"Memory per concurrent stream vs AWS SDK for JavaScript (at {mem_level})", "≥ 5x less",
+         ratio(cpu(js), cpu(wasm)), lambda r: r >= 3, "JS ÷ component = {:.2f}"),
+        (f"Memory (PSS) per concurrent stream vs AWS SDK for JavaScript (at {mem_level})", "≥ 5x less",
          ratio(per_stream(js, mem_level), per_stream(wasm, mem_level)) if mem_level else None,
-         lambda r: r >= 5, "{:.1f}x less"),
+         lambda r: r >= 5, "JS ÷ component = {:.2f}"),
         ("CPU per 1,000 events vs native Rust (same core)", "within 1.5x",
-         ratio(cpu(wasm), cpu(native)), lambda r: r <= 1.5, "{:.2f}x"),
+         ratio(cpu(wasm), cpu(native)), lambda r: r <= 1.5, "component ÷ native = {:.2f}"),
         ("Instantiation (warm pre-instance, + `info` call)", "< 50 µs",
          micro.get("instantiate_ns") and micro["instantiate_ns"] / 1e3, lambda v: v < 50, "{:.1f} µs"),
         ("Cached load (`Host::new`, warm code cache)", "< 20 ms",
@@ -94,7 +126,7 @@ def peer_rows(results):
                 row.append("failed: " + c.get("error", "?"))
             else:
                 done = "" if c["completed"] == n else f" ({c['completed']}/{n} complete)"
-                row.append(fmt(c["kib_per_stream"], 1) + done)
+                row.append(fmt(c["kib_per_stream"], 0) + " / " + fmt(c.get("pss_kib_per_stream"), 0) + done)
         rows.append(row)
     return rows
 
@@ -108,11 +140,11 @@ def plot(results):
             c = p.get("concurrent", {}).get(str(n), {})
             if "streams" in c:
                 xs.append(n)
-                kib.append(max(c["kib_per_stream"], 0.1))
+                kib.append(max(c.get("pss_kib_per_stream") or 0, 0.1))
                 eps.append(c["events_per_s"])
         mem.plot(xs, kib, marker="o", label=name)
         thr.plot(xs, eps, marker="o", label=name)
-    for ax, title, unit in ((mem, "Peak RSS per concurrent stream", "KiB per stream"),
+    for ax, title, unit in ((mem, "Peak PSS per concurrent stream", "KiB per stream"),
                             (thr, "Events delivered per second", "events/s")):
         ax.set_xscale("log")
         ax.set_yscale("log")
@@ -171,17 +203,22 @@ def main():
             "", "```", m["free"].rstrip(), "```", "",
             "Every peer ran in its own process against the project's emulator (`bedrock-emulator`, a process of its "
             "own on loopback), one peer at a time, with the same scripted streams. CPU is the peer's own getrusage "
-            "(user + sys) over the measured phase; memory is the peer's RSS sampled every 5 ms.",
+            "(user + sys) over the measured phase; memory is the peer's RSS sampled every 5 ms and PSS every 50 ms.",
             "",
             "## Targets", "",
             table(["target", "goal", "measured", ""], targets(results)), "",
+            *why_missed(targets(results)),
             "## Peers", "",
             f"Time to first event: median of {s['ttfe_runs']} sequential streams after 3 warm-ups, and its ratio to "
             f"the native core. Long stream: one reply of {s['long_words']:,} one-word deltas. Memory: "
-            f"(peak RSS − RSS before) / N for N overlapping streams of {s['words']} deltas, one every {s['slow_ms']} ms.",
+            f"(peak − before) / N for N overlapping streams of {s['words']} deltas, one every {s['slow_ms']} ms, "
+            "as RSS / PSS. PSS (proportional set size) counts a page mapped several times once, which is the "
+            "memory the machine really spends; RSS counts it once per mapping, and wasmtime maps the "
+            "component's copy-on-write memory image into every instance (with 1,000 instances, RssShmem "
+            "alone grew by about 90 MB for pages that exist once). The memory target is judged on PSS.",
             "",
             table(["peer", "first event (ms)", "vs native", "events/s", "CPU ms / 1,000 events", "text intact"]
-                  + [f"KiB / stream at {n:,}" for n in s["levels"]], peer_rows(results)),
+                  + [f"KiB / stream at {n:,} (RSS / PSS)" for n in s["levels"]], peer_rows(results)),
             "", "![memory and throughput against concurrency](benchmarks.png)", "",
             "## Host and decoder", "",
             table(["figure", "value"], [
@@ -226,8 +263,9 @@ def headline(results):
             continue
         th = p.get("throughput", {})
         rows.append([name, fmt(p.get("ttfe", {}).get("median_ms"), 2), fmt(th.get("cpu_ms_per_1000_events"), 1),
-                     fmt(per_stream(p, top), 0)])
-    return table(["client", "first event (ms)", "CPU ms / 1,000 events", f"KiB / stream at {top:,} streams"], rows) + \
+                     fmt(per_stream(p, top, "kib_per_stream"), 0), fmt(per_stream(p, top), 0)])
+    return table(["client", "first event (ms)", "CPU ms / 1,000 events",
+                  f"RSS KiB / stream at {top:,} streams", f"PSS KiB / stream at {top:,} streams"], rows) + \
         f"\n\nComponent {results['component_bytes'] / MIB:.2f} MiB. Details: [docs/benchmarks.md](docs/benchmarks.md)."
 
 

@@ -8,7 +8,7 @@
 //! Every scenario starts with a warm-up stream, so that connection set-up,
 //! lazy initialisation and code loading are not charged to it.
 
-use crate::measure::{PeakRss, cpu_ms, rss_kib};
+use crate::measure::{PeakRss, cpu_ms, pss_kib, rss_kib};
 use serde_json::{Value, json};
 use std::collections::BTreeMap;
 use std::future::Future;
@@ -83,7 +83,7 @@ pub async fn throughput(peer: impl Peer, words: usize) -> anyhow::Result<Value> 
 pub async fn concurrent(peer: impl Peer, streams: usize, words: usize, slow_ms: u64) -> anyhow::Result<Value> {
     warm_up(&peer).await?;
     tokio::time::sleep(Duration::from_millis(200)).await;
-    let before = rss_kib();
+    let (before, pss_before) = (rss_kib(), pss_kib());
     let sampler = PeakRss::start(Duration::from_millis(5));
     let (cpu, start) = (cpu_ms(), Instant::now());
     let peer = Arc::new(peer);
@@ -107,7 +107,7 @@ pub async fn concurrent(peer: impl Peer, streams: usize, words: usize, slow_ms: 
         }
     }
     let (wall, cpu) = (start.elapsed().as_secs_f64(), cpu_ms() - cpu);
-    let peak = sampler.stop();
+    let (peak, pss_peak) = sampler.stop();
     Ok(json!({
         "streams": streams,
         "completed": completed,
@@ -117,6 +117,8 @@ pub async fn concurrent(peer: impl Peer, streams: usize, words: usize, slow_ms: 
         "chars": chars,
         "rss_before_kib": before,
         "rss_peak_kib": peak,
+        "pss_before_kib": pss_before,
+        "pss_peak_kib": pss_peak,
         "wall_s": wall,
         "cpu_ms": cpu,
     }))

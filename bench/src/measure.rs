@@ -22,17 +22,30 @@ pub fn cpu_ms() -> f64 {
 
 /// Resident set size of this process now, in KiB (`VmRSS`).
 pub fn rss_kib() -> u64 {
-    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
-    status
-        .lines()
-        .find_map(|line| line.strip_prefix("VmRSS:"))
+    proc_kib("/proc/self/status", "VmRSS:")
+}
+
+/// Proportional set size of this process now, in KiB (`Pss`). Unlike RSS it
+/// counts a page mapped N times once in all: wasmtime maps the component's
+/// copy-on-write memory image into every instance, and RSS counts those
+/// shared pages once per instance.
+pub fn pss_kib() -> u64 {
+    proc_kib("/proc/self/smaps_rollup", "Pss:")
+}
+
+fn proc_kib(file: &str, field: &str) -> u64 {
+    let text = std::fs::read_to_string(file).unwrap_or_default();
+    text.lines()
+        .find_map(|line| line.strip_prefix(field))
         .and_then(|rest| rest.trim().trim_end_matches("kB").trim().parse().ok())
         .unwrap_or(0)
 }
 
-/// Tracks the highest RSS seen until stopped.
+/// Tracks the highest RSS and PSS seen until stopped. PSS is read every
+/// tenth sample: smaps_rollup walks every mapping, which costs more.
 pub struct PeakRss {
     peak: Arc<AtomicU64>,
+    peak_pss: Arc<AtomicU64>,
     stop: Arc<AtomicBool>,
     thread: JoinHandle<()>,
 }
@@ -40,23 +53,32 @@ pub struct PeakRss {
 impl PeakRss {
     pub fn start(every: Duration) -> PeakRss {
         let peak = Arc::new(AtomicU64::new(rss_kib()));
+        let peak_pss = Arc::new(AtomicU64::new(pss_kib()));
         let stop = Arc::new(AtomicBool::new(false));
         let thread = {
-            let (peak, stop) = (peak.clone(), stop.clone());
+            let (peak, peak_pss, stop) = (peak.clone(), peak_pss.clone(), stop.clone());
             std::thread::spawn(move || {
+                let mut n = 0u64;
                 while !stop.load(Ordering::Relaxed) {
                     peak.fetch_max(rss_kib(), Ordering::Relaxed);
+                    if n % 10 == 0 {
+                        peak_pss.fetch_max(pss_kib(), Ordering::Relaxed);
+                    }
+                    n += 1;
                     std::thread::sleep(every);
                 }
             })
         };
-        PeakRss { peak, stop, thread }
+        PeakRss { peak, peak_pss, stop, thread }
     }
 
-    /// Stops sampling; the peak in KiB.
-    pub fn stop(self) -> u64 {
+    /// Stops sampling; the peak RSS and PSS in KiB.
+    pub fn stop(self) -> (u64, u64) {
         self.stop.store(true, Ordering::Relaxed);
         let _ = self.thread.join();
-        self.peak.load(Ordering::Relaxed).max(rss_kib())
+        (
+            self.peak.load(Ordering::Relaxed).max(rss_kib()),
+            self.peak_pss.load(Ordering::Relaxed).max(pss_kib()),
+        )
     }
 }
