@@ -20,6 +20,11 @@ use std::path::{Path, PathBuf};
 use wasmtime::Engine;
 use wasmtime::component::Component;
 
+/// Entries kept: the newest ones, by modification time. A developer
+/// rebuilding the guest adds one (a few MB) per build; a gateway uses one or
+/// two.
+const MAX_ENTRIES: usize = 16;
+
 /// Where compiled components are kept.
 #[derive(Debug, Clone)]
 pub(crate) struct CodeCache {
@@ -109,7 +114,25 @@ impl CodeCache {
         std::fs::rename(&partial, entry).inspect_err(|_| {
             let _ = std::fs::remove_file(&partial);
         })?;
+        self.prune();
         Ok(())
+    }
+
+    /// Removes all but the [`MAX_ENTRIES`] newest entries. A loaded entry is
+    /// mapped, not read, so removing it under a running host is harmless.
+    fn prune(&self) {
+        let Ok(dir) = std::fs::read_dir(&self.dir) else {
+            return;
+        };
+        let mut entries: Vec<(std::time::SystemTime, PathBuf)> = dir
+            .flatten()
+            .filter(|e| e.path().extension().is_some_and(|x| x == "cwasm"))
+            .filter_map(|e| Some((e.metadata().ok()?.modified().ok()?, e.path())))
+            .collect();
+        entries.sort_by(|a, b| b.0.cmp(&a.0));
+        for (_, stale) in entries.into_iter().skip(MAX_ENTRIES) {
+            let _ = std::fs::remove_file(stale);
+        }
     }
 }
 
@@ -191,6 +214,29 @@ mod tests {
         assert_eq!(key, cache.entry(&engine, EMPTY));
         assert_ne!(key, cache.entry(&engine, other_bytes));
         assert_ne!(key, cache.entry(&other_engine, EMPTY));
+    }
+
+    #[test]
+    fn only_the_newest_entries_are_kept() {
+        let dir = temp_dir("prune");
+        std::fs::create_dir_all(&dir).unwrap();
+        let old = std::time::SystemTime::now() - std::time::Duration::from_secs(3600);
+        for i in 0..MAX_ENTRIES + 3 {
+            let stale = std::fs::File::create(dir.join(format!("{i}.cwasm"))).unwrap();
+            stale.set_modified(old).unwrap();
+        }
+        std::fs::write(dir.join("notes.txt"), "not an entry").unwrap();
+        let cache = CodeCache::new(dir.clone());
+        cache.load(&Engine::default(), EMPTY, || {}).unwrap();
+        let names: Vec<String> = std::fs::read_dir(&dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().into_string().unwrap())
+            .collect();
+        assert_eq!(names.len(), MAX_ENTRIES + 1, "{names:?}");
+        assert!(names.contains(&"notes.txt".to_string()));
+        let fresh = cache.entry(&Engine::default(), EMPTY);
+        assert!(fresh.is_file(), "the new entry is kept");
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 
     #[test]
