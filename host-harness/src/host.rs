@@ -143,7 +143,7 @@ impl Host {
         let loaded = Arc::new(loaded);
         let shown = loaded.path.display().to_string();
         let info = self
-            .info_of(&loaded)
+            .info_of(&loaded, Admission::Trial)
             .await
             .with_context(|| format!("{shown} was refused: its trial call failed"))?;
         *self
@@ -177,11 +177,12 @@ impl Host {
 
     /// `provider.info`.
     pub async fn info(&self) -> anyhow::Result<PluginInfo> {
-        self.info_of(&self.inner.current()).await
+        self.info_of(&self.inner.current(), Admission::Counted)
+            .await
     }
 
-    async fn info_of(&self, loaded: &Loaded) -> anyhow::Result<PluginInfo> {
-        let mut call = self.instantiate(loaded, None).await?;
+    async fn info_of(&self, loaded: &Loaded, admission: Admission) -> anyhow::Result<PluginInfo> {
+        let mut call = self.instantiate(loaded, None, admission).await?;
         let provider = call.plugin.gateway_provider_provider();
         guarded(&mut call.store, "info", async |store| {
             provider.call_info(store).await
@@ -195,7 +196,11 @@ impl Host {
         config: &ProviderConfig,
     ) -> anyhow::Result<Result<CredentialInfo, ProviderError>> {
         let mut call = self
-            .instantiate(&self.inner.current(), config.base_url.as_deref())
+            .instantiate(
+                &self.inner.current(),
+                config.base_url.as_deref(),
+                Admission::Counted,
+            )
             .await?;
         let provider = call.plugin.gateway_provider_provider();
         guarded(&mut call.store, "credential-source", async |store| {
@@ -247,7 +252,11 @@ impl Host {
         options: &DiscoveryOptions,
     ) -> anyhow::Result<Result<Discovery, ProviderError>> {
         let mut call = self
-            .instantiate(&self.inner.current(), config.base_url.as_deref())
+            .instantiate(
+                &self.inner.current(),
+                config.base_url.as_deref(),
+                Admission::Counted,
+            )
             .await?;
         let provider = call.plugin.gateway_provider_provider();
         guarded(&mut call.store, "discover", async |store| {
@@ -265,7 +274,11 @@ impl Host {
         request: &ConverseRequest,
     ) -> anyhow::Result<Result<EventStream, ProviderError>> {
         let mut call = self
-            .instantiate(&self.inner.current(), config.base_url.as_deref())
+            .instantiate(
+                &self.inner.current(),
+                config.base_url.as_deref(),
+                Admission::Counted,
+            )
             .await?;
         let provider = call.plugin.gateway_provider_provider().clone();
         let started = guarded(&mut call.store, "converse-stream", async |store| {
@@ -282,13 +295,20 @@ impl Host {
         }))
     }
 
-    /// A fresh store and instance of `loaded` for one call, within the cap on
-    /// calls in flight.
-    async fn instantiate(&self, loaded: &Loaded, base_url: Option<&str>) -> anyhow::Result<Call> {
+    /// A fresh store and instance of `loaded` for one call.
+    async fn instantiate(
+        &self,
+        loaded: &Loaded,
+        base_url: Option<&str>,
+        admission: Admission,
+    ) -> anyhow::Result<Call> {
         let runtime = &self.inner.runtime;
-        let permit = runtime.admit().ok_or(HostError::Busy {
-            limit: runtime.max_calls(),
-        })?;
+        let permit = match admission {
+            Admission::Counted => Some(runtime.admit().ok_or(HostError::Busy {
+                limit: runtime.max_calls(),
+            })?),
+            Admission::Trial => None,
+        };
         let state = StoreState::new(
             self.inner.policy.clone(),
             self.inner.keyvalue.clone(),
@@ -312,11 +332,22 @@ impl Host {
     }
 }
 
+/// Whether a call counts against the cap on calls in flight.
+#[derive(Clone, Copy)]
+enum Admission {
+    /// A caller's call: refused with `Busy` at the cap.
+    Counted,
+    /// A reload's trial call: a swap must not fail because the host is busy
+    /// (the instance pool keeps room for it).
+    Trial,
+}
+
 /// One call's instance.
 struct Call {
     store: Store<StoreState>,
     plugin: Plugin,
-    permit: OwnedSemaphorePermit,
+    /// `None` for a trial call.
+    permit: Option<OwnedSemaphorePermit>,
 }
 
 /// Runs one call into the guest under the store's limits: a fresh CPU
@@ -351,7 +382,7 @@ pub struct EventStream {
     /// previous call's future was dropped before it completed.
     in_call: bool,
     /// This stream's place under the host's cap on calls in flight.
-    _permit: OwnedSemaphorePermit,
+    _permit: Option<OwnedSemaphorePermit>,
 }
 
 impl EventStream {
@@ -482,7 +513,7 @@ mod tests {
     async fn clones_share_the_cache_and_with_policy_starts_a_new_one() {
         let host = stand_in_host("cache.wasm", true);
         let mut first = host
-            .instantiate(&host.inner.current(), None)
+            .instantiate(&host.inner.current(), None, Admission::Counted)
             .await
             .unwrap()
             .store;
@@ -496,7 +527,7 @@ mod tests {
 
         let clone = host.clone();
         let mut second = clone
-            .instantiate(&clone.inner.current(), None)
+            .instantiate(&clone.inner.current(), None, Admission::Counted)
             .await
             .unwrap()
             .store;
@@ -509,7 +540,7 @@ mod tests {
         config.env = vec![("AWS_PROFILE".into(), "other".into())];
         let other = host.with_policy(&config);
         let mut third = other
-            .instantiate(&other.inner.current(), None)
+            .instantiate(&other.inner.current(), None, Admission::Counted)
             .await
             .unwrap()
             .store;

@@ -103,3 +103,17 @@ async fn the_guest_cache_survives_a_swap() {
     assert_eq!(catalogue_calls(), 1, "the new build asked Bedrock again instead of using the cache");
     assert_eq!(before.models, after.models);
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_swap_goes_through_when_the_host_is_at_its_cap() {
+    let emulator = emulator().await;
+    let host = own_host(&HostConfig::default_component_path(), &sigv4_env(&emulator), |c| c.max_concurrent_calls = 2);
+    let slow = request(MODEL, "Hi [emulator words=30 slow=10]");
+    let mut first = host.converse_stream(&config(), &slow).await.unwrap().unwrap();
+    let _second = host.converse_stream(&config(), &slow).await.unwrap().unwrap();
+    let busy = host.info().await.unwrap_err();
+    assert!(matches!(busy.downcast_ref(), Some(bedrock_host::HostError::Busy { limit: 2 })), "{busy:#}");
+    let info = host.reload(twin_component()).await.expect("the trial call is not counted against the cap");
+    assert!(info.version.ends_with("+swap"), "{}", info.version);
+    while first.next().await.unwrap().unwrap().is_some() {}
+}
