@@ -160,9 +160,12 @@ def plot(results):
 def soak_section(soak):
     rss = soak.get("rss", [])
     kib = [s["rss_kib"] for s in rss]
-    third = max(len(kib) // 3, 1)
-    early, late = kib[third:2 * third] or kib[:1], kib[-third:]
-    growth = (sum(late) / len(late) - sum(early) / len(early)) / 1024 if kib else None
+    # Growth is judged while streams are still being started: once the last
+    # one has started, the host drains and RSS falls, which is not a trend.
+    steady = [s["rss_kib"] for s in rss if s["started"] < soak["started"]] or kib
+    third = max(len(steady) // 3, 1)
+    early, late = steady[third:2 * third] or steady[:1], steady[-third:]
+    growth = (sum(late) / len(late) - sum(early) / len(early)) / 1024 if steady else None
     swaps = soak.get("swaps", [])
     failed = ", ".join(f"{k}: {v:,}" for k, v in soak.get("failed", {}).items()) or "none"
     lines = [
@@ -179,7 +182,7 @@ def soak_section(soak):
             ["events lost or duplicated (streams whose text was not the script's)", fmt(soak["lost_or_duplicated"])],
             ["hot swaps (ok / attempted)", f"{sum(1 for s in swaps if not s['error'])} / {len(swaps)}"],
             ["RSS min / max", f"{min(kib) / 1024:.1f} / {max(kib) / 1024:.1f} MiB" if kib else "–"],
-            ["RSS growth, last third vs middle third", f"{growth:+.1f} MiB" if growth is not None else "–"],
+            ["RSS growth under load, last third vs middle third", f"{growth:+.1f} MiB" if growth is not None else "–"],
         ]),
         "",
         "RSS over time (MiB): " + ", ".join(f"{s['t_s']:.0f}s {s['rss_kib'] / 1024:.0f}" for s in rss[:: max(len(rss) // 24, 1)]),
