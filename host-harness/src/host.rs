@@ -195,13 +195,7 @@ impl Host {
         &self,
         config: &ProviderConfig,
     ) -> anyhow::Result<Result<CredentialInfo, ProviderError>> {
-        let mut call = self
-            .instantiate(
-                &self.inner.current(),
-                config.base_url.as_deref(),
-                Admission::Counted,
-            )
-            .await?;
+        let mut call = self.call_for(config).await?;
         let provider = call.plugin.gateway_provider_provider();
         guarded(&mut call.store, "credential-source", async |store| {
             provider.call_credential_source(store, config).await
@@ -251,13 +245,7 @@ impl Host {
         config: &ProviderConfig,
         options: &DiscoveryOptions,
     ) -> anyhow::Result<Result<Discovery, ProviderError>> {
-        let mut call = self
-            .instantiate(
-                &self.inner.current(),
-                config.base_url.as_deref(),
-                Admission::Counted,
-            )
-            .await?;
+        let mut call = self.call_for(config).await?;
         let provider = call.plugin.gateway_provider_provider();
         guarded(&mut call.store, "discover", async |store| {
             provider.call_discover(store, config, options).await
@@ -273,13 +261,7 @@ impl Host {
         config: &ProviderConfig,
         request: &ConverseRequest,
     ) -> anyhow::Result<Result<EventStream, ProviderError>> {
-        let mut call = self
-            .instantiate(
-                &self.inner.current(),
-                config.base_url.as_deref(),
-                Admission::Counted,
-            )
-            .await?;
+        let mut call = self.call_for(config).await?;
         let provider = call.plugin.gateway_provider_provider().clone();
         let started = guarded(&mut call.store, "converse-stream", async |store| {
             provider.call_converse_stream(store, config, request).await
@@ -293,6 +275,16 @@ impl Host {
             in_call: false,
             _permit: call.permit,
         }))
+    }
+
+    /// A caller's call on the current build, reaching `config`'s endpoint.
+    async fn call_for(&self, config: &ProviderConfig) -> anyhow::Result<Call> {
+        self.instantiate(
+            &self.inner.current(),
+            config.base_url.as_deref(),
+            Admission::Counted,
+        )
+        .await
     }
 
     /// A fresh store and instance of `loaded` for one call.
