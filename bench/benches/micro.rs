@@ -22,7 +22,8 @@ fn host(c: &mut Criterion) {
     let cache = std::env::temp_dir().join(format!("bedrock-bench-cache-{}", std::process::id()));
     let runtime = tokio::runtime::Runtime::new().unwrap();
     let endpoint = "http://127.0.0.1:9";
-    let warm = wasm::host(&component, endpoint, Some(cache.clone()), 1).expect("the component loads");
+    let warm =
+        wasm::host(&component, endpoint, Some(cache.clone()), 1).expect("the component loads");
 
     let mut group = c.benchmark_group("host");
     group.bench_function("instantiate+info", |b| {
@@ -31,7 +32,9 @@ fn host(c: &mut Criterion) {
     group.bench_function("load-cached", |b| {
         b.iter(|| black_box(wasm::host(&component, endpoint, Some(cache.clone()), 1).unwrap()));
     });
-    group.sample_size(10).measurement_time(Duration::from_secs(30));
+    group
+        .sample_size(10)
+        .measurement_time(Duration::from_secs(30));
     group.bench_function("load-compile", |b| {
         b.iter(|| black_box(wasm::host(&component, endpoint, None, 1).unwrap()));
     });
@@ -47,7 +50,9 @@ fn decoder(c: &mut Criterion) {
     });
     let mut group = c.benchmark_group("decode");
     group.throughput(Throughput::Bytes(body.len() as u64));
-    group.bench_function("native", |b| b.iter(|| decode::decode_all(black_box(&body))));
+    group.bench_function("native", |b| {
+        b.iter(|| decode::decode_all(black_box(&body)))
+    });
     group.finish();
 }
 

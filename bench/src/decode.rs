@@ -25,7 +25,9 @@ pub fn decode_all(body: &[u8]) -> usize {
     let mut events = Vec::new();
     let mut count = 0;
     for chunk in body.chunks(CHUNK) {
-        decoder.feed(chunk, &mut events).expect("the captured body decodes");
+        decoder
+            .feed(chunk, &mut events)
+            .expect("the captured body decodes");
         count += events.len();
         events.clear();
     }
@@ -39,15 +41,26 @@ pub async fn capture(endpoint: &str, words: usize) -> anyhow::Result<Vec<u8>> {
         .prepare(crate::drive::prompt(words, 0))
         .map_err(|e| anyhow::anyhow!("{e:?}"))?;
     let response = native::send(signed).await?;
-    anyhow::ensure!(response.status().is_success(), "capture: HTTP {}", response.status());
+    anyhow::ensure!(
+        response.status().is_success(),
+        "capture: HTTP {}",
+        response.status()
+    );
     Ok(response.into_body().collect().await?.to_bytes().to_vec())
 }
 
 /// Decodes `body` `iterations` times natively.
 pub fn native(body: &[u8], iterations: usize) -> Value {
     let start = Instant::now();
-    let events: usize = (0..iterations).map(|_| decode_all(std::hint::black_box(body))).sum();
-    report(body.len(), iterations, events, start.elapsed().as_nanos() as u64)
+    let events: usize = (0..iterations)
+        .map(|_| decode_all(std::hint::black_box(body)))
+        .sum();
+    report(
+        body.len(),
+        iterations,
+        events,
+        start.elapsed().as_nanos() as u64,
+    )
 }
 
 /// Decodes `body` `iterations` times inside the decode-bench component.
@@ -56,7 +69,11 @@ pub async fn guest(component: &Path, body: Vec<u8>, iterations: usize) -> anyhow
     let bytes = body.len();
     let request = wasm::request(vec![
         ContentBlock::Text(iterations.to_string()),
-        ContentBlock::Document(DocumentBlock { format: DocumentFormat::Txt, name: "frames".into(), data: body }),
+        ContentBlock::Document(DocumentBlock {
+            format: DocumentFormat::Txt,
+            name: "frames".into(),
+            data: body,
+        }),
     ]);
     let mut stream = match host.converse_stream(&wasm::config(), &request).await? {
         Ok(stream) => stream,

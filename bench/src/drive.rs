@@ -80,7 +80,12 @@ pub async fn throughput(peer: impl Peer, words: usize) -> anyhow::Result<Value> 
     }))
 }
 
-pub async fn concurrent(peer: impl Peer, streams: usize, words: usize, slow_ms: u64) -> anyhow::Result<Value> {
+pub async fn concurrent(
+    peer: impl Peer,
+    streams: usize,
+    words: usize,
+    slow_ms: u64,
+) -> anyhow::Result<Value> {
     warm_up(&peer).await?;
     tokio::time::sleep(Duration::from_millis(200)).await;
     let (before, pss_before) = (rss_kib(), pss_kib());

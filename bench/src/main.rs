@@ -84,7 +84,12 @@ enum Scenario {
     /// One stream of WORDS deltas.
     Throughput { endpoint: String, words: usize },
     /// STREAMS overlapping streams of WORDS deltas, one every SLOW_MS.
-    Concurrent { endpoint: String, streams: usize, words: usize, slow_ms: u64 },
+    Concurrent {
+        endpoint: String,
+        streams: usize,
+        words: usize,
+        slow_ms: u64,
+    },
 }
 
 impl Scenario {
@@ -107,9 +112,12 @@ impl Scenario {
         match self {
             Scenario::Ttfe { runs, .. } => drive::ttfe(peer, runs).await,
             Scenario::Throughput { words, .. } => drive::throughput(peer, words).await,
-            Scenario::Concurrent { streams, words, slow_ms, .. } => {
-                drive::concurrent(peer, streams, words, slow_ms).await
-            }
+            Scenario::Concurrent {
+                streams,
+                words,
+                slow_ms,
+                ..
+            } => drive::concurrent(peer, streams, words, slow_ms).await,
         }
     }
 }
@@ -117,10 +125,16 @@ impl Scenario {
 fn main() -> anyhow::Result<()> {
     let args = Args::parse();
     // As many workers as cores: the same for every Rust peer.
-    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
     let report = runtime.block_on(async {
         match args.command {
-            Command::Wasm { component, cache, scenario } => {
+            Command::Wasm {
+                component,
+                cache,
+                scenario,
+            } => {
                 let host = wasm::host(&component, scenario.endpoint(), cache, scenario.streams())?;
                 scenario.run(wasm::Wasm { host }).await
             }
@@ -132,7 +146,12 @@ fn main() -> anyhow::Result<()> {
                 let peer = sdk::Sdk::new(scenario.endpoint());
                 scenario.run(peer).await
             }
-            Command::Decode { endpoint, words, total_bytes, guest } => {
+            Command::Decode {
+                endpoint,
+                words,
+                total_bytes,
+                guest,
+            } => {
                 let body = decode::capture(&endpoint, words).await?;
                 let iterations = total_bytes.div_ceil(body.len()).max(1);
                 let mut report = serde_json::json!({ "native": decode::native(&body, iterations) });

@@ -69,7 +69,12 @@ impl PeakRss {
                 }
             })
         };
-        PeakRss { peak, peak_pss, stop, thread }
+        PeakRss {
+            peak,
+            peak_pss,
+            stop,
+            thread,
+        }
     }
 
     /// Stops sampling; the peak RSS and PSS in KiB.

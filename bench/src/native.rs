@@ -10,7 +10,9 @@ use bedrock_core::converse::{self, ConverseStreamDecoder};
 use bedrock_core::credentials::{Chain, ChainOptions, HttpAnswer, Resolved};
 use bedrock_core::env::Environment;
 use bedrock_core::signing::SignedRequest;
-use bedrock_core::types::{ContentBlock, ConverseRequest, Message, ProviderConfig, ProviderError, Role, StreamEvent};
+use bedrock_core::types::{
+    ContentBlock, ConverseRequest, Message, ProviderConfig, ProviderError, Role, StreamEvent,
+};
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full};
 use hyper_util::rt::TokioIo;
@@ -35,8 +37,10 @@ impl Native {
 
     /// What the guest does before sending: resolve credentials, build and sign.
     pub fn prepare(&self, prompt: String) -> Result<SignedRequest, ProviderError> {
-        let resolved: Resolved = Chain::new(&self.env, ChainOptions::at(SystemTime::now()))
-            .drive(|_| None, |_, _| Err::<HttpAnswer, _>(ProviderError::Network("no I/O here".into())))?;
+        let resolved: Resolved = Chain::new(&self.env, ChainOptions::at(SystemTime::now())).drive(
+            |_| None,
+            |_, _| Err::<HttpAnswer, _>(ProviderError::Network("no I/O here".into())),
+        )?;
         let config = ProviderConfig {
             region: None,
             base_url: None,
@@ -48,7 +52,10 @@ impl Native {
         let request = ConverseRequest {
             model_id: MODEL.into(),
             system: Some("You are terse.".into()),
-            messages: vec![Message { role: Role::User, content: vec![ContentBlock::Text(prompt)] }],
+            messages: vec![Message {
+                role: Role::User,
+                content: vec![ContentBlock::Text(prompt)],
+            }],
             tools: vec![],
             tool_choice: None,
             max_tokens: None,
@@ -62,7 +69,12 @@ impl Native {
         converse::prepare(&config, &request, &self.env, &resolved, SystemTime::now())
     }
 
-    async fn run(&self, prompt: String, outcome: &mut Outcome, start: Instant) -> Result<(), String> {
+    async fn run(
+        &self,
+        prompt: String,
+        outcome: &mut Outcome,
+        start: Instant,
+    ) -> Result<(), String> {
         let signed = self.prepare(prompt).map_err(|e| format!("{e:?}"))?;
         let response = send(signed).await.map_err(|e| format!("network: {e:#}"))?;
         if !response.status().is_success() {
@@ -73,7 +85,9 @@ impl Native {
         let mut events = Vec::new();
         while let Some(frame) = body.frame().await {
             let frame = frame.map_err(|e| format!("network: {e}"))?;
-            let Ok(chunk) = frame.into_data() else { continue };
+            let Ok(chunk) = frame.into_data() else {
+                continue;
+            };
             let fed = decoder.feed(&chunk, &mut events);
             count(outcome, &mut events, start);
             fed.map_err(|e| format!("{e:?}"))?;
@@ -99,7 +113,8 @@ fn count(outcome: &mut Outcome, events: &mut Vec<StreamEvent>, start: Instant) {
 pub async fn send(signed: SignedRequest) -> anyhow::Result<http::Response<hyper::body::Incoming>> {
     let stream = TcpStream::connect(&signed.authority).await?;
     stream.set_nodelay(true)?;
-    let (mut sender, connection) = hyper::client::conn::http1::handshake(TokioIo::new(stream)).await?;
+    let (mut sender, connection) =
+        hyper::client::conn::http1::handshake(TokioIo::new(stream)).await?;
     tokio::spawn(connection);
     let mut request = http::Request::builder()
         .method(signed.method)

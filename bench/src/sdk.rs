@@ -6,8 +6,8 @@ use crate::{ACCESS_KEY_ID, MODEL, SECRET_ACCESS_KEY};
 use aws_sdk_bedrockruntime::Client;
 use aws_sdk_bedrockruntime::config::{BehaviorVersion, Credentials, Region};
 use aws_sdk_bedrockruntime::types::{
-    ContentBlock, ContentBlockDelta, ConversationRole, ConverseStreamOutput, InferenceConfiguration, Message,
-    SystemContentBlock,
+    ContentBlock, ContentBlockDelta, ConversationRole, ConverseStreamOutput,
+    InferenceConfiguration, Message, SystemContentBlock,
 };
 use std::time::Instant;
 
@@ -21,13 +21,26 @@ impl Sdk {
             .behavior_version(BehaviorVersion::latest())
             .region(Region::new("us-east-1"))
             .endpoint_url(endpoint)
-            .credentials_provider(Credentials::new(ACCESS_KEY_ID, SECRET_ACCESS_KEY, None, None, "bench"))
+            .credentials_provider(Credentials::new(
+                ACCESS_KEY_ID,
+                SECRET_ACCESS_KEY,
+                None,
+                None,
+                "bench",
+            ))
             .http_client(aws_smithy_http_client::Builder::new().build_http())
             .build();
-        Sdk { client: Client::from_conf(config) }
+        Sdk {
+            client: Client::from_conf(config),
+        }
     }
 
-    async fn run(&self, prompt: String, outcome: &mut Outcome, start: Instant) -> Result<(), String> {
+    async fn run(
+        &self,
+        prompt: String,
+        outcome: &mut Outcome,
+        start: Instant,
+    ) -> Result<(), String> {
         let message = Message::builder()
             .role(ConversationRole::User)
             .content(ContentBlock::Text(prompt))

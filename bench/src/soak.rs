@@ -33,7 +33,12 @@ pub struct Soak {
 
 /// The faults, one stream in `FAULT_EVERY` each, in turn; the other streams
 /// are clean.
-const FAULTS: [&str; 4] = ["exception=modelStreamErrorException", "corrupt-crc", "truncate", "status=503"];
+const FAULTS: [&str; 4] = [
+    "exception=modelStreamErrorException",
+    "corrupt-crc",
+    "truncate",
+    "status=503",
+];
 const FAULT_EVERY: usize = 10;
 
 #[derive(Default)]
@@ -48,7 +53,12 @@ struct Tally {
 
 impl Soak {
     pub async fn run(self) -> anyhow::Result<Value> {
-        let host = wasm::host(&self.component, &self.endpoint, self.cache.clone(), self.streams)?;
+        let host = wasm::host(
+            &self.component,
+            &self.endpoint,
+            self.cache.clone(),
+            self.streams,
+        )?;
         let expected = Arc::new(reply_text(self.words));
         let tally = Arc::new(Tally::default());
         let start = Instant::now();
@@ -57,14 +67,19 @@ impl Soak {
 
         let workers: Vec<_> = (0..self.streams)
             .map(|_| {
-                let (host, tally, expected, next) = (host.clone(), tally.clone(), expected.clone(), next.clone());
+                let (host, tally, expected, next) =
+                    (host.clone(), tally.clone(), expected.clone(), next.clone());
                 let (words, slow) = (self.words, self.slow_ms);
                 tokio::spawn(async move {
                     let config = wasm::config();
                     while Instant::now() < deadline {
                         let n = next.fetch_add(1, Ordering::Relaxed);
-                        let fault = (n % FAULT_EVERY == 0).then(|| FAULTS[(n / FAULT_EVERY) % FAULTS.len()]);
-                        let prompt = format!("Hello {n} [emulator words={words} slow={slow} {}]", fault.unwrap_or(""));
+                        let fault = (n % FAULT_EVERY == 0)
+                            .then(|| FAULTS[(n / FAULT_EVERY) % FAULTS.len()]);
+                        let prompt = format!(
+                            "Hello {n} [emulator words={words} slow={slow} {}]",
+                            fault.unwrap_or("")
+                        );
                         tally.started.fetch_add(1, Ordering::Relaxed);
                         let request = wasm::request(vec![ContentBlock::Text(prompt)]);
                         let outcome = wasm::stream(&host, &config, &request).await;

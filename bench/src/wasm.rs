@@ -17,7 +17,12 @@ pub struct Wasm {
 /// A host for `component` whose guest signs with the example keys and sends
 /// to `endpoint`. `streams` sizes the cap on calls in flight (with room for a
 /// reload's trial call).
-pub fn host(component: &Path, endpoint: &str, cache: Option<PathBuf>, streams: usize) -> anyhow::Result<Host> {
+pub fn host(
+    component: &Path,
+    endpoint: &str,
+    cache: Option<PathBuf>,
+    streams: usize,
+) -> anyhow::Result<Host> {
     let mut config = HostConfig::new(component);
     config.env = vec![
         ("AWS_ENDPOINT_URL".into(), endpoint.into()),
@@ -45,7 +50,10 @@ pub fn request(content: Vec<ContentBlock>) -> ConverseRequest {
     ConverseRequest {
         model_id: MODEL.into(),
         system: Some("You are terse.".into()),
-        messages: vec![Message { role: Role::User, content }],
+        messages: vec![Message {
+            role: Role::User,
+            content,
+        }],
         tools: vec![],
         tool_choice: None,
         max_tokens: None,
@@ -99,6 +107,11 @@ pub async fn stream(host: &Host, config: &ProviderConfig, request: &ConverseRequ
 
 impl Peer for Wasm {
     async fn stream(&self, prompt: String) -> Outcome {
-        stream(&self.host, &config(), &request(vec![ContentBlock::Text(prompt)])).await
+        stream(
+            &self.host,
+            &config(),
+            &request(vec![ContentBlock::Text(prompt)]),
+        )
+        .await
     }
 }

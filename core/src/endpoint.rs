@@ -53,8 +53,12 @@ pub struct Endpoint {
 impl Endpoint {
     /// Parses an override URL; only `http` and `https` make sense here.
     pub fn parse(url: &str) -> Result<Endpoint, ProviderError> {
-        let invalid = |why: &str| ProviderError::InvalidRequest(format!("endpoint URL `{url}` {why}"));
-        let uri: http::Uri = url.trim().parse().map_err(|_| invalid("is not a valid URL"))?;
+        let invalid =
+            |why: &str| ProviderError::InvalidRequest(format!("endpoint URL `{url}` {why}"));
+        let uri: http::Uri = url
+            .trim()
+            .parse()
+            .map_err(|_| invalid("is not a valid URL"))?;
         let scheme = match uri.scheme_str() {
             Some("https") => Scheme::Https,
             Some("http") => Scheme::Http,
@@ -133,11 +137,18 @@ fn aws_endpoint(service: Service, region: &str) -> Endpoint {
 /// Characters escaped in a URI path label: everything but RFC 3986's
 /// unreserved set, as the AWS SDKs encode `{modelId}`. A model id's `:` and an
 /// ARN's `/` must not reach the path raw.
-const LABEL: &AsciiSet = &NON_ALPHANUMERIC.remove(b'-').remove(b'.').remove(b'_').remove(b'~');
+const LABEL: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'.')
+    .remove(b'_')
+    .remove(b'~');
 
 /// `POST` path of ConverseStream for a model id, inference profile id or ARN.
 pub fn converse_stream_path(model_id: &str) -> String {
-    format!("/model/{}/converse-stream", utf8_percent_encode(model_id, LABEL))
+    format!(
+        "/model/{}/converse-stream",
+        utf8_percent_encode(model_id, LABEL)
+    )
 }
 
 #[cfg(test)]
@@ -155,21 +166,32 @@ mod tests {
         assert_eq!(e.base_path, "");
         let e = resolve(Service::Bedrock, "us-east-1", None, &env).unwrap();
         assert_eq!(e.authority, "127.0.0.1:1");
-        let e = resolve(Service::BedrockRuntime, "us-east-1", Some("https://gw.example/bedrock/"), &env).unwrap();
+        let e = resolve(
+            Service::BedrockRuntime,
+            "us-east-1",
+            Some("https://gw.example/bedrock/"),
+            &env,
+        )
+        .unwrap();
         assert_eq!(e.url("/x"), "https://gw.example/bedrock/x");
         let env = Environment::from_vars([
             ("AWS_ENDPOINT_URL", "http://127.0.0.1:1"),
             ("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS", "true"),
         ]);
         let e = resolve(Service::BedrockRuntime, "eu-west-3", None, &env).unwrap();
-        assert_eq!(e.url("/"), "https://bedrock-runtime.eu-west-3.amazonaws.com/");
+        assert_eq!(
+            e.url("/"),
+            "https://bedrock-runtime.eu-west-3.amazonaws.com/"
+        );
     }
 
     #[test]
     fn default_hostnames() {
         let env = Environment::default();
         assert_eq!(
-            resolve(Service::Bedrock, "cn-north-1", None, &env).unwrap().authority,
+            resolve(Service::Bedrock, "cn-north-1", None, &env)
+                .unwrap()
+                .authority,
             "bedrock.cn-north-1.amazonaws.com.cn"
         );
     }
@@ -190,7 +212,9 @@ mod tests {
             "/model/anthropic.claude-3-5-sonnet-20240620-v1%3A0/converse-stream"
         );
         assert_eq!(
-            converse_stream_path("arn:aws:bedrock:us-east-1:123456789012:inference-profile/us.meta.llama3-2-1b-instruct-v1:0"),
+            converse_stream_path(
+                "arn:aws:bedrock:us-east-1:123456789012:inference-profile/us.meta.llama3-2-1b-instruct-v1:0"
+            ),
             "/model/arn%3Aaws%3Abedrock%3Aus-east-1%3A123456789012%3Ainference-profile%2Fus.meta.llama3-2-1b-instruct-v1%3A0/converse-stream"
         );
     }

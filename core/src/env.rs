@@ -19,7 +19,10 @@ impl Environment {
         V: Into<String>,
     {
         Environment {
-            vars: vars.into_iter().map(|(k, v)| (k.into(), v.into())).collect(),
+            vars: vars
+                .into_iter()
+                .map(|(k, v)| (k.into(), v.into()))
+                .collect(),
         }
     }
 
@@ -34,7 +37,8 @@ impl Environment {
     /// Whether `name` holds a true-ish flag (`true`, case-insensitive), as the
     /// SDKs read `AWS_EC2_METADATA_DISABLED` and friends.
     pub fn flag(&self, name: &str) -> bool {
-        self.get(name).is_some_and(|v| v.eq_ignore_ascii_case("true"))
+        self.get(name)
+            .is_some_and(|v| v.eq_ignore_ascii_case("true"))
     }
 }
 

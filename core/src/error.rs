@@ -125,9 +125,9 @@ fn classify(code: Option<&str>, status: Option<u16>, detail: ErrorDetail) -> Pro
             | "invalidclienttokenid"
             | "signaturedoesnotmatch",
         ) => ProviderError::Auth(detail),
-        Some("throttlingexception" | "toomanyrequestsexception" | "servicequotaexceededexception") => {
-            ProviderError::Throttled(detail)
-        }
+        Some(
+            "throttlingexception" | "toomanyrequestsexception" | "servicequotaexceededexception",
+        ) => ProviderError::Throttled(detail),
         Some("validationexception") if is_context_overflow(&detail.message) => {
             ProviderError::ContextWindowExceeded(detail)
         }
@@ -157,9 +157,15 @@ fn classify(code: Option<&str>, status: Option<u16>, detail: ErrorDetail) -> Pro
 /// need to tell it apart (they compact the conversation, not fix a field).
 fn is_context_overflow(message: &str) -> bool {
     let m = message.to_ascii_lowercase();
-    ["input is too long", "too many input tokens", "context window", "context length", "prompt is too long"]
-        .iter()
-        .any(|needle| m.contains(needle))
+    [
+        "input is too long",
+        "too many input tokens",
+        "context window",
+        "context length",
+        "prompt is too long",
+    ]
+    .iter()
+    .any(|needle| m.contains(needle))
 }
 
 /// `ThrottlingException:http://internal.amazon.com/...` → `ThrottlingException`;
@@ -262,17 +268,24 @@ mod tests {
             received_at: SystemTime::UNIX_EPOCH,
             body: b"{}",
         });
-        assert!(matches!(e, ProviderError::ServiceUnavailable(d) if d.retry_after_ms == Some(10_000)), "measured from Date");
+        assert!(
+            matches!(e, ProviderError::ServiceUnavailable(d) if d.retry_after_ms == Some(10_000)),
+            "measured from Date"
+        );
     }
 
     #[test]
     fn header_code_wins() {
         let e = http(
             403,
-            Some("InvalidSignatureException:http://internal.amazon.com/coral/com.amazon.coral.service/"),
+            Some(
+                "InvalidSignatureException:http://internal.amazon.com/coral/com.amazon.coral.service/",
+            ),
             r#"{"message":"The request signature we calculated does not match"}"#,
         );
-        let ProviderError::Auth(d) = e else { panic!("{e:?}") };
+        let ProviderError::Auth(d) = e else {
+            panic!("{e:?}")
+        };
         assert_eq!(d.code.as_deref(), Some("InvalidSignatureException"));
         assert_eq!(d.status, Some(403));
         assert_eq!(d.request_id.as_deref(), Some("req-1"));
@@ -280,39 +293,75 @@ mod tests {
 
     #[test]
     fn status_decides_without_a_code() {
-        assert!(matches!(http(429, None, "{}"), ProviderError::Throttled(d) if d.retry_after_ms == Some(2000)));
-        assert!(matches!(http(500, None, "<html>\n<h1>oops</h1>"), ProviderError::InternalServer(d) if d.message == "<html>"));
-        assert!(matches!(http(403, None, r#"{"Message":"no"}"#), ProviderError::AccessDenied(d) if d.message == "no"));
+        assert!(
+            matches!(http(429, None, "{}"), ProviderError::Throttled(d) if d.retry_after_ms == Some(2000))
+        );
+        assert!(
+            matches!(http(500, None, "<html>\n<h1>oops</h1>"), ProviderError::InternalServer(d) if d.message == "<html>")
+        );
+        assert!(
+            matches!(http(403, None, r#"{"Message":"no"}"#), ProviderError::AccessDenied(d) if d.message == "no")
+        );
         assert!(matches!(http(418, None, ""), ProviderError::Http(_)));
     }
 
     #[test]
     fn body_type_is_used_when_no_header() {
-        let e = http(400, None, r#"{"__type":"com.amazon.coral#ResourceNotFoundException","message":"x"}"#);
+        let e = http(
+            400,
+            None,
+            r#"{"__type":"com.amazon.coral#ResourceNotFoundException","message":"x"}"#,
+        );
         assert!(matches!(e, ProviderError::ModelNotFound(_)));
     }
 
     #[test]
     fn context_overflow_is_told_apart() {
-        let e = http(400, Some("ValidationException"), r#"{"message":"Input is too long for requested model."}"#);
+        let e = http(
+            400,
+            Some("ValidationException"),
+            r#"{"message":"Input is too long for requested model."}"#,
+        );
         assert!(matches!(e, ProviderError::ContextWindowExceeded(_)));
     }
 
     #[test]
     fn in_stream_exceptions() {
         let e = from_exception("throttlingException", br#"{"message":"slow down"}"#);
-        assert!(matches!(e, ProviderError::Throttled(ref d) if d.code.as_deref() == Some("ThrottlingException")));
+        assert!(
+            matches!(e, ProviderError::Throttled(ref d) if d.code.as_deref() == Some("ThrottlingException"))
+        );
         let e = from_exception(
             "modelStreamErrorException",
             br#"{"message":"boom","originalStatusCode":424,"originalMessage":"bad"}"#,
         );
-        let ProviderError::ModelStreamError(d) = e else { panic!() };
+        let ProviderError::ModelStreamError(d) = e else {
+            panic!()
+        };
         assert_eq!(d.status, Some(424));
         assert!(d.message.contains("bad"));
         for (name, ok) in [
-            ("internalServerException", matches!(from_exception("internalServerException", b"{}"), ProviderError::InternalServer(_))),
-            ("validationException", matches!(from_exception("validationException", b"{}"), ProviderError::Validation(_))),
-            ("serviceUnavailableException", matches!(from_exception("serviceUnavailableException", b"{}"), ProviderError::ServiceUnavailable(_))),
+            (
+                "internalServerException",
+                matches!(
+                    from_exception("internalServerException", b"{}"),
+                    ProviderError::InternalServer(_)
+                ),
+            ),
+            (
+                "validationException",
+                matches!(
+                    from_exception("validationException", b"{}"),
+                    ProviderError::Validation(_)
+                ),
+            ),
+            (
+                "serviceUnavailableException",
+                matches!(
+                    from_exception("serviceUnavailableException", b"{}"),
+                    ProviderError::ServiceUnavailable(_)
+                ),
+            ),
         ] {
             assert!(ok, "{name}");
         }
@@ -320,14 +369,19 @@ mod tests {
 
     #[test]
     fn transport_wordings_are_stable() {
-        assert_eq!(connect_timeout(), ProviderError::Timeout(CONNECT_TIMEOUT.into()));
+        assert_eq!(
+            connect_timeout(),
+            ProviderError::Timeout(CONNECT_TIMEOUT.into())
+        );
         assert!(matches!(host_denied(), ProviderError::Network(m) if m.starts_with(HOST_DENIED)));
     }
 
     #[test]
     fn long_messages_are_clipped() {
         let body = format!(r#"{{"message":"{}"}}"#, "é".repeat(2000));
-        let ProviderError::Validation(d) = http(400, Some("ValidationException"), &body) else { panic!() };
+        let ProviderError::Validation(d) = http(400, Some("ValidationException"), &body) else {
+            panic!()
+        };
         assert!(d.message.len() <= MAX_MESSAGE_LEN + '…'.len_utf8());
     }
 }

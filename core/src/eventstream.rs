@@ -34,13 +34,17 @@ const MIN_FRAME_LEN: u32 = 16;
 /// Why a byte stream is not a valid sequence of frames.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum FrameError {
-    #[error("event-stream prelude checksum mismatch (computed {computed:#010x}, frame says {declared:#010x})")]
+    #[error(
+        "event-stream prelude checksum mismatch (computed {computed:#010x}, frame says {declared:#010x})"
+    )]
     PreludeChecksum { computed: u32, declared: u32 },
     #[error("event-stream frame declares {declared} bytes, above the {MAX_FRAME_LEN}-byte limit")]
     FrameTooLarge { declared: u32 },
     #[error("event-stream frame declares {declared} bytes, below the 16-byte minimum")]
     FrameTooSmall { declared: u32 },
-    #[error("event-stream frame declares {declared} bytes of headers in a {total}-byte frame (limit {MAX_HEADERS_LEN})")]
+    #[error(
+        "event-stream frame declares {declared} bytes of headers in a {total}-byte frame (limit {MAX_HEADERS_LEN})"
+    )]
     BadHeadersLength { declared: u32, total: u32 },
     #[error("invalid event-stream frame: {0}")]
     Invalid(String),
@@ -135,7 +139,10 @@ fn check_prelude(mut prelude: &[u8]) -> Result<usize, FrameError> {
         return Err(FrameError::FrameTooSmall { declared: total });
     }
     if headers > MAX_HEADERS_LEN || headers > total - MIN_FRAME_LEN {
-        return Err(FrameError::BadHeadersLength { declared: headers, total });
+        return Err(FrameError::BadHeadersLength {
+            declared: headers,
+            total,
+        });
     }
     Ok(total as usize)
 }
@@ -148,8 +155,14 @@ mod tests {
 
     fn frame(payload: &str) -> Vec<u8> {
         let message = Message::new(Bytes::from(payload.to_string()))
-            .add_header(Header::new(":message-type", HeaderValue::String("event".into())))
-            .add_header(Header::new(":event-type", HeaderValue::String("contentBlockDelta".into())));
+            .add_header(Header::new(
+                ":message-type",
+                HeaderValue::String("event".into()),
+            ))
+            .add_header(Header::new(
+                ":event-type",
+                HeaderValue::String("contentBlockDelta".into()),
+            ));
         let mut out = Vec::new();
         write_message_to(&message, &mut out).unwrap();
         out
@@ -179,7 +192,11 @@ mod tests {
                 }
             }
             d.finish().unwrap();
-            assert_eq!(payloads, ["{\"a\":1}", "", "{\"b\":\"two\"}"], "chunk size {chunk}");
+            assert_eq!(
+                payloads,
+                ["{\"a\":1}", "", "{\"b\":\"two\"}"],
+                "chunk size {chunk}"
+            );
         }
     }
 
@@ -187,7 +204,10 @@ mod tests {
     fn huge_declared_length_is_rejected_from_the_prelude_alone() {
         let mut d = FrameDecoder::new();
         d.push(&prelude(1 << 30, 0));
-        assert_eq!(d.next_frame(), Err(FrameError::FrameTooLarge { declared: 1 << 30 }));
+        assert_eq!(
+            d.next_frame(),
+            Err(FrameError::FrameTooLarge { declared: 1 << 30 })
+        );
     }
 
     #[test]
@@ -196,17 +216,26 @@ mod tests {
         bytes[11] ^= 1;
         let mut d = FrameDecoder::new();
         d.push(&bytes);
-        assert!(matches!(d.next_frame(), Err(FrameError::PreludeChecksum { .. })));
+        assert!(matches!(
+            d.next_frame(),
+            Err(FrameError::PreludeChecksum { .. })
+        ));
     }
 
     #[test]
     fn impossible_lengths() {
         let mut d = FrameDecoder::new();
         d.push(&prelude(8, 0));
-        assert_eq!(d.next_frame(), Err(FrameError::FrameTooSmall { declared: 8 }));
+        assert_eq!(
+            d.next_frame(),
+            Err(FrameError::FrameTooSmall { declared: 8 })
+        );
         let mut d = FrameDecoder::new();
         d.push(&prelude(20, 10));
-        assert!(matches!(d.next_frame(), Err(FrameError::BadHeadersLength { .. })));
+        assert!(matches!(
+            d.next_frame(),
+            Err(FrameError::BadHeadersLength { .. })
+        ));
     }
 
     #[test]
@@ -217,7 +246,10 @@ mod tests {
         let mut d = FrameDecoder::new();
         d.push(&bytes);
         let err = d.next_frame().unwrap_err();
-        assert!(matches!(err, FrameError::Invalid(ref m) if m.contains("checksum")), "{err}");
+        assert!(
+            matches!(err, FrameError::Invalid(ref m) if m.contains("checksum")),
+            "{err}"
+        );
     }
 
     #[test]
@@ -226,17 +258,32 @@ mod tests {
         let mut d = FrameDecoder::new();
         d.push(&prelude(MAX_FRAME_LEN, MAX_HEADERS_LEN));
         assert_eq!(d.next_frame(), Ok(None));
-        assert_eq!(d.finish(), Err(FrameError::Truncated { buffered: PRELUDE_LEN }));
+        assert_eq!(
+            d.finish(),
+            Err(FrameError::Truncated {
+                buffered: PRELUDE_LEN
+            })
+        );
         let mut d = FrameDecoder::new();
         d.push(&prelude(MAX_FRAME_LEN + 1, 0));
-        assert_eq!(d.next_frame(), Err(FrameError::FrameTooLarge { declared: MAX_FRAME_LEN + 1 }));
+        assert_eq!(
+            d.next_frame(),
+            Err(FrameError::FrameTooLarge {
+                declared: MAX_FRAME_LEN + 1
+            })
+        );
         let mut d = FrameDecoder::new();
         d.push(&prelude(MAX_FRAME_LEN, MAX_HEADERS_LEN + 1));
-        assert!(matches!(d.next_frame(), Err(FrameError::BadHeadersLength { declared, .. }) if declared == MAX_HEADERS_LEN + 1));
+        assert!(
+            matches!(d.next_frame(), Err(FrameError::BadHeadersLength { declared, .. }) if declared == MAX_HEADERS_LEN + 1)
+        );
         // Headers filling the whole frame leave no room for the message CRC.
         let mut d = FrameDecoder::new();
         d.push(&prelude(40, 25));
-        assert!(matches!(d.next_frame(), Err(FrameError::BadHeadersLength { .. })));
+        assert!(matches!(
+            d.next_frame(),
+            Err(FrameError::BadHeadersLength { .. })
+        ));
         let mut d = FrameDecoder::new();
         d.push(&prelude(MIN_FRAME_LEN, 0));
         assert_eq!(d.next_frame(), Ok(None), "the smallest frame is legal");
@@ -257,17 +304,35 @@ mod tests {
 
     #[test]
     fn trailing_garbage_is_an_error() {
-        for garbage in [&b"x"[..], b"\n\r\n", b"0123456789a", b"0123456789ab", &[0u8; 64]] {
+        for garbage in [
+            &b"x"[..],
+            b"\n\r\n",
+            b"0123456789a",
+            b"0123456789ab",
+            &[0u8; 64],
+        ] {
             let mut bytes = frame("{\"a\":1}");
             bytes.extend_from_slice(garbage);
             let mut d = FrameDecoder::new();
             d.push(&bytes);
-            assert!(d.next_frame().unwrap().is_some(), "the good frame comes first");
+            assert!(
+                d.next_frame().unwrap().is_some(),
+                "the good frame comes first"
+            );
             let outcome = d.next_frame().and_then(|_| d.finish());
             if garbage.len() < PRELUDE_LEN {
-                assert_eq!(outcome, Err(FrameError::Truncated { buffered: garbage.len() }), "{garbage:?}");
+                assert_eq!(
+                    outcome,
+                    Err(FrameError::Truncated {
+                        buffered: garbage.len()
+                    }),
+                    "{garbage:?}"
+                );
             } else {
-                assert!(matches!(outcome, Err(FrameError::PreludeChecksum { .. })), "{garbage:?}: {outcome:?}");
+                assert!(
+                    matches!(outcome, Err(FrameError::PreludeChecksum { .. })),
+                    "{garbage:?}: {outcome:?}"
+                );
             }
         }
     }
@@ -282,7 +347,10 @@ mod tests {
                 let mut d = FrameDecoder::new();
                 d.push(&bytes);
                 let outcome = d.next_frame().and_then(|frame| d.finish().map(|()| frame));
-                assert!(outcome.is_err(), "flipping bit {bit} of byte {i} went unnoticed: {outcome:?}");
+                assert!(
+                    outcome.is_err(),
+                    "flipping bit {bit} of byte {i} went unnoticed: {outcome:?}"
+                );
             }
         }
     }
@@ -296,7 +364,11 @@ mod tests {
         let mut d = FrameDecoder::new();
         d.push(&bytes);
         let first = d.next_frame().unwrap_err();
-        assert_eq!(d.next_frame(), Err(first.clone()), "no resynchronisation on the next frame");
+        assert_eq!(
+            d.next_frame(),
+            Err(first.clone()),
+            "no resynchronisation on the next frame"
+        );
         d.push(&frame("{\"c\":3}"));
         assert_eq!(d.next_frame(), Err(first.clone()));
         assert_eq!(d.finish(), Err(first));
@@ -308,7 +380,12 @@ mod tests {
         let mut d = FrameDecoder::new();
         d.push(&bytes[..bytes.len() - 3]);
         assert_eq!(d.next_frame(), Ok(None));
-        assert_eq!(d.finish(), Err(FrameError::Truncated { buffered: bytes.len() - 3 }));
+        assert_eq!(
+            d.finish(),
+            Err(FrameError::Truncated {
+                buffered: bytes.len() - 3
+            })
+        );
         // Cut inside the prelude: still a truncation, not a clean end.
         let mut d = FrameDecoder::new();
         d.push(&bytes[..5]);

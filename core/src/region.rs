@@ -30,7 +30,9 @@ pub fn validate(region: &str) -> Result<&str, ProviderError> {
         && region.len() <= 63
         && !region.starts_with('-')
         && !region.ends_with('-')
-        && region.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
+        && region
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
     if valid {
         Ok(region)
     } else {
@@ -61,10 +63,14 @@ mod tests {
 
     #[test]
     fn order_is_option_then_aws_region_then_default_region() {
-        let env = Environment::from_vars([("AWS_REGION", "eu-west-1"), ("AWS_DEFAULT_REGION", "ap-south-1")]);
+        let env = Environment::from_vars([
+            ("AWS_REGION", "eu-west-1"),
+            ("AWS_DEFAULT_REGION", "ap-south-1"),
+        ]);
         assert_eq!(resolve(Some("us-west-2"), &env), "us-west-2");
         assert_eq!(resolve(None, &env), "eu-west-1");
-        let env = Environment::from_vars([("AWS_REGION", " "), ("AWS_DEFAULT_REGION", "ap-south-1")]);
+        let env =
+            Environment::from_vars([("AWS_REGION", " "), ("AWS_DEFAULT_REGION", "ap-south-1")]);
         assert_eq!(resolve(Some(""), &env), "ap-south-1");
         assert_eq!(resolve(None, &Environment::default()), "us-east-1");
     }
@@ -75,17 +81,25 @@ mod tests {
             assert!(validate(ok).is_ok(), "{ok}");
         }
         for bad in ["", "US-EAST-1", "evil.com/x", "us-east-1#", "-x", "a b"] {
-            assert!(matches!(validate(bad), Err(ProviderError::InvalidRequest(_))), "{bad:?}");
+            assert!(
+                matches!(validate(bad), Err(ProviderError::InvalidRequest(_))),
+                "{bad:?}"
+            );
         }
     }
 
     #[test]
     fn arn_carries_its_region() {
         assert_eq!(
-            region_of_arn("arn:aws:bedrock:eu-central-1:123456789012:inference-profile/eu.anthropic.claude-3-haiku-20240307-v1:0"),
+            region_of_arn(
+                "arn:aws:bedrock:eu-central-1:123456789012:inference-profile/eu.anthropic.claude-3-haiku-20240307-v1:0"
+            ),
             Some("eu-central-1")
         );
-        assert_eq!(region_of_arn("anthropic.claude-3-haiku-20240307-v1:0"), None);
+        assert_eq!(
+            region_of_arn("anthropic.claude-3-haiku-20240307-v1:0"),
+            None
+        );
         assert_eq!(region_of_arn("arn:aws:bedrock::123:foo"), None);
     }
 }

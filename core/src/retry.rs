@@ -75,7 +75,9 @@ impl RetryPolicy {
     /// defaults for the rest.
     pub fn from_config(config: &ProviderConfig) -> RetryPolicy {
         RetryPolicy {
-            max_attempts: config.max_attempts.map_or(Self::DEFAULT.max_attempts, |n| n.max(1)),
+            max_attempts: config
+                .max_attempts
+                .map_or(Self::DEFAULT.max_attempts, |n| n.max(1)),
             ..Self::DEFAULT
         }
     }
@@ -90,7 +92,13 @@ impl RetryPolicy {
     /// server's `Retry-After` is a floor under it: waiting less would only
     /// be throttled again. It is still capped at `max_delay`, so one answer
     /// cannot stall a call for minutes; the attempt limit bounds the rest.
-    pub fn decide(&self, attempt: u32, error: &ProviderError, events_delivered: bool, rng_value: f64) -> Decision {
+    pub fn decide(
+        &self,
+        attempt: u32,
+        error: &ProviderError,
+        events_delivered: bool,
+        rng_value: f64,
+    ) -> Decision {
         if events_delivered || attempt >= self.max_attempts || !is_retryable(error) {
             return Decision::GiveUp;
         }
@@ -103,7 +111,9 @@ impl RetryPolicy {
 
     /// `min(max_delay, base_delay × 2^(attempt-1))`.
     fn backoff_ceiling(&self, attempt: u32) -> Duration {
-        let factor = 1u32.checked_shl(attempt.saturating_sub(1)).unwrap_or(u32::MAX);
+        let factor = 1u32
+            .checked_shl(attempt.saturating_sub(1))
+            .unwrap_or(u32::MAX);
         self.base_delay.saturating_mul(factor).min(self.max_delay)
     }
 }
@@ -124,7 +134,11 @@ pub enum Decision {
 }
 
 fn unit(value: f64) -> f64 {
-    if value.is_nan() { 1.0 } else { value.clamp(0.0, 1.0) }
+    if value.is_nan() {
+        1.0
+    } else {
+        value.clamp(0.0, 1.0)
+    }
 }
 
 /// The failure may pass if the same request is sent again.
@@ -145,7 +159,9 @@ fn unit(value: f64) -> f64 {
 pub fn is_retryable(error: &ProviderError) -> bool {
     match error {
         ProviderError::Throttled(d) => !code_is(d, &["ServiceQuotaExceededException"]),
-        ProviderError::ServiceUnavailable(_) | ProviderError::InternalServer(_) | ProviderError::ModelNotReady(_) => true,
+        ProviderError::ServiceUnavailable(_)
+        | ProviderError::InternalServer(_)
+        | ProviderError::ModelNotReady(_) => true,
         ProviderError::Network(message) => !message.starts_with(error::HOST_DENIED),
         ProviderError::Timeout(message) => message.starts_with(error::CONNECT_TIMEOUT),
         _ => false,
@@ -162,7 +178,14 @@ pub fn is_retryable(error: &ProviderError) -> bool {
 /// or `Signature not yet current: ... is still later than ...`.
 pub fn is_clock_skew_error(error: &ProviderError) -> bool {
     let Some(d) = detail(error) else { return false };
-    if code_is(d, &["RequestTimeTooSkewed", "RequestExpired", "RequestInTheFuture"]) {
+    if code_is(
+        d,
+        &[
+            "RequestTimeTooSkewed",
+            "RequestExpired",
+            "RequestInTheFuture",
+        ],
+    ) {
         return true;
     }
     mentions_skew(&d.message)
@@ -170,9 +193,14 @@ pub fn is_clock_skew_error(error: &ProviderError) -> bool {
 
 fn mentions_skew(message: &str) -> bool {
     let m = message.to_ascii_lowercase();
-    ["signature expired", "signature not yet current", "too skewed", "clock skew"]
-        .iter()
-        .any(|needle| m.contains(needle))
+    [
+        "signature expired",
+        "signature not yet current",
+        "too skewed",
+        "clock skew",
+    ]
+    .iter()
+    .any(|needle| m.contains(needle))
 }
 
 /// The service refused the credentials as expired or unknown: the source
@@ -186,7 +214,14 @@ fn mentions_skew(message: &str) -> bool {
 /// ([`is_clock_skew_error`]), not this.
 pub fn is_expired_credentials(error: &ProviderError) -> bool {
     let Some(d) = detail(error) else { return false };
-    if code_is(d, &["ExpiredToken", "ExpiredTokenException", "UnrecognizedClientException"]) {
+    if code_is(
+        d,
+        &[
+            "ExpiredToken",
+            "ExpiredTokenException",
+            "UnrecognizedClientException",
+        ],
+    ) {
         return true;
     }
     let token_code = d.code.is_none() || code_is(d, &["InvalidClientTokenId"]);
@@ -212,7 +247,10 @@ fn detail(error: &ProviderError) -> Option<&ErrorDetail> {
 }
 
 fn code_is(detail: &ErrorDetail, codes: &[&str]) -> bool {
-    detail.code.as_deref().is_some_and(|code| codes.iter().any(|c| c.eq_ignore_ascii_case(code)))
+    detail
+        .code
+        .as_deref()
+        .is_some_and(|code| codes.iter().any(|c| c.eq_ignore_ascii_case(code)))
 }
 
 /// How far the server's clock is from the local one.
@@ -264,7 +302,11 @@ impl ClockSkew {
             return None;
         }
         let by = Duration::from_millis(digits.parse().ok()?);
-        Some(if ahead { ClockSkew::ServerAhead(by) } else { ClockSkew::ServerBehind(by) })
+        Some(if ahead {
+            ClockSkew::ServerAhead(by)
+        } else {
+            ClockSkew::ServerBehind(by)
+        })
     }
 }
 
@@ -289,7 +331,11 @@ pub fn skew_from_date(date_header: &str, now: SystemTime) -> Option<ClockSkew> {
 
 /// The clock correction to re-sign with, when `error` is a clock-skew
 /// refusal and the answer's `Date` header tells the server's time.
-pub fn skew_correction(error: &ProviderError, date_header: Option<&str>, now: SystemTime) -> Option<ClockSkew> {
+pub fn skew_correction(
+    error: &ProviderError,
+    date_header: Option<&str>,
+    now: SystemTime,
+) -> Option<ClockSkew> {
     if !is_clock_skew_error(error) {
         return None;
     }
@@ -305,7 +351,12 @@ pub fn retry_after_ms(value: &str, date_header: Option<&str>, now: SystemTime) -
     let value = value.trim();
     if !value.is_empty() && value.bytes().all(|b| b.is_ascii_digit()) {
         // Too many digits for a u64 is still "a very long wait".
-        return Some(value.parse::<u64>().unwrap_or(u64::MAX).saturating_mul(1000));
+        return Some(
+            value
+                .parse::<u64>()
+                .unwrap_or(u64::MAX)
+                .saturating_mul(1000),
+        );
     }
     let at = http_date::parse(value)?;
     let reference = date_header.and_then(http_date::parse).unwrap_or(now);
@@ -318,9 +369,19 @@ pub fn retry_after_ms(value: &str, date_header: Option<&str>, now: SystemTime) -
 mod http_date {
     use std::time::{Duration, SystemTime};
 
-    const MONTHS: [&str; 12] = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
+    const MONTHS: [&str; 12] = [
+        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+    ];
     const DAYS: [&str; 7] = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"];
-    const LONG_DAYS: [&str; 7] = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"];
+    const LONG_DAYS: [&str; 7] = [
+        "Monday",
+        "Tuesday",
+        "Wednesday",
+        "Thursday",
+        "Friday",
+        "Saturday",
+        "Sunday",
+    ];
 
     use crate::time::{days_from_civil, days_in_month};
 
@@ -329,7 +390,9 @@ mod http_date {
     pub fn parse(text: &str) -> Option<SystemTime> {
         let parts: Vec<&str> = text.split_ascii_whitespace().collect();
         let (day, month, year, time) = match parts[..] {
-            [weekday, day, month, year, time, "GMT"] if DAYS.contains(&weekday.strip_suffix(',')?) => {
+            [weekday, day, month, year, time, "GMT"]
+                if DAYS.contains(&weekday.strip_suffix(',')?) =>
+            {
                 (day, month, four_digits(year)?, time)
             }
             [weekday, date, time, "GMT"] if LONG_DAYS.contains(&weekday.strip_suffix(',')?) => {
@@ -340,9 +403,16 @@ mod http_date {
                 }
                 // Two-digit years: 70-99 are 19xx, the rest 20xx.
                 let yy: i64 = digits(year)?;
-                (day, month, if yy >= 70 { 1900 + yy } else { 2000 + yy }, time)
+                (
+                    day,
+                    month,
+                    if yy >= 70 { 1900 + yy } else { 2000 + yy },
+                    time,
+                )
             }
-            [weekday, month, day, time, year] if DAYS.contains(&weekday) => (day, month, four_digits(year)?, time),
+            [weekday, month, day, time, year] if DAYS.contains(&weekday) => {
+                (day, month, four_digits(year)?, time)
+            }
             _ => return None,
         };
         let month = MONTHS.iter().position(|m| *m == month)? as i64 + 1;
@@ -387,13 +457,23 @@ mod http_date {
         #[test]
         fn the_three_forms() {
             // RFC 7231's example instant.
-            for text in ["Sun, 06 Nov 1994 08:49:37 GMT", "Sunday, 06-Nov-94 08:49:37 GMT", "Sun Nov  6 08:49:37 1994"] {
+            for text in [
+                "Sun, 06 Nov 1994 08:49:37 GMT",
+                "Sunday, 06-Nov-94 08:49:37 GMT",
+                "Sun Nov  6 08:49:37 1994",
+            ] {
                 assert_eq!(secs(text), Some(784_111_777), "{text}");
             }
             assert_eq!(secs("Thu, 01 Jan 1970 00:00:00 GMT"), Some(0));
             assert_eq!(secs("Tue, 29 Feb 2028 23:59:60 GMT"), Some(1_835_481_600));
-            assert_eq!(secs("Wednesday, 01-Jan-25 00:00:00 GMT"), Some(1_735_689_600));
-            assert_eq!(secs("  Wed, 01 Jan 2025 00:00:00 GMT  "), Some(1_735_689_600));
+            assert_eq!(
+                secs("Wednesday, 01-Jan-25 00:00:00 GMT"),
+                Some(1_735_689_600)
+            );
+            assert_eq!(
+                secs("  Wed, 01 Jan 2025 00:00:00 GMT  "),
+                Some(1_735_689_600)
+            );
         }
 
         #[test]
@@ -451,7 +531,10 @@ mod tests {
     #[test]
     fn defaults_and_config() {
         assert_eq!(RetryPolicy::default(), POLICY);
-        assert_eq!((POLICY.max_attempts, POLICY.base_delay, POLICY.max_delay), (3, Duration::from_secs(1), Duration::from_secs(20)));
+        assert_eq!(
+            (POLICY.max_attempts, POLICY.base_delay, POLICY.max_delay),
+            (3, Duration::from_secs(1), Duration::from_secs(20))
+        );
         let config = |max_attempts| ProviderConfig {
             region: None,
             base_url: None,
@@ -462,9 +545,16 @@ mod tests {
         };
         assert_eq!(RetryPolicy::from_config(&config(None)), POLICY);
         assert_eq!(RetryPolicy::from_config(&config(Some(5))).max_attempts, 5);
-        assert_eq!(RetryPolicy::from_config(&config(Some(0))).max_attempts, 1, "0 still sends once");
+        assert_eq!(
+            RetryPolicy::from_config(&config(Some(0))).max_attempts,
+            1,
+            "0 still sends once"
+        );
         let once = RetryPolicy::from_config(&config(Some(1)));
-        assert_eq!(once.decide(1, &throttled(None), false, 0.5), Decision::GiveUp);
+        assert_eq!(
+            once.decide(1, &throttled(None), false, 0.5),
+            Decision::GiveUp
+        );
     }
 
     #[test]
@@ -480,7 +570,10 @@ mod tests {
         ];
         for e in &retried {
             assert!(is_retryable(e), "{e:?}");
-            assert!(matches!(POLICY.decide(1, e, false, 0.5), Decision::Retry(_)), "{e:?}");
+            assert!(
+                matches!(POLICY.decide(1, e, false, 0.5), Decision::Retry(_)),
+                "{e:?}"
+            );
         }
         let never = [
             ProviderError::Throttled(d(Some("ServiceQuotaExceededException"), "quota", None)),
@@ -491,8 +584,13 @@ mod tests {
             ProviderError::ContextWindowExceeded(d(None, "x", None)),
             ProviderError::ModelStreamError(d(None, "x", None)),
             ProviderError::Http(d(None, "teapot", None)),
-            ProviderError::Network(format!("{} (destination not on its allow-list)", error::HOST_DENIED)),
-            ProviderError::Timeout("the response stalled past the between-bytes or first-byte timeout".into()),
+            ProviderError::Network(format!(
+                "{} (destination not on its allow-list)",
+                error::HOST_DENIED
+            )),
+            ProviderError::Timeout(
+                "the response stalled past the between-bytes or first-byte timeout".into(),
+            ),
             ProviderError::Protocol("bad frame".into()),
             ProviderError::InvalidRequest("x".into()),
             ProviderError::NotImplemented("x".into()),
@@ -509,27 +607,57 @@ mod tests {
     #[test]
     fn never_after_an_event() {
         for attempt in 1..=2 {
-            assert_eq!(POLICY.decide(attempt, &throttled(None), true, 0.5), Decision::GiveUp);
+            assert_eq!(
+                POLICY.decide(attempt, &throttled(None), true, 0.5),
+                Decision::GiveUp
+            );
         }
-        assert!(matches!(POLICY.decide(1, &throttled(None), false, 0.5), Decision::Retry(_)));
+        assert!(matches!(
+            POLICY.decide(1, &throttled(None), false, 0.5),
+            Decision::Retry(_)
+        ));
     }
 
     #[test]
     fn attempts_are_limited() {
-        assert!(matches!(POLICY.decide(1, &throttled(None), false, 0.5), Decision::Retry(_)));
-        assert!(matches!(POLICY.decide(2, &throttled(None), false, 0.5), Decision::Retry(_)));
-        assert_eq!(POLICY.decide(3, &throttled(None), false, 0.5), Decision::GiveUp);
-        assert_eq!(POLICY.decide(u32::MAX, &throttled(None), false, 0.5), Decision::GiveUp);
+        assert!(matches!(
+            POLICY.decide(1, &throttled(None), false, 0.5),
+            Decision::Retry(_)
+        ));
+        assert!(matches!(
+            POLICY.decide(2, &throttled(None), false, 0.5),
+            Decision::Retry(_)
+        ));
+        assert_eq!(
+            POLICY.decide(3, &throttled(None), false, 0.5),
+            Decision::GiveUp
+        );
+        assert_eq!(
+            POLICY.decide(u32::MAX, &throttled(None), false, 0.5),
+            Decision::GiveUp
+        );
     }
 
     #[test]
     fn backoff_is_capped_exponential_with_full_jitter() {
-        let policy = RetryPolicy { max_attempts: 100, ..POLICY };
+        let policy = RetryPolicy {
+            max_attempts: 100,
+            ..POLICY
+        };
         let delay = |attempt, rng| match policy.decide(attempt, &throttled(None), false, rng) {
             Decision::Retry(delay) => delay,
             Decision::GiveUp => panic!("gave up"),
         };
-        for (attempt, ceiling) in [(1, 1), (2, 2), (3, 4), (4, 8), (5, 16), (6, 20), (40, 20), (99, 20)] {
+        for (attempt, ceiling) in [
+            (1, 1),
+            (2, 2),
+            (3, 4),
+            (4, 8),
+            (5, 16),
+            (6, 20),
+            (40, 20),
+            (99, 20),
+        ] {
             let ceiling = Duration::from_secs(ceiling);
             assert_eq!(delay(attempt, 0.0), Duration::ZERO, "attempt {attempt}");
             assert_eq!(delay(attempt, 1.0), ceiling, "attempt {attempt}");
@@ -549,16 +677,28 @@ mod tests {
 
     #[test]
     fn retry_after_is_a_floor_capped_at_max_delay() {
-        let delay = |retry_after_ms, rng| match POLICY.decide(1, &throttled(retry_after_ms), false, rng) {
-            Decision::Retry(delay) => delay,
-            Decision::GiveUp => panic!("gave up"),
-        };
-        assert_eq!(delay(Some(3_000), 0.0), Duration::from_secs(3), "floor over a small jitter");
-        assert_eq!(delay(Some(100), 0.5), Duration::from_millis(500), "jitter above the floor wins");
+        let delay =
+            |retry_after_ms, rng| match POLICY.decide(1, &throttled(retry_after_ms), false, rng) {
+                Decision::Retry(delay) => delay,
+                Decision::GiveUp => panic!("gave up"),
+            };
+        assert_eq!(
+            delay(Some(3_000), 0.0),
+            Duration::from_secs(3),
+            "floor over a small jitter"
+        );
+        assert_eq!(
+            delay(Some(100), 0.5),
+            Duration::from_millis(500),
+            "jitter above the floor wins"
+        );
         assert_eq!(delay(Some(600_000), 0.5), Duration::from_secs(20), "capped");
         assert_eq!(delay(Some(u64::MAX), 0.5), Duration::from_secs(20));
         let unavailable = ProviderError::ServiceUnavailable(d(None, "busy", Some(2_000)));
-        assert_eq!(POLICY.decide(1, &unavailable, false, 0.0), Decision::Retry(Duration::from_secs(2)));
+        assert_eq!(
+            POLICY.decide(1, &unavailable, false, 0.0),
+            Decision::Retry(Duration::from_secs(2))
+        );
     }
 
     #[test]
@@ -574,10 +714,18 @@ mod tests {
                 "Signature not yet current: 20240101T002000Z is still later than 20240101T001500Z (20240101T001000Z + 5 min.)",
                 None,
             )),
-            ProviderError::AccessDenied(d(Some("RequestTimeTooSkewed"), "The difference is too large.", None)),
+            ProviderError::AccessDenied(d(
+                Some("RequestTimeTooSkewed"),
+                "The difference is too large.",
+                None,
+            )),
             ProviderError::Http(d(Some("RequestExpired"), "Request has expired.", None)),
             ProviderError::AccessDenied(d(Some("RequestInTheFuture"), "x", None)),
-            ProviderError::Auth(d(Some("SignatureDoesNotMatch"), "Signature expired: ...", None)),
+            ProviderError::Auth(d(
+                Some("SignatureDoesNotMatch"),
+                "Signature expired: ...",
+                None,
+            )),
         ];
         for e in &skewed {
             assert!(is_clock_skew_error(e), "{e:?}");
@@ -590,7 +738,11 @@ mod tests {
                 "The request signature we calculated does not match the signature you provided.",
                 None,
             )),
-            ProviderError::Auth(d(Some("ExpiredTokenException"), "The security token included in the request is expired", None)),
+            ProviderError::Auth(d(
+                Some("ExpiredTokenException"),
+                "The security token included in the request is expired",
+                None,
+            )),
             ProviderError::Timeout("Signature expired".into()),
             throttled(None),
         ];
@@ -602,22 +754,50 @@ mod tests {
     #[test]
     fn expired_credentials() {
         let expired = [
-            ProviderError::Auth(d(Some("ExpiredTokenException"), "The security token included in the request is expired", None)),
+            ProviderError::Auth(d(
+                Some("ExpiredTokenException"),
+                "The security token included in the request is expired",
+                None,
+            )),
             ProviderError::Auth(d(Some("ExpiredToken"), "x", None)),
             ProviderError::Auth(d(Some("expiredTokenException"), "x", None)),
-            ProviderError::Auth(d(Some("UnrecognizedClientException"), "The security token included in the request is expired", None)),
-            ProviderError::Auth(d(Some("InvalidClientTokenId"), "The security token has expired.", None)),
+            ProviderError::Auth(d(
+                Some("UnrecognizedClientException"),
+                "The security token included in the request is expired",
+                None,
+            )),
+            ProviderError::Auth(d(
+                Some("InvalidClientTokenId"),
+                "The security token has expired.",
+                None,
+            )),
             ProviderError::Auth(d(None, "Bearer token expired", None)),
-            ProviderError::Auth(d(Some("UnrecognizedClientException"), "The security token included in the request is invalid.", None)),
+            ProviderError::Auth(d(
+                Some("UnrecognizedClientException"),
+                "The security token included in the request is invalid.",
+                None,
+            )),
         ];
         for e in &expired {
             assert!(is_expired_credentials(e), "{e:?}");
             assert!(!is_retryable(e), "{e:?}");
         }
         let not_expired = [
-            ProviderError::Auth(d(Some("InvalidClientTokenId"), "The security token included in the request is invalid.", None)),
-            ProviderError::AccessDenied(d(Some("AccessDeniedException"), "Your subscription has expired", None)),
-            ProviderError::Auth(d(None, "Signature expired: 20240101T000000Z is now earlier than ...", None)),
+            ProviderError::Auth(d(
+                Some("InvalidClientTokenId"),
+                "The security token included in the request is invalid.",
+                None,
+            )),
+            ProviderError::AccessDenied(d(
+                Some("AccessDeniedException"),
+                "Your subscription has expired",
+                None,
+            )),
+            ProviderError::Auth(d(
+                None,
+                "Signature expired: 20240101T000000Z is now earlier than ...",
+                None,
+            )),
             ProviderError::CredentialSource("the SSO token expired".into()),
         ];
         for e in &not_expired {
@@ -630,14 +810,27 @@ mod tests {
         let server = SystemTime::UNIX_EPOCH + Duration::from_secs(784_111_777);
         let date = "Sun, 06 Nov 1994 08:49:37 GMT";
         let behind_local = server + Duration::from_secs(600);
-        assert_eq!(skew_from_date(date, behind_local), Some(ClockSkew::ServerBehind(Duration::from_secs(600))));
+        assert_eq!(
+            skew_from_date(date, behind_local),
+            Some(ClockSkew::ServerBehind(Duration::from_secs(600)))
+        );
         let ahead_local = server - Duration::from_secs(90);
         let skew = skew_from_date(date, ahead_local).unwrap();
         assert_eq!(skew, ClockSkew::ServerAhead(Duration::from_secs(90)));
         assert_eq!(skew.magnitude(), Duration::from_secs(90));
-        assert_eq!(skew.apply(ahead_local), server, "corrected clock reads the server's time");
-        assert_eq!(ClockSkew::ServerBehind(Duration::from_secs(600)).apply(behind_local), server);
-        assert_eq!(skew_from_date(date, server), Some(ClockSkew::ServerAhead(Duration::ZERO)));
+        assert_eq!(
+            skew.apply(ahead_local),
+            server,
+            "corrected clock reads the server's time"
+        );
+        assert_eq!(
+            ClockSkew::ServerBehind(Duration::from_secs(600)).apply(behind_local),
+            server
+        );
+        assert_eq!(
+            skew_from_date(date, server),
+            Some(ClockSkew::ServerAhead(Duration::ZERO))
+        );
         assert_eq!(skew_from_date("not a date", server), None);
         // Far out of range: the clock is left as it is rather than wrapped.
         assert_eq!(ClockSkew::ServerBehind(Duration::MAX).apply(server), server);
@@ -649,17 +842,39 @@ mod tests {
         let now = SystemTime::UNIX_EPOCH + Duration::from_secs(784_111_777);
         assert_eq!(retry_after_ms("2", None, now), Some(2_000));
         assert_eq!(retry_after_ms(" 0 ", None, now), Some(0));
-        assert_eq!(retry_after_ms("99999999999999999999999", None, now), Some(u64::MAX));
+        assert_eq!(
+            retry_after_ms("99999999999999999999999", None, now),
+            Some(u64::MAX)
+        );
         // IMF-fixdate 30 s after `now`, and the obsolete forms.
-        for date in ["Sun, 06 Nov 1994 08:50:07 GMT", "Sunday, 06-Nov-94 08:50:07 GMT", "Sun Nov  6 08:50:07 1994"] {
+        for date in [
+            "Sun, 06 Nov 1994 08:50:07 GMT",
+            "Sunday, 06-Nov-94 08:50:07 GMT",
+            "Sun Nov  6 08:50:07 1994",
+        ] {
             assert_eq!(retry_after_ms(date, None, now), Some(30_000), "{date}");
         }
-        assert_eq!(retry_after_ms("Sun, 06 Nov 1994 08:49:00 GMT", None, now), Some(0), "already past");
+        assert_eq!(
+            retry_after_ms("Sun, 06 Nov 1994 08:49:00 GMT", None, now),
+            Some(0),
+            "already past"
+        );
         // The answer's Date wins over a skewed local clock: the server says
         // "retry at 08:50:07" and "it is 08:50:02", whatever `now` reads.
         let skewed_now = now + Duration::from_secs(3600);
-        assert_eq!(retry_after_ms("Sun, 06 Nov 1994 08:50:07 GMT", Some("Sun, 06 Nov 1994 08:50:02 GMT"), skewed_now), Some(5_000));
-        assert_eq!(retry_after_ms("Sun, 06 Nov 1994 08:50:07 GMT", Some("garbage"), now), Some(30_000), "bad Date: local clock");
+        assert_eq!(
+            retry_after_ms(
+                "Sun, 06 Nov 1994 08:50:07 GMT",
+                Some("Sun, 06 Nov 1994 08:50:02 GMT"),
+                skewed_now
+            ),
+            Some(5_000)
+        );
+        assert_eq!(
+            retry_after_ms("Sun, 06 Nov 1994 08:50:07 GMT", Some("garbage"), now),
+            Some(30_000),
+            "bad Date: local clock"
+        );
         for bad in ["", "-1", "1.5", "soon", "Sun, 06 Nov 1994 08:50:07 UTC"] {
             assert_eq!(retry_after_ms(bad, None, now), None, "{bad:?}");
         }
@@ -674,9 +889,24 @@ mod tests {
         ] {
             assert_eq!(ClockSkew::decode(&skew.encode()), Some(skew), "{skew:?}");
         }
-        assert_eq!(ClockSkew::ServerAhead(Duration::from_secs(1200)).encode(), b"+1200000");
-        assert_eq!(ClockSkew::ServerBehind(Duration::from_secs(2)).encode(), b"-2000");
-        for bad in [&b""[..], b"+", b"1200", b"+12a", b"++1", b"- 1", b"\xff", b"+99999999999999999999999"] {
+        assert_eq!(
+            ClockSkew::ServerAhead(Duration::from_secs(1200)).encode(),
+            b"+1200000"
+        );
+        assert_eq!(
+            ClockSkew::ServerBehind(Duration::from_secs(2)).encode(),
+            b"-2000"
+        );
+        for bad in [
+            &b""[..],
+            b"+",
+            b"1200",
+            b"+12a",
+            b"++1",
+            b"- 1",
+            b"\xff",
+            b"+99999999999999999999999",
+        ] {
             assert_eq!(ClockSkew::decode(bad), None, "{bad:?}");
         }
     }
@@ -685,8 +915,15 @@ mod tests {
     fn skew_correction_needs_both_the_error_and_the_date() {
         let now = SystemTime::UNIX_EPOCH + Duration::from_secs(784_111_777 + 900);
         let date = Some("Sun, 06 Nov 1994 08:49:37 GMT");
-        let skew_error = ProviderError::Auth(d(Some("InvalidSignatureException"), "Signature expired: ...", None));
-        assert_eq!(skew_correction(&skew_error, date, now), Some(ClockSkew::ServerBehind(Duration::from_secs(900))));
+        let skew_error = ProviderError::Auth(d(
+            Some("InvalidSignatureException"),
+            "Signature expired: ...",
+            None,
+        ));
+        assert_eq!(
+            skew_correction(&skew_error, date, now),
+            Some(ClockSkew::ServerBehind(Duration::from_secs(900)))
+        );
         assert_eq!(skew_correction(&skew_error, None, now), None);
         assert_eq!(skew_correction(&skew_error, Some("garbage"), now), None);
         assert_eq!(skew_correction(&throttled(None), date, now), None);

@@ -99,11 +99,17 @@ pub fn authorize<B: AsRef<[u8]>>(
                         .to_string(),
                 )
             })?;
-            request.headers_mut().insert(http::header::AUTHORIZATION, value);
+            request
+                .headers_mut()
+                .insert(http::header::AUTHORIZATION, value);
             Ok(())
         }
         Credentials::Aws(keys) => {
-            let scope = SigV4Scope { region, service: BEDROCK_SERVICE, time };
+            let scope = SigV4Scope {
+                region,
+                service: BEDROCK_SERVICE,
+                time,
+            };
             sign_sigv4(request, keys, scope, SigningSettings::default())?;
             Ok(())
         }
@@ -129,7 +135,10 @@ impl std::fmt::Debug for SignedRequest {
             .field("method", &self.method)
             .field("authority", &self.authority)
             .field("path_and_query", &self.path_and_query)
-            .field("headers", &self.headers.iter().map(|(n, _)| n).collect::<Vec<_>>())
+            .field(
+                "headers",
+                &self.headers.iter().map(|(n, _)| n).collect::<Vec<_>>(),
+            )
             .field("body_len", &self.body.len())
             .finish()
     }
@@ -146,7 +155,8 @@ impl SignedRequest {
         region: &str,
         now: SystemTime,
     ) -> Result<SignedRequest, ProviderError> {
-        let mut builder = http::Request::post(endpoint.url(path)).header("content-type", "application/json");
+        let mut builder =
+            http::Request::post(endpoint.url(path)).header("content-type", "application/json");
         for (name, value) in extra_headers {
             builder = builder.header(*name, *value);
         }
@@ -231,10 +241,15 @@ mod tests {
         authorize(&mut req, &Credentials::Aws(keys()), "us-east-1", time).unwrap();
         let auth = req.headers()["authorization"].to_str().unwrap();
         assert!(
-            auth.starts_with("AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20150830/us-east-1/bedrock/aws4_request"),
+            auth.starts_with(
+                "AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20150830/us-east-1/bedrock/aws4_request"
+            ),
             "{auth}"
         );
-        assert!(auth.contains("SignedHeaders=content-type;host;x-amz-date;x-amz-security-token"), "{auth}");
+        assert!(
+            auth.contains("SignedHeaders=content-type;host;x-amz-date;x-amz-security-token"),
+            "{auth}"
+        );
         assert_eq!(req.headers()["x-amz-date"], "20150830T123600Z");
         assert_eq!(req.headers()["x-amz-security-token"], "session-EXAMPLE");
     }
@@ -243,7 +258,11 @@ mod tests {
     fn the_signature_covers_the_body_and_the_encoded_path() {
         let time = SystemTime::UNIX_EPOCH + Duration::from_secs(1_440_938_160);
         let sig = |req: &mut http::Request<Vec<u8>>| {
-            let scope = SigV4Scope { region: "us-east-1", service: BEDROCK_SERVICE, time };
+            let scope = SigV4Scope {
+                region: "us-east-1",
+                service: BEDROCK_SERVICE,
+                time,
+            };
             sign_sigv4(req, &keys(), scope, SigningSettings::default()).unwrap()
         };
         let base = sig(&mut converse_request());
@@ -254,14 +273,27 @@ mod tests {
         *other_path.uri_mut() = "https://bedrock-runtime.us-east-1.amazonaws.com/model/anthropic.claude-3-haiku-20240307-v1:0/converse-stream"
             .parse()
             .unwrap();
-        assert_ne!(base, sig(&mut other_path), "`:` and `%3A` must sign differently");
+        assert_ne!(
+            base,
+            sig(&mut other_path),
+            "`:` and `%3A` must sign differently"
+        );
     }
 
     #[test]
     fn bearer_token_goes_in_authorization() {
         let mut req = converse_request();
-        authorize(&mut req, &Credentials::BearerToken("bedrock-api-key-EXAMPLE".into()), "us-east-1", SystemTime::now()).unwrap();
-        assert_eq!(req.headers()["authorization"], "Bearer bedrock-api-key-EXAMPLE");
+        authorize(
+            &mut req,
+            &Credentials::BearerToken("bedrock-api-key-EXAMPLE".into()),
+            "us-east-1",
+            SystemTime::now(),
+        )
+        .unwrap();
+        assert_eq!(
+            req.headers()["authorization"],
+            "Bearer bedrock-api-key-EXAMPLE"
+        );
         assert!(req.headers().get("x-amz-date").is_none());
     }
 
@@ -270,18 +302,35 @@ mod tests {
         let endpoint = Endpoint::parse("http://127.0.0.1:8080/proxy").unwrap();
         let time = SystemTime::UNIX_EPOCH + Duration::from_secs(1_440_938_160);
         let path = "/inference-profiles?maxResults=1000&nextToken=a%2Bb%2F%3D";
-        let get = SignedRequest::get(&endpoint, path, &Credentials::Aws(keys()), "eu-west-1", time).unwrap();
+        let get = SignedRequest::get(
+            &endpoint,
+            path,
+            &Credentials::Aws(keys()),
+            "eu-west-1",
+            time,
+        )
+        .unwrap();
         assert_eq!(get.method, http::Method::GET);
         assert_eq!(get.authority, "127.0.0.1:8080");
         assert_eq!(get.path_and_query, format!("/proxy{path}"));
         assert!(get.body.is_empty());
         let header = |name: &str| {
-            get.headers.iter().find(|(n, _)| n == name).map(|(_, v)| String::from_utf8(v.clone()).unwrap())
+            get.headers
+                .iter()
+                .find(|(n, _)| n == name)
+                .map(|(_, v)| String::from_utf8(v.clone()).unwrap())
         };
-        assert_eq!(header("content-type"), None, "a GET has no body to describe");
+        assert_eq!(
+            header("content-type"),
+            None,
+            "a GET has no body to describe"
+        );
         let auth = header("authorization").unwrap();
         assert!(auth.contains("/eu-west-1/bedrock/aws4_request"), "{auth}");
-        assert!(auth.contains("SignedHeaders=host;x-amz-date;x-amz-security-token"), "{auth}");
+        assert!(
+            auth.contains("SignedHeaders=host;x-amz-date;x-amz-security-token"),
+            "{auth}"
+        );
         let other_page = SignedRequest::get(
             &endpoint,
             "/inference-profiles?maxResults=1000&nextToken=a%2Bb%2F%3E",
@@ -291,11 +340,24 @@ mod tests {
         )
         .unwrap();
         assert_ne!(
-            other_page.headers.iter().find(|(n, _)| n == "authorization"),
+            other_page
+                .headers
+                .iter()
+                .find(|(n, _)| n == "authorization"),
             get.headers.iter().find(|(n, _)| n == "authorization"),
             "the query is signed"
         );
-        let bearer = SignedRequest::get(&endpoint, path, &Credentials::BearerToken("k".into()), "eu-west-1", time).unwrap();
-        assert_eq!(bearer.headers, vec![("authorization".to_string(), b"Bearer k".to_vec())]);
+        let bearer = SignedRequest::get(
+            &endpoint,
+            path,
+            &Credentials::BearerToken("k".into()),
+            "eu-west-1",
+            time,
+        )
+        .unwrap();
+        assert_eq!(
+            bearer.headers,
+            vec![("authorization".to_string(), b"Bearer k".to_vec())]
+        );
     }
 }

@@ -14,7 +14,13 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 /// or before 1970 (no credential expires then).
 pub fn parse_rfc3339(text: &str) -> Option<SystemTime> {
     let s = text.trim().as_bytes();
-    if s.len() < 20 || s[4] != b'-' || s[7] != b'-' || !matches!(s[10], b'T' | b't' | b' ') || s[13] != b':' || s[16] != b':' {
+    if s.len() < 20
+        || s[4] != b'-'
+        || s[7] != b'-'
+        || !matches!(s[10], b'T' | b't' | b' ')
+        || s[13] != b':'
+        || s[16] != b':'
+    {
         return None;
     }
     let num = |range: std::ops::Range<usize>| -> Option<i64> {
@@ -27,7 +33,13 @@ pub fn parse_rfc3339(text: &str) -> Option<SystemTime> {
     };
     let (year, month, day) = (num(0..4)?, num(5..7)?, num(8..10)?);
     let (hour, minute, second) = (num(11..13)?, num(14..16)?, num(17..19)?);
-    if !(1..=12).contains(&month) || day < 1 || day > days_in_month(year, month) || hour > 23 || minute > 59 || second > 60 {
+    if !(1..=12).contains(&month)
+        || day < 1
+        || day > days_in_month(year, month)
+        || hour > 23
+        || minute > 59
+        || second > 60
+    {
         return None;
     }
     let mut rest = &s[19..];
@@ -46,7 +58,8 @@ pub fn parse_rfc3339(text: &str) -> Option<SystemTime> {
         b"Z" | b"z" => 0,
         [sign @ (b'+' | b'-'), h1, h2, b':', m1, m2] => {
             let field = |a: &u8, b: &u8| -> Option<i64> {
-                (a.is_ascii_digit() && b.is_ascii_digit()).then(|| i64::from((a - b'0') * 10 + (b - b'0')))
+                (a.is_ascii_digit() && b.is_ascii_digit())
+                    .then(|| i64::from((a - b'0') * 10 + (b - b'0')))
             };
             let (h, m) = (field(h1, h2)?, field(m1, m2)?);
             if h > 23 || m > 59 {
@@ -66,15 +79,25 @@ pub fn parse_rfc3339(text: &str) -> Option<SystemTime> {
 /// `2021-08-05T19:58:02Z`: for messages ("expired at ...") and nothing that
 /// needs sub-second precision.
 pub fn format_rfc3339(time: SystemTime) -> String {
-    let secs = time.duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0) as i64;
+    let secs = time
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0) as i64;
     let (days, rem) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
     let (y, m, d) = civil_from_days(days);
-    format!("{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z", rem / 3600, rem % 3600 / 60, rem % 60)
+    format!(
+        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z",
+        rem / 3600,
+        rem % 3600 / 60,
+        rem % 60
+    )
 }
 
 /// Seconds since the epoch, for the contract's `expires-at` and the cache.
 pub fn unix_seconds(time: SystemTime) -> u64 {
-    time.duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0)
+    time.duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0)
 }
 
 fn is_leap(year: i64) -> bool {
@@ -133,7 +156,10 @@ mod tests {
         assert_eq!(secs(" 1970-01-01T00:00:00Z\n"), Some(0));
         assert_eq!(secs("2000-02-29T00:00:00Z"), Some(951_782_400));
         let fraction = parse_rfc3339("2021-09-21T04:16:53.5Z").unwrap();
-        assert_eq!(fraction.duration_since(UNIX_EPOCH).unwrap().subsec_millis(), 500);
+        assert_eq!(
+            fraction.duration_since(UNIX_EPOCH).unwrap().subsec_millis(),
+            500
+        );
     }
 
     #[test]
@@ -157,7 +183,12 @@ mod tests {
 
     #[test]
     fn formats_round_trip() {
-        for text in ["2009-02-13T23:31:30Z", "2000-02-29T12:00:01Z", "2199-11-14T04:05:45Z", "1970-01-01T00:00:00Z"] {
+        for text in [
+            "2009-02-13T23:31:30Z",
+            "2000-02-29T12:00:01Z",
+            "2199-11-14T04:05:45Z",
+            "1970-01-01T00:00:00Z",
+        ] {
             assert_eq!(format_rfc3339(parse_rfc3339(text).unwrap()), text);
         }
     }

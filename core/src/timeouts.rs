@@ -22,7 +22,10 @@ impl Timeouts {
 
     /// The call's settings, defaults for what it leaves unset.
     pub fn from_config(config: &ProviderConfig) -> Timeouts {
-        let ms = |v: Option<u32>, default: Duration| v.map(|ms| Duration::from_millis(ms.into())).unwrap_or(default);
+        let ms = |v: Option<u32>, default: Duration| {
+            v.map(|ms| Duration::from_millis(ms.into()))
+                .unwrap_or(default)
+        };
         Timeouts {
             connect: ms(config.connect_timeout_ms, Self::DEFAULT.connect),
             first_byte: ms(config.first_byte_timeout_ms, Self::DEFAULT.first_byte),

@@ -5,13 +5,14 @@
 
 use bedrock_core::converse::{request, tool_ids};
 use bedrock_core::types::{
-    CacheRetention, ContentBlock, ConverseRequest, Message, ProviderError, ReasoningBlock, ReasoningLevel, Role,
-    ToolChoice, ToolResultBlock, ToolResultContent, ToolSpec, ToolUseBlock,
+    CacheRetention, ContentBlock, ConverseRequest, Message, ProviderError, ReasoningBlock,
+    ReasoningLevel, Role, ToolChoice, ToolResultBlock, ToolResultContent, ToolSpec, ToolUseBlock,
 };
 use serde_json::{Value, json};
 
 /// An id as OpenAI's Responses API mints them: too long, with `|`.
-const FOREIGN_ID: &str = "fc_68a1b2c3d4e5f60718293a4b5c6d7e8f|call_Zx9Yw8Vu7Ts6Rq5Po4Nm3Lk2Ji1Hg0Ff";
+const FOREIGN_ID: &str =
+    "fc_68a1b2c3d4e5f60718293a4b5c6d7e8f|call_Zx9Yw8Vu7Ts6Rq5Po4Nm3Lk2Ji1Hg0Ff";
 
 /// A gateway's history after one tool round: each tool result in its own
 /// turn, an aborted (empty) assistant turn, and a blank text block.
@@ -20,7 +21,10 @@ fn agent_loop(model_id: &str) -> ConverseRequest {
         model_id: model_id.into(),
         system: Some("You are a travel agent.".into()),
         messages: vec![
-            Message { role: Role::User, content: vec![ContentBlock::Text("Weather in Paris and Oslo?".into())] },
+            Message {
+                role: Role::User,
+                content: vec![ContentBlock::Text("Weather in Paris and Oslo?".into())],
+            },
             Message {
                 role: Role::Assistant,
                 content: vec![
@@ -57,12 +61,17 @@ fn agent_loop(model_id: &str) -> ConverseRequest {
                     is_error: true,
                 })],
             },
-            Message { role: Role::Assistant, content: vec![] },
+            Message {
+                role: Role::Assistant,
+                content: vec![],
+            },
         ],
         tools: vec![ToolSpec {
             name: "get_weather".into(),
             description: Some("Current weather for a city.".into()),
-            input_schema_json: r#"{"type":"object","properties":{"city":{"type":"string"}},"required":["city"]}"#.into(),
+            input_schema_json:
+                r#"{"type":"object","properties":{"city":{"type":"string"}},"required":["city"]}"#
+                    .into(),
         }],
         tool_choice: Some(ToolChoice::Auto),
         max_tokens: Some(2_000),
@@ -89,7 +98,10 @@ fn tools_json() -> Value {
 
 #[test]
 fn claude_agent_loop() {
-    let body = prepared_body(&agent_loop("us.anthropic.claude-sonnet-4-20250514-v1:0"), "us-west-2");
+    let body = prepared_body(
+        &agent_loop("us.anthropic.claude-sonnet-4-20250514-v1:0"),
+        "us-west-2",
+    );
     let paris = tool_ids::bedrock_id(FOREIGN_ID).into_owned();
     let cache = json!({"cachePoint": {"type": "default"}});
     assert_eq!(
@@ -134,13 +146,24 @@ fn the_same_history_to_another_vendor() {
         ]}),
         "thinking as text: Nova verifies no signature"
     );
-    assert_eq!(body["system"], json!([{"text": "You are a travel agent."}, cache]));
-    assert_eq!(body["inferenceConfig"], json!({"maxTokens": 2_000, "temperature": 0.3}), "Nova Pro takes no reasoning setting");
+    assert_eq!(
+        body["system"],
+        json!([{"text": "You are a travel agent."}, cache])
+    );
+    assert_eq!(
+        body["inferenceConfig"],
+        json!({"maxTokens": 2_000, "temperature": 0.3}),
+        "Nova Pro takes no reasoning setting"
+    );
     assert!(body.get("additionalModelRequestFields").is_none());
     assert_eq!(body["toolConfig"], tools_json());
 
     let llama = prepared_body(&agent_loop("meta.llama3-3-70b-instruct-v1:0"), "us-east-1");
-    assert_eq!(llama["system"], json!([{"text": "You are a travel agent."}]), "no cache points where unsupported");
+    assert_eq!(
+        llama["system"],
+        json!([{"text": "You are a travel agent."}]),
+        "no cache points where unsupported"
+    );
     assert_eq!(llama["messages"][2]["content"].as_array().unwrap().len(), 2);
 }
 
@@ -153,16 +176,23 @@ fn govcloud_adaptive_thinking_has_no_display_field() {
         commercial["additionalModelRequestFields"],
         json!({"thinking": {"type": "adaptive", "display": "summarized"}, "output_config": {"effort": "medium"}})
     );
-    assert_eq!(commercial["system"][1], json!({"cachePoint": {"type": "default", "ttl": "1h"}}));
+    assert_eq!(
+        commercial["system"][1],
+        json!({"cachePoint": {"type": "default", "ttl": "1h"}})
+    );
     let gov = prepared_body(&request, "us-gov-west-1");
-    assert_eq!(gov["additionalModelRequestFields"]["thinking"], json!({"type": "adaptive"}));
+    assert_eq!(
+        gov["additionalModelRequestFields"]["thinking"],
+        json!({"type": "adaptive"})
+    );
 }
 
 #[test]
 fn refusals_name_the_problem() {
     let mut request = agent_loop("anthropic.claude-sonnet-4-20250514-v1:0");
     request.tool_choice = Some(ToolChoice::Tool("get_weather".into()));
-    let Err(ProviderError::InvalidRequest(message)) = request::body_for_region(&request, "us-east-1")
+    let Err(ProviderError::InvalidRequest(message)) =
+        request::body_for_region(&request, "us-east-1")
     else {
         panic!("forced tool use while thinking must be refused")
     };
@@ -170,7 +200,10 @@ fn refusals_name_the_problem() {
 
     let mut request = agent_loop("anthropic.claude-sonnet-4-20250514-v1:0");
     request.messages.truncate(0);
-    request.messages.push(Message { role: Role::User, content: vec![ContentBlock::Text("  ".into())] });
+    request.messages.push(Message {
+        role: Role::User,
+        content: vec![ContentBlock::Text("  ".into())],
+    });
     assert!(matches!(
         request::body_for_region(&request, "us-east-1"),
         Err(ProviderError::InvalidRequest(m)) if m.contains("no content")

@@ -13,9 +13,18 @@ use serde_json::Value;
 
 fn frame(event: &str, payload: &Value) -> Vec<u8> {
     let message = Message::new(payload.to_string().into_bytes())
-        .add_header(Header::new(":message-type", HeaderValue::String("event".to_string().into())))
-        .add_header(Header::new(":event-type", HeaderValue::String(event.to_string().into())))
-        .add_header(Header::new(":content-type", HeaderValue::String("application/json".to_string().into())));
+        .add_header(Header::new(
+            ":message-type",
+            HeaderValue::String("event".to_string().into()),
+        ))
+        .add_header(Header::new(
+            ":event-type",
+            HeaderValue::String(event.to_string().into()),
+        ))
+        .add_header(Header::new(
+            ":content-type",
+            HeaderValue::String("application/json".to_string().into()),
+        ));
     let mut out = Vec::new();
     write_message_to(&message, &mut out).unwrap();
     out
@@ -25,7 +34,9 @@ fn decode(bytes: &[u8], chunk: usize) -> Vec<StreamEvent> {
     let mut decoder = ConverseStreamDecoder::new();
     let mut events = Vec::new();
     for piece in bytes.chunks(chunk) {
-        decoder.feed(piece, &mut events).unwrap_or_else(|e| panic!("chunk {chunk}: {e:?}"));
+        decoder
+            .feed(piece, &mut events)
+            .unwrap_or_else(|e| panic!("chunk {chunk}: {e:?}"));
     }
     decoder.finish().unwrap();
     events
@@ -48,7 +59,9 @@ fn summarise_recording(lines: &[(String, Value)]) -> Summary {
             "contentBlockDelta" => {
                 s.text += delta["text"].as_str().unwrap_or_default();
                 s.tool_input += delta["toolUse"]["input"].as_str().unwrap_or_default();
-                s.reasoning += delta["reasoningContent"]["text"].as_str().unwrap_or_default();
+                s.reasoning += delta["reasoningContent"]["text"]
+                    .as_str()
+                    .unwrap_or_default();
             }
             "messageStop" => s.stop_reason = payload["stopReason"].as_str().unwrap().to_string(),
             _ => {}
@@ -73,7 +86,9 @@ fn summarise_events(events: &[StreamEvent]) -> Summary {
 
 #[test]
 fn recorded_streams_decode_the_same_at_every_chunk_boundary() {
-    let Some(dir) = vectors::dir("converse-stream") else { return };
+    let Some(dir) = vectors::dir("converse-stream") else {
+        return;
+    };
     let mut files: Vec<_> = std::fs::read_dir(dir)
         .unwrap()
         .map(|e| e.unwrap().path())
@@ -87,21 +102,39 @@ fn recorded_streams_decode_the_same_at_every_chunk_boundary() {
             .lines()
             .filter(|l| !l.trim().is_empty())
             .map(|l| {
-                let Value::Object(map) = serde_json::from_str::<Value>(l).unwrap() else { panic!() };
+                let Value::Object(map) = serde_json::from_str::<Value>(l).unwrap() else {
+                    panic!()
+                };
                 map.into_iter().next().unwrap()
             })
             .collect();
-        let bytes: Vec<u8> = lines.iter().flat_map(|(event, payload)| frame(event, payload)).collect();
+        let bytes: Vec<u8> = lines
+            .iter()
+            .flat_map(|(event, payload)| frame(event, payload))
+            .collect();
         let whole = decode(&bytes, bytes.len());
-        assert_eq!(summarise_events(&whole), summarise_recording(&lines), "{}", file.display());
+        assert_eq!(
+            summarise_events(&whole),
+            summarise_recording(&lines),
+            "{}",
+            file.display()
+        );
         let tool_starts = lines
             .iter()
             .filter(|(e, p)| e == "contentBlockStart" && p["start"]["toolUse"].is_object())
             .count();
-        let seen = whole.iter().filter(|e| matches!(e, StreamEvent::ToolUseStart(_))).count();
+        let seen = whole
+            .iter()
+            .filter(|e| matches!(e, StreamEvent::ToolUseStart(_)))
+            .count();
         assert_eq!(seen, tool_starts, "{}", file.display());
         for chunk in 1..bytes.len() {
-            assert_eq!(decode(&bytes, chunk), whole, "{} chunk {chunk}", file.display());
+            assert_eq!(
+                decode(&bytes, chunk),
+                whole,
+                "{} chunk {chunk}",
+                file.display()
+            );
         }
     }
 }

@@ -32,10 +32,10 @@ use base64::Engine as _;
 use bedrock_core::credentials::io::url;
 use bedrock_core::credentials::profile_chain::{self, Base, PlanError, ProfileChain};
 use bedrock_core::credentials::{Chain, ChainOptions, Credentials, HttpAnswer, Resolved, Step};
-use bedrock_core::time::unix_seconds;
 use bedrock_core::env::Environment;
 use bedrock_core::profile::{ProfileSet, keys};
 use bedrock_core::signing::SignedRequest;
+use bedrock_core::time::unix_seconds;
 use bedrock_core::types::{CredentialKind, ProviderError};
 use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet};
@@ -69,7 +69,8 @@ struct Recorded {
 fn load_traffic(path: &Path) -> Vec<Recorded> {
     let traffic = read_json(path);
     let mut order: Vec<u64> = Vec::new();
-    let mut by_connection: BTreeMap<u64, (Option<Value>, String, Option<Value>, Vec<u8>)> = BTreeMap::new();
+    let mut by_connection: BTreeMap<u64, (Option<Value>, String, Option<Value>, Vec<u8>)> =
+        BTreeMap::new();
     for event in traffic["events"].as_array().expect("events") {
         let id = event["connection_id"].as_u64().expect("connection_id");
         if !order.contains(&id) {
@@ -84,7 +85,9 @@ fn load_traffic(path: &Path) -> Vec<Recorded> {
         } else if let Some(data) = action.get("Data") {
             let bytes = match (data["data"].get("Utf8"), data["data"].get("Base64")) {
                 (Some(text), _) => text.as_str().unwrap().as_bytes().to_vec(),
-                (None, Some(b64)) => base64::engine::general_purpose::STANDARD.decode(b64.as_str().unwrap()).unwrap(),
+                (None, Some(b64)) => base64::engine::general_purpose::STANDARD
+                    .decode(b64.as_str().unwrap())
+                    .unwrap(),
                 _ => panic!("unknown data in {}", path.display()),
             };
             match data["direction"].as_str() {
@@ -104,7 +107,12 @@ fn load_traffic(path: &Path) -> Vec<Recorded> {
                     .as_object()
                     .map(|map| {
                         map.iter()
-                            .map(|(name, values)| (name.to_ascii_lowercase(), values[0].as_str().unwrap_or("").to_string()))
+                            .map(|(name, values)| {
+                                (
+                                    name.to_ascii_lowercase(),
+                                    values[0].as_str().unwrap_or("").to_string(),
+                                )
+                            })
                             .collect()
                     })
                     .unwrap_or_default()
@@ -115,7 +123,11 @@ fn load_traffic(path: &Path) -> Vec<Recorded> {
                 uri: request["uri"].as_str().unwrap().to_string(),
                 headers: first_values(&request["headers"]),
                 body,
-                answer: HttpAnswer { status: response["status"].as_u64().unwrap() as u16, headers: answer_headers, body: response_body },
+                answer: HttpAnswer {
+                    status: response["status"].as_u64().unwrap() as u16,
+                    headers: answer_headers,
+                    body: response_body,
+                },
             }
         })
         .collect()
@@ -129,7 +141,11 @@ fn split_url(url: &str) -> (String, String, BTreeSet<String>) {
         Some(i) => without_query.split_at(after_scheme + i),
         None => (without_query, "/"),
     };
-    let query = query.split('&').filter(|p| !p.is_empty()).map(str::to_string).collect();
+    let query = query
+        .split('&')
+        .filter(|p| !p.is_empty())
+        .map(str::to_string)
+        .collect();
     (origin.to_ascii_lowercase(), path.to_string(), query)
 }
 
@@ -142,31 +158,48 @@ fn header<'a>(request: &'a SignedRequest, name: &str) -> Option<&'a str> {
 }
 
 fn form_action(body: &str) -> Option<&str> {
-    body.split('&').find_map(|pair| pair.strip_prefix("Action="))
+    body.split('&')
+        .find_map(|pair| pair.strip_prefix("Action="))
 }
 
 /// Why `request` is not the recorded one, or `None` when it is.
 fn mismatch(request: &SignedRequest, recorded: &Recorded) -> Option<String> {
     if request.method.as_str() != recorded.method {
-        return Some(format!("method {} != recorded {}", request.method, recorded.method));
+        return Some(format!(
+            "method {} != recorded {}",
+            request.method, recorded.method
+        ));
     }
     let (ours, theirs) = (split_url(&url(request)), split_url(&recorded.uri));
     if ours != theirs {
         return Some(format!("URL {} != recorded {}", url(request), recorded.uri));
     }
-    for name in ["content-type", "accept", "x-aws-ec2-metadata-token", "x-aws-ec2-metadata-token-ttl-seconds", "x-amz-sso_bearer_token"] {
+    for name in [
+        "content-type",
+        "accept",
+        "x-aws-ec2-metadata-token",
+        "x-aws-ec2-metadata-token-ttl-seconds",
+        "x-amz-sso_bearer_token",
+    ] {
         if let Some(expected) = recorded.headers.get(name) {
             if header(request, name) != Some(expected.as_str()) {
-                return Some(format!("header {name}: {:?} != recorded {expected:?}", header(request, name)));
+                return Some(format!(
+                    "header {name}: {:?} != recorded {expected:?}",
+                    header(request, name)
+                ));
             }
         }
     }
     let body = String::from_utf8_lossy(&request.body);
     if let Some(action) = form_action(&recorded.body) {
         if form_action(&body) != Some(action) {
-            return Some(format!("form Action {:?} != recorded {action}", form_action(&body)));
+            return Some(format!(
+                "form Action {:?} != recorded {action}",
+                form_action(&body)
+            ));
         }
-        let signed = header(request, "authorization").is_some_and(|a| a.starts_with("AWS4-HMAC-SHA256 Credential="));
+        let signed = header(request, "authorization")
+            .is_some_and(|a| a.starts_with("AWS4-HMAC-SHA256 Credential="));
         if signed != recorded.headers.contains_key("authorization") {
             return Some(format!("signed: {signed}, recorded signed: {}", !signed));
         }
@@ -186,8 +219,15 @@ struct Run {
 
 fn run_folder(dir: &Path, env: Environment) -> Run {
     let fs = dir.join("fs");
-    let mut recorded = load_traffic(&dir.join("http-traffic.json")).into_iter().peekable();
-    let mut run = Run { result: Err(ProviderError::Cancelled), requests: Vec::new(), unmatched: Vec::new(), unconsumed: Vec::new() };
+    let mut recorded = load_traffic(&dir.join("http-traffic.json"))
+        .into_iter()
+        .peekable();
+    let mut run = Run {
+        result: Err(ProviderError::Cancelled),
+        requests: Vec::new(),
+        unmatched: Vec::new(),
+        unconsumed: Vec::new(),
+    };
     let mut chain = Chain::new(&env, ChainOptions::at(now()));
     run.result = loop {
         match chain.next() {
@@ -197,18 +237,31 @@ fn run_folder(dir: &Path, env: Environment) -> Run {
             }
             Step::Send { request, timeouts } => {
                 assert!(timeouts.connect <= Duration::from_secs(5), "{timeouts:?}");
-                run.requests.push(format!("{} {}", request.method, url(&request)));
+                run.requests
+                    .push(format!("{} {}", request.method, url(&request)));
                 let answer = match recorded.peek() {
                     Some(next) => match mismatch(&request, next) {
                         None => Ok(recorded.next().unwrap().answer),
                         Some(why) => {
-                            run.unmatched.push(format!("{} {}: {why}", request.method, url(&request)));
-                            Err(ProviderError::Network("connection refused (not in the recording)".into()))
+                            run.unmatched.push(format!(
+                                "{} {}: {why}",
+                                request.method,
+                                url(&request)
+                            ));
+                            Err(ProviderError::Network(
+                                "connection refused (not in the recording)".into(),
+                            ))
                         }
                     },
                     None => {
-                        run.unmatched.push(format!("{} {}: after the end of the recording", request.method, url(&request)));
-                        Err(ProviderError::Network("connection refused (not in the recording)".into()))
+                        run.unmatched.push(format!(
+                            "{} {}: after the end of the recording",
+                            request.method,
+                            url(&request)
+                        ));
+                        Err(ProviderError::Network(
+                            "connection refused (not in the recording)".into(),
+                        ))
                     }
                 };
                 chain.on_response(answer);
@@ -216,7 +269,9 @@ fn run_folder(dir: &Path, env: Environment) -> Run {
             Step::Done(result) => break result,
         }
     };
-    run.unconsumed = recorded.map(|r| format!("{} {}", r.method, r.uri)).collect();
+    run.unconsumed = recorded
+        .map(|r| format!("{} {}", r.method, r.uri))
+        .collect();
     run
 }
 
@@ -235,35 +290,57 @@ fn expected_error(case: &str) -> Option<(fn(&ProviderError) -> bool, &'static st
         matches!(e, ProviderError::CredentialSource(_))
     }
     Some(match case {
-        "default-credential-provider-chain/eks_pod_identity_no_token_file" => {
-            (source, "cannot read the container authorization token file (AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE) `/token.jwt`")
+        "default-credential-provider-chain/eks_pod_identity_no_token_file" => (
+            source,
+            "cannot read the container authorization token file (AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE) `/token.jwt`",
+        ),
+        "default-credential-provider-chain/imds_default_chain_error" => {
+            (no_credentials, "the instance has no IAM role attached")
         }
-        "default-credential-provider-chain/imds_default_chain_error" => (no_credentials, "the instance has no IAM role attached"),
-        "default-credential-provider-chain/imds_disabled" => (no_credentials, "EC2 instance metadata: disabled by AWS_EC2_METADATA_DISABLED"),
-        "default-credential-provider-chain/imds_no_iam_role" => {
-            (source, "profile `default` sets credential_source = Ec2InstanceMetadata, but EC2 instance metadata at http://169.254.169.254: the instance has no IAM role attached")
-        }
-        "default-credential-provider-chain/imds_token_fail" => (source, "refused a session token (HTTP 403): request forbidden: IMDS is disabled"),
-        "default-credential-provider-chain/profile_overrides_web_identity" => {
-            (source, "profile `A` sets credential_source = Environment, but AWS_ACCESS_KEY_ID with AWS_SECRET_ACCESS_KEY: not set")
-        }
-        "default-credential-provider-chain/sso_no_token_file" => {
-            (source, "failed to read the cached SSO token `/home/.aws/sso/cache/dace00cba5f8355ec9d274ceb2bcebdfbeed0e12.json`")
-        }
-        "default-credential-provider-chain/sso_server_error" => {
-            (source, "SSO GetRoleCredentials for role MySsoRole in account 123456789 (profile `sso-test`) failed: no answer")
-        }
-        "default-credential-provider-chain/web_identity_source_profile_no_env" => {
-            (source, "profile `B`: `web_identity_token_file` was specified but `role_arn` was missing")
-        }
-        "default-credential-provider-chain/web_identity_token_invalid_jwt" => {
-            (source, "AssumeRoleWithWebIdentity for arn:aws:iam::123456789:role/RoleB (profile `B`) failed: InvalidIdentityToken: No OpenIDConnect provider found in your account")
-        }
-        "profile-provider/empty_config" => (no_credentials, "~/.aws/config and ~/.aws/credentials do not exist"),
-        "profile-provider/invalid_config" => (source, "could not parse the AWS config file ~/.aws/config: line 2"),
-        "profile-provider/invalid_sso_credentials_config" | "profile-provider/sso_token" => {
-            (source, "profile `default` has SSO settings but no sso_account_id and sso_role_name, so the selected profile will resolve an access token instead of credentials")
-        }
+        "default-credential-provider-chain/imds_disabled" => (
+            no_credentials,
+            "EC2 instance metadata: disabled by AWS_EC2_METADATA_DISABLED",
+        ),
+        "default-credential-provider-chain/imds_no_iam_role" => (
+            source,
+            "profile `default` sets credential_source = Ec2InstanceMetadata, but EC2 instance metadata at http://169.254.169.254: the instance has no IAM role attached",
+        ),
+        "default-credential-provider-chain/imds_token_fail" => (
+            source,
+            "refused a session token (HTTP 403): request forbidden: IMDS is disabled",
+        ),
+        "default-credential-provider-chain/profile_overrides_web_identity" => (
+            source,
+            "profile `A` sets credential_source = Environment, but AWS_ACCESS_KEY_ID with AWS_SECRET_ACCESS_KEY: not set",
+        ),
+        "default-credential-provider-chain/sso_no_token_file" => (
+            source,
+            "failed to read the cached SSO token `/home/.aws/sso/cache/dace00cba5f8355ec9d274ceb2bcebdfbeed0e12.json`",
+        ),
+        "default-credential-provider-chain/sso_server_error" => (
+            source,
+            "SSO GetRoleCredentials for role MySsoRole in account 123456789 (profile `sso-test`) failed: no answer",
+        ),
+        "default-credential-provider-chain/web_identity_source_profile_no_env" => (
+            source,
+            "profile `B`: `web_identity_token_file` was specified but `role_arn` was missing",
+        ),
+        "default-credential-provider-chain/web_identity_token_invalid_jwt" => (
+            source,
+            "AssumeRoleWithWebIdentity for arn:aws:iam::123456789:role/RoleB (profile `B`) failed: InvalidIdentityToken: No OpenIDConnect provider found in your account",
+        ),
+        "profile-provider/empty_config" => (
+            no_credentials,
+            "~/.aws/config and ~/.aws/credentials do not exist",
+        ),
+        "profile-provider/invalid_config" => (
+            source,
+            "could not parse the AWS config file ~/.aws/config: line 2",
+        ),
+        "profile-provider/invalid_sso_credentials_config" | "profile-provider/sso_token" => (
+            source,
+            "profile `default` has SSO settings but no sso_account_id and sso_role_name, so the selected profile will resolve an access token instead of credentials",
+        ),
         _ => return None,
     })
 }
@@ -272,9 +349,16 @@ fn expected_kind(case: &str) -> CredentialKind {
     let name = case.rsplit('/').next().unwrap();
     match name {
         "environment_variables" | "prefer_environment" => CredentialKind::Environment,
-        "environment_variables_blank" | "profile_name" | "profile_static_keys" | "profile_static_keys_case_insensitive" => CredentialKind::Profile,
-        "ecs_credentials" | "ecs_credentials_invalid_profile" | "eks_pod_identity_credentials" => CredentialKind::Container,
-        "imds_config_with_no_creds" | "imds_default_chain_retries" | "imds_default_chain_success" => CredentialKind::InstanceRole,
+        "environment_variables_blank"
+        | "profile_name"
+        | "profile_static_keys"
+        | "profile_static_keys_case_insensitive" => CredentialKind::Profile,
+        "ecs_credentials" | "ecs_credentials_invalid_profile" | "eks_pod_identity_credentials" => {
+            CredentialKind::Container
+        }
+        "imds_config_with_no_creds"
+        | "imds_default_chain_retries"
+        | "imds_default_chain_success" => CredentialKind::InstanceRole,
         "web_identity_token_env" | "web_identity_token_profile" => CredentialKind::WebIdentity,
         n if n.starts_with("sso") || n.ends_with("_sso") => CredentialKind::Sso,
         _ => CredentialKind::AssumeRole,
@@ -290,9 +374,14 @@ fn check_folder(suite: &str, dir: &Path, tally: &mut Tally) {
         tally.skipped.push(format!("{case}: {why}"));
         return;
     }
-    let mut vars: BTreeMap<String, String> = serde_json::from_value(read_json(&dir.join("env.json"))).unwrap();
+    let mut vars: BTreeMap<String, String> =
+        serde_json::from_value(read_json(&dir.join("env.json"))).unwrap();
     if suite == "profile-provider" {
-        for name in ["AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"] {
+        for name in [
+            "AWS_ACCESS_KEY_ID",
+            "AWS_SECRET_ACCESS_KEY",
+            "AWS_SESSION_TOKEN",
+        ] {
             vars.remove(name);
         }
     }
@@ -302,19 +391,29 @@ fn check_folder(suite: &str, dir: &Path, tally: &mut Tally) {
             Ok(r) => format!("{:?} `{}` region {:?}", r.kind, r.label, r.profile_region),
             Err(e) => message(e),
         };
-        eprintln!("{case}: {outcome}\n    requests {:?}\n    unmatched {:?}", run.requests, run.unmatched);
+        eprintln!(
+            "{case}: {outcome}\n    requests {:?}\n    unmatched {:?}",
+            run.requests, run.unmatched
+        );
     }
     let expected = read_json(&dir.join("test-case.json"));
     let mut problems = Vec::new();
-    let is_process = std::fs::read_to_string(dir.join("fs/home/.aws/config")).is_ok_and(|c| c.contains("credential_process"));
+    let is_process = std::fs::read_to_string(dir.join("fs/home/.aws/config"))
+        .is_ok_and(|c| c.contains("credential_process"));
     match (&run.result, &expected["result"]) {
         _ if is_process => match &run.result {
-            Err(ProviderError::CredentialSource(m)) if m.contains("not supported in the sandbox") && m.contains("profile `default`") => {}
-            other => problems.push(format!("expected the credential_process error, got {other:?}")),
+            Err(ProviderError::CredentialSource(m))
+                if m.contains("not supported in the sandbox")
+                    && m.contains("profile `default`") => {}
+            other => problems.push(format!(
+                "expected the credential_process error, got {other:?}"
+            )),
         },
         (Ok(resolved), Value::Object(o)) if o.contains_key("Ok") => {
             let want = &o["Ok"];
-            let Credentials::Aws(keys) = &resolved.credentials else { panic!("{case}: a bearer token?") };
+            let Credentials::Aws(keys) = &resolved.credentials else {
+                panic!("{case}: a bearer token?")
+            };
             let got = serde_json::json!({
                 "access_key_id": keys.access_key_id,
                 "secret_access_key": keys.secret_access_key,
@@ -331,16 +430,27 @@ fn check_folder(suite: &str, dir: &Path, tally: &mut Tally) {
                 problems.push(format!("credentials {got} != expected {want}"));
             }
             if resolved.kind != expected_kind(&case) {
-                problems.push(format!("kind {:?} != {:?} (label {})", resolved.kind, expected_kind(&case), resolved.label));
+                problems.push(format!(
+                    "kind {:?} != {:?} (label {})",
+                    resolved.kind,
+                    expected_kind(&case),
+                    resolved.label
+                ));
             }
         }
         (Err(error), Value::Object(o)) if o.contains_key("ErrorContains") => {
             let sdk = o["ErrorContains"].as_str().unwrap();
             match expected_error(&case) {
-                None => problems.push(format!("no expected error listed for this case (SDK: `{sdk}`): {}", message(error))),
+                None => problems.push(format!(
+                    "no expected error listed for this case (SDK: `{sdk}`): {}",
+                    message(error)
+                )),
                 Some((variant, ours)) => {
                     if !variant(error) || !message(error).contains(ours) {
-                        problems.push(format!("error `{}` is not the expected one containing `{ours}`", message(error)));
+                        problems.push(format!(
+                            "error `{}` is not the expected one containing `{ours}`",
+                            message(error)
+                        ));
                     }
                     if message(error).contains(sdk) {
                         tally.sdk_wording += 1;
@@ -351,12 +461,17 @@ fn check_folder(suite: &str, dir: &Path, tally: &mut Tally) {
         (result, expected) => problems.push(format!("got {result:?}, expected {expected}")),
     }
     if !run.unconsumed.is_empty() {
-        problems.push(format!("recorded requests never made: {:?} (made: {:?}; unmatched: {:?})", run.unconsumed, run.requests, run.unmatched));
+        problems.push(format!(
+            "recorded requests never made: {:?} (made: {:?}; unmatched: {:?})",
+            run.unconsumed, run.requests, run.unmatched
+        ));
     }
     if problems.is_empty() {
         tally.passed.push(case);
     } else {
-        tally.failed.push(format!("{case}:\n    {}", problems.join("\n    ")));
+        tally
+            .failed
+            .push(format!("{case}:\n    {}", problems.join("\n    ")));
     }
 }
 
@@ -380,11 +495,20 @@ fn case_dirs(root: &Path, suite: &str) -> Vec<PathBuf> {
 
 #[test]
 fn sdk_credential_provider_cases() {
-    let Some(root) = vectors::dir("aws-config/aws-config/test-data") else { return };
+    let Some(root) = vectors::dir("aws-config/aws-config/test-data") else {
+        return;
+    };
     let mut tally = Tally::default();
-    for (suite, size) in [("default-credential-provider-chain", 29), ("profile-provider", 18)] {
+    for (suite, size) in [
+        ("default-credential-provider-chain", 29),
+        ("profile-provider", 18),
+    ] {
         let dirs = case_dirs(&root, suite);
-        assert_eq!(dirs.len(), size, "{suite} changed size: review the new cases");
+        assert_eq!(
+            dirs.len(),
+            size,
+            "{suite} changed size: review the new cases"
+        );
         for dir in dirs {
             check_folder(suite, &dir, &mut tally);
         }
@@ -399,19 +523,30 @@ fn sdk_credential_provider_cases() {
     for skipped in &tally.skipped {
         eprintln!("  skipped {skipped}");
     }
-    assert!(tally.failed.is_empty(), "{} failed:\n{}", tally.failed.len(), tally.failed.join("\n"));
+    assert!(
+        tally.failed.is_empty(),
+        "{} failed:\n{}",
+        tally.failed.len(),
+        tally.failed.join("\n")
+    );
 }
 
 /// `profile-provider/e2e_assume_role` sets AWS keys in its environment for
 /// the profile provider to ignore; the whole chain takes them first.
 #[test]
 fn the_environment_beats_the_profile_in_the_whole_chain() {
-    let Some(root) = vectors::dir("aws-config/aws-config/test-data") else { return };
+    let Some(root) = vectors::dir("aws-config/aws-config/test-data") else {
+        return;
+    };
     let dir = root.join("profile-provider/e2e_assume_role");
-    let vars: BTreeMap<String, String> = serde_json::from_value(read_json(&dir.join("env.json"))).unwrap();
+    let vars: BTreeMap<String, String> =
+        serde_json::from_value(read_json(&dir.join("env.json"))).unwrap();
     let run = run_folder(&dir, Environment::from_vars(vars));
     let resolved = run.result.unwrap();
-    assert_eq!((resolved.kind, resolved.label.as_str()), (CredentialKind::Environment, "env: AWS_ACCESS_KEY_ID"));
+    assert_eq!(
+        (resolved.kind, resolved.label.as_str()),
+        (CredentialKind::Environment, "env: AWS_ACCESS_KEY_ID")
+    );
     assert!(run.requests.is_empty(), "{:?}", run.requests);
 }
 
@@ -419,7 +554,10 @@ fn the_environment_beats_the_profile_in_the_whole_chain() {
 // ecs-tests.json and imds-endpoint-tests.json: where the first request goes.
 
 /// Runs the chain with nothing answering; returns the requests and the end.
-fn first_requests(env: Environment, files: &BTreeMap<String, String>) -> (Vec<SignedRequest>, Result<Resolved, ProviderError>) {
+fn first_requests(
+    env: Environment,
+    files: &BTreeMap<String, String>,
+) -> (Vec<SignedRequest>, Result<Resolved, ProviderError>) {
     let mut chain = Chain::new(&env, ChainOptions::at(now()));
     let mut sent = Vec::new();
     loop {
@@ -439,7 +577,9 @@ fn first_requests(env: Environment, files: &BTreeMap<String, String>) -> (Vec<Si
 
 #[test]
 fn sdk_ecs_uri_cases() {
-    let Some(root) = vectors::dir("aws-config/aws-config/test-data") else { return };
+    let Some(root) = vectors::dir("aws-config/aws-config/test-data") else {
+        return;
+    };
     let suite = read_json(&root.join("ecs-tests.json"));
     let cases = suite["tests"].as_array().unwrap();
     assert_eq!(cases.len(), 11);
@@ -449,7 +589,10 @@ fn sdk_ecs_uri_cases() {
         let vars: BTreeMap<String, String> = serde_json::from_value(case["env"].clone()).unwrap();
         let (sent, result) = first_requests(Environment::from_vars(vars), &BTreeMap::new());
         let first = sent.first().map(|r| format!("{} {}", r.method, url(r)));
-        let ok = match (&case["result"]["Ok"], case["result"]["ErrorContains"].as_str()) {
+        let ok = match (
+            &case["result"]["Ok"],
+            case["result"]["ErrorContains"].as_str(),
+        ) {
             (Value::String(expected), _) => first.as_deref() == Some(&format!("GET {expected}")),
             (_, Some(sdk)) if sdk.contains("No environment variables") => {
                 // Not configured: the chain moved on to IMDS and said why.
@@ -457,21 +600,30 @@ fn sdk_ecs_uri_cases() {
                     && matches!(&result, Err(ProviderError::NoCredentials(m)) if m.contains("AWS_CONTAINER_CREDENTIALS_RELATIVE_URI and AWS_CONTAINER_CREDENTIALS_FULL_URI are not set"))
             }
             (_, Some(sdk)) if sdk.contains("did not specify a host") => {
-                sent.is_empty() && matches!(&result, Err(ProviderError::CredentialSource(m)) if m.contains("AWS_CONTAINER_CREDENTIALS_FULL_URI `/credentials` did not specify a host"))
+                sent.is_empty()
+                    && matches!(&result, Err(ProviderError::CredentialSource(m)) if m.contains("AWS_CONTAINER_CREDENTIALS_FULL_URI `/credentials` did not specify a host"))
             }
             _ => false,
         };
         if !ok {
-            failed.push(format!("{docs}: first request {first:?}, result {result:?}"));
+            failed.push(format!(
+                "{docs}: first request {first:?}, result {result:?}"
+            ));
         }
     }
-    eprintln!("ecs-tests.json: {} passed, 0 skipped, {} failed", cases.len() - failed.len(), failed.len());
+    eprintln!(
+        "ecs-tests.json: {} passed, 0 skipped, {} failed",
+        cases.len() - failed.len(),
+        failed.len()
+    );
     assert!(failed.is_empty(), "{}", failed.join("\n"));
 }
 
 #[test]
 fn sdk_imds_endpoint_cases() {
-    let Some(root) = vectors::dir("aws-config/aws-config/test-data") else { return };
+    let Some(root) = vectors::dir("aws-config/aws-config/test-data") else {
+        return;
+    };
     let suite = read_json(&root.join("imds-config/imds-endpoint-tests.json"));
     let cases = suite["tests"].as_array().unwrap();
     assert_eq!(cases.len(), 14);
@@ -481,8 +633,12 @@ fn sdk_imds_endpoint_cases() {
         // The SDK's IMDS client builder takes an explicit endpoint or mode;
         // the plugin has no such option (variables and profile only). A mode
         // override under an endpoint variable changes nothing: that case runs.
-        let env_endpoint = case["env"].get("AWS_EC2_METADATA_SERVICE_ENDPOINT").is_some();
-        if case.get("endpoint_override").is_some() || (case.get("mode_override").is_some() && !env_endpoint) {
+        let env_endpoint = case["env"]
+            .get("AWS_EC2_METADATA_SERVICE_ENDPOINT")
+            .is_some();
+        if case.get("endpoint_override").is_some()
+            || (case.get("mode_override").is_some() && !env_endpoint)
+        {
             skipped.push(docs);
             continue;
         }
@@ -491,7 +647,8 @@ fn sdk_imds_endpoint_cases() {
         let (sent, result) = first_requests(Environment::from_vars(vars), &files);
         let ok = match (&case["result"]["Ok"], case["result"]["Err"].as_str()) {
             (Value::String(expected), _) => {
-                sent.first().is_some_and(|r| r.method == http::Method::PUT && url(r) == *expected)
+                sent.first()
+                    .is_some_and(|r| r.method == http::Method::PUT && url(r) == *expected)
                     && matches!(&result, Err(ProviderError::NoCredentials(_)))
             }
             (_, Some(sdk)) => {
@@ -500,17 +657,25 @@ fn sdk_imds_endpoint_cases() {
                 } else {
                     sdk
                 };
-                sent.is_empty() && matches!(&result, Err(ProviderError::CredentialSource(m)) if m.contains(ours))
+                sent.is_empty()
+                    && matches!(&result, Err(ProviderError::CredentialSource(m)) if m.contains(ours))
             }
             _ => false,
         };
         if ok {
             passed += 1;
         } else {
-            failed.push(format!("{docs}: sent {:?}, result {result:?}", sent.iter().map(url).collect::<Vec<_>>()));
+            failed.push(format!(
+                "{docs}: sent {:?}, result {result:?}",
+                sent.iter().map(url).collect::<Vec<_>>()
+            ));
         }
     }
-    eprintln!("imds-endpoint-tests.json: {passed} passed, {} skipped ({skipped:?}), {} failed", skipped.len(), failed.len());
+    eprintln!(
+        "imds-endpoint-tests.json: {passed} passed, {} skipped ({skipped:?}), {} failed",
+        skipped.len(),
+        failed.len()
+    );
     assert_eq!(skipped.len(), 2);
     assert!(failed.is_empty(), "{}", failed.join("\n"));
 }
@@ -521,12 +686,27 @@ fn sdk_imds_endpoint_cases() {
 /// The SDK's wording where ours differs; every other expected fragment must
 /// appear in our message as is.
 const PLAN_WORDING: &[(&str, &str)] = &[
-    ("profile contained both source_profile and credential_source", "profile `A` contains both source_profile and credential_source"),
-    ("profile missing aws_secret_access_key", "the profile is missing aws_secret_access_key"),
-    ("profile missing aws_access_key_id", "the profile is missing aws_access_key_id"),
-    ("could not find source profile B referenced from A", "could not find source profile `B` referenced from profile `A`"),
+    (
+        "profile contained both source_profile and credential_source",
+        "profile `A` contains both source_profile and credential_source",
+    ),
+    (
+        "profile missing aws_secret_access_key",
+        "the profile is missing aws_secret_access_key",
+    ),
+    (
+        "profile missing aws_access_key_id",
+        "the profile is missing aws_access_key_id",
+    ),
+    (
+        "could not find source profile B referenced from A",
+        "could not find source profile `B` referenced from profile `A`",
+    ),
     ("No profiles were defined", "no profiles are defined"),
-    ("profile formed an infinite loop", "the profiles formed an infinite loop through source_profile: A -> B -> A"),
+    (
+        "profile formed an infinite loop",
+        "the profiles formed an infinite loop through source_profile: A -> B -> A",
+    ),
 ];
 
 fn profile_set(input: &Value) -> ProfileSet {
@@ -539,7 +719,9 @@ fn profile_set(input: &Value) -> ProfileSet {
             }
         }
     }
-    ProfileSet::parse(Some(&config), None).unwrap().select(input["selected_profile"].as_str().unwrap())
+    ProfileSet::parse(Some(&config), None)
+        .unwrap()
+        .select(input["selected_profile"].as_str().unwrap())
 }
 
 fn opt(value: &Value) -> Option<String> {
@@ -555,10 +737,20 @@ fn chain_matches(set: &ProfileSet, chain: &ProfileChain, expected: &[Value]) -> 
             p.get(keys::AWS_ACCESS_KEY_ID) == want["access_key_id"].as_str()
                 && p.get(keys::AWS_SECRET_ACCESS_KEY) == want["secret_access_key"].as_str()
         }
-        (Base::CredentialSource { source, .. }, Value::Object(o)) if o.contains_key("NamedSource") => {
+        (Base::CredentialSource { source, .. }, Value::Object(o))
+            if o.contains_key("NamedSource") =>
+        {
             o["NamedSource"].as_str() == Some(source.name())
         }
-        (Base::WebIdentity { role_arn, token_file, session_name, .. }, Value::Object(o)) if o.contains_key("WebIdentityToken") => {
+        (
+            Base::WebIdentity {
+                role_arn,
+                token_file,
+                session_name,
+                ..
+            },
+            Value::Object(o),
+        ) if o.contains_key("WebIdentityToken") => {
             let want = &o["WebIdentityToken"];
             Some(role_arn.clone()) == opt(&want["role_arn"])
                 && Some(token_file.clone()) == opt(&want["web_identity_token_file"])
@@ -578,7 +770,11 @@ fn chain_matches(set: &ProfileSet, chain: &ProfileChain, expected: &[Value]) -> 
         return Err(format!("base {:?} != expected {base}", chain.base));
     }
     if chain.roles.len() != roles.len() {
-        return Err(format!("{} roles != expected {}", chain.roles.len(), roles.len()));
+        return Err(format!(
+            "{} roles != expected {}",
+            chain.roles.len(),
+            roles.len()
+        ));
     }
     for (role, want) in chain.roles.iter().zip(roles) {
         let want = &want["AssumeRole"];
@@ -594,7 +790,9 @@ fn chain_matches(set: &ProfileSet, chain: &ProfileChain, expected: &[Value]) -> 
 
 #[test]
 fn sdk_assume_role_plan_cases() {
-    let Some(root) = vectors::dir("aws-config/aws-config/test-data") else { return };
+    let Some(root) = vectors::dir("aws-config/aws-config/test-data") else {
+        return;
+    };
     let cases = read_json(&root.join("assume-role-tests.json"));
     let cases = cases.as_array().unwrap();
     assert_eq!(cases.len(), 28);
@@ -606,10 +804,20 @@ fn sdk_assume_role_plan_cases() {
             (Ok(chain), Value::Object(o)) if o.contains_key("ProfileChain") => {
                 chain_matches(&set, &chain, o["ProfileChain"].as_array().unwrap())
             }
-            (Err(PlanError::Invalid(ours) | PlanError::NotConfigured(ours)), Value::Object(o)) if o.contains_key("Error") => {
+            (Err(PlanError::Invalid(ours) | PlanError::NotConfigured(ours)), Value::Object(o))
+                if o.contains_key("Error") =>
+            {
                 let sdk = o["Error"].as_str().unwrap();
-                let want = PLAN_WORDING.iter().find(|(s, _)| *s == sdk).map(|(_, o)| *o).unwrap_or(sdk);
-                if ours.contains(want) { Ok(()) } else { Err(format!("`{ours}` lacks `{want}`")) }
+                let want = PLAN_WORDING
+                    .iter()
+                    .find(|(s, _)| *s == sdk)
+                    .map(|(_, o)| *o)
+                    .unwrap_or(sdk);
+                if ours.contains(want) {
+                    Ok(())
+                } else {
+                    Err(format!("`{ours}` lacks `{want}`"))
+                }
             }
             (got, want) => Err(format!("got {got:?}, expected {want}")),
         };
@@ -617,6 +825,10 @@ fn sdk_assume_role_plan_cases() {
             failed.push(format!("{docs}: {why}"));
         }
     }
-    eprintln!("assume-role-tests.json: {} passed, 0 skipped, {} failed", cases.len() - failed.len(), failed.len());
+    eprintln!(
+        "assume-role-tests.json: {} passed, 0 skipped, {} failed",
+        cases.len() - failed.len(),
+        failed.len()
+    );
     assert!(failed.is_empty(), "{}", failed.join("\n"));
 }

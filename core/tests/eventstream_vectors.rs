@@ -59,29 +59,49 @@ fn expected_value(h: &DecodedHeader) -> HeaderValue {
 }
 
 fn files(dir: &Path) -> Vec<PathBuf> {
-    let mut files: Vec<_> = std::fs::read_dir(dir).unwrap().map(|e| e.unwrap().path()).collect();
+    let mut files: Vec<_> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
     files.sort();
     files
 }
 
 #[test]
 fn aws_sdk_go_positive_frames_decode_to_the_documented_message() {
-    let Some(root) = vectors::dir("eventstream/aws-sdk-go") else { return };
+    let Some(root) = vectors::dir("eventstream/aws-sdk-go") else {
+        return;
+    };
     let cases = files(&root.join("encoded/positive"));
     assert!(cases.len() >= 5);
     for case in cases {
         let name = case.file_name().unwrap();
         let bytes = std::fs::read(&case).unwrap();
-        let expected: Decoded =
-            serde_json::from_slice(&std::fs::read(root.join("decoded/positive").join(name)).unwrap()).unwrap();
+        let expected: Decoded = serde_json::from_slice(
+            &std::fs::read(root.join("decoded/positive").join(name)).unwrap(),
+        )
+        .unwrap();
         assert_eq!(bytes.len(), expected.total_length, "{name:?}");
         for chunk in 1..=bytes.len() {
-            let frames = decode(&bytes, chunk).unwrap_or_else(|e| panic!("{name:?} chunk {chunk}: {e}"));
+            let frames =
+                decode(&bytes, chunk).unwrap_or_else(|e| panic!("{name:?} chunk {chunk}: {e}"));
             assert_eq!(frames.len(), 1);
             let frame = &frames[0];
-            assert_eq!(frame.payload().as_ref(), BASE64.decode(&expected.payload).unwrap(), "{name:?}");
-            let got: Vec<_> = frame.headers().iter().map(|h| (h.name().as_str().to_string(), h.value().clone())).collect();
-            let want: Vec<_> = expected.headers.iter().map(|h| (h.name.clone(), expected_value(h))).collect();
+            assert_eq!(
+                frame.payload().as_ref(),
+                BASE64.decode(&expected.payload).unwrap(),
+                "{name:?}"
+            );
+            let got: Vec<_> = frame
+                .headers()
+                .iter()
+                .map(|h| (h.name().as_str().to_string(), h.value().clone()))
+                .collect();
+            let want: Vec<_> = expected
+                .headers
+                .iter()
+                .map(|h| (h.name.clone(), expected_value(h)))
+                .collect();
             assert_eq!(got, want, "{name:?}");
         }
     }
@@ -89,7 +109,9 @@ fn aws_sdk_go_positive_frames_decode_to_the_documented_message() {
 
 #[test]
 fn aws_sdk_go_negative_frames_are_rejected_for_the_documented_reason() {
-    let Some(root) = vectors::dir("eventstream/aws-sdk-go") else { return };
+    let Some(root) = vectors::dir("eventstream/aws-sdk-go") else {
+        return;
+    };
     let cases = files(&root.join("encoded/negative"));
     assert!(cases.len() >= 4);
     for case in cases {
@@ -99,7 +121,8 @@ fn aws_sdk_go_negative_frames_are_rejected_for_the_documented_reason() {
         let error = decode(&bytes, bytes.len()).expect_err(&format!("{name:?} must be rejected"));
         match (reason.trim(), &error) {
             ("Prelude checksum mismatch", FrameError::PreludeChecksum { .. }) => {}
-            ("Message checksum mismatch", FrameError::Invalid(m)) if m.to_lowercase().contains("checksum") => {}
+            ("Message checksum mismatch", FrameError::Invalid(m))
+                if m.to_lowercase().contains("checksum") => {}
             _ => panic!("{name:?}: expected `{}`, got `{error}`", reason.trim()),
         }
     }
@@ -107,7 +130,9 @@ fn aws_sdk_go_negative_frames_are_rejected_for_the_documented_reason() {
 
 #[test]
 fn smithy_rs_frames() {
-    let Some(root) = vectors::dir("eventstream/smithy-rs") else { return };
+    let Some(root) = vectors::dir("eventstream/smithy-rs") else {
+        return;
+    };
     let (mut valid, mut invalid) = (0, 0);
     for case in files(&root) {
         let name = case.file_name().unwrap().to_string_lossy().to_string();
@@ -121,13 +146,20 @@ fn smithy_rs_frames() {
             let frames = whole.unwrap_or_else(|e| panic!("{name}: {e}"));
             assert_eq!(frames.len(), 1, "{name}");
             for chunk in 1..bytes.len() {
-                assert_eq!(decode(&bytes, chunk).unwrap(), frames, "{name} chunk {chunk}");
+                assert_eq!(
+                    decode(&bytes, chunk).unwrap(),
+                    frames,
+                    "{name} chunk {chunk}"
+                );
             }
         } else {
             invalid += 1;
             assert!(whole.is_err(), "{name} must be rejected");
             for chunk in 1..bytes.len() {
-                assert!(decode(&bytes, chunk).is_err(), "{name} chunk {chunk} must be rejected");
+                assert!(
+                    decode(&bytes, chunk).is_err(),
+                    "{name} chunk {chunk} must be rejected"
+                );
             }
         }
     }

@@ -13,7 +13,11 @@ use serde_json::Value;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-const SUITES: &[&str] = &["default-credential-provider-chain", "profile-provider", "default-token-provider-chain"];
+const SUITES: &[&str] = &[
+    "default-credential-provider-chain",
+    "profile-provider",
+    "default-token-provider-chain",
+];
 
 struct Case {
     dir: PathBuf,
@@ -34,11 +38,17 @@ fn load(dir: &Path) -> Case {
     let credentials = read(dir, &found.credentials.path);
     let set = ProfileSet::parse(config.as_deref(), credentials.as_deref())
         .map(|set| set.select(found.profile.clone()));
-    Case { dir: dir.to_path_buf(), found, set }
+    Case {
+        dir: dir.to_path_buf(),
+        found,
+        set,
+    }
 }
 
 fn cases() -> Vec<Case> {
-    let Some(root) = vectors::dir("aws-config/aws-config/test-data") else { return Vec::new() };
+    let Some(root) = vectors::dir("aws-config/aws-config/test-data") else {
+        return Vec::new();
+    };
     let mut dirs: Vec<PathBuf> = SUITES
         .iter()
         .flat_map(|suite| std::fs::read_dir(root.join(suite)).unwrap())
@@ -50,7 +60,10 @@ fn cases() -> Vec<Case> {
 }
 
 fn case<'a>(cases: &'a [Case], name: &str) -> &'a ProfileSet {
-    let case = cases.iter().find(|c| c.dir.ends_with(name)).unwrap_or_else(|| panic!("no case {name}"));
+    let case = cases
+        .iter()
+        .find(|c| c.dir.ends_with(name))
+        .unwrap_or_else(|| panic!("no case {name}"));
     case.set.as_ref().unwrap()
 }
 
@@ -60,7 +73,11 @@ fn every_case_file_parses_unless_the_case_expects_a_parse_error() {
     if cases.is_empty() {
         return;
     }
-    assert_eq!(cases.len(), 29 + 18 + 3, "the suites changed size: review the new cases");
+    assert_eq!(
+        cases.len(),
+        29 + 18 + 3,
+        "the suites changed size: review the new cases"
+    );
     let mut failures = Vec::new();
     for case in &cases {
         let expected = std::fs::read_to_string(case.dir.join("test-case.json")).unwrap();
@@ -70,7 +87,10 @@ fn every_case_file_parses_unless_the_case_expects_a_parse_error() {
             .is_some_and(|e| e.contains("could not parse profile file"));
         match (&case.set, expects_parse_error) {
             (Ok(_), false) | (Err(_), true) => {}
-            (Ok(_), true) => failures.push(format!("{}: parsed, expected a parse error", case.dir.display())),
+            (Ok(_), true) => failures.push(format!(
+                "{}: parsed, expected a parse error",
+                case.dir.display()
+            )),
             (Err(e), false) => failures.push(format!("{}: {e}", case.dir.display())),
         }
     }
@@ -85,41 +105,79 @@ fn the_chain_can_read_what_it_needs() {
     }
 
     // The broken line is reported with its file and line.
-    let broken = cases.iter().find(|c| c.dir.ends_with("invalid_config")).unwrap();
+    let broken = cases
+        .iter()
+        .find(|c| c.dir.ends_with("invalid_config"))
+        .unwrap();
     let err = broken.set.as_ref().unwrap_err();
     assert_eq!((err.file, err.line), (FileKind::Config, 2), "{err}");
-    assert!(err.to_string().contains("Property did not have a name"), "{err}");
+    assert!(
+        err.to_string().contains("Property did not have a name"),
+        "{err}"
+    );
 
     // AWS_PROFILE selects a profile whose name uses every allowed punctuation.
     let set = case(&cases, "default-credential-provider-chain/profile_name");
     assert_eq!(set.selected_name(), "some-thing:long/the_one%only.foo@bar+");
-    assert_eq!(set.selected().unwrap().get(keys::AWS_ACCESS_KEY_ID), Some("correct_key"));
+    assert_eq!(
+        set.selected().unwrap().get(keys::AWS_ACCESS_KEY_ID),
+        Some("correct_key")
+    );
 
     // Upper-case names in the credentials file; the keys come from that file.
-    let set = case(&cases, "default-credential-provider-chain/profile_static_keys_case_insensitive");
+    let set = case(
+        &cases,
+        "default-credential-provider-chain/profile_static_keys_case_insensitive",
+    );
     let default = set.selected().unwrap();
-    assert_eq!(default.get(keys::AWS_SECRET_ACCESS_KEY), Some("correct_secret"));
-    assert_eq!(default.property(keys::AWS_ACCESS_KEY_ID).unwrap().file(), FileKind::Credentials);
-    assert_eq!(default.property(keys::REGION).unwrap().file(), FileKind::Config);
+    assert_eq!(
+        default.get(keys::AWS_SECRET_ACCESS_KEY),
+        Some("correct_secret")
+    );
+    assert_eq!(
+        default.property(keys::AWS_ACCESS_KEY_ID).unwrap().file(),
+        FileKind::Credentials
+    );
+    assert_eq!(
+        default.property(keys::REGION).unwrap().file(),
+        FileKind::Config
+    );
 
     // A role profile whose STS endpoint comes from a [services] section.
-    let set = case(&cases, "profile-provider/assume_role_override_service_profile_url");
+    let set = case(
+        &cases,
+        "profile-provider/assume_role_override_service_profile_url",
+    );
     let default = set.selected().unwrap();
     assert_eq!(default.get(keys::SOURCE_PROFILE), Some("base"));
     assert_eq!(
         set.service_property(default, "STS", keys::ENDPOINT_URL),
         Some("http://aws.service-profile-override")
     );
-    assert_eq!(set.get("base").unwrap().get(keys::AWS_ACCESS_KEY_ID), Some("AKIAFAKE"));
+    assert_eq!(
+        set.get("base").unwrap().get(keys::AWS_ACCESS_KEY_ID),
+        Some("AKIAFAKE")
+    );
 
     // sso_session names an [sso-session] section, keys in any case.
-    let set = case(&cases, "default-token-provider-chain/profile_keys_case_insensitive");
-    let session = set.sso_session(set.selected().unwrap().get(keys::SSO_SESSION).unwrap()).unwrap();
-    assert_eq!(session.get(keys::SSO_START_URL), Some("https://ssotest.awsapps.com/start"));
+    let set = case(
+        &cases,
+        "default-token-provider-chain/profile_keys_case_insensitive",
+    );
+    let session = set
+        .sso_session(set.selected().unwrap().get(keys::SSO_SESSION).unwrap())
+        .unwrap();
+    assert_eq!(
+        session.get(keys::SSO_START_URL),
+        Some("https://ssotest.awsapps.com/start")
+    );
     assert_eq!(session.get(keys::SSO_REGION), Some("us-east-2"));
 
     // The files are where the SDK looks for them under HOME=/home.
-    let any = cases.iter().find(|c| c.dir.ends_with("profile_static_keys")).unwrap();
+    let any = cases
+        .iter()
+        .find(|c| c.dir.ends_with("profile_static_keys"))
+        .unwrap();
     assert_eq!(any.found.config.path, "/home/.aws/config");
     assert_eq!(any.found.credentials.path, "/home/.aws/credentials");
 }

@@ -30,10 +30,16 @@ struct Suite {
 
 #[test]
 fn every_file_location_case_passes() {
-    let Some(dir) = vectors::dir("aws-config/aws-runtime/test-data") else { return };
+    let Some(dir) = vectors::dir("aws-config/aws-runtime/test-data") else {
+        return;
+    };
     let text = std::fs::read_to_string(dir.join("file-location-tests.json")).unwrap();
     let suite: Suite = serde_json::from_str(&text).unwrap();
-    assert_eq!(suite.tests.len(), CASES, "the suite changed size: review the new cases");
+    assert_eq!(
+        suite.tests.len(),
+        CASES,
+        "the suite changed size: review the new cases"
+    );
     let mut failures = Vec::new();
     for case in &suite.tests {
         let os = match case.platform.as_str() {
@@ -43,15 +49,29 @@ fn every_file_location_case_passes() {
         };
         let found = locate(&Environment::from_vars(case.environment.clone()), None, os);
         let actual = (found.config.path.as_str(), found.credentials.path.as_str());
-        let expected = (case.config_location.as_str(), case.credentials_location.as_str());
+        let expected = (
+            case.config_location.as_str(),
+            case.credentials_location.as_str(),
+        );
         if actual != expected {
-            failures.push(format!("{} ({}): expected {expected:?}, got {actual:?}", case.name, case.platform));
+            failures.push(format!(
+                "{} ({}): expected {expected:?}, got {actual:?}",
+                case.name, case.platform
+            ));
         }
         if let Some(profile) = &case.profile
             && &found.profile != profile
         {
-            failures.push(format!("{}: expected profile {profile}, got {}", case.name, found.profile));
+            failures.push(format!(
+                "{}: expected profile {profile}, got {}",
+                case.name, found.profile
+            ));
         }
     }
-    assert!(failures.is_empty(), "{} of {CASES} cases failed:\n{}", failures.len(), failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "{} of {CASES} cases failed:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
 }

@@ -56,20 +56,30 @@ fn parse_request(text: &str) -> (http::Request<Vec<u8>>, bool) {
     let mut headers: Vec<(String, String)> = Vec::new();
     for line in lines {
         if line.starts_with([' ', '\t']) {
-            let last = headers.last_mut().expect("continuation line before any header");
+            let last = headers
+                .last_mut()
+                .expect("continuation line before any header");
             last.1 = format!("{} {}", last.1, line.trim());
         } else {
             let (name, value) = line.split_once(':').unwrap();
             headers.push((name.to_string(), value.to_string()));
         }
     }
-    let host = headers.iter().find(|(n, _)| n.eq_ignore_ascii_case("host")).unwrap().1.clone();
+    let host = headers
+        .iter()
+        .find(|(n, _)| n.eq_ignore_ascii_case("host"))
+        .unwrap()
+        .1
+        .clone();
     let wire_target = target.replace(' ', "%20");
     let pre_encoded = wire_target != target;
     let mut builder = http::Request::builder()
         .method(method)
         .uri(format!("https://{host}{wire_target}"));
-    for (name, value) in headers.iter().filter(|(n, _)| !n.eq_ignore_ascii_case("host")) {
+    for (name, value) in headers
+        .iter()
+        .filter(|(n, _)| !n.eq_ignore_ascii_case("host"))
+    {
         builder = builder.header(name.as_str(), value.as_str());
     }
     (builder.body(body.as_bytes().to_vec()).unwrap(), pre_encoded)
@@ -122,7 +132,9 @@ fn sign_case(case: &Path, location: SignatureLocation) -> (String, http::Request
 }
 
 fn cases() -> Vec<std::path::PathBuf> {
-    let Some(dir) = vectors::dir("sigv4") else { return Vec::new() };
+    let Some(dir) = vectors::dir("sigv4") else {
+        return Vec::new();
+    };
     let mut cases: Vec<_> = std::fs::read_dir(dir)
         .unwrap()
         .map(|e| e.unwrap().path())
@@ -140,7 +152,11 @@ fn header_signatures_match_the_suite() {
         let (signature, request) = sign_case(&case, SignatureLocation::Headers);
         let expected = read(&case, "header-signature.txt");
         if signature != expected.trim() {
-            failures.push(format!("{}: signature {signature} != {}", case.display(), expected.trim()));
+            failures.push(format!(
+                "{}: signature {signature} != {}",
+                case.display(),
+                expected.trim()
+            ));
             continue;
         }
         let signed = read(&case, "header-signed-request.txt");
@@ -151,10 +167,18 @@ fn header_signatures_match_the_suite() {
             .trim();
         let auth = request.headers()["authorization"].to_str().unwrap();
         if auth != expected_auth {
-            failures.push(format!("{}: authorization {auth} != {expected_auth}", case.display()));
+            failures.push(format!(
+                "{}: authorization {auth} != {expected_auth}",
+                case.display()
+            ));
         }
     }
-    assert!(failures.is_empty(), "{} failures:\n{}", failures.len(), failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "{} failures:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
 }
 
 #[test]
@@ -164,13 +188,25 @@ fn query_signatures_match_the_suite() {
         let (signature, request) = sign_case(&case, SignatureLocation::QueryParams);
         let expected = read(&case, "query-signature.txt");
         if signature != expected.trim() {
-            failures.push(format!("{}: signature {signature} != {}", case.display(), expected.trim()));
+            failures.push(format!(
+                "{}: signature {signature} != {}",
+                case.display(),
+                expected.trim()
+            ));
             continue;
         }
         let query = request.uri().query().unwrap_or_default();
         if !query.contains(&format!("X-Amz-Signature={signature}")) {
-            failures.push(format!("{}: query {query} lacks the signature", case.display()));
+            failures.push(format!(
+                "{}: query {query} lacks the signature",
+                case.display()
+            ));
         }
     }
-    assert!(failures.is_empty(), "{} failures:\n{}", failures.len(), failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "{} failures:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
 }

@@ -418,7 +418,9 @@ fn converse_stream(shared: &Shared, model_id: &str, body: &[u8]) -> Result<Respo
     record_body(model_id, body);
     let attempt = {
         let mut attempts = shared.attempts.lock().unwrap_or_else(|e| e.into_inner());
-        let count = attempts.entry((model_id.to_owned(), body.to_vec())).or_default();
+        let count = attempts
+            .entry((model_id.to_owned(), body.to_vec()))
+            .or_default();
         *count += 1;
         *count
     };
@@ -471,8 +473,8 @@ fn record_body(model_id: &str, body: &[u8]) {
         "modelId": model_id,
         "body": String::from_utf8_lossy(body),
     });
-    let written = std::fs::create_dir_all(&dir)
-        .and_then(|()| std::fs::write(&file, record.to_string()));
+    let written =
+        std::fs::create_dir_all(&dir).and_then(|()| std::fs::write(&file, record.to_string()));
     if let Err(e) = written {
         eprintln!("bedrock emulator: writing {}: {e}", file.display());
     }

@@ -201,7 +201,9 @@ fn scripted_reply(
 ) -> Vec<Frame> {
     let text_block = leading
         .iter()
-        .filter(|f| matches!(f, Frame::Event { event_type, .. } if event_type == "contentBlockStop"))
+        .filter(
+            |f| matches!(f, Frame::Event { event_type, .. } if event_type == "contentBlockStop"),
+        )
         .count();
     let config = &request.inference_config;
     let budget = config.max_tokens.and_then(|max| usize::try_from(max).ok());
@@ -248,7 +250,10 @@ fn tool_result_image_blocks() -> Vec<Frame> {
         events::tool_use_delta(0, r#"{"query":"weather"}"#),
         events::block_stop(0),
         events::tool_result_start(1, TOOL_USE_ID),
-        events::tool_result_delta(1, json!([{ "text": "sunny" }, { "json": { "celsius": 21 } }])),
+        events::tool_result_delta(
+            1,
+            json!([{ "text": "sunny" }, { "json": { "celsius": 21 } }]),
+        ),
         events::block_stop(1),
         events::image_start(2, "png"),
         events::image_delta(2, &PNG_SIGNATURE[..4]),
@@ -597,26 +602,47 @@ mod tests {
     #[test]
     fn exception_after_zero_is_the_first_frame() {
         let d = Directives::parse("[emulator exception=modelNotReadyException exception-after=0 fail-first=2 tool-result-image]").unwrap();
-        assert_eq!((d.exception, d.exception_after, d.fail_first), (Some(ErrorCode::ModelNotReady), Some(0), Some(2)));
+        assert_eq!(
+            (d.exception, d.exception_after, d.fail_first),
+            (Some(ErrorCode::ModelNotReady), Some(0), Some(2))
+        );
         assert!(d.tool_result_image);
-        assert!(matches!(Directives::parse("[emulator fail-first=0]"), Err(DirectiveError::InvalidValue { .. })));
-        assert!(matches!(Directives::parse("[emulator exception-after=x]"), Err(DirectiveError::InvalidValue { .. })));
-        let messages = decode(&plan_for("[emulator exception=throttlingException exception-after=0]").unwrap());
+        assert!(matches!(
+            Directives::parse("[emulator fail-first=0]"),
+            Err(DirectiveError::InvalidValue { .. })
+        ));
+        assert!(matches!(
+            Directives::parse("[emulator exception-after=x]"),
+            Err(DirectiveError::InvalidValue { .. })
+        ));
+        let messages = decode(
+            &plan_for("[emulator exception=throttlingException exception-after=0]").unwrap(),
+        );
         assert_eq!(messages.len(), 1);
-        assert_eq!(header(&messages[0], ":exception-type"), "throttlingException");
-        let messages = decode(&plan_for("[emulator exception=throttlingException exception-after=5]").unwrap());
+        assert_eq!(
+            header(&messages[0], ":exception-type"),
+            "throttlingException"
+        );
+        let messages = decode(
+            &plan_for("[emulator exception=throttlingException exception-after=5]").unwrap(),
+        );
         assert_eq!(messages.len(), 6);
     }
 
     #[test]
     fn fail_first_fails_only_the_first_attempts() {
         let config = EmulatorConfig::default();
-        for directive in ["status=503", "exception=serviceUnavailableException exception-after=0"] {
+        for directive in [
+            "status=503",
+            "exception=serviceUnavailableException exception-after=0",
+        ] {
             let req = request(&format!("[emulator {directive} fail-first=2]"), json!({}));
             for attempt in 1..=2 {
                 let failed = match plan(&req, &config, attempt) {
                     Err(_) => true,
-                    Ok(steps) => decode(&steps).iter().any(|m| header(m, ":message-type") == "exception"),
+                    Ok(steps) => decode(&steps)
+                        .iter()
+                        .any(|m| header(m, ":message-type") == "exception"),
                 };
                 assert!(failed, "{directive}: attempt {attempt}");
             }
@@ -628,15 +654,31 @@ mod tests {
     #[test]
     fn tool_result_image_streams_four_blocks() {
         let events = events(&plan_for("[emulator tool-result-image words=2]").unwrap());
-        let starts: Vec<&Value> = events.iter().filter(|(n, _)| n == "contentBlockStart").map(|(_, p)| &p["start"]).collect();
+        let starts: Vec<&Value> = events
+            .iter()
+            .filter(|(n, _)| n == "contentBlockStart")
+            .map(|(_, p)| &p["start"])
+            .collect();
         assert_eq!(starts[0]["toolUse"]["type"], "server_tool_use");
         assert_eq!(starts[1]["toolResult"]["toolUseId"], TOOL_USE_ID);
         assert_eq!(starts[2]["image"]["format"], "png");
-        let image: String = events.iter().filter_map(|(_, p)| p["delta"]["image"]["source"]["bytes"].as_str()).collect();
+        let image: String = events
+            .iter()
+            .filter_map(|(_, p)| p["delta"]["image"]["source"]["bytes"].as_str())
+            .collect();
         assert_eq!(image, "iVBORw==DQoaCg==");
-        let stops: Vec<&Value> = events.iter().filter(|(n, _)| n == "contentBlockStop").map(|(_, p)| &p["contentBlockIndex"]).collect();
+        let stops: Vec<&Value> = events
+            .iter()
+            .filter(|(n, _)| n == "contentBlockStop")
+            .map(|(_, p)| &p["contentBlockIndex"])
+            .collect();
         assert_eq!(stops, [0, 1, 2, 3]);
-        assert!(events.iter().filter(|(_, p)| p["delta"]["text"].is_string()).all(|(_, p)| p["contentBlockIndex"] == 3));
+        assert!(
+            events
+                .iter()
+                .filter(|(_, p)| p["delta"]["text"].is_string())
+                .all(|(_, p)| p["contentBlockIndex"] == 3)
+        );
         assert_eq!(text_of(&events), reply_text(2));
     }
 

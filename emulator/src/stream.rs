@@ -166,11 +166,18 @@ mod tests {
         ];
         let started = tokio::time::Instant::now();
         let log = StreamLog::default();
-        let body = play(steps, shutdown, log.clone(), "m").collect().await.unwrap().to_bytes();
+        let body = play(steps, shutdown, log.clone(), "m")
+            .collect()
+            .await
+            .unwrap()
+            .to_bytes();
         assert_eq!(body, "ab");
         assert!(started.elapsed() >= Duration::from_millis(20));
         let record = ended(&log).await;
-        assert_eq!((record.model_id.as_str(), record.chunks_sent, record.end), ("m", 2, StreamEnd::Completed));
+        assert_eq!(
+            (record.model_id.as_str(), record.chunks_sent, record.end),
+            ("m", 2, StreamEnd::Completed)
+        );
     }
 
     #[tokio::test]

@@ -383,8 +383,8 @@ mod tests {
 
     use super::*;
     use crate::EmulatorConfig;
-    use crate::test_support::between;
     use crate::keyring::Keyring;
+    use crate::test_support::between;
     use crate::test_support::signed_form;
 
     const ROLE: &str = "arn:aws:iam::123456789012:role/integration-test";

@@ -9,13 +9,13 @@ use bedrock_core::converse::{self, stream::EventPump};
 use bedrock_core::credentials::Credentials;
 use bedrock_core::discovery::{self, Run};
 use bedrock_core::env::Environment;
+use bedrock_core::region;
+use bedrock_core::retry::{self, ClockSkew, Decision, RetryPolicy};
 use bedrock_core::timeouts::Timeouts;
 use bedrock_core::types::{
     ConverseRequest, CredentialInfo, Discovery, DiscoveryOptions, ProviderConfig, ProviderError,
     StreamEvent,
 };
-use bedrock_core::region;
-use bedrock_core::retry::{self, ClockSkew, Decision, RetryPolicy};
 use std::cell::RefCell;
 use std::time::SystemTime;
 
@@ -39,7 +39,10 @@ impl Guest for Plugin {
     type EventStream = ReplyStream;
 
     fn info() -> PluginInfo {
-        PluginInfo { name: "bedrock".to_string(), version: VERSION.to_string() }
+        PluginInfo {
+            name: "bedrock".to_string(),
+            version: VERSION.to_string(),
+        }
     }
 
     fn credential_source(config: ProviderConfig) -> Result<CredentialInfo, ProviderError> {
@@ -50,7 +53,10 @@ impl Guest for Plugin {
         Ok(resolved.info(region))
     }
 
-    fn discover(config: ProviderConfig, options: DiscoveryOptions) -> Result<Discovery, ProviderError> {
+    fn discover(
+        config: ProviderConfig,
+        options: DiscoveryOptions,
+    ) -> Result<Discovery, ProviderError> {
         let env = environment();
         let now = unix_seconds(SystemTime::now());
         let resolved = credentials::in_force(&env, config.region.as_deref(), false);
@@ -62,7 +68,10 @@ impl Guest for Plugin {
         }
         let resolved = resolved?;
         // The profile's region slots in after the environment's.
-        let config = ProviderConfig { region: Some(resolved.region(config.region.as_deref(), &env)), ..config };
+        let config = ProviderConfig {
+            region: Some(resolved.region(config.region.as_deref(), &env)),
+            ..config
+        };
         let plan = discovery::plan(&config, &options, &env)?;
         region::validate(&plan.settings.region)?;
         let interval = plan.settings.refresh_interval;
@@ -76,20 +85,30 @@ impl Guest for Plugin {
         if let Some(cached) = discovery::serve_cached(previous.as_ref(), now, interval) {
             return Ok(cached);
         }
-        let refreshed = refresh(Run::new(plan), &resolved.credentials, Timeouts::from_config(&config));
+        let refreshed = refresh(
+            Run::new(plan),
+            &resolved.credentials,
+            Timeouts::from_config(&config),
+        );
         if let (Ok(fresh), Some(cache)) = (&refreshed, &cache) {
             cache.set(&key, &discovery::cache::encode(fresh));
         }
         discovery::after_refresh(refreshed, previous)
     }
 
-    fn converse_stream(config: ProviderConfig, request: ConverseRequest) -> Result<EventStream, ProviderError> {
+    fn converse_stream(
+        config: ProviderConfig,
+        request: ConverseRequest,
+    ) -> Result<EventStream, ProviderError> {
         let env = environment();
         let timeouts = Timeouts::from_config(&config);
         let policy = RetryPolicy::from_config(&config);
         let cache = Cache::open();
         // A correction an earlier call found: this host's clock is still off.
-        let mut skew = cache.as_ref().and_then(|c| c.get(retry::SKEW_CACHE_KEY)).and_then(|b| ClockSkew::decode(&b));
+        let mut skew = cache
+            .as_ref()
+            .and_then(|c| c.get(retry::SKEW_CACHE_KEY))
+            .and_then(|b| ClockSkew::decode(&b));
         // Two one-off corrections (a clock the server disagrees with, credentials
         // it says expired) and the policy's retries, all before any event exists.
         let (mut attempt, mut corrected, mut refreshed) = (1, false, false);
@@ -111,7 +130,9 @@ impl Guest for Plugin {
                 Err(error) => (error, None),
             };
             if !corrected {
-                if let Some(found) = retry::skew_correction(&error, date.as_deref(), SystemTime::now()) {
+                if let Some(found) =
+                    retry::skew_correction(&error, date.as_deref(), SystemTime::now())
+                {
                     skew = Some(found);
                     corrected = true;
                     if let Some(cache) = &cache {
@@ -136,7 +157,11 @@ impl Guest for Plugin {
 }
 
 /// Runs the discovery calls one after another (pages depend on each other).
-fn refresh(mut run: Run, credentials: &Credentials, timeouts: Timeouts) -> Result<Discovery, ProviderError> {
+fn refresh(
+    mut run: Run,
+    credentials: &Credentials,
+    timeouts: Timeouts,
+) -> Result<Discovery, ProviderError> {
     while let Some(request) = run.next_request(credentials, SystemTime::now())? {
         let answer = http::send(&request, timeouts).and_then(|response| {
             if response.status >= 300 {
@@ -161,7 +186,9 @@ fn sleep(duration: std::time::Duration) {
 }
 
 fn unix_seconds(time: SystemTime) -> u64 {
-    time.duration_since(SystemTime::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0)
+    time.duration_since(SystemTime::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0)
 }
 
 /// The `event-stream` resource: dropping it drops the body stream, and with

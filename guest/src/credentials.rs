@@ -16,13 +16,23 @@ use std::time::SystemTime;
 /// Temporary credentials come from the host's cache while they are good for
 /// more than [`credentials::REFRESH_MARGIN`]; `fresh` skips the cache (after
 /// the service said the cached ones expired).
-pub fn in_force(env: &Environment, region: Option<&str>, fresh: bool) -> Result<Resolved, ProviderError> {
+pub fn in_force(
+    env: &Environment,
+    region: Option<&str>,
+    fresh: bool,
+) -> Result<Resolved, ProviderError> {
     let now = SystemTime::now();
-    let options = ChainOptions { region: region.map(str::to_string), ..ChainOptions::at(now) };
+    let options = ChainOptions {
+        region: region.map(str::to_string),
+        ..ChainOptions::at(now)
+    };
     let store = Cache::open();
     let key = cache::cache_key(env, &options);
     if !fresh {
-        let cached = store.as_ref().and_then(|s| s.get(&key)).and_then(|b| cache::decode(&b));
+        let cached = store
+            .as_ref()
+            .and_then(|s| s.get(&key))
+            .and_then(|b| cache::decode(&b));
         if let Some(cached) = cached.filter(|c| !credentials::needs_refresh(c.expires_at(), now)) {
             return Ok(cached);
         }

@@ -7,13 +7,13 @@ use bedrock_core::error::{self, HttpErrorResponse};
 use bedrock_core::signing::SignedRequest;
 use bedrock_core::timeouts::Timeouts;
 use bedrock_core::types::ProviderError;
+use std::time::Duration;
+use wasi::clocks::monotonic_clock;
 use wasi::http::outgoing_handler;
 use wasi::http::types::{
     ErrorCode, Fields, IncomingBody, IncomingResponse, Method, OutgoingBody, OutgoingRequest,
     RequestOptions, Scheme as WasiScheme,
 };
-use std::time::Duration;
-use wasi::clocks::monotonic_clock;
 use wasi::io::poll::poll;
 use wasi::io::streams::{InputStream, StreamError};
 
@@ -58,13 +58,17 @@ impl BodySource for Body {
         match self.stream.read(READ_CHUNK) {
             Ok(bytes) => Ok(Some(bytes)),
             Err(StreamError::Closed) => Ok(None),
-            Err(StreamError::LastOperationFailed(e)) => Err(match wasi::http::types::http_error_code(&e) {
-                Some(code) => transport_error(code),
-                // Some hosts (wasmtime 48) report body errors without an
-                // `error-code`; their text still tells a timeout apart.
-                None if e.to_debug_string().contains("timeout") => ProviderError::Timeout(e.to_debug_string()),
-                None => ProviderError::Network(e.to_debug_string()),
-            }),
+            Err(StreamError::LastOperationFailed(e)) => {
+                Err(match wasi::http::types::http_error_code(&e) {
+                    Some(code) => transport_error(code),
+                    // Some hosts (wasmtime 48) report body errors without an
+                    // `error-code`; their text still tells a timeout apart.
+                    None if e.to_debug_string().contains("timeout") => {
+                        ProviderError::Timeout(e.to_debug_string())
+                    }
+                    None => ProviderError::Network(e.to_debug_string()),
+                })
+            }
         }
     }
 }
@@ -83,7 +87,9 @@ impl Response {
         while let Some(chunk) = self.body.read()? {
             body.extend_from_slice(&chunk);
             if body.len() > limit {
-                return Err(ProviderError::Protocol(format!("response body larger than {limit} bytes")));
+                return Err(ProviderError::Protocol(format!(
+                    "response body larger than {limit} bytes"
+                )));
             }
         }
         Ok(body)
@@ -99,7 +105,11 @@ impl Response {
             .map(|(name, value)| (name.clone(), String::from_utf8_lossy(value).into_owned()))
             .collect();
         let body = self.read_to_end(limit)?;
-        Ok(HttpAnswer { status, headers, body })
+        Ok(HttpAnswer {
+            status,
+            headers,
+            body,
+        })
     }
 
     /// Reads (the start of) an error body and classifies the answer.
@@ -125,16 +135,25 @@ impl Response {
 
 /// Sends `request` and waits for the response head.
 pub fn send(request: &SignedRequest, timeouts: Timeouts) -> Result<Response, ProviderError> {
-    let refused = |what: &str| ProviderError::InvalidRequest(format!("the HTTP host refused the request's {what}"));
-    let headers = Fields::from_list(&request.headers).map_err(|e| refused(&format!("headers ({e:?})")))?;
+    let refused = |what: &str| {
+        ProviderError::InvalidRequest(format!("the HTTP host refused the request's {what}"))
+    };
+    let headers =
+        Fields::from_list(&request.headers).map_err(|e| refused(&format!("headers ({e:?})")))?;
     let outgoing = OutgoingRequest::new(headers);
-    outgoing.set_method(&method(request.method.as_str())).map_err(|()| refused("method"))?;
+    outgoing
+        .set_method(&method(request.method.as_str()))
+        .map_err(|()| refused("method"))?;
     let scheme = match request.scheme {
         Scheme::Http => WasiScheme::Http,
         Scheme::Https => WasiScheme::Https,
     };
-    outgoing.set_scheme(Some(&scheme)).map_err(|()| refused("scheme"))?;
-    outgoing.set_authority(Some(&request.authority)).map_err(|()| refused("authority"))?;
+    outgoing
+        .set_scheme(Some(&scheme))
+        .map_err(|()| refused("scheme"))?;
+    outgoing
+        .set_authority(Some(&request.authority))
+        .map_err(|()| refused("authority"))?;
     outgoing
         .set_path_with_query(Some(&request.path_and_query))
         .map_err(|()| refused("path"))?;
@@ -146,7 +165,8 @@ pub fn send(request: &SignedRequest, timeouts: Timeouts) -> Result<Response, Pro
     let _ = options.set_first_byte_timeout(Some(nanos(timeouts.first_byte)));
     // The guest enforces between-bytes itself (see `Body::read`); the host's
     // limit is a backstop set a little later so the guest's clearer error wins.
-    let _ = options.set_between_bytes_timeout(Some(nanos(timeouts.between_bytes + HOST_TIMEOUT_MARGIN)));
+    let _ = options
+        .set_between_bytes_timeout(Some(nanos(timeouts.between_bytes + HOST_TIMEOUT_MARGIN)));
 
     let body = outgoing.body().map_err(|()| refused("body"))?;
     let future = outgoing_handler::handle(outgoing, Some(options)).map_err(transport_error)?;
@@ -156,12 +176,20 @@ pub fn send(request: &SignedRequest, timeouts: Timeouts) -> Result<Response, Pro
     let incoming = match future.get() {
         Some(Ok(Ok(response))) => response,
         Some(Ok(Err(code))) => return Err(transport_error(code)),
-        Some(Err(())) | None => return Err(ProviderError::Network("the response was already taken".into())),
+        Some(Err(())) | None => {
+            return Err(ProviderError::Network(
+                "the response was already taken".into(),
+            ));
+        }
     };
     let status = incoming.status();
     let headers = incoming.headers().entries();
-    let body = incoming.consume().map_err(|()| ProviderError::Network("response body unavailable".into()))?;
-    let stream = body.stream().map_err(|()| ProviderError::Network("response body unavailable".into()))?;
+    let body = incoming
+        .consume()
+        .map_err(|()| ProviderError::Network("response body unavailable".into()))?;
+    let stream = body
+        .stream()
+        .map_err(|()| ProviderError::Network("response body unavailable".into()))?;
     Ok(Response {
         status,
         headers,
@@ -180,9 +208,9 @@ fn write_body(body: OutgoingBody, bytes: &[u8]) -> Result<(), ProviderError> {
             .write()
             .map_err(|()| ProviderError::Network("request body unavailable".into()))?;
         for chunk in bytes.chunks(WRITE_CHUNK) {
-            stream
-                .blocking_write_and_flush(chunk)
-                .map_err(|e| ProviderError::Network(format!("sending the request body failed: {e:?}")))?;
+            stream.blocking_write_and_flush(chunk).map_err(|e| {
+                ProviderError::Network(format!("sending the request body failed: {e:?}"))
+            })?;
         }
     }
     OutgoingBody::finish(body, None).map_err(transport_error)
@@ -203,7 +231,9 @@ fn transport_error(code: ErrorCode) -> ProviderError {
     match code {
         ErrorCode::ConnectionTimeout => error::connect_timeout(),
         ErrorCode::ConnectionReadTimeout | ErrorCode::HttpResponseTimeout => {
-            ProviderError::Timeout("the response stalled past the between-bytes or first-byte timeout".into())
+            ProviderError::Timeout(
+                "the response stalled past the between-bytes or first-byte timeout".into(),
+            )
         }
         ErrorCode::HttpRequestDenied => error::host_denied(),
         other => ProviderError::Network(format!("{other:?}")),

@@ -35,13 +35,18 @@ pub fn host(env: &[(&str, String)]) -> Host {
 /// Like [`host`], with further changes to the configuration.
 pub fn host_with(env: &[(&str, String)], tweak: impl FnOnce(&mut HostConfig)) -> Host {
     let mut config = HostConfig::new(HostConfig::default_component_path());
-    config.env = env.iter().map(|(k, v)| (k.to_string(), v.clone())).collect();
+    config.env = env
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.clone()))
+        .collect();
     tweak(&mut config);
     compiled().with_policy(&config)
 }
 
 pub async fn emulator() -> Emulator {
-    Emulator::start(EmulatorConfig::default()).await.expect("emulator starts")
+    Emulator::start(EmulatorConfig::default())
+        .await
+        .expect("emulator starts")
 }
 
 /// Environment with SigV4 keys, pointed at `emulator`.
@@ -78,7 +83,10 @@ pub fn request(model: &str, prompt: &str) -> ConverseRequest {
     ConverseRequest {
         model_id: model.into(),
         system: Some("You are terse.".into()),
-        messages: vec![Message { role: Role::User, content: vec![ContentBlock::Text(prompt.into())] }],
+        messages: vec![Message {
+            role: Role::User,
+            content: vec![ContentBlock::Text(prompt.into())],
+        }],
         tools: vec![],
         tool_choice: None,
         max_tokens: None,
@@ -125,7 +133,12 @@ pub fn node() -> Option<PathBuf> {
 /// Runs `node SCRIPT ARGS` in `dir` with only `PATH` and `env` set, off the
 /// async runtime, and parses its stdout as one JSON value per line. A failure
 /// panics with the script's stderr.
-pub async fn run_node(dir: &Path, script: &str, args: &[&str], env: &[(&str, String)]) -> Vec<serde_json::Value> {
+pub async fn run_node(
+    dir: &Path,
+    script: &str,
+    args: &[&str],
+    env: &[(&str, String)],
+) -> Vec<serde_json::Value> {
     let mut command = std::process::Command::new("node");
     command.current_dir(dir).arg(script).args(args).env_clear();
     command.env("PATH", std::env::var_os("PATH").unwrap_or_default());
@@ -135,12 +148,17 @@ pub async fn run_node(dir: &Path, script: &str, args: &[&str], env: &[(&str, Str
         .unwrap()
         .unwrap_or_else(|e| panic!("node {script}: {e} (is Node.js on PATH?)"));
     let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(output.status.success(), "node {script} failed ({}):\n{stderr}", output.status);
+    assert!(
+        output.status.success(),
+        "node {script} failed ({}):\n{stderr}",
+        output.status
+    );
     String::from_utf8(output.stdout)
         .unwrap()
         .lines()
         .map(|line| {
-            serde_json::from_str(line).unwrap_or_else(|e| panic!("node {script}: {e} in {line:?}\nstderr:\n{stderr}"))
+            serde_json::from_str(line)
+                .unwrap_or_else(|e| panic!("node {script}: {e} in {line:?}\nstderr:\n{stderr}"))
         })
         .collect()
 }
@@ -181,7 +199,10 @@ pub async fn converse(
     config: &ProviderConfig,
     request: &ConverseRequest,
 ) -> Result<Outcome, ProviderError> {
-    let mut stream = host.converse_stream(config, request).await.expect("no host failure")?;
+    let mut stream = host
+        .converse_stream(config, request)
+        .await
+        .expect("no host failure")?;
     let mut events = Vec::new();
     loop {
         match stream.next().await.expect("no host failure") {
@@ -189,10 +210,22 @@ pub async fn converse(
                 assert!(!batch.is_empty(), "batches are never empty");
                 events.extend(batch);
             }
-            Ok(None) => return Ok(Outcome { events, error: None }),
+            Ok(None) => {
+                return Ok(Outcome {
+                    events,
+                    error: None,
+                });
+            }
             Err(error) => {
-                assert_eq!(stream.next().await.expect("no host failure"), Ok(None), "an error is terminal");
-                return Ok(Outcome { events, error: Some(error) });
+                assert_eq!(
+                    stream.next().await.expect("no host failure"),
+                    Ok(None),
+                    "an error is terminal"
+                );
+                return Ok(Outcome {
+                    events,
+                    error: Some(error),
+                });
             }
         }
     }
@@ -201,8 +234,14 @@ pub async fn converse(
 /// A component the tests build besides the plugin (`scripts/test.sh` builds
 /// them all): `relative` to the workspace's `target/`.
 pub fn test_component(relative: &str) -> std::path::PathBuf {
-    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../target").join(relative);
-    assert!(path.is_file(), "{} is missing: run `bash scripts/test.sh`, which builds it", path.display());
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../target")
+        .join(relative);
+    assert!(
+        path.is_file(),
+        "{} is missing: run `bash scripts/test.sh`, which builds it",
+        path.display()
+    );
     path
 }
 
@@ -219,9 +258,16 @@ pub fn twin_component() -> std::path::PathBuf {
 /// A host of its own (not sharing the compiled plugin of [`host`]): for
 /// tests that reload it or need their own concurrency cap. Compiled code
 /// comes from the code cache after the first time.
-pub fn own_host(component: &std::path::Path, env: &[(&str, String)], tweak: impl FnOnce(&mut HostConfig)) -> Host {
+pub fn own_host(
+    component: &std::path::Path,
+    env: &[(&str, String)],
+    tweak: impl FnOnce(&mut HostConfig),
+) -> Host {
     let mut config = HostConfig::new(component);
-    config.env = env.iter().map(|(k, v)| (k.to_string(), v.clone())).collect();
+    config.env = env
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.clone()))
+        .collect();
     tweak(&mut config);
     Host::new(config).unwrap_or_else(|e| panic!("{e:#}"))
 }

@@ -30,7 +30,9 @@ pub fn cache_point(retention: Option<CacheRetention>, offered: PromptCache) -> O
         (CacheRetention::Long, PromptCache::ShortAndLong) => {
             Some(json!({ "cachePoint": { "type": "default", "ttl": "1h" } }))
         }
-        (CacheRetention::Short | CacheRetention::Long, _) => Some(json!({ "cachePoint": { "type": "default" } })),
+        (CacheRetention::Short | CacheRetention::Long, _) => {
+            Some(json!({ "cachePoint": { "type": "default" } }))
+        }
     }
 }
 
@@ -58,13 +60,29 @@ mod tests {
             (Some(CacheRetention::None), PromptCache::ShortAndLong, None),
             (Some(CacheRetention::Short), PromptCache::Unsupported, None),
             (Some(CacheRetention::Long), PromptCache::Unsupported, None),
-            (Some(CacheRetention::Short), PromptCache::Short, Some(&short)),
-            (Some(CacheRetention::Short), PromptCache::ShortAndLong, Some(&short)),
+            (
+                Some(CacheRetention::Short),
+                PromptCache::Short,
+                Some(&short),
+            ),
+            (
+                Some(CacheRetention::Short),
+                PromptCache::ShortAndLong,
+                Some(&short),
+            ),
             (Some(CacheRetention::Long), PromptCache::Short, Some(&short)),
-            (Some(CacheRetention::Long), PromptCache::ShortAndLong, Some(&long)),
+            (
+                Some(CacheRetention::Long),
+                PromptCache::ShortAndLong,
+                Some(&long),
+            ),
         ];
         for (retention, offered, expected) in cases {
-            assert_eq!(cache_point(retention, offered).as_ref(), expected, "{retention:?} on {offered:?}");
+            assert_eq!(
+                cache_point(retention, offered).as_ref(),
+                expected,
+                "{retention:?} on {offered:?}"
+            );
         }
     }
 
@@ -73,10 +91,22 @@ mod tests {
         let point = json!({"cachePoint": {"type": "default"}});
         let mut system = vec![json!({"text": "sys"})];
         let mut messages = vec![
-            MessageJson { role: "user", content: vec![json!({"text": "a"})] },
-            MessageJson { role: "assistant", content: vec![json!({"text": "b"})] },
-            MessageJson { role: "user", content: vec![json!({"text": "c"})] },
-            MessageJson { role: "assistant", content: vec![json!({"text": "prefill"})] },
+            MessageJson {
+                role: "user",
+                content: vec![json!({"text": "a"})],
+            },
+            MessageJson {
+                role: "assistant",
+                content: vec![json!({"text": "b"})],
+            },
+            MessageJson {
+                role: "user",
+                content: vec![json!({"text": "c"})],
+            },
+            MessageJson {
+                role: "assistant",
+                content: vec![json!({"text": "prefill"})],
+            },
         ];
         place(&point, &mut system, &mut messages);
         assert_eq!(system, [json!({"text": "sys"}), point.clone()]);

@@ -69,7 +69,9 @@ fn tool_result(result: &ToolResultBlock) -> Result<Value, ProviderError> {
                 Some(text) => json!({ "text": text }),
                 None => continue,
             },
-            ToolResultContent::Json(text) => json!({ "json": parse_json(text, "tool-result json")? }),
+            ToolResultContent::Json(text) => {
+                json!({ "json": parse_json(text, "tool-result json")? })
+            }
             ToolResultContent::Image(image) => json!({ "image": image_json(image)? }),
             ToolResultContent::Document(doc) => json!({ "document": document_json(doc)? }),
         });
@@ -110,14 +112,21 @@ fn image_format_name(format: ImageFormat) -> &'static str {
 /// The format Bedrock calls `name` (streamed images announce theirs), if it
 /// is one of the contract's.
 pub fn image_format_named(name: &str) -> Option<ImageFormat> {
-    [ImageFormat::Jpeg, ImageFormat::Png, ImageFormat::Gif, ImageFormat::Webp]
-        .into_iter()
-        .find(|format| image_format_name(*format) == name)
+    [
+        ImageFormat::Jpeg,
+        ImageFormat::Png,
+        ImageFormat::Gif,
+        ImageFormat::Webp,
+    ]
+    .into_iter()
+    .find(|format| image_format_name(*format) == name)
 }
 
 fn image_json(image: &ImageBlock) -> Result<Value, ProviderError> {
     let format = image_format_name(image.format);
-    Ok(json!({ "format": format, "source": { "bytes": non_empty_bytes(&image.data, "an image")? } }))
+    Ok(
+        json!({ "format": format, "source": { "bytes": non_empty_bytes(&image.data, "an image")? } }),
+    )
 }
 
 fn document_json(doc: &DocumentBlock) -> Result<Value, ProviderError> {
@@ -141,7 +150,9 @@ fn document_json(doc: &DocumentBlock) -> Result<Value, ProviderError> {
 
 fn non_empty_bytes(data: &[u8], what: &str) -> Result<String, ProviderError> {
     if data.is_empty() {
-        return Err(ProviderError::InvalidRequest(format!("{what} has no data (Bedrock needs at least one byte)")));
+        return Err(ProviderError::InvalidRequest(format!(
+            "{what} has no data (Bedrock needs at least one byte)"
+        )));
     }
     Ok(BASE64.encode(data))
 }
@@ -173,7 +184,11 @@ pub fn document_name(name: &str) -> String {
     // Only ASCII was kept: bytes are characters.
     out.truncate(MAX_DOCUMENT_NAME);
     let out = out.trim_end();
-    if out.is_empty() { "document".to_string() } else { out.to_string() }
+    if out.is_empty() {
+        "document".to_string()
+    } else {
+        out.to_string()
+    }
 }
 
 /// Parses JSON the gateway handed over as text, naming the field on failure.
@@ -186,7 +201,9 @@ pub fn parse_json(json: &str, field: &str) -> Result<Value, ProviderError> {
 pub fn parse_object(json: &str, field: &str) -> Result<Value, ProviderError> {
     match parse_json(json, field)? {
         object @ Value::Object(_) => Ok(object),
-        _ => Err(ProviderError::InvalidRequest(format!("{field} must be a JSON object"))),
+        _ => Err(ProviderError::InvalidRequest(format!(
+            "{field} must be a JSON object"
+        ))),
     }
 }
 
@@ -195,15 +212,24 @@ mod tests {
     use super::*;
 
     fn signed(text: &str, signature: Option<&str>) -> ContentBlock {
-        ContentBlock::Reasoning(ReasoningBlock { text: text.into(), signature: signature.map(Into::into) })
+        ContentBlock::Reasoning(ReasoningBlock {
+            text: text.into(),
+            signature: signature.map(Into::into),
+        })
     }
 
     #[test]
     fn blank_text_is_dropped() {
         for text in ["", " ", "\n\t"] {
-            assert_eq!(block(&ContentBlock::Text(text.into()), Replay::Signed), Ok(None));
+            assert_eq!(
+                block(&ContentBlock::Text(text.into()), Replay::Signed),
+                Ok(None)
+            );
         }
-        assert_eq!(block(&ContentBlock::Text(" hi ".into()), Replay::Signed), Ok(Some(json!({"text": " hi "}))));
+        assert_eq!(
+            block(&ContentBlock::Text(" hi ".into()), Replay::Signed),
+            Ok(Some(json!({"text": " hi "})))
+        );
     }
 
     #[test]
@@ -211,18 +237,32 @@ mod tests {
         let with_signature = signed("let me think", Some("sig=="));
         assert_eq!(
             block(&with_signature, Replay::Signed).unwrap(),
-            Some(json!({"reasoningContent": {"reasoningText": {"text": "let me think", "signature": "sig=="}}}))
+            Some(
+                json!({"reasoningContent": {"reasoningText": {"text": "let me think", "signature": "sig=="}}})
+            )
         );
-        assert_eq!(block(&with_signature, Replay::PlainText).unwrap(), Some(json!({"text": "let me think"})));
+        assert_eq!(
+            block(&with_signature, Replay::PlainText).unwrap(),
+            Some(json!({"text": "let me think"}))
+        );
         // Omitted thinking text (Opus 4.7) keeps its signature for Claude only.
         assert_eq!(
             block(&signed("", Some("sig")), Replay::Signed).unwrap(),
             Some(json!({"reasoningContent": {"reasoningText": {"text": "", "signature": "sig"}}}))
         );
-        assert_eq!(block(&signed("", Some("sig")), Replay::PlainText).unwrap(), None);
+        assert_eq!(
+            block(&signed("", Some("sig")), Replay::PlainText).unwrap(),
+            None
+        );
         // No signature: plain text, for Claude too.
-        assert_eq!(block(&signed("hmm", None), Replay::Signed).unwrap(), Some(json!({"text": "hmm"})));
-        assert_eq!(block(&signed("hmm", Some("")), Replay::Signed).unwrap(), Some(json!({"text": "hmm"})));
+        assert_eq!(
+            block(&signed("hmm", None), Replay::Signed).unwrap(),
+            Some(json!({"text": "hmm"}))
+        );
+        assert_eq!(
+            block(&signed("hmm", Some("")), Replay::Signed).unwrap(),
+            Some(json!({"text": "hmm"}))
+        );
         assert_eq!(block(&signed(" ", None), Replay::Signed).unwrap(), None);
     }
 
@@ -234,16 +274,26 @@ mod tests {
             Some(json!({"reasoningContent": {"redactedContent": "AQID"}}))
         );
         assert_eq!(block(&redacted, Replay::PlainText).unwrap(), None);
-        assert_eq!(block(&ContentBlock::RedactedReasoning(vec![]), Replay::Signed).unwrap(), None);
+        assert_eq!(
+            block(&ContentBlock::RedactedReasoning(vec![]), Replay::Signed).unwrap(),
+            None
+        );
     }
 
     #[test]
     fn tool_ids_are_mapped_on_both_sides() {
         let id = "fc_123|call.abc";
-        let call = ContentBlock::ToolUse(ToolUseBlock { id: id.into(), name: "w".into(), input_json: "{}".into() });
+        let call = ContentBlock::ToolUse(ToolUseBlock {
+            id: id.into(),
+            name: "w".into(),
+            input_json: "{}".into(),
+        });
         let result = ContentBlock::ToolResult(ToolResultBlock {
             tool_use_id: id.into(),
-            content: vec![ToolResultContent::Text("ok".into()), ToolResultContent::Text("".into())],
+            content: vec![
+                ToolResultContent::Text("ok".into()),
+                ToolResultContent::Text("".into()),
+            ],
             is_error: true,
         });
         let call = block(&call, Replay::Signed).unwrap().unwrap();
@@ -252,30 +302,59 @@ mod tests {
         assert!(tool_ids::is_acceptable(mapped), "{mapped}");
         assert_eq!(result["toolResult"]["toolUseId"], mapped);
         assert_eq!(result["toolResult"]["status"], "error");
-        assert_eq!(result["toolResult"]["content"], json!([{"text": "ok"}]), "blank text dropped");
+        assert_eq!(
+            result["toolResult"]["content"],
+            json!([{"text": "ok"}]),
+            "blank text dropped"
+        );
     }
 
     #[test]
     fn images_and_documents() {
-        let image = |format, data: &[u8]| ContentBlock::Image(ImageBlock { format, data: data.to_vec() });
-        for (format, name) in [(ImageFormat::Jpeg, "jpeg"), (ImageFormat::Png, "png"), (ImageFormat::Gif, "gif"), (ImageFormat::Webp, "webp")] {
+        let image = |format, data: &[u8]| {
+            ContentBlock::Image(ImageBlock {
+                format,
+                data: data.to_vec(),
+            })
+        };
+        for (format, name) in [
+            (ImageFormat::Jpeg, "jpeg"),
+            (ImageFormat::Png, "png"),
+            (ImageFormat::Gif, "gif"),
+            (ImageFormat::Webp, "webp"),
+        ] {
             assert_eq!(
-                block(&image(format, &[0xff]), Replay::Signed).unwrap().unwrap(),
+                block(&image(format, &[0xff]), Replay::Signed)
+                    .unwrap()
+                    .unwrap(),
                 json!({"image": {"format": name, "source": {"bytes": "/w=="}}})
             );
             assert_eq!(image_format_named(name), Some(format));
         }
         assert_eq!(image_format_named("bmp"), None);
-        let Err(ProviderError::InvalidRequest(m)) = block(&image(ImageFormat::Png, &[]), Replay::Signed) else { panic!() };
+        let Err(ProviderError::InvalidRequest(m)) =
+            block(&image(ImageFormat::Png, &[]), Replay::Signed)
+        else {
+            panic!()
+        };
         assert!(m.contains("image has no data"), "{m}");
 
         let doc = |name: &str, data: &[u8]| {
-            ContentBlock::Document(DocumentBlock { format: DocumentFormat::Pdf, name: name.into(), data: data.to_vec() })
+            ContentBlock::Document(DocumentBlock {
+                format: DocumentFormat::Pdf,
+                name: name.into(),
+                data: data.to_vec(),
+            })
         };
-        let v = block(&doc("Q3 report.final.pdf", b"%PDF"), Replay::Signed).unwrap().unwrap();
+        let v = block(&doc("Q3 report.final.pdf", b"%PDF"), Replay::Signed)
+            .unwrap()
+            .unwrap();
         assert_eq!(v["document"]["name"], "Q3 report-final-pdf");
         assert_eq!(v["document"]["format"], "pdf");
-        let Err(ProviderError::InvalidRequest(m)) = block(&doc("a.pdf", b""), Replay::Signed) else { panic!() };
+        let Err(ProviderError::InvalidRequest(m)) = block(&doc("a.pdf", b""), Replay::Signed)
+        else {
+            panic!()
+        };
         assert!(m.contains("document `a.pdf`"), "{m}");
     }
 
@@ -299,15 +378,26 @@ mod tests {
         assert_eq!(long.len(), MAX_DOCUMENT_NAME);
         for name in ["a b", "x\u{0}y", "-- --", "é é é"] {
             let out = document_name(name);
-            assert!(!out.contains("  ") && !out.is_empty(), "{name:?} -> {out:?}");
+            assert!(
+                !out.contains("  ") && !out.is_empty(),
+                "{name:?} -> {out:?}"
+            );
         }
     }
 
     #[test]
     fn bad_json_names_the_field() {
-        let call = ContentBlock::ToolUse(ToolUseBlock { id: "t".into(), name: "w".into(), input_json: "{oops".into() });
-        let Err(ProviderError::InvalidRequest(m)) = block(&call, Replay::Signed) else { panic!() };
+        let call = ContentBlock::ToolUse(ToolUseBlock {
+            id: "t".into(),
+            name: "w".into(),
+            input_json: "{oops".into(),
+        });
+        let Err(ProviderError::InvalidRequest(m)) = block(&call, Replay::Signed) else {
+            panic!()
+        };
         assert!(m.contains("tool-use input-json"), "{m}");
-        assert!(matches!(parse_object("[1]", "f"), Err(ProviderError::InvalidRequest(m)) if m.contains("f must be a JSON object")));
+        assert!(
+            matches!(parse_object("[1]", "f"), Err(ProviderError::InvalidRequest(m)) if m.contains("f must be a JSON object"))
+        );
     }
 }

@@ -55,7 +55,9 @@ pub fn messages(messages: &[Message], replay: Replay) -> Result<Vec<MessageJson>
     }
     for message in out.iter_mut().filter(|m| m.role == "user") {
         // A stable sort: results keep their order, and so does the rest.
-        message.content.sort_by_key(|block| block.get("toolResult").is_none());
+        message
+            .content
+            .sort_by_key(|block| block.get("toolResult").is_none());
     }
     answer_orphaned_calls(&mut out);
     match out.first() {
@@ -93,7 +95,11 @@ fn answer_orphaned_calls(messages: &mut [MessageJson]) {
             })
             .collect();
         // After the results that are there, before anything else.
-        let at = answer_turn.content.iter().take_while(|b| b.get("toolResult").is_some()).count();
+        let at = answer_turn
+            .content
+            .iter()
+            .take_while(|b| b.get("toolResult").is_some())
+            .count();
         answer_turn.content.splice(at..at, missing);
     }
 }
@@ -101,14 +107,23 @@ fn answer_orphaned_calls(messages: &mut [MessageJson]) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::types::{ContentBlock, ReasoningBlock, ToolResultBlock, ToolResultContent, ToolUseBlock};
+    use crate::types::{
+        ContentBlock, ReasoningBlock, ToolResultBlock, ToolResultContent, ToolUseBlock,
+    };
 
     fn text(role: Role, text: &str) -> Message {
-        Message { role, content: vec![ContentBlock::Text(text.into())] }
+        Message {
+            role,
+            content: vec![ContentBlock::Text(text.into())],
+        }
     }
 
     fn call(id: &str) -> ContentBlock {
-        ContentBlock::ToolUse(ToolUseBlock { id: id.into(), name: "w".into(), input_json: "{}".into() })
+        ContentBlock::ToolUse(ToolUseBlock {
+            id: id.into(),
+            name: "w".into(),
+            input_json: "{}".into(),
+        })
     }
 
     fn result(id: &str) -> ContentBlock {
@@ -127,13 +142,26 @@ mod tests {
     fn consecutive_tool_results_become_one_user_turn() {
         let out = map(&[
             text(Role::User, "weather in two cities?"),
-            Message { role: Role::Assistant, content: vec![call("a"), call("b")] },
-            Message { role: Role::User, content: vec![result("a")] },
-            Message { role: Role::User, content: vec![result("b")] },
+            Message {
+                role: Role::Assistant,
+                content: vec![call("a"), call("b")],
+            },
+            Message {
+                role: Role::User,
+                content: vec![result("a")],
+            },
+            Message {
+                role: Role::User,
+                content: vec![result("b")],
+            },
         ]);
         assert_eq!(out.len(), 3);
         assert_eq!(out[2].role, "user");
-        let ids: Vec<_> = out[2].content.iter().map(|b| b["toolResult"]["toolUseId"].as_str().unwrap()).collect();
+        let ids: Vec<_> = out[2]
+            .content
+            .iter()
+            .map(|b| b["toolResult"]["toolUseId"].as_str().unwrap())
+            .collect();
         assert_eq!(ids, ["a", "b"]);
     }
 
@@ -148,8 +176,14 @@ mod tests {
         assert_eq!(
             out,
             [
-                MessageJson { role: "user", content: vec![json!({"text": "one"}), json!({"text": "two"})] },
-                MessageJson { role: "assistant", content: vec![json!({"text": "three"}), json!({"text": "four"})] },
+                MessageJson {
+                    role: "user",
+                    content: vec![json!({"text": "one"}), json!({"text": "two"})]
+                },
+                MessageJson {
+                    role: "assistant",
+                    content: vec![json!({"text": "three"}), json!({"text": "four"})]
+                },
             ]
         );
     }
@@ -158,13 +192,25 @@ mod tests {
     fn empty_turns_are_dropped_and_their_neighbours_merged() {
         let out = map(&[
             text(Role::User, "hi"),
-            Message { role: Role::Assistant, content: vec![] },
+            Message {
+                role: Role::Assistant,
+                content: vec![],
+            },
             text(Role::User, "again"),
-            Message { role: Role::Assistant, content: vec![ContentBlock::Text("  ".into()), ContentBlock::Text("".into())] },
+            Message {
+                role: Role::Assistant,
+                content: vec![
+                    ContentBlock::Text("  ".into()),
+                    ContentBlock::Text("".into()),
+                ],
+            },
             Message {
                 role: Role::Assistant,
                 // Unsigned, blank thinking carries nothing either.
-                content: vec![ContentBlock::Reasoning(ReasoningBlock { text: " ".into(), signature: None })],
+                content: vec![ContentBlock::Reasoning(ReasoningBlock {
+                    text: " ".into(),
+                    signature: None,
+                })],
             },
             text(Role::User, "hello?"),
         ]);
@@ -176,9 +222,15 @@ mod tests {
     fn tool_results_go_first_in_their_turn() {
         let out = map(&[
             text(Role::User, "go"),
-            Message { role: Role::Assistant, content: vec![call("a")] },
+            Message {
+                role: Role::Assistant,
+                content: vec![call("a")],
+            },
             text(Role::User, "also, hurry"),
-            Message { role: Role::User, content: vec![result("a")] },
+            Message {
+                role: Role::User,
+                content: vec![result("a")],
+            },
         ]);
         assert_eq!(out[2].content[0]["toolResult"]["toolUseId"], "a");
         assert_eq!(out[2].content[1]["text"], "also, hurry");
@@ -188,8 +240,14 @@ mod tests {
     fn unanswered_calls_get_an_error_result() {
         let out = map(&[
             text(Role::User, "go"),
-            Message { role: Role::Assistant, content: vec![call("a"), call("b")] },
-            Message { role: Role::User, content: vec![result("b"), ContentBlock::Text("never mind".into())] },
+            Message {
+                role: Role::Assistant,
+                content: vec![call("a"), call("b")],
+            },
+            Message {
+                role: Role::User,
+                content: vec![result("b"), ContentBlock::Text("never mind".into())],
+            },
         ]);
         let turn = &out[2].content;
         assert_eq!(turn[0]["toolResult"]["toolUseId"], "b");
@@ -200,20 +258,33 @@ mod tests {
         assert_eq!(turn[2]["text"], "never mind");
 
         // A call in the last turn is the caller's business.
-        let out = map(&[text(Role::User, "go"), Message { role: Role::Assistant, content: vec![call("a")] }]);
+        let out = map(&[
+            text(Role::User, "go"),
+            Message {
+                role: Role::Assistant,
+                content: vec![call("a")],
+            },
+        ]);
         assert_eq!(out.len(), 2);
         assert_eq!(out[1].content.len(), 1);
     }
 
     #[test]
     fn unanswerable_conversations_are_refused() {
-        let Err(ProviderError::InvalidRequest(m)) = messages(&[text(Role::User, " ")], Replay::Signed) else { panic!() };
-        assert!(m.contains("no content"), "{m}");
-        let Err(ProviderError::InvalidRequest(m)) = messages(&[], Replay::Signed) else { panic!() };
-        assert!(m.contains("no content"), "{m}");
         let Err(ProviderError::InvalidRequest(m)) =
-            messages(&[text(Role::Assistant, "I start"), text(Role::User, "ok")], Replay::Signed)
+            messages(&[text(Role::User, " ")], Replay::Signed)
         else {
+            panic!()
+        };
+        assert!(m.contains("no content"), "{m}");
+        let Err(ProviderError::InvalidRequest(m)) = messages(&[], Replay::Signed) else {
+            panic!()
+        };
+        assert!(m.contains("no content"), "{m}");
+        let Err(ProviderError::InvalidRequest(m)) = messages(
+            &[text(Role::Assistant, "I start"), text(Role::User, "ok")],
+            Replay::Signed,
+        ) else {
             panic!()
         };
         assert!(m.contains("start with a user message"), "{m}");

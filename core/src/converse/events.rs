@@ -9,10 +9,10 @@
 use super::content::image_format_named;
 use crate::error;
 use crate::types::{
-    CacheTtlUsage, CitationDelta, CitationLocation, CitationLocationKind, ImageDelta, ImageFragment,
-    ImageStart, MessageStop, ProviderError, RedactedDelta, Role, SignatureDelta, StopReason,
-    StreamEvent, StreamMetadata, TextDelta, ToolResultContent, ToolResultDelta, ToolResultStart,
-    ToolUseStart, Usage,
+    CacheTtlUsage, CitationDelta, CitationLocation, CitationLocationKind, ImageDelta,
+    ImageFragment, ImageStart, MessageStop, ProviderError, RedactedDelta, Role, SignatureDelta,
+    StopReason, StreamEvent, StreamMetadata, TextDelta, ToolResultContent, ToolResultDelta,
+    ToolResultStart, ToolUseStart, Usage,
 };
 use aws_smithy_types::event_stream::{HeaderValue, Message};
 use base64::Engine as _;
@@ -288,7 +288,10 @@ fn from_event(event_type: &str, payload: &[u8]) -> Result<Option<StreamEvent>, P
                     cache_write_details: u
                         .cache_details
                         .into_iter()
-                        .map(|d| CacheTtlUsage { ttl: d.ttl, input_tokens: d.input_tokens })
+                        .map(|d| CacheTtlUsage {
+                            ttl: d.ttl,
+                            input_tokens: d.input_tokens,
+                        })
                         .collect(),
                 }),
                 latency_ms: meta.metrics.and_then(|m| m.latency_ms),
@@ -304,10 +307,17 @@ fn from_event(event_type: &str, payload: &[u8]) -> Result<Option<StreamEvent>, P
 /// `contentBlockStart.start` is a union: one of `toolUse`, `toolResult`,
 /// `image`. Text and reasoning blocks have no start event; a member this
 /// build does not know is skipped like an unknown event.
-fn from_block_start(index: u32, start: Option<BlockStartKind>) -> Result<Option<StreamEvent>, ProviderError> {
+fn from_block_start(
+    index: u32,
+    start: Option<BlockStartKind>,
+) -> Result<Option<StreamEvent>, ProviderError> {
     let Some(start) = start else { return Ok(None) };
     if let Some(tool) = start.tool_use {
-        return Ok(Some(StreamEvent::ToolUseStart(ToolUseStart { index, id: tool.tool_use_id, name: tool.name })));
+        return Ok(Some(StreamEvent::ToolUseStart(ToolUseStart {
+            index,
+            id: tool.tool_use_id,
+            name: tool.name,
+        })));
     }
     if let Some(result) = start.tool_result {
         return Ok(Some(StreamEvent::ToolResultStart(ToolResultStart {
@@ -320,8 +330,12 @@ fn from_block_start(index: u32, start: Option<BlockStartKind>) -> Result<Option<
     if let Some(image) = start.image {
         // An image whose format cannot be named in the contract could not be
         // shown either; dropping its start while its bytes follow would be worse.
-        let format = image_format_named(&image.format)
-            .ok_or_else(|| protocol(&format!("streamed image in unknown format `{}`", image.format)))?;
+        let format = image_format_named(&image.format).ok_or_else(|| {
+            protocol(&format!(
+                "streamed image in unknown format `{}`",
+                image.format
+            ))
+        })?;
         return Ok(Some(StreamEvent::ImageStart(ImageStart { index, format })));
     }
     Ok(None)
@@ -332,27 +346,40 @@ fn from_delta(index: u32, delta: DeltaJson) -> Result<Option<StreamEvent>, Provi
         return Ok(Some(StreamEvent::TextDelta(TextDelta { index, text })));
     }
     if let Some(tool) = delta.tool_use {
-        return Ok(Some(StreamEvent::ToolInputDelta(TextDelta { index, text: tool.input })));
+        return Ok(Some(StreamEvent::ToolInputDelta(TextDelta {
+            index,
+            text: tool.input,
+        })));
     }
     if let Some(reasoning) = delta.reasoning_content {
         if let Some(text) = reasoning.text {
             return Ok(Some(StreamEvent::ReasoningDelta(TextDelta { index, text })));
         }
         if let Some(signature) = reasoning.signature {
-            return Ok(Some(StreamEvent::ReasoningSignature(SignatureDelta { index, signature })));
+            return Ok(Some(StreamEvent::ReasoningSignature(SignatureDelta {
+                index,
+                signature,
+            })));
         }
         if let Some(redacted) = reasoning.redacted_content {
             let data = BASE64
                 .decode(redacted)
                 .map_err(|e| protocol(&format!("redacted reasoning is not base64: {e}")))?;
-            return Ok(Some(StreamEvent::ReasoningRedacted(RedactedDelta { index, data })));
+            return Ok(Some(StreamEvent::ReasoningRedacted(RedactedDelta {
+                index,
+                data,
+            })));
         }
     }
     if let Some(citation) = delta.citation {
         return Ok(Some(StreamEvent::Citation(CitationDelta {
             index,
             title: citation.title,
-            source_text: citation.source_content.into_iter().filter_map(|s| s.text).collect(),
+            source_text: citation
+                .source_content
+                .into_iter()
+                .filter_map(|s| s.text)
+                .collect(),
             location: citation.location.as_ref().and_then(citation_location),
         })));
     }
@@ -367,11 +394,16 @@ fn from_delta(index: u32, delta: DeltaJson) -> Result<Option<StreamEvent>, Provi
             })
             .collect();
         if !content.is_empty() {
-            return Ok(Some(StreamEvent::ToolResultDelta(ToolResultDelta { index, content })));
+            return Ok(Some(StreamEvent::ToolResultDelta(ToolResultDelta {
+                index,
+                content,
+            })));
         }
     }
     if let Some(image) = delta.image {
-        return image_fragment(image).map(|fragment| fragment.map(|fragment| StreamEvent::ImageDelta(ImageDelta { index, fragment })));
+        return image_fragment(image).map(|fragment| {
+            fragment.map(|fragment| StreamEvent::ImageDelta(ImageDelta { index, fragment }))
+        });
     }
     Ok(None)
 }
@@ -380,15 +412,23 @@ fn from_delta(index: u32, delta: DeltaJson) -> Result<Option<StreamEvent>, Provi
 /// or `{"error": {"message": ...}}`.
 fn image_fragment(image: ImageDeltaJson) -> Result<Option<ImageFragment>, ProviderError> {
     if let Some(error) = image.error {
-        let message = error.message.unwrap_or_else(|| "the model could not produce the image".into());
+        let message = error
+            .message
+            .unwrap_or_else(|| "the model could not produce the image".into());
         return Ok(Some(ImageFragment::Error(message)));
     }
-    let Some(source) = image.source else { return Ok(None) };
+    let Some(source) = image.source else {
+        return Ok(None);
+    };
     if let Some(bytes) = source.bytes {
-        let data = BASE64.decode(bytes).map_err(|e| protocol(&format!("streamed image bytes are not base64: {e}")))?;
+        let data = BASE64
+            .decode(bytes)
+            .map_err(|e| protocol(&format!("streamed image bytes are not base64: {e}")))?;
         return Ok(Some(ImageFragment::Bytes(data)));
     }
-    Ok(source.s3_location.map(|location| ImageFragment::S3Uri(location.uri)))
+    Ok(source
+        .s3_location
+        .map(|location| ImageFragment::S3Uri(location.uri)))
 }
 
 /// `{"documentChar": {"documentIndex": 0, "start": 1, "end": 9}}` and its
@@ -404,7 +444,9 @@ fn citation_location(location: &Value) -> Option<CitationLocation> {
         // Offsets past `u32` cannot be real; they saturate rather than wrap
         // to a wrong, plausible-looking position.
         let field = |name: &str| {
-            loc.get(name).and_then(Value::as_u64).map_or(0, |n| u32::try_from(n).unwrap_or(u32::MAX))
+            loc.get(name)
+                .and_then(Value::as_u64)
+                .map_or(0, |n| u32::try_from(n).unwrap_or(u32::MAX))
         };
         Some(CitationLocation {
             kind,
@@ -435,15 +477,34 @@ mod tests {
 
     fn event(kind: &str, payload: &str) -> Message {
         Message::new(Bytes::from(payload.to_string()))
-            .add_header(Header::new(":message-type", HeaderValue::String("event".to_string().into())))
-            .add_header(Header::new(":event-type", HeaderValue::String(kind.to_string().into())))
-            .add_header(Header::new(":content-type", HeaderValue::String("application/json".to_string().into())))
+            .add_header(Header::new(
+                ":message-type",
+                HeaderValue::String("event".to_string().into()),
+            ))
+            .add_header(Header::new(
+                ":event-type",
+                HeaderValue::String(kind.to_string().into()),
+            ))
+            .add_header(Header::new(
+                ":content-type",
+                HeaderValue::String("application/json".to_string().into()),
+            ))
     }
 
     #[test]
     fn text_delta_ignores_padding() {
-        let e = from_frame(&event("contentBlockDelta", r#"{"contentBlockIndex":0,"delta":{"text":"Hi"},"p":"abcdefgh"}"#)).unwrap();
-        assert_eq!(e, Some(StreamEvent::TextDelta(TextDelta { index: 0, text: "Hi".into() })));
+        let e = from_frame(&event(
+            "contentBlockDelta",
+            r#"{"contentBlockIndex":0,"delta":{"text":"Hi"},"p":"abcdefgh"}"#,
+        ))
+        .unwrap();
+        assert_eq!(
+            e,
+            Some(StreamEvent::TextDelta(TextDelta {
+                index: 0,
+                text: "Hi".into()
+            }))
+        );
     }
 
     #[test]
@@ -458,8 +519,14 @@ mod tests {
             ("content_filtered", StopReason::ContentFiltered),
             ("malformed_model_output", StopReason::Error),
         ] {
-            let e = from_frame(&event("messageStop", &format!(r#"{{"stopReason":"{raw}"}}"#))).unwrap();
-            let Some(StreamEvent::MessageStop(stop)) = e else { panic!() };
+            let e = from_frame(&event(
+                "messageStop",
+                &format!(r#"{{"stopReason":"{raw}"}}"#),
+            ))
+            .unwrap();
+            let Some(StreamEvent::MessageStop(stop)) = e else {
+                panic!()
+            };
             assert_eq!((stop.reason, stop.raw_reason.as_str()), (reason, raw));
         }
     }
@@ -472,9 +539,14 @@ mod tests {
                 "cacheDetails":[{"ttl":"1h","inputTokens":7}]},"metrics":{"latencyMs":42},"serviceTier":{"type":"flex"}}"#,
         ))
         .unwrap();
-        let Some(StreamEvent::Metadata(m)) = e else { panic!() };
+        let Some(StreamEvent::Metadata(m)) = e else {
+            panic!()
+        };
         let usage = m.usage.unwrap();
-        assert_eq!((usage.input_tokens, usage.output_tokens, usage.total_tokens), (3, 5, 8));
+        assert_eq!(
+            (usage.input_tokens, usage.output_tokens, usage.total_tokens),
+            (3, 5, 8)
+        );
         assert_eq!(usage.cache_read_tokens, Some(2));
         assert_eq!(usage.cache_write_details[0].ttl, "1h");
         assert_eq!(m.latency_ms, Some(42));
@@ -489,11 +561,19 @@ mod tests {
                 "location":{"documentPage":{"documentIndex":1,"start":3,"end":99999999999}}}}}"#,
         ))
         .unwrap();
-        let Some(StreamEvent::Citation(c)) = e else { panic!("{e:?}") };
-        assert_eq!((c.index, c.title.as_deref(), c.source_text), (2, Some("t"), vec!["q".to_string()]));
+        let Some(StreamEvent::Citation(c)) = e else {
+            panic!("{e:?}")
+        };
+        assert_eq!(
+            (c.index, c.title.as_deref(), c.source_text),
+            (2, Some("t"), vec!["q".to_string()])
+        );
         let location = c.location.unwrap();
         assert_eq!(location.kind, CitationLocationKind::DocumentPage);
-        assert_eq!((location.document_index, location.start, location.end), (1, 3, u32::MAX));
+        assert_eq!(
+            (location.document_index, location.start, location.end),
+            (1, 3, u32::MAX)
+        );
     }
 
     fn one(kind: &str, payload: &str) -> Option<StreamEvent> {
@@ -503,11 +583,21 @@ mod tests {
     #[test]
     fn block_starts() {
         assert_eq!(
-            one("contentBlockStart", r#"{"contentBlockIndex":1,"start":{"toolUse":{"toolUseId":"t1","name":"get"}},"p":"x"}"#),
-            Some(StreamEvent::ToolUseStart(ToolUseStart { index: 1, id: "t1".into(), name: "get".into() }))
+            one(
+                "contentBlockStart",
+                r#"{"contentBlockIndex":1,"start":{"toolUse":{"toolUseId":"t1","name":"get"}},"p":"x"}"#
+            ),
+            Some(StreamEvent::ToolUseStart(ToolUseStart {
+                index: 1,
+                id: "t1".into(),
+                name: "get".into()
+            }))
         );
         assert_eq!(
-            one("contentBlockStart", r#"{"contentBlockIndex":2,"start":{"toolResult":{"toolUseId":"t1","type":"web_search","status":"error"}}}"#),
+            one(
+                "contentBlockStart",
+                r#"{"contentBlockIndex":2,"start":{"toolResult":{"toolUseId":"t1","type":"web_search","status":"error"}}}"#
+            ),
             Some(StreamEvent::ToolResultStart(ToolResultStart {
                 index: 2,
                 tool_use_id: "t1".into(),
@@ -516,12 +606,29 @@ mod tests {
             }))
         );
         assert_eq!(
-            one("contentBlockStart", r#"{"contentBlockIndex":2,"start":{"toolResult":{"toolUseId":"t2","status":"success"}}}"#),
-            Some(StreamEvent::ToolResultStart(ToolResultStart { index: 2, tool_use_id: "t2".into(), tool_type: None, is_error: false }))
+            one(
+                "contentBlockStart",
+                r#"{"contentBlockIndex":2,"start":{"toolResult":{"toolUseId":"t2","status":"success"}}}"#
+            ),
+            Some(StreamEvent::ToolResultStart(ToolResultStart {
+                index: 2,
+                tool_use_id: "t2".into(),
+                tool_type: None,
+                is_error: false
+            }))
         );
-        for (name, format) in [("png", ImageFormat::Png), ("jpeg", ImageFormat::Jpeg), ("gif", ImageFormat::Gif), ("webp", ImageFormat::Webp)] {
-            let payload = format!(r#"{{"contentBlockIndex":3,"start":{{"image":{{"format":"{name}"}}}}}}"#);
-            assert_eq!(one("contentBlockStart", &payload), Some(StreamEvent::ImageStart(ImageStart { index: 3, format })));
+        for (name, format) in [
+            ("png", ImageFormat::Png),
+            ("jpeg", ImageFormat::Jpeg),
+            ("gif", ImageFormat::Gif),
+            ("webp", ImageFormat::Webp),
+        ] {
+            let payload =
+                format!(r#"{{"contentBlockIndex":3,"start":{{"image":{{"format":"{name}"}}}}}}"#);
+            assert_eq!(
+                one("contentBlockStart", &payload),
+                Some(StreamEvent::ImageStart(ImageStart { index: 3, format }))
+            );
         }
         assert!(matches!(
             from_frame(&event("contentBlockStart", r#"{"contentBlockIndex":3,"start":{"image":{"format":"bmp"}}}"#)),
@@ -529,37 +636,84 @@ mod tests {
         ));
         // No start, or a kind this build does not know: nothing to announce.
         assert_eq!(one("contentBlockStart", r#"{"contentBlockIndex":0}"#), None);
-        assert_eq!(one("contentBlockStart", r#"{"contentBlockIndex":0,"start":{"video":{}}}"#), None);
-        assert!(matches!(
-            from_frame(&event("contentBlockStart", r#"{"contentBlockIndex":0,"start":{"toolResult":{}}}"#)),
-            Err(ProviderError::Protocol(_))
-        ), "toolUseId is required");
+        assert_eq!(
+            one(
+                "contentBlockStart",
+                r#"{"contentBlockIndex":0,"start":{"video":{}}}"#
+            ),
+            None
+        );
+        assert!(
+            matches!(
+                from_frame(&event(
+                    "contentBlockStart",
+                    r#"{"contentBlockIndex":0,"start":{"toolResult":{}}}"#
+                )),
+                Err(ProviderError::Protocol(_))
+            ),
+            "toolUseId is required"
+        );
     }
 
     #[test]
     fn tool_result_deltas() {
         assert_eq!(
-            one("contentBlockDelta", r#"{"contentBlockIndex":2,"delta":{"toolResult":[{"text":"sunny"},{"json":{"temp":21}},{"video":{}}]}}"#),
+            one(
+                "contentBlockDelta",
+                r#"{"contentBlockIndex":2,"delta":{"toolResult":[{"text":"sunny"},{"json":{"temp":21}},{"video":{}}]}}"#
+            ),
             Some(StreamEvent::ToolResultDelta(ToolResultDelta {
                 index: 2,
-                content: vec![ToolResultContent::Text("sunny".into()), ToolResultContent::Json(r#"{"temp":21}"#.into())],
+                content: vec![
+                    ToolResultContent::Text("sunny".into()),
+                    ToolResultContent::Json(r#"{"temp":21}"#.into())
+                ],
             }))
         );
-        assert_eq!(one("contentBlockDelta", r#"{"contentBlockIndex":2,"delta":{"toolResult":[]}}"#), None);
-        assert_eq!(one("contentBlockDelta", r#"{"contentBlockIndex":2,"delta":{"toolResult":[{"video":{}}]}}"#), None);
+        assert_eq!(
+            one(
+                "contentBlockDelta",
+                r#"{"contentBlockIndex":2,"delta":{"toolResult":[]}}"#
+            ),
+            None
+        );
+        assert_eq!(
+            one(
+                "contentBlockDelta",
+                r#"{"contentBlockIndex":2,"delta":{"toolResult":[{"video":{}}]}}"#
+            ),
+            None
+        );
     }
 
     #[test]
     fn image_deltas() {
-        let delta = |payload: &str| one("contentBlockDelta", &format!(r#"{{"contentBlockIndex":3,"delta":{{"image":{payload}}}}}"#));
+        let delta = |payload: &str| {
+            one(
+                "contentBlockDelta",
+                &format!(r#"{{"contentBlockIndex":3,"delta":{{"image":{payload}}}}}"#),
+            )
+        };
         let fragment = |fragment| Some(StreamEvent::ImageDelta(ImageDelta { index: 3, fragment }));
-        assert_eq!(delta(r#"{"source":{"bytes":"iVBORw=="}}"#), fragment(ImageFragment::Bytes(vec![0x89, 0x50, 0x4e, 0x47])));
+        assert_eq!(
+            delta(r#"{"source":{"bytes":"iVBORw=="}}"#),
+            fragment(ImageFragment::Bytes(vec![0x89, 0x50, 0x4e, 0x47]))
+        );
         assert_eq!(
             delta(r#"{"source":{"s3Location":{"uri":"s3://b/k.png","bucketOwner":"1"}}}"#),
             fragment(ImageFragment::S3Uri("s3://b/k.png".into()))
         );
-        assert_eq!(delta(r#"{"error":{"message":"blocked"}}"#), fragment(ImageFragment::Error("blocked".into())));
-        assert!(matches!(delta(r#"{"error":{}}"#), Some(StreamEvent::ImageDelta(ImageDelta { fragment: ImageFragment::Error(_), .. }))));
+        assert_eq!(
+            delta(r#"{"error":{"message":"blocked"}}"#),
+            fragment(ImageFragment::Error("blocked".into()))
+        );
+        assert!(matches!(
+            delta(r#"{"error":{}}"#),
+            Some(StreamEvent::ImageDelta(ImageDelta {
+                fragment: ImageFragment::Error(_),
+                ..
+            }))
+        ));
         assert_eq!(delta(r#"{}"#), None);
         assert_eq!(delta(r#"{"source":{}}"#), None);
         assert!(matches!(
@@ -571,14 +725,23 @@ mod tests {
     #[test]
     fn unknown_events_are_skipped_and_bad_json_is_not() {
         assert_eq!(from_frame(&event("somethingNew", "{}")).unwrap(), None);
-        assert!(matches!(from_frame(&event("contentBlockDelta", "not json")), Err(ProviderError::Protocol(_))));
+        assert!(matches!(
+            from_frame(&event("contentBlockDelta", "not json")),
+            Err(ProviderError::Protocol(_))
+        ));
     }
 
     #[test]
     fn exceptions_are_typed_errors() {
         let m = Message::new(Bytes::from_static(br#"{"message":"Too many requests"}"#))
-            .add_header(Header::new(":message-type", HeaderValue::String("exception".to_string().into())))
-            .add_header(Header::new(":exception-type", HeaderValue::String("throttlingException".to_string().into())));
+            .add_header(Header::new(
+                ":message-type",
+                HeaderValue::String("exception".to_string().into()),
+            ))
+            .add_header(Header::new(
+                ":exception-type",
+                HeaderValue::String("throttlingException".to_string().into()),
+            ));
         assert!(matches!(from_frame(&m), Err(ProviderError::Throttled(_))));
     }
 }

@@ -19,12 +19,12 @@ pub mod tools;
 
 pub use stream::ConverseStreamDecoder;
 
+use crate::credentials::Resolved;
 use crate::endpoint::{self, Service};
 use crate::env::Environment;
+use crate::region;
 use crate::signing::SignedRequest;
 use crate::types::{ConverseRequest, ProviderConfig, ProviderError};
-use crate::credentials::Resolved;
-use crate::region;
 use std::time::SystemTime;
 
 /// Everything needed to start a ConverseStream call with `credentials`,
@@ -49,7 +49,12 @@ pub fn prepare(
         None => credentials.region(config.region.as_deref(), env),
     };
     region::validate(&region)?;
-    let endpoint = endpoint::resolve(Service::BedrockRuntime, &region, config.base_url.as_deref(), env)?;
+    let endpoint = endpoint::resolve(
+        Service::BedrockRuntime,
+        &region,
+        config.base_url.as_deref(),
+        env,
+    )?;
     let body = request::body_for_region(request, &region)?;
     SignedRequest::post_json(
         &endpoint,

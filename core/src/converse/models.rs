@@ -135,7 +135,10 @@ use Reasoning::{Builtin, NovaEffort, OpenAiEffort, Unsupported as NoReasoning};
 const BUDGET: Reasoning = Reasoning::ClaudeBudget { interleaved: false };
 const BUDGET_INTERLEAVED: Reasoning = Reasoning::ClaudeBudget { interleaved: true };
 const fn adaptive(max_effort: bool, omits_thinking: bool) -> Reasoning {
-    Reasoning::ClaudeAdaptive { max_effort, omits_thinking }
+    Reasoning::ClaudeAdaptive {
+        max_effort,
+        omits_thinking,
+    }
 }
 
 /// Takes `temperature` or `topP`, not both.
@@ -208,7 +211,10 @@ pub fn capabilities(model_id: &str) -> Capabilities {
 /// `anthropic.claude-opus-4-1-20250805-v1` → `anthropic.claude-opus-4-1`.
 fn model_name(family: &str) -> String {
     let mut name = family.to_ascii_lowercase();
-    let is_version = |s: &str| s.strip_prefix('v').is_some_and(|d| !d.is_empty() && d.bytes().all(|b| b.is_ascii_digit()));
+    let is_version = |s: &str| {
+        s.strip_prefix('v')
+            .is_some_and(|d| !d.is_empty() && d.bytes().all(|b| b.is_ascii_digit()))
+    };
     let is_date = |s: &str| s.len() == 8 && s.bytes().all(|b| b.is_ascii_digit());
     for strip in [is_version as fn(&str) -> bool, is_date] {
         if let Some((head, last)) = name.rsplit_once('-')
@@ -227,14 +233,20 @@ mod tests {
     #[test]
     fn names_drop_version_and_date() {
         for (family, name) in [
-            ("anthropic.claude-opus-4-1-20250805-v1", "anthropic.claude-opus-4-1"),
+            (
+                "anthropic.claude-opus-4-1-20250805-v1",
+                "anthropic.claude-opus-4-1",
+            ),
             ("anthropic.claude-opus-4-6-v1", "anthropic.claude-opus-4-6"),
             ("anthropic.claude-opus-4-7", "anthropic.claude-opus-4-7"),
             ("anthropic.claude-v2", "anthropic.claude"),
             ("amazon.nova-2-lite-v1", "amazon.nova-2-lite"),
             ("deepseek.r1-v1", "deepseek.r1"),
             ("openai.gpt-oss-120b-1", "openai.gpt-oss-120b-1"),
-            ("Anthropic.Claude-3-5-Haiku-20241022-V1", "anthropic.claude-3-5-haiku"),
+            (
+                "Anthropic.Claude-3-5-Haiku-20241022-V1",
+                "anthropic.claude-3-5-haiku",
+            ),
         ] {
             assert_eq!(model_name(family), name, "{family}");
         }
@@ -262,17 +274,44 @@ mod tests {
     #[test]
     fn claude_generations() {
         let reasoning = |id: &str| capabilities(id).reasoning;
-        assert_eq!(reasoning("anthropic.claude-3-7-sonnet-20250219-v1:0"), BUDGET);
-        assert_eq!(reasoning("anthropic.claude-opus-4-20250514-v1:0"), BUDGET_INTERLEAVED);
-        assert_eq!(reasoning("anthropic.claude-opus-4-1-20250805-v1:0"), BUDGET_INTERLEAVED);
-        assert_eq!(reasoning("us.anthropic.claude-opus-4-6-v1"), adaptive(true, false));
-        assert_eq!(reasoning("anthropic.claude-sonnet-4-6"), adaptive(false, false));
-        assert_eq!(reasoning("global.anthropic.claude-opus-4-7"), adaptive(true, true));
-        assert_eq!(reasoning("anthropic.claude-3-5-sonnet-20241022-v2:0"), NoReasoning);
+        assert_eq!(
+            reasoning("anthropic.claude-3-7-sonnet-20250219-v1:0"),
+            BUDGET
+        );
+        assert_eq!(
+            reasoning("anthropic.claude-opus-4-20250514-v1:0"),
+            BUDGET_INTERLEAVED
+        );
+        assert_eq!(
+            reasoning("anthropic.claude-opus-4-1-20250805-v1:0"),
+            BUDGET_INTERLEAVED
+        );
+        assert_eq!(
+            reasoning("us.anthropic.claude-opus-4-6-v1"),
+            adaptive(true, false)
+        );
+        assert_eq!(
+            reasoning("anthropic.claude-sonnet-4-6"),
+            adaptive(false, false)
+        );
+        assert_eq!(
+            reasoning("global.anthropic.claude-opus-4-7"),
+            adaptive(true, true)
+        );
+        assert_eq!(
+            reasoning("anthropic.claude-3-5-sonnet-20241022-v2:0"),
+            NoReasoning
+        );
         assert_eq!(reasoning("anthropic.claude-v2:1"), NoReasoning);
         // Newer than the table: adaptive, the only mode the newest models take.
-        assert_eq!(reasoning("anthropic.claude-opus-5-v1:0"), adaptive(false, true));
-        assert_eq!(capabilities("anthropic.claude-opus-5-v1:0").prompt_cache, Short);
+        assert_eq!(
+            reasoning("anthropic.claude-opus-5-v1:0"),
+            adaptive(false, true)
+        );
+        assert_eq!(
+            capabilities("anthropic.claude-opus-5-v1:0").prompt_cache,
+            Short
+        );
     }
 
     #[test]
@@ -283,7 +322,10 @@ mod tests {
         assert_eq!(cache("anthropic.claude-3-5-haiku-20241022-v1:0"), Short);
         assert_eq!(cache("us.anthropic.claude-3-7-sonnet-20250219-v1:0"), Short);
         assert_eq!(cache("anthropic.claude-sonnet-4-20250514-v1:0"), Short);
-        assert_eq!(cache("anthropic.claude-haiku-4-5-20251001-v1:0"), ShortAndLong);
+        assert_eq!(
+            cache("anthropic.claude-haiku-4-5-20251001-v1:0"),
+            ShortAndLong
+        );
         assert_eq!(cache("us.amazon.nova-pro-v1:0"), Short);
         assert_eq!(cache("amazon.nova-premier-v1:0"), Short);
         assert_eq!(cache("meta.llama3-3-70b-instruct-v1:0"), NoCache);
@@ -297,15 +339,27 @@ mod tests {
         assert!(one("anthropic.claude-opus-4-1-20250805-v1:0"));
         assert!(one("us.anthropic.claude-haiku-4-5-20251001-v1:0"));
         assert!(one("anthropic.claude-opus-4-7"));
-        assert!(one("anthropic.claude-sonnet-5-v1:0"), "newer than the table");
+        assert!(
+            one("anthropic.claude-sonnet-5-v1:0"),
+            "newer than the table"
+        );
         assert!(!one("amazon.nova-pro-v1:0"));
     }
 
     #[test]
     fn other_reasoning_models() {
-        assert_eq!(capabilities("us.amazon.nova-2-lite-v1:0").reasoning, NovaEffort);
-        assert_eq!(capabilities("openai.gpt-oss-120b-1:0").reasoning, OpenAiEffort);
-        assert_eq!(capabilities("openai.gpt-oss-safeguard-20b").reasoning, OpenAiEffort);
+        assert_eq!(
+            capabilities("us.amazon.nova-2-lite-v1:0").reasoning,
+            NovaEffort
+        );
+        assert_eq!(
+            capabilities("openai.gpt-oss-120b-1:0").reasoning,
+            OpenAiEffort
+        );
+        assert_eq!(
+            capabilities("openai.gpt-oss-safeguard-20b").reasoning,
+            OpenAiEffort
+        );
         assert_eq!(capabilities("us.deepseek.r1-v1:0").reasoning, Builtin);
         assert!(!capabilities("us.deepseek.r1-v1:0").verifies_signatures);
         assert_eq!(capabilities("deepseek.v3-v1:0").reasoning, NoReasoning);

@@ -88,13 +88,20 @@ pub fn apply(
         Reasoning::Unsupported | Reasoning::Builtin => {}
         Reasoning::ClaudeBudget { interleaved } => {
             refuse_forced_tool(context)?;
-            let budget = claude_max_tokens(budget_tokens(level), capabilities.output_limit, inference);
-            fields.insert("thinking".into(), json!({ "type": "enabled", "budget_tokens": budget }));
+            let budget =
+                claude_max_tokens(budget_tokens(level), capabilities.output_limit, inference);
+            fields.insert(
+                "thinking".into(),
+                json!({ "type": "enabled", "budget_tokens": budget }),
+            );
             if interleaved && context.has_tools {
                 fields.insert("anthropic_beta".into(), json!([INTERLEAVED_THINKING_BETA]));
             }
         }
-        Reasoning::ClaudeAdaptive { max_effort, omits_thinking } => {
+        Reasoning::ClaudeAdaptive {
+            max_effort,
+            omits_thinking,
+        } => {
             refuse_forced_tool(context)?;
             // The budget table sizes the room left for thinking.
             claude_max_tokens(budget_tokens(level), capabilities.output_limit, inference);
@@ -116,7 +123,10 @@ pub fn apply(
             if effort == "high" {
                 inference.max_tokens = None;
             }
-            fields.insert("reasoningConfig".into(), json!({ "type": "enabled", "maxReasoningEffort": effort }));
+            fields.insert(
+                "reasoningConfig".into(),
+                json!({ "type": "enabled", "maxReasoningEffort": effort }),
+            );
         }
         Reasoning::OpenAiEffort => {
             fields.insert("reasoning_effort".into(), json!(effort(level)));
@@ -138,10 +148,15 @@ fn effort(level: ReasoningLevel) -> &'static str {
 /// Claude refuses while thinking; returns the budget that fits.
 fn claude_max_tokens(budget: u32, output_limit: Option<u32>, inference: &mut Inference) -> u32 {
     let budget = match output_limit {
-        Some(limit) => budget.min(limit.saturating_sub(MIN_REPLY_TOKENS)).max(MIN_BUDGET_TOKENS),
+        Some(limit) => budget
+            .min(limit.saturating_sub(MIN_REPLY_TOKENS))
+            .max(MIN_BUDGET_TOKENS),
         None => budget,
     };
-    let wanted = inference.max_tokens.unwrap_or(DEFAULT_REPLY_TOKENS).saturating_add(budget);
+    let wanted = inference
+        .max_tokens
+        .unwrap_or(DEFAULT_REPLY_TOKENS)
+        .saturating_add(budget);
     inference.max_tokens = Some(output_limit.map_or(wanted, |limit| wanted.min(limit)));
     inference.temperature = None;
     inference.top_p = None;
@@ -163,7 +178,12 @@ mod tests {
     use super::*;
     use crate::converse::models::{PromptCache, capabilities};
 
-    fn run(level: ReasoningLevel, model: &str, context: Context, inference: &mut Inference) -> Value {
+    fn run(
+        level: ReasoningLevel,
+        model: &str,
+        context: Context,
+        inference: &mut Inference,
+    ) -> Value {
         Value::Object(apply(level, &capabilities(model), context, inference).unwrap())
     }
 
@@ -172,7 +192,11 @@ mod tests {
     const OPUS_4: &str = "anthropic.claude-opus-4-20250514-v1:0";
 
     fn sampled(max_tokens: Option<u32>) -> Inference {
-        Inference { max_tokens, temperature: Some(0.7), top_p: Some(0.9) }
+        Inference {
+            max_tokens,
+            temperature: Some(0.7),
+            top_p: Some(0.9),
+        }
     }
 
     #[test]
@@ -186,8 +210,19 @@ mod tests {
         ] {
             let mut inference = sampled(Some(1000));
             let fields = run(level, SONNET_4, Context::default(), &mut inference);
-            assert_eq!(fields, json!({"thinking": {"type": "enabled", "budget_tokens": budget}}), "{level:?}");
-            assert_eq!(inference, Inference { max_tokens: Some(1000 + budget), temperature: None, top_p: None });
+            assert_eq!(
+                fields,
+                json!({"thinking": {"type": "enabled", "budget_tokens": budget}}),
+                "{level:?}"
+            );
+            assert_eq!(
+                inference,
+                Inference {
+                    max_tokens: Some(1000 + budget),
+                    temperature: None,
+                    top_p: None
+                }
+            );
         }
     }
 
@@ -195,35 +230,91 @@ mod tests {
     fn claude_max_tokens_fit_the_output_limit() {
         // Opus 4 writes at most 32 000 tokens: the budget leaves 1 024 for the reply.
         let mut inference = sampled(None);
-        let fields = run(ReasoningLevel::Max, OPUS_4, Context::default(), &mut inference);
-        assert_eq!(fields["thinking"]["budget_tokens"], 32_000 - MIN_REPLY_TOKENS);
+        let fields = run(
+            ReasoningLevel::Max,
+            OPUS_4,
+            Context::default(),
+            &mut inference,
+        );
+        assert_eq!(
+            fields["thinking"]["budget_tokens"],
+            32_000 - MIN_REPLY_TOKENS
+        );
         assert_eq!(inference.max_tokens, Some(32_000));
         // Unset max-tokens: the default reply plus the budget.
         let mut inference = Inference::default();
-        run(ReasoningLevel::Medium, SONNET_4, Context::default(), &mut inference);
+        run(
+            ReasoningLevel::Medium,
+            SONNET_4,
+            Context::default(),
+            &mut inference,
+        );
         assert_eq!(inference.max_tokens, Some(DEFAULT_REPLY_TOKENS + 8192));
         // Too long a reply is capped at the limit.
         let mut inference = sampled(Some(64_000));
-        run(ReasoningLevel::High, SONNET_4, Context::default(), &mut inference);
+        run(
+            ReasoningLevel::High,
+            SONNET_4,
+            Context::default(),
+            &mut inference,
+        );
         assert_eq!(inference.max_tokens, Some(64_000));
         // An unknown limit caps nothing.
-        let caps = Capabilities { output_limit: None, ..capabilities(SONNET_4) };
+        let caps = Capabilities {
+            output_limit: None,
+            ..capabilities(SONNET_4)
+        };
         let mut inference = sampled(Some(500));
-        apply(ReasoningLevel::Low, &caps, Context::default(), &mut inference).unwrap();
+        apply(
+            ReasoningLevel::Low,
+            &caps,
+            Context::default(),
+            &mut inference,
+        )
+        .unwrap();
         assert_eq!(inference.max_tokens, Some(2548));
     }
 
     #[test]
     fn interleaved_thinking_needs_tools_and_claude_4() {
-        let tools = Context { has_tools: true, ..Context::default() };
-        let fields = run(ReasoningLevel::Low, SONNET_4, tools, &mut Inference::default());
+        let tools = Context {
+            has_tools: true,
+            ..Context::default()
+        };
+        let fields = run(
+            ReasoningLevel::Low,
+            SONNET_4,
+            tools,
+            &mut Inference::default(),
+        );
         assert_eq!(fields["anthropic_beta"], json!([INTERLEAVED_THINKING_BETA]));
-        let fields = run(ReasoningLevel::Low, SONNET_4, Context::default(), &mut Inference::default());
+        let fields = run(
+            ReasoningLevel::Low,
+            SONNET_4,
+            Context::default(),
+            &mut Inference::default(),
+        );
         assert!(fields.get("anthropic_beta").is_none());
-        let fields = run(ReasoningLevel::Low, SONNET_3_7, tools, &mut Inference::default());
-        assert!(fields.get("anthropic_beta").is_none(), "Claude 3.7 has no interleaved thinking");
-        let fields = run(ReasoningLevel::Low, "anthropic.claude-opus-4-6-v1", tools, &mut Inference::default());
-        assert!(fields.get("anthropic_beta").is_none(), "adaptive thinking interleaves by itself");
+        let fields = run(
+            ReasoningLevel::Low,
+            SONNET_3_7,
+            tools,
+            &mut Inference::default(),
+        );
+        assert!(
+            fields.get("anthropic_beta").is_none(),
+            "Claude 3.7 has no interleaved thinking"
+        );
+        let fields = run(
+            ReasoningLevel::Low,
+            "anthropic.claude-opus-4-6-v1",
+            tools,
+            &mut Inference::default(),
+        );
+        assert!(
+            fields.get("anthropic_beta").is_none(),
+            "adaptive thinking interleaves by itself"
+        );
     }
 
     #[test]
@@ -238,66 +329,159 @@ mod tests {
         ] {
             let mut inference = sampled(Some(2000));
             let fields = run(level, opus_4_6, Context::default(), &mut inference);
-            assert_eq!(fields, json!({"thinking": {"type": "adaptive"}, "output_config": {"effort": effort}}));
-            assert_eq!(inference, Inference { max_tokens: Some(2000 + budget_tokens(level)), temperature: None, top_p: None });
+            assert_eq!(
+                fields,
+                json!({"thinking": {"type": "adaptive"}, "output_config": {"effort": effort}})
+            );
+            assert_eq!(
+                inference,
+                Inference {
+                    max_tokens: Some(2000 + budget_tokens(level)),
+                    temperature: None,
+                    top_p: None
+                }
+            );
         }
-        let sonnet_4_6 = run(ReasoningLevel::Max, "anthropic.claude-sonnet-4-6", Context::default(), &mut Inference::default());
+        let sonnet_4_6 = run(
+            ReasoningLevel::Max,
+            "anthropic.claude-sonnet-4-6",
+            Context::default(),
+            &mut Inference::default(),
+        );
         assert_eq!(sonnet_4_6["output_config"]["effort"], "high");
         // Opus 4.7 omits thinking text unless asked; GovCloud has no such field.
         let opus_4_7 = "us.anthropic.claude-opus-4-7";
-        let fields = run(ReasoningLevel::High, opus_4_7, Context::default(), &mut Inference::default());
-        assert_eq!(fields["thinking"], json!({"type": "adaptive", "display": "summarized"}));
-        let gov = Context { govcloud: true, ..Context::default() };
-        let fields = run(ReasoningLevel::High, opus_4_7, gov, &mut Inference::default());
+        let fields = run(
+            ReasoningLevel::High,
+            opus_4_7,
+            Context::default(),
+            &mut Inference::default(),
+        );
+        assert_eq!(
+            fields["thinking"],
+            json!({"type": "adaptive", "display": "summarized"})
+        );
+        let gov = Context {
+            govcloud: true,
+            ..Context::default()
+        };
+        let fields = run(
+            ReasoningLevel::High,
+            opus_4_7,
+            gov,
+            &mut Inference::default(),
+        );
         assert_eq!(fields["thinking"], json!({"type": "adaptive"}));
     }
 
     #[test]
     fn claude_refuses_forced_tools_while_thinking() {
-        let forced = Context { has_tools: true, forces_tool: true, govcloud: false };
+        let forced = Context {
+            has_tools: true,
+            forces_tool: true,
+            govcloud: false,
+        };
         for model in [SONNET_4, "anthropic.claude-opus-4-7"] {
-            let Err(ProviderError::InvalidRequest(m)) =
-                apply(ReasoningLevel::Low, &capabilities(model), forced, &mut Inference::default())
-            else {
+            let Err(ProviderError::InvalidRequest(m)) = apply(
+                ReasoningLevel::Low,
+                &capabilities(model),
+                forced,
+                &mut Inference::default(),
+            ) else {
                 panic!("{model}")
             };
             assert!(m.contains("tool-choice `auto`"), "{m}");
         }
         // Without thinking support there is nothing to refuse.
-        assert!(apply(ReasoningLevel::Low, &capabilities("meta.llama3-70b-instruct-v1:0"), forced, &mut Inference::default()).is_ok());
+        assert!(
+            apply(
+                ReasoningLevel::Low,
+                &capabilities("meta.llama3-70b-instruct-v1:0"),
+                forced,
+                &mut Inference::default()
+            )
+            .is_ok()
+        );
     }
 
     #[test]
     fn nova_2_reasoning() {
         let nova = "us.amazon.nova-2-lite-v1:0";
         let mut inference = sampled(Some(800));
-        let fields = run(ReasoningLevel::Medium, nova, Context::default(), &mut inference);
-        assert_eq!(fields, json!({"reasoningConfig": {"type": "enabled", "maxReasoningEffort": "medium"}}));
-        assert_eq!(inference, Inference { max_tokens: Some(800), temperature: None, top_p: None });
+        let fields = run(
+            ReasoningLevel::Medium,
+            nova,
+            Context::default(),
+            &mut inference,
+        );
+        assert_eq!(
+            fields,
+            json!({"reasoningConfig": {"type": "enabled", "maxReasoningEffort": "medium"}})
+        );
+        assert_eq!(
+            inference,
+            Inference {
+                max_tokens: Some(800),
+                temperature: None,
+                top_p: None
+            }
+        );
         let mut inference = sampled(Some(800));
-        let fields = run(ReasoningLevel::Max, nova, Context::default(), &mut inference);
+        let fields = run(
+            ReasoningLevel::Max,
+            nova,
+            Context::default(),
+            &mut inference,
+        );
         assert_eq!(fields["reasoningConfig"]["maxReasoningEffort"], "high");
-        assert_eq!(inference, Inference::default(), "high effort takes no maxTokens");
-        let fields = run(ReasoningLevel::Minimal, nova, Context::default(), &mut Inference::default());
+        assert_eq!(
+            inference,
+            Inference::default(),
+            "high effort takes no maxTokens"
+        );
+        let fields = run(
+            ReasoningLevel::Minimal,
+            nova,
+            Context::default(),
+            &mut Inference::default(),
+        );
         assert_eq!(fields["reasoningConfig"]["maxReasoningEffort"], "low");
     }
 
     #[test]
     fn gpt_oss_effort() {
         let mut inference = sampled(Some(100));
-        let fields = run(ReasoningLevel::High, "openai.gpt-oss-120b-1:0", Context::default(), &mut inference);
+        let fields = run(
+            ReasoningLevel::High,
+            "openai.gpt-oss-120b-1:0",
+            Context::default(),
+            &mut inference,
+        );
         assert_eq!(fields, json!({"reasoning_effort": "high"}));
         assert_eq!(inference, sampled(Some(100)), "sampling settings stay");
     }
 
     #[test]
     fn models_without_a_setting_are_left_alone() {
-        for model in ["us.deepseek.r1-v1:0", "meta.llama3-70b-instruct-v1:0", "amazon.nova-pro-v1:0", "unknown.model"] {
+        for model in [
+            "us.deepseek.r1-v1:0",
+            "meta.llama3-70b-instruct-v1:0",
+            "amazon.nova-pro-v1:0",
+            "unknown.model",
+        ] {
             let mut inference = sampled(Some(100));
-            let fields = run(ReasoningLevel::High, model, Context::default(), &mut inference);
+            let fields = run(
+                ReasoningLevel::High,
+                model,
+                Context::default(),
+                &mut inference,
+            );
             assert_eq!(fields, json!({}), "{model}");
             assert_eq!(inference, sampled(Some(100)), "{model}");
         }
-        assert_eq!(capabilities("amazon.nova-pro-v1:0").prompt_cache, PromptCache::Short);
+        assert_eq!(
+            capabilities("amazon.nova-pro-v1:0").prompt_cache,
+            PromptCache::Short
+        );
     }
 }

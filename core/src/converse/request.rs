@@ -20,12 +20,12 @@
 //! `invalid-request` naming the field, not as a ValidationException from
 //! the service.
 
+use super::cache;
 use super::content::{Replay, parse_object};
 use super::conversation::{self, MessageJson};
 use super::models::{self, Capabilities};
 use super::reasoning::{self, Context, Inference};
 use super::tools::{self, ToolConfig};
-use super::cache;
 use crate::types::{ConverseRequest, ProviderError};
 use serde::Serialize;
 use serde_json::{Map, Value, json};
@@ -113,11 +113,19 @@ pub fn body_for_region(request: &ConverseRequest, region: &str) -> Result<Vec<u8
 
 fn build(request: &ConverseRequest, region: &str) -> Result<Body, ProviderError> {
     let capabilities = models::capabilities(&request.model_id);
-    let replay = if capabilities.verifies_signatures { Replay::Signed } else { Replay::PlainText };
+    let replay = if capabilities.verifies_signatures {
+        Replay::Signed
+    } else {
+        Replay::PlainText
+    };
     let mut messages = conversation::messages(&request.messages, replay)?;
     let tool_config = tools::tool_config(request, &messages)?;
 
-    let mut inference = Inference { max_tokens: request.max_tokens, temperature: request.temperature, top_p: request.top_p };
+    let mut inference = Inference {
+        max_tokens: request.max_tokens,
+        temperature: request.temperature,
+        top_p: request.top_p,
+    };
     let reasoning_fields = match request.reasoning {
         Some(level) => {
             let context = Context {
@@ -152,15 +160,22 @@ fn build(request: &ConverseRequest, region: &str) -> Result<Body, ProviderError>
             temperature: inference.temperature,
             top_p: inference.top_p,
             // Bedrock refuses empty stop sequences; they stop nothing anyway.
-            stop_sequences: request.stop_sequences.iter().filter(|s| !s.is_empty()).cloned().collect(),
+            stop_sequences: request
+                .stop_sequences
+                .iter()
+                .filter(|s| !s.is_empty())
+                .cloned()
+                .collect(),
         },
         tool_config,
-        guardrail_config: bedrock.and_then(|b| b.guardrail.as_ref()).map(|g| GuardrailJson {
-            guardrail_identifier: g.identifier.clone(),
-            guardrail_version: g.version.clone(),
-            trace: g.trace.clone(),
-            stream_processing_mode: g.stream_processing_mode.clone(),
-        }),
+        guardrail_config: bedrock
+            .and_then(|b| b.guardrail.as_ref())
+            .map(|g| GuardrailJson {
+                guardrail_identifier: g.identifier.clone(),
+                guardrail_version: g.version.clone(),
+                trace: g.trace.clone(),
+                stream_processing_mode: g.stream_processing_mode.clone(),
+            }),
         additional_model_request_fields: merge_additional_fields(
             reasoning_fields,
             bedrock.and_then(|b| b.additional_model_request_fields.as_deref()),
@@ -169,10 +184,19 @@ fn build(request: &ConverseRequest, region: &str) -> Result<Body, ProviderError>
             .map(|b| b.additional_model_response_field_paths.clone())
             .unwrap_or_default(),
         request_metadata: bedrock
-            .map(|b| b.request_metadata.iter().map(|(k, v)| (k.clone(), Value::String(v.clone()))).collect())
+            .map(|b| {
+                b.request_metadata
+                    .iter()
+                    .map(|(k, v)| (k.clone(), Value::String(v.clone())))
+                    .collect()
+            })
             .unwrap_or_default(),
-        performance_config: bedrock.and_then(|b| b.latency.clone()).map(|latency| PerformanceConfig { latency }),
-        service_tier: bedrock.and_then(|b| b.service_tier.clone()).map(|tier| ServiceTier { tier }),
+        performance_config: bedrock
+            .and_then(|b| b.latency.clone())
+            .map(|latency| PerformanceConfig { latency }),
+        service_tier: bedrock
+            .and_then(|b| b.service_tier.clone())
+            .map(|tier| ServiceTier { tier }),
     })
 }
 
@@ -191,7 +215,10 @@ fn place_cache_points(
 /// caller's keys win (it is the escape hatch for what the plugin does not
 /// model), except that `anthropic_beta` lists are joined so a caller's beta
 /// does not silently drop interleaved thinking.
-fn merge_additional_fields(mut ours: Map<String, Value>, theirs: Option<&str>) -> Result<Option<Value>, ProviderError> {
+fn merge_additional_fields(
+    mut ours: Map<String, Value>,
+    theirs: Option<&str>,
+) -> Result<Option<Value>, ProviderError> {
     if let Some(json) = theirs {
         let Value::Object(theirs) = parse_object(json, "additional-model-request-fields")? else {
             unreachable!("parse_object returns objects only")
@@ -215,22 +242,28 @@ fn merge_additional_fields(mut ours: Map<String, Value>, theirs: Option<&str>) -
 
 /// AWS GovCloud (US), from the region or the model id's own prefix.
 fn is_govcloud(model_id: &str, region: &str) -> bool {
-    region.starts_with("us-gov-") || model_id.starts_with("us-gov.") || model_id.starts_with("arn:aws-us-gov:")
+    region.starts_with("us-gov-")
+        || model_id.starts_with("us-gov.")
+        || model_id.starts_with("arn:aws-us-gov:")
 }
 
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
     use crate::types::{
-        BedrockRequestOptions, CacheRetention, ContentBlock, GuardrailConfig, ImageBlock, ImageFormat, Message,
-        ReasoningBlock, ReasoningLevel, Role, ToolChoice, ToolResultBlock, ToolResultContent, ToolSpec, ToolUseBlock,
+        BedrockRequestOptions, CacheRetention, ContentBlock, GuardrailConfig, ImageBlock,
+        ImageFormat, Message, ReasoningBlock, ReasoningLevel, Role, ToolChoice, ToolResultBlock,
+        ToolResultContent, ToolSpec, ToolUseBlock,
     };
 
     pub(crate) fn text_request(text: &str) -> ConverseRequest {
         ConverseRequest {
             model_id: "anthropic.claude-3-5-haiku-20241022-v1:0".into(),
             system: Some("Be brief.".into()),
-            messages: vec![Message { role: Role::User, content: vec![ContentBlock::Text(text.into())] }],
+            messages: vec![Message {
+                role: Role::User,
+                content: vec![ContentBlock::Text(text.into())],
+            }],
             tools: vec![],
             tool_choice: None,
             max_tokens: Some(256),
@@ -248,11 +281,17 @@ pub(crate) mod tests {
     }
 
     fn user(content: Vec<ContentBlock>) -> Message {
-        Message { role: Role::User, content }
+        Message {
+            role: Role::User,
+            content,
+        }
     }
 
     fn assistant(content: Vec<ContentBlock>) -> Message {
-        Message { role: Role::Assistant, content }
+        Message {
+            role: Role::Assistant,
+            content,
+        }
     }
 
     /// A tool loop: a question, thinking plus a call, its result.
@@ -260,19 +299,28 @@ pub(crate) mod tests {
         let mut req = text_request("Weather in Paris?");
         req.model_id = model_id.into();
         req.messages.push(assistant(vec![
-            ContentBlock::Reasoning(ReasoningBlock { text: "Use the tool.".into(), signature: Some("c2ln".into()) }),
+            ContentBlock::Reasoning(ReasoningBlock {
+                text: "Use the tool.".into(),
+                signature: Some("c2ln".into()),
+            }),
             ContentBlock::RedactedReasoning(vec![1, 2, 3]),
-            ContentBlock::ToolUse(ToolUseBlock { id: "call|1".into(), name: "get_weather".into(), input_json: r#"{"city":"Paris"}"#.into() }),
+            ContentBlock::ToolUse(ToolUseBlock {
+                id: "call|1".into(),
+                name: "get_weather".into(),
+                input_json: r#"{"city":"Paris"}"#.into(),
+            }),
         ]));
-        req.messages.push(user(vec![ContentBlock::ToolResult(ToolResultBlock {
-            tool_use_id: "call|1".into(),
-            content: vec![ToolResultContent::Json(r#"{"c":21}"#.into())],
-            is_error: false,
-        })]));
+        req.messages
+            .push(user(vec![ContentBlock::ToolResult(ToolResultBlock {
+                tool_use_id: "call|1".into(),
+                content: vec![ToolResultContent::Json(r#"{"c":21}"#.into())],
+                is_error: false,
+            })]));
         req.tools.push(ToolSpec {
             name: "get_weather".into(),
             description: Some("Current weather.".into()),
-            input_schema_json: r#"{"type":"object","properties":{"city":{"type":"string"}}}"#.into(),
+            input_schema_json: r#"{"type":"object","properties":{"city":{"type":"string"}}}"#
+                .into(),
         });
         req
     }
@@ -280,8 +328,10 @@ pub(crate) mod tests {
     #[test]
     fn text_conversation() {
         let mut req = text_request("Hello");
-        req.messages.push(assistant(vec![ContentBlock::Text("Hi!".into())]));
-        req.messages.push(user(vec![ContentBlock::Text("How are you?".into())]));
+        req.messages
+            .push(assistant(vec![ContentBlock::Text("Hi!".into())]));
+        req.messages
+            .push(user(vec![ContentBlock::Text("How are you?".into())]));
         assert_eq!(
             json(&req),
             serde_json::json!({
@@ -350,7 +400,10 @@ pub(crate) mod tests {
         assert_eq!(v["system"], serde_json::json!([{"text": "Be brief."}]));
         assert_eq!(v["messages"][2]["content"].as_array().unwrap().len(), 1);
         assert!(v.get("additionalModelRequestFields").is_none());
-        assert_eq!(v["inferenceConfig"]["temperature"], 0.7, "no reasoning setting, nothing removed");
+        assert_eq!(
+            v["inferenceConfig"]["temperature"], 0.7,
+            "no reasoning setting, nothing removed"
+        );
     }
 
     #[test]
@@ -387,16 +440,26 @@ pub(crate) mod tests {
             v["additionalModelRequestFields"],
             serde_json::json!({"thinking": {"type": "adaptive", "display": "summarized"}, "output_config": {"effort": "max"}})
         );
-        assert_eq!(v["inferenceConfig"], serde_json::json!({"maxTokens": 4096 + 32000, "stopSequences": ["\n\nHuman:"]}));
+        assert_eq!(
+            v["inferenceConfig"],
+            serde_json::json!({"maxTokens": 4096 + 32000, "stopSequences": ["\n\nHuman:"]})
+        );
         let gov = body_for_region(&req, "us-gov-west-1").unwrap();
         let gov: Value = serde_json::from_slice(&gov).unwrap();
-        assert_eq!(gov["additionalModelRequestFields"]["thinking"], serde_json::json!({"type": "adaptive"}));
+        assert_eq!(
+            gov["additionalModelRequestFields"]["thinking"],
+            serde_json::json!({"type": "adaptive"})
+        );
     }
 
     #[test]
     fn tool_choice_none_leaves_tools_out_of_a_fresh_conversation() {
         let mut req = text_request("Just chat.");
-        req.tools.push(ToolSpec { name: "w".into(), description: None, input_schema_json: "{}".into() });
+        req.tools.push(ToolSpec {
+            name: "w".into(),
+            description: None,
+            input_schema_json: "{}".into(),
+        });
         req.tool_choice = Some(ToolChoice::None);
         assert!(json(&req).get("toolConfig").is_none());
         let mut req = tool_loop("anthropic.claude-3-5-haiku-20241022-v1:0");
@@ -410,12 +473,25 @@ pub(crate) mod tests {
         let mut req = text_request("x");
         req.top_p = Some(0.9);
         let v = json(&req);
-        assert!(v["inferenceConfig"]["temperature"].is_number() && v["inferenceConfig"]["topP"].is_number(), "3.5 Haiku takes both");
+        assert!(
+            v["inferenceConfig"]["temperature"].is_number()
+                && v["inferenceConfig"]["topP"].is_number(),
+            "3.5 Haiku takes both"
+        );
         req.model_id = "us.anthropic.claude-sonnet-4-5-20250929-v1:0".into();
         let v = json(&req);
-        assert!(v["inferenceConfig"].get("topP").is_none() && v["inferenceConfig"]["temperature"].is_number());
+        assert!(
+            v["inferenceConfig"].get("topP").is_none()
+                && v["inferenceConfig"]["temperature"].is_number()
+        );
         req.temperature = None;
-        assert_eq!(json(&req)["inferenceConfig"]["topP"].as_f64().map(|p| p as f32), Some(0.9), "top-p alone stays");
+        assert_eq!(
+            json(&req)["inferenceConfig"]["topP"]
+                .as_f64()
+                .map(|p| p as f32),
+            Some(0.9),
+            "top-p alone stays"
+        );
     }
 
     #[test]
@@ -423,7 +499,9 @@ pub(crate) mod tests {
         let mut req = tool_loop("anthropic.claude-sonnet-4-20250514-v1:0");
         req.reasoning = Some(ReasoningLevel::Low);
         req.tool_choice = Some(ToolChoice::Any);
-        assert!(matches!(body(&req), Err(ProviderError::InvalidRequest(m)) if m.contains("forced")));
+        assert!(
+            matches!(body(&req), Err(ProviderError::InvalidRequest(m)) if m.contains("forced"))
+        );
     }
 
     #[test]
@@ -433,7 +511,12 @@ pub(crate) mod tests {
         req.max_tokens = None;
         req.temperature = None;
         req.stop_sequences = vec!["".into(), "END".into()];
-        req.messages[0].content.push(ContentBlock::Image(ImageBlock { format: ImageFormat::Png, data: vec![1, 2, 3] }));
+        req.messages[0]
+            .content
+            .push(ContentBlock::Image(ImageBlock {
+                format: ImageFormat::Png,
+                data: vec![1, 2, 3],
+            }));
         req.bedrock = Some(BedrockRequestOptions {
             guardrail: Some(GuardrailConfig {
                 identifier: "gr-1".into(),
@@ -469,7 +552,10 @@ pub(crate) mod tests {
     fn caller_fields_win_and_betas_join() {
         let ours = |beta: &str| {
             let mut m = Map::new();
-            m.insert("thinking".into(), serde_json::json!({"type": "enabled", "budget_tokens": 1024}));
+            m.insert(
+                "thinking".into(),
+                serde_json::json!({"type": "enabled", "budget_tokens": 1024}),
+            );
             m.insert("anthropic_beta".into(), serde_json::json!([beta]));
             m
         };
@@ -498,7 +584,10 @@ pub(crate) mod tests {
     fn govcloud_detection() {
         assert!(is_govcloud("anthropic.claude-opus-4-7", "us-gov-west-1"));
         assert!(is_govcloud("us-gov.anthropic.claude-opus-4-7", ""));
-        assert!(is_govcloud("arn:aws-us-gov:bedrock:us-gov-west-1::foundation-model/x.y", ""));
+        assert!(is_govcloud(
+            "arn:aws-us-gov:bedrock:us-gov-west-1::foundation-model/x.y",
+            ""
+        ));
         assert!(!is_govcloud("us.anthropic.claude-opus-4-7", "us-east-1"));
     }
 }

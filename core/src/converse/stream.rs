@@ -50,7 +50,9 @@ impl ConverseStreamDecoder {
             .next_frame()
             .map_err(|e| ProviderError::Protocol(e.to_string()))?
         {
-            let Some(event) = events::from_frame(&frame)? else { continue };
+            let Some(event) = events::from_frame(&frame)? else {
+                continue;
+            };
             match (&event, self.state) {
                 (StreamEvent::MessageStop(_), State::Streaming) => self.state = State::Stopped,
                 (StreamEvent::MessageStop(_), _) => {
@@ -112,7 +114,12 @@ pub struct EventPump<S> {
 
 impl<S: BodySource> EventPump<S> {
     pub fn new(source: S) -> Self {
-        EventPump { source: Some(source), decoder: ConverseStreamDecoder::new(), first: None, pending_error: None }
+        EventPump {
+            source: Some(source),
+            decoder: ConverseStreamDecoder::new(),
+            first: None,
+            pending_error: None,
+        }
     }
 
     /// Reads up to the first batch before the stream is handed to anyone.
@@ -171,8 +178,14 @@ mod tests {
 
     fn frame(kind: &str, payload: &str) -> Vec<u8> {
         let m = Message::new(Bytes::from(payload.to_string()))
-            .add_header(Header::new(":message-type", HeaderValue::String("event".to_string().into())))
-            .add_header(Header::new(":event-type", HeaderValue::String(kind.to_string().into())));
+            .add_header(Header::new(
+                ":message-type",
+                HeaderValue::String("event".to_string().into()),
+            ))
+            .add_header(Header::new(
+                ":event-type",
+                HeaderValue::String(kind.to_string().into()),
+            ));
         let mut out = Vec::new();
         write_message_to(&m, &mut out).unwrap();
         out
@@ -212,13 +225,20 @@ mod tests {
     fn events_before_an_error_are_kept() {
         let mut bytes = reply();
         let second_frame_end = frame("messageStart", "{\"role\":\"assistant\"}").len()
-            + frame("contentBlockDelta", r#"{"contentBlockIndex":0,"delta":{"text":"Hello"}}"#).len();
+            + frame(
+                "contentBlockDelta",
+                r#"{"contentBlockIndex":0,"delta":{"text":"Hello"}}"#,
+            )
+            .len();
         bytes[second_frame_end + 20] ^= 0xff; // inside the third frame
         let mut d = ConverseStreamDecoder::new();
         let mut out = Vec::new();
         assert!(d.feed(&bytes, &mut out).is_err());
         assert_eq!(out.len(), 2);
-        assert!(d.feed(b"", &mut out).is_err(), "a failed stream stays failed");
+        assert!(
+            d.feed(b"", &mut out).is_err(),
+            "a failed stream stays failed"
+        );
     }
 
     /// Chunks, then an optional transport error, then the end.
@@ -251,25 +271,41 @@ mod tests {
     fn pump_hands_out_events_before_the_error() {
         let bytes = reply();
         let first_two = frame("messageStart", "{\"role\":\"assistant\"}").len()
-            + frame("contentBlockDelta", r#"{"contentBlockIndex":0,"delta":{"text":"Hello"}}"#).len();
+            + frame(
+                "contentBlockDelta",
+                r#"{"contentBlockIndex":0,"delta":{"text":"Hello"}}"#,
+            )
+            .len();
         let mut p = pump(vec![
             Ok(bytes[..first_two].to_vec()),
             Err(ProviderError::Timeout("between bytes".into())),
         ]);
         assert_eq!(p.next().unwrap().unwrap().len(), 2);
-        assert_eq!(p.next(), Err(ProviderError::Timeout("between bytes".into())));
+        assert_eq!(
+            p.next(),
+            Err(ProviderError::Timeout("between bytes".into()))
+        );
         assert_eq!(p.next(), Ok(None));
 
         let mut p = pump(vec![Ok(bytes[..first_two + 3].to_vec())]);
         assert_eq!(p.next().unwrap().unwrap().len(), 2);
-        assert!(matches!(p.next(), Err(ProviderError::Protocol(_))), "a cut frame is an error");
+        assert!(
+            matches!(p.next(), Err(ProviderError::Protocol(_))),
+            "a cut frame is an error"
+        );
         assert_eq!(p.next(), Ok(None));
     }
 
     fn exception_frame(kind: &str) -> Vec<u8> {
         let m = Message::new(Bytes::from_static(br#"{"message":"slow down"}"#))
-            .add_header(Header::new(":message-type", HeaderValue::String("exception".to_string().into())))
-            .add_header(Header::new(":exception-type", HeaderValue::String(kind.to_string().into())));
+            .add_header(Header::new(
+                ":message-type",
+                HeaderValue::String("exception".to_string().into()),
+            ))
+            .add_header(Header::new(
+                ":exception-type",
+                HeaderValue::String(kind.to_string().into()),
+            ));
         let mut out = Vec::new();
         write_message_to(&m, &mut out).unwrap();
         out
@@ -278,13 +314,30 @@ mod tests {
     #[test]
     fn start_fails_on_an_exception_before_any_event() {
         let exception = exception_frame("throttlingException");
-        let Err(error) = EventPump::start(Chunks(vec![Ok(exception.clone())].into())) else { panic!("started") };
+        let Err(error) = EventPump::start(Chunks(vec![Ok(exception.clone())].into())) else {
+            panic!("started")
+        };
         assert!(matches!(error, ProviderError::Throttled(_)), "{error:?}");
         let split = vec![Ok(exception[..5].to_vec()), Ok(exception[5..].to_vec())];
-        assert!(matches!(EventPump::start(Chunks(split.into())), Err(ProviderError::Throttled(_))), "split over reads");
+        assert!(
+            matches!(
+                EventPump::start(Chunks(split.into())),
+                Err(ProviderError::Throttled(_))
+            ),
+            "split over reads"
+        );
         let transport = vec![Err(ProviderError::Network("reset".into()))];
-        assert!(matches!(EventPump::start(Chunks(transport.into())), Err(ProviderError::Network(_))));
-        assert!(matches!(EventPump::start(Chunks(Default::default())), Err(ProviderError::Protocol(_))), "empty body");
+        assert!(matches!(
+            EventPump::start(Chunks(transport.into())),
+            Err(ProviderError::Network(_))
+        ));
+        assert!(
+            matches!(
+                EventPump::start(Chunks(Default::default())),
+                Err(ProviderError::Protocol(_))
+            ),
+            "empty body"
+        );
     }
 
     #[test]
@@ -292,23 +345,39 @@ mod tests {
         let mut bytes = frame("messageStart", "{\"role\":\"assistant\"}");
         bytes.extend(exception_frame("throttlingException"));
         let mut p = EventPump::start(Chunks(vec![Ok(bytes)].into())).unwrap();
-        assert_eq!(p.next(), Ok(Some(vec![StreamEvent::MessageStart(crate::types::Role::Assistant)])));
-        assert!(matches!(p.next(), Err(ProviderError::Throttled(_))), "after the event that came first");
+        assert_eq!(
+            p.next(),
+            Ok(Some(vec![StreamEvent::MessageStart(
+                crate::types::Role::Assistant
+            )]))
+        );
+        assert!(
+            matches!(p.next(), Err(ProviderError::Throttled(_))),
+            "after the event that came first"
+        );
         assert_eq!(p.next(), Ok(None));
 
         let bytes = reply();
-        let mut p = EventPump::start(Chunks(bytes.chunks(9).map(|c| Ok(c.to_vec())).collect())).unwrap();
+        let mut p =
+            EventPump::start(Chunks(bytes.chunks(9).map(|c| Ok(c.to_vec())).collect())).unwrap();
         let mut all = Vec::new();
         while let Some(batch) = p.next().unwrap() {
             all.extend(batch);
         }
-        assert_eq!(all.len(), 5, "nothing lost or repeated around the first batch");
+        assert_eq!(
+            all.len(),
+            5,
+            "nothing lost or repeated around the first batch"
+        );
     }
 
     #[test]
     fn content_after_message_stop_is_rejected() {
         let mut bytes = reply();
-        bytes.extend(frame("contentBlockDelta", r#"{"contentBlockIndex":0,"delta":{"text":"late"}}"#));
+        bytes.extend(frame(
+            "contentBlockDelta",
+            r#"{"contentBlockIndex":0,"delta":{"text":"late"}}"#,
+        ));
         let mut d = ConverseStreamDecoder::new();
         assert!(d.feed(&bytes, &mut Vec::new()).is_err());
     }

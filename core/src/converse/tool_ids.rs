@@ -30,9 +30,17 @@ pub fn bedrock_id(id: &str) -> Cow<'_, str> {
         .map(|c| if is_allowed(c) { c } else { '_' })
         .take(MAX_LEN - HASH_HEX - 1)
         .collect();
-    let head = if head.is_empty() { "call" } else { head.as_str() };
+    let head = if head.is_empty() {
+        "call"
+    } else {
+        head.as_str()
+    };
     let digest = Sha256::digest(id.as_bytes());
-    let hash: String = digest.iter().take(HASH_HEX / 2).map(|b| format!("{b:02x}")).collect();
+    let hash: String = digest
+        .iter()
+        .take(HASH_HEX / 2)
+        .map(|b| format!("{b:02x}"))
+        .collect();
     Cow::Owned(format!("{head}-{hash}"))
 }
 
@@ -51,15 +59,30 @@ mod tests {
 
     #[test]
     fn acceptable_ids_are_kept() {
-        for id in ["toolu_01A09q90qw90lq917835lq9", "call-1", "a", &"x".repeat(64)] {
-            assert!(matches!(bedrock_id(id), Cow::Borrowed(same) if same == id), "{id}");
+        for id in [
+            "toolu_01A09q90qw90lq917835lq9",
+            "call-1",
+            "a",
+            &"x".repeat(64),
+        ] {
+            assert!(
+                matches!(bedrock_id(id), Cow::Borrowed(same) if same == id),
+                "{id}"
+            );
         }
     }
 
     #[test]
     fn other_ids_are_rewritten_deterministically() {
         let openai = format!("fc_{}|call_{}", "a".repeat(200), "b".repeat(40));
-        for id in [openai.as_str(), "call.1", "tooluse:abc", "", "ünï", &"x".repeat(65)] {
+        for id in [
+            openai.as_str(),
+            "call.1",
+            "tooluse:abc",
+            "",
+            "ünï",
+            &"x".repeat(65),
+        ] {
             let mapped = bedrock_id(id);
             assert!(is_acceptable(&mapped), "{id} -> {mapped}");
             assert_eq!(mapped, bedrock_id(id), "same id, same mapping");

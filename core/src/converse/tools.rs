@@ -34,7 +34,10 @@ pub struct ToolConfig {
 }
 
 /// The `toolConfig` for `request`, whose mapped turns are `messages`.
-pub fn tool_config(request: &ConverseRequest, messages: &[MessageJson]) -> Result<Option<ToolConfig>, ProviderError> {
+pub fn tool_config(
+    request: &ConverseRequest,
+    messages: &[MessageJson],
+) -> Result<Option<ToolConfig>, ProviderError> {
     if request.tools.is_empty() {
         return Ok(None);
     }
@@ -70,7 +73,11 @@ pub fn tool_config(request: &ConverseRequest, messages: &[MessageJson]) -> Resul
 
 /// The tool choice obliges the model to call a tool.
 pub fn forces_tool(request: &ConverseRequest) -> bool {
-    !request.tools.is_empty() && matches!(request.tool_choice, Some(ToolChoice::Any | ToolChoice::Tool(_)))
+    !request.tools.is_empty()
+        && matches!(
+            request.tool_choice,
+            Some(ToolChoice::Any | ToolChoice::Tool(_))
+        )
 }
 
 fn references_tools(messages: &[MessageJson]) -> bool {
@@ -83,7 +90,9 @@ fn references_tools(messages: &[MessageJson]) -> bool {
 fn check_name(name: &str) -> Result<(), ProviderError> {
     let fits = !name.is_empty()
         && name.len() <= MAX_NAME_LEN
-        && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-');
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-');
     if fits {
         return Ok(());
     }
@@ -101,15 +110,26 @@ mod tests {
     fn with_tools(choice: Option<ToolChoice>) -> ConverseRequest {
         let mut request = text_request("hi");
         request.tools = vec![
-            ToolSpec { name: "get_weather".into(), description: Some("Weather.".into()), input_schema_json: r#"{"type":"object"}"#.into() },
-            ToolSpec { name: "noop".into(), description: Some(" ".into()), input_schema_json: "{}".into() },
+            ToolSpec {
+                name: "get_weather".into(),
+                description: Some("Weather.".into()),
+                input_schema_json: r#"{"type":"object"}"#.into(),
+            },
+            ToolSpec {
+                name: "noop".into(),
+                description: Some(" ".into()),
+                input_schema_json: "{}".into(),
+            },
         ];
         request.tool_choice = choice;
         request
     }
 
     fn turn(block: Value) -> MessageJson {
-        MessageJson { role: "user", content: vec![block] }
+        MessageJson {
+            role: "user",
+            content: vec![block],
+        }
     }
 
     #[test]
@@ -123,42 +143,73 @@ mod tests {
             ]
         );
         assert_eq!(config.tool_choice, None);
-        let choice = |c| tool_config(&with_tools(Some(c)), &[]).unwrap().unwrap().tool_choice;
+        let choice = |c| {
+            tool_config(&with_tools(Some(c)), &[])
+                .unwrap()
+                .unwrap()
+                .tool_choice
+        };
         assert_eq!(choice(ToolChoice::Auto), None);
         assert_eq!(choice(ToolChoice::Any), Some(json!({"any": {}})));
-        assert_eq!(choice(ToolChoice::Tool("noop".into())), Some(json!({"tool": {"name": "noop"}})));
+        assert_eq!(
+            choice(ToolChoice::Tool("noop".into())),
+            Some(json!({"tool": {"name": "noop"}}))
+        );
         assert_eq!(tool_config(&text_request("no tools"), &[]).unwrap(), None);
     }
 
     #[test]
     fn choice_none() {
         let request = with_tools(Some(ToolChoice::None));
-        assert_eq!(tool_config(&request, &[turn(json!({"text": "hi"}))]).unwrap(), None, "tools left out");
-        let history = [turn(json!({"toolResult": {"toolUseId": "a", "content": []}}))];
+        assert_eq!(
+            tool_config(&request, &[turn(json!({"text": "hi"}))]).unwrap(),
+            None,
+            "tools left out"
+        );
+        let history = [turn(
+            json!({"toolResult": {"toolUseId": "a", "content": []}}),
+        )];
         let config = tool_config(&request, &history).unwrap().unwrap();
-        assert_eq!((config.tools.len(), config.tool_choice), (2, None), "tools kept, no choice");
+        assert_eq!(
+            (config.tools.len(), config.tool_choice),
+            (2, None),
+            "tools kept, no choice"
+        );
     }
 
     #[test]
     fn refusals_name_the_problem() {
-        let Err(ProviderError::InvalidRequest(m)) = tool_config(&with_tools(Some(ToolChoice::Tool("nope".into()))), &[]) else { panic!() };
+        let Err(ProviderError::InvalidRequest(m)) =
+            tool_config(&with_tools(Some(ToolChoice::Tool("nope".into()))), &[])
+        else {
+            panic!()
+        };
         assert!(m.contains("`nope`"), "{m}");
         for bad in ["", "has space", "dotted.name", &"x".repeat(65)] {
             let mut request = with_tools(None);
             request.tools[0].name = bad.into();
-            let Err(ProviderError::InvalidRequest(m)) = tool_config(&request, &[]) else { panic!("{bad:?}") };
+            let Err(ProviderError::InvalidRequest(m)) = tool_config(&request, &[]) else {
+                panic!("{bad:?}")
+            };
             assert!(m.contains("tool name"), "{m}");
         }
         let mut request = with_tools(None);
         request.tools[1].input_schema_json = "[]".into();
-        let Err(ProviderError::InvalidRequest(m)) = tool_config(&request, &[]) else { panic!() };
-        assert!(m.contains("tool `noop`") && m.contains("JSON object"), "{m}");
+        let Err(ProviderError::InvalidRequest(m)) = tool_config(&request, &[]) else {
+            panic!()
+        };
+        assert!(
+            m.contains("tool `noop`") && m.contains("JSON object"),
+            "{m}"
+        );
     }
 
     #[test]
     fn forcing() {
         assert!(forces_tool(&with_tools(Some(ToolChoice::Any))));
-        assert!(forces_tool(&with_tools(Some(ToolChoice::Tool("noop".into())))));
+        assert!(forces_tool(&with_tools(Some(ToolChoice::Tool(
+            "noop".into()
+        )))));
         assert!(!forces_tool(&with_tools(Some(ToolChoice::Auto))));
         assert!(!forces_tool(&with_tools(Some(ToolChoice::None))));
         let mut request = text_request("x");

@@ -40,7 +40,9 @@ struct Record {
 /// The cache value for `resolved`; `None` for credentials that do not expire
 /// (long-term keys, API keys), which are not cached.
 pub fn encode(resolved: &Resolved) -> Option<Vec<u8>> {
-    let Credentials::Aws(keys) = &resolved.credentials else { return None };
+    let Credentials::Aws(keys) = &resolved.credentials else {
+        return None;
+    };
     let expires = keys.expires_at?;
     let record = Record {
         v: VERSION,
@@ -187,10 +189,16 @@ mod tests {
     #[test]
     fn only_expiring_credentials_are_cached() {
         let mut long_term = temporary();
-        let Credentials::Aws(keys) = &mut long_term.credentials else { unreachable!() };
+        let Credentials::Aws(keys) = &mut long_term.credentials else {
+            unreachable!()
+        };
         keys.expires_at = None;
         assert_eq!(encode(&long_term), None);
-        let bearer = Resolved::new(Credentials::BearerToken("k".into()), CredentialKind::BearerToken, "env".into());
+        let bearer = Resolved::new(
+            Credentials::BearerToken("k".into()),
+            CredentialKind::BearerToken,
+            "env".into(),
+        );
         assert_eq!(encode(&bearer), None);
     }
 
@@ -211,14 +219,23 @@ mod tests {
     #[test]
     fn keys_follow_the_selecting_settings_and_hide_secrets() {
         let now = SystemTime::UNIX_EPOCH;
-        let base = Environment::from_vars([("AWS_PROFILE", "dev"), ("AWS_BEARER_TOKEN_BEDROCK", "")]);
+        let base =
+            Environment::from_vars([("AWS_PROFILE", "dev"), ("AWS_BEARER_TOKEN_BEDROCK", "")]);
         let key = cache_key(&base, &ChainOptions::at(now));
-        assert_eq!(key, cache_key(&base, &ChainOptions::at(now + Duration::from_secs(5))), "time is no part of it");
+        assert_eq!(
+            key,
+            cache_key(&base, &ChainOptions::at(now + Duration::from_secs(5))),
+            "time is no part of it"
+        );
         let other = Environment::from_vars([("AWS_PROFILE", "prod")]);
         assert_ne!(key, cache_key(&other, &ChainOptions::at(now)));
-        let options = ChainOptions { profile: Some("x".into()), ..ChainOptions::at(now) };
+        let options = ChainOptions {
+            profile: Some("x".into()),
+            ..ChainOptions::at(now)
+        };
         assert_ne!(key, cache_key(&base, &options));
-        let with_secret = Environment::from_vars([("AWS_PROFILE", "dev"), ("AWS_SECRET_ACCESS_KEY", "s3cr3t")]);
+        let with_secret =
+            Environment::from_vars([("AWS_PROFILE", "dev"), ("AWS_SECRET_ACCESS_KEY", "s3cr3t")]);
         let secret_key = cache_key(&with_secret, &ChainOptions::at(now));
         assert_ne!(key, secret_key);
         assert!(!secret_key.contains("s3cr3t") && key.starts_with("credentials:v1:"));

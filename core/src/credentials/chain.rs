@@ -38,13 +38,13 @@ use super::io::{Answer, Asked, Entry, Halt, HttpAnswer, Io, MAX_FILE_BYTES, Step
 use super::json_credentials;
 use super::profile_chain::{self, Base, NamedSource, PlanError, Role, SsoConfig};
 use super::sts::{self, AssumeRoleParams, StsError};
-use crate::time::format_rfc3339;
 use super::{AwsCredentials, Credentials, Resolved, container, environment, imds, sso};
 use crate::env::Environment;
 use crate::profile::location::{Locations, Os, home_dir, locate};
 use crate::profile::{FileKind, ProfileSet, keys};
 use crate::region::DEFAULT_REGION;
 use crate::signing::SignedRequest;
+use crate::time::format_rfc3339;
 use crate::timeouts::Timeouts;
 use crate::types::{CredentialKind, ProviderError};
 use std::fmt;
@@ -83,7 +83,11 @@ pub struct ChainOptions {
 impl ChainOptions {
     /// No explicit profile or region, at `now`.
     pub fn at(now: SystemTime) -> ChainOptions {
-        ChainOptions { profile: None, region: None, now }
+        ChainOptions {
+            profile: None,
+            region: None,
+            now,
+        }
     }
 }
 
@@ -111,7 +115,14 @@ impl fmt::Debug for Chain {
 
 impl Chain {
     pub fn new(env: &Environment, options: ChainOptions) -> Chain {
-        Chain { env: env.clone(), options, os: Os::current(), log: Vec::new(), pending: None, done: None }
+        Chain {
+            env: env.clone(),
+            options,
+            os: Os::current(),
+            log: Vec::new(),
+            pending: None,
+            done: None,
+        }
     }
 
     /// What the caller must do next. Asking again without answering
@@ -121,7 +132,11 @@ impl Chain {
             return Step::Done(done.clone());
         }
         let outcome = {
-            let ctx = Ctx { env: &self.env, options: &self.options, os: self.os };
+            let ctx = Ctx {
+                env: &self.env,
+                options: &self.options,
+                os: self.os,
+            };
             run(&ctx, &mut Io::new(&self.log))
         };
         match outcome {
@@ -143,7 +158,10 @@ impl Chain {
     pub fn on_file(&mut self, path: &str, contents: Option<Vec<u8>>) {
         if self.pending.as_ref() == Some(&Asked::File(path.to_string())) {
             let asked = self.pending.take().expect("checked");
-            self.log.push(Entry { asked, answer: Answer::File(contents) });
+            self.log.push(Entry {
+                asked,
+                answer: Answer::File(contents),
+            });
         }
     }
 
@@ -153,7 +171,10 @@ impl Chain {
     pub fn on_response(&mut self, response: Result<HttpAnswer, ProviderError>) {
         if matches!(self.pending, Some(Asked::Http(_))) {
             let asked = self.pending.take().expect("checked");
-            self.log.push(Entry { asked, answer: Answer::Http(response) });
+            self.log.push(Entry {
+                asked,
+                answer: Answer::Http(response),
+            });
         }
     }
 
@@ -226,16 +247,23 @@ impl Files {
     /// The selected profile, when the files parse and define it.
     fn selected(&self) -> Option<ProfileSettings<'_>> {
         let set = self.set.as_ref().ok()?;
-        set.selected().map(|profile| ProfileSettings { set, profile })
+        set.selected()
+            .map(|profile| ProfileSettings { set, profile })
     }
 
     fn profile_region(&self) -> Option<String> {
-        self.selected()?.profile.value(keys::REGION).map(|r| r.trim().to_string())
+        self.selected()?
+            .profile
+            .value(keys::REGION)
+            .map(|r| r.trim().to_string())
     }
 
     /// `~/.aws/config and ~/.aws/credentials`, as the user wrote them.
     fn shown(&self) -> String {
-        format!("{} and {}", self.locations.config.shown, self.locations.credentials.shown)
+        format!(
+            "{} and {}",
+            self.locations.config.shown, self.locations.credentials.shown
+        )
     }
 
     fn shown_for(&self, file: FileKind) -> &str {
@@ -291,7 +319,10 @@ fn run(ctx: &Ctx<'_>, io: &mut Io<'_>) -> Result<Resolved, Halt> {
         None if ctx.region_outside_profile().is_none() => load_files(ctx, io)?.profile_region(),
         None => None,
     };
-    Ok(Resolved { profile_region, ..resolved })
+    Ok(Resolved {
+        profile_region,
+        ..resolved
+    })
 }
 
 /// A file's bytes; `None` when missing. A path left with `~` (no home
@@ -302,7 +333,10 @@ fn read<'a>(io: &mut Io<'a>, path: &str) -> Result<Option<&'a [u8]>, Halt> {
     }
     let contents = io.read_file(path)?;
     if contents.is_some_and(|c| c.len() > MAX_FILE_BYTES) {
-        return Err(fail(format!("`{path}` is larger than {} KiB; that is not a credentials file", MAX_FILE_BYTES / 1024)));
+        return Err(fail(format!(
+            "`{path}` is larger than {} KiB; that is not a credentials file",
+            MAX_FILE_BYTES / 1024
+        )));
     }
     Ok(contents)
 }
@@ -310,9 +344,12 @@ fn read<'a>(io: &mut Io<'a>, path: &str) -> Result<Option<&'a [u8]>, Halt> {
 /// A small text file (a token): trimmed; an error names `what` and the path.
 fn read_token(io: &mut Io<'_>, path: &str, what: &str) -> Result<String, Halt> {
     let contents = read(io, path)?.ok_or_else(|| {
-        fail(format!("cannot read {what} `{path}`: the file is missing or the plugin may not read it"))
+        fail(format!(
+            "cannot read {what} `{path}`: the file is missing or the plugin may not read it"
+        ))
     })?;
-    let text = std::str::from_utf8(contents).map_err(|_| fail(format!("{what} `{path}` is not UTF-8 text")))?;
+    let text = std::str::from_utf8(contents)
+        .map_err(|_| fail(format!("{what} `{path}` is not UTF-8 text")))?;
     let token = text.trim();
     if token.is_empty() {
         return Err(fail(format!("{what} `{path}` is empty")));
@@ -324,16 +361,24 @@ fn load_files(ctx: &Ctx<'_>, io: &mut Io<'_>) -> Result<Files, Halt> {
     let locations = locate(ctx.env, ctx.options.profile.as_deref(), ctx.os);
     let config = read(io, &locations.config.path)?;
     let credentials = read(io, &locations.credentials.path)?;
-    fn text<'t>(contents: Option<&'t [u8]>, shown: &str, kind: FileKind) -> Result<Option<&'t str>, ProviderError> {
+    fn text<'t>(
+        contents: Option<&'t [u8]>,
+        shown: &str,
+        kind: FileKind,
+    ) -> Result<Option<&'t str>, ProviderError> {
         match contents {
             None => Ok(None),
-            Some(bytes) => std::str::from_utf8(bytes)
-                .map(Some)
-                .map_err(|_| ProviderError::CredentialSource(format!("the AWS {kind} {shown} is not UTF-8 text"))),
+            Some(bytes) => std::str::from_utf8(bytes).map(Some).map_err(|_| {
+                ProviderError::CredentialSource(format!("the AWS {kind} {shown} is not UTF-8 text"))
+            }),
         }
     }
     let set = text(config, &locations.config.shown, FileKind::Config).and_then(|config| {
-        let credentials = text(credentials, &locations.credentials.shown, FileKind::Credentials)?;
+        let credentials = text(
+            credentials,
+            &locations.credentials.shown,
+            FileKind::Credentials,
+        )?;
         ProfileSet::parse(config, credentials)
             .map(|set| set.select(locations.profile.clone()))
             .map_err(|e| {
@@ -344,23 +389,37 @@ fn load_files(ctx: &Ctx<'_>, io: &mut Io<'_>) -> Result<Files, Halt> {
                 ProviderError::from(e.with_path(shown.clone()))
             })
     });
-    Ok(Files { exists: [config.is_some(), credentials.is_some()], locations, set })
+    Ok(Files {
+        exists: [config.is_some(), credentials.is_some()],
+        locations,
+        set,
+    })
 }
 
-fn profile_source(ctx: &Ctx<'_>, io: &mut Io<'_>, files: &Files, looked: &mut Vec<String>) -> Result<Option<Resolved>, Halt> {
+fn profile_source(
+    ctx: &Ctx<'_>,
+    io: &mut Io<'_>,
+    files: &Files,
+    looked: &mut Vec<String>,
+) -> Result<Option<Resolved>, Halt> {
     let set = files.set.as_ref().map_err(|e| Halt::Fail(e.clone()))?;
     let selected = set.selected_name();
     let chain = match profile_chain::plan(set) {
         Ok(chain) => chain,
         Err(PlanError::NotConfigured(_)) if files.exists == [false, false] => {
-            looked.push(format!("shared config and credentials files: {} do not exist", files.shown()));
+            looked.push(format!(
+                "shared config and credentials files: {} do not exist",
+                files.shown()
+            ));
             return Ok(None);
         }
         Err(PlanError::NotConfigured(why)) => {
             looked.push(format!("profile `{selected}` in {}: {why}", files.shown()));
             return Ok(None);
         }
-        Err(PlanError::Invalid(why)) => return Err(fail(format!("{why} (shared files {})", files.shown()))),
+        Err(PlanError::Invalid(why)) => {
+            return Err(fail(format!("{why} (shared files {})", files.shown())));
+        }
     };
     let mut resolved = base(ctx, io, files, set, &chain.base)?;
     for role in &chain.roles {
@@ -369,15 +428,33 @@ fn profile_source(ctx: &Ctx<'_>, io: &mut Io<'_>, files: &Files, looked: &mut Ve
     Ok(Some(resolved))
 }
 
-fn base(ctx: &Ctx<'_>, io: &mut Io<'_>, files: &Files, set: &ProfileSet, base: &Base) -> Result<Resolved, Halt> {
+fn base(
+    ctx: &Ctx<'_>,
+    io: &mut Io<'_>,
+    files: &Files,
+    set: &ProfileSet,
+    base: &Base,
+) -> Result<Resolved, Halt> {
     match base {
         Base::StaticKeys { profile } => static_keys(files, set, profile),
-        Base::CredentialSource { profile, source } => named_source(ctx, io, files, profile, *source),
-        Base::WebIdentity { profile, role_arn, token_file, session_name } => web_identity(
+        Base::CredentialSource { profile, source } => {
+            named_source(ctx, io, files, profile, *source)
+        }
+        Base::WebIdentity {
+            profile,
+            role_arn,
+            token_file,
+            session_name,
+        } => web_identity(
             ctx,
             io,
             files,
-            WebIdentity { role_arn, token_file, session_name: session_name.as_deref(), origin: format!("profile `{profile}`") },
+            WebIdentity {
+                role_arn,
+                token_file,
+                session_name: session_name.as_deref(),
+                origin: format!("profile `{profile}`"),
+            },
         ),
         Base::Sso(config) => sso_source(ctx, io, files, config),
         Base::CredentialProcess { profile } => Err(fail(format!(
@@ -390,12 +467,22 @@ fn base(ctx: &Ctx<'_>, io: &mut Io<'_>, files: &Files, set: &ProfileSet, base: &
 }
 
 fn static_keys(files: &Files, set: &ProfileSet, name: &str) -> Result<Resolved, Halt> {
-    let profile = set.get(name).ok_or_else(|| fail(format!("profile `{name}` disappeared while resolving it")))?;
+    let profile = set
+        .get(name)
+        .ok_or_else(|| fail(format!("profile `{name}` disappeared while resolving it")))?;
     let value = |key: &str| profile.value(key).map(|v| v.trim().to_string());
-    let (Some(access_key_id), Some(secret_access_key)) = (value(keys::AWS_ACCESS_KEY_ID), value(keys::AWS_SECRET_ACCESS_KEY)) else {
-        return Err(fail(format!("profile `{name}` lacks aws_access_key_id or aws_secret_access_key")));
+    let (Some(access_key_id), Some(secret_access_key)) = (
+        value(keys::AWS_ACCESS_KEY_ID),
+        value(keys::AWS_SECRET_ACCESS_KEY),
+    ) else {
+        return Err(fail(format!(
+            "profile `{name}` lacks aws_access_key_id or aws_secret_access_key"
+        )));
     };
-    let file = profile.property(keys::AWS_ACCESS_KEY_ID).map(|p| p.file()).unwrap_or(FileKind::Credentials);
+    let file = profile
+        .property(keys::AWS_ACCESS_KEY_ID)
+        .map(|p| p.file())
+        .unwrap_or(FileKind::Credentials);
     Ok(Resolved::new(
         Credentials::Aws(AwsCredentials {
             access_key_id,
@@ -408,7 +495,13 @@ fn static_keys(files: &Files, set: &ProfileSet, name: &str) -> Result<Resolved, 
     ))
 }
 
-fn named_source(ctx: &Ctx<'_>, io: &mut Io<'_>, files: &Files, profile: &str, source: NamedSource) -> Result<Resolved, Halt> {
+fn named_source(
+    ctx: &Ctx<'_>,
+    io: &mut Io<'_>,
+    files: &Files,
+    profile: &str,
+    source: NamedSource,
+) -> Result<Resolved, Halt> {
     let found = match source {
         NamedSource::Environment => match environment::keys(ctx.env) {
             Ok(resolved) => Found::Yes(resolved),
@@ -419,7 +512,10 @@ fn named_source(ctx: &Ctx<'_>, io: &mut Io<'_>, files: &Files, profile: &str, so
     };
     match found {
         Found::Yes(resolved) => Ok(resolved),
-        Found::No(why) => Err(fail(format!("profile `{profile}` sets credential_source = {}, but {why}", source.name()))),
+        Found::No(why) => Err(fail(format!(
+            "profile `{profile}` sets credential_source = {}, but {why}",
+            source.name()
+        ))),
     }
 }
 
@@ -432,37 +528,79 @@ struct WebIdentity<'a> {
     origin: String,
 }
 
-fn web_identity_from_env(ctx: &Ctx<'_>, io: &mut Io<'_>, files: &Files, looked: &mut Vec<String>) -> Result<Option<Resolved>, Halt> {
+fn web_identity_from_env(
+    ctx: &Ctx<'_>,
+    io: &mut Io<'_>,
+    files: &Files,
+    looked: &mut Vec<String>,
+) -> Result<Option<Resolved>, Halt> {
     const TOKEN_FILE: &str = "AWS_WEB_IDENTITY_TOKEN_FILE";
     match (ctx.env.get(TOKEN_FILE), ctx.env.get("AWS_ROLE_ARN")) {
         (None, _) => {
             looked.push(format!("web identity: {TOKEN_FILE} is not set"));
             Ok(None)
         }
-        (Some(_), None) => Err(fail(format!("{TOKEN_FILE} is set but AWS_ROLE_ARN is not: web identity needs both"))),
+        (Some(_), None) => Err(fail(format!(
+            "{TOKEN_FILE} is set but AWS_ROLE_ARN is not: web identity needs both"
+        ))),
         (Some(token_file), Some(role_arn)) => {
             let session_name = ctx.env.get("AWS_ROLE_SESSION_NAME");
-            let request = WebIdentity { role_arn, token_file, session_name, origin: TOKEN_FILE.to_string() };
+            let request = WebIdentity {
+                role_arn,
+                token_file,
+                session_name,
+                origin: TOKEN_FILE.to_string(),
+            };
             web_identity(ctx, io, files, request).map(Some)
         }
     }
 }
 
-fn web_identity(ctx: &Ctx<'_>, io: &mut Io<'_>, files: &Files, request: WebIdentity<'_>) -> Result<Resolved, Halt> {
-    let WebIdentity { role_arn, token_file, session_name, origin } = request;
-    let token = read_token(io, token_file, &format!("the web identity token file of {origin}"))?;
+fn web_identity(
+    ctx: &Ctx<'_>,
+    io: &mut Io<'_>,
+    files: &Files,
+    request: WebIdentity<'_>,
+) -> Result<Resolved, Halt> {
+    let WebIdentity {
+        role_arn,
+        token_file,
+        session_name,
+        origin,
+    } = request;
+    let token = read_token(
+        io,
+        token_file,
+        &format!("the web identity token file of {origin}"),
+    )?;
     let region = ctx.region(files);
     let endpoint = endpoints::resolve(CredentialService::Sts, &region, ctx.env, files.selected())?;
-    let session = session_name.map(str::to_string).unwrap_or_else(|| sts::default_session_name(ctx.options.now));
+    let session = session_name
+        .map(str::to_string)
+        .unwrap_or_else(|| sts::default_session_name(ctx.options.now));
     let request = sts::assume_role_with_web_identity(&endpoint, role_arn, &session, &token)?;
     let what = format!("STS AssumeRoleWithWebIdentity for {role_arn} ({origin})");
     let credentials = call_sts(ctx, io, &request, &what)?;
-    Ok(Resolved::new(Credentials::Aws(credentials), CredentialKind::WebIdentity, format!("web identity: {role_arn}")))
+    Ok(Resolved::new(
+        Credentials::Aws(credentials),
+        CredentialKind::WebIdentity,
+        format!("web identity: {role_arn}"),
+    ))
 }
 
-fn assume_role(ctx: &Ctx<'_>, io: &mut Io<'_>, files: &Files, role: &Role, source: &Resolved, selected: &str) -> Result<Resolved, Halt> {
+fn assume_role(
+    ctx: &Ctx<'_>,
+    io: &mut Io<'_>,
+    files: &Files,
+    role: &Role,
+    source: &Resolved,
+    selected: &str,
+) -> Result<Resolved, Halt> {
     let Credentials::Aws(source_keys) = &source.credentials else {
-        return Err(fail(format!("profile `{}`: a Bedrock API key cannot assume a role", role.profile)));
+        return Err(fail(format!(
+            "profile `{}`: a Bedrock API key cannot assume a role",
+            role.profile
+        )));
     };
     if let Some(serial) = &role.mfa_serial {
         return Err(fail(format!(
@@ -473,7 +611,10 @@ fn assume_role(ctx: &Ctx<'_>, io: &mut Io<'_>, files: &Files, role: &Role, sourc
     }
     let region = ctx.region(files);
     let endpoint = endpoints::resolve(CredentialService::Sts, &region, ctx.env, files.selected())?;
-    let session = role.session_name.clone().unwrap_or_else(|| sts::default_session_name(ctx.options.now));
+    let session = role
+        .session_name
+        .clone()
+        .unwrap_or_else(|| sts::default_session_name(ctx.options.now));
     let params = AssumeRoleParams {
         role_arn: &role.role_arn,
         session_name: &session,
@@ -493,19 +634,37 @@ fn assume_role(ctx: &Ctx<'_>, io: &mut Io<'_>, files: &Files, role: &Role, sourc
     ))
 }
 
-fn call_sts(ctx: &Ctx<'_>, io: &mut Io<'_>, request: &SignedRequest, what: &str) -> Result<AwsCredentials, Halt> {
+fn call_sts(
+    ctx: &Ctx<'_>,
+    io: &mut Io<'_>,
+    request: &SignedRequest,
+    what: &str,
+) -> Result<AwsCredentials, Halt> {
     match send(io, request, SERVICE_TIMEOUTS, Retry::SERVICE)? {
-        Err(e) => Err(fail(format!("{what} failed: no answer from {}: {}", url(request), crate::error::describe(&e)))),
+        Err(e) => Err(fail(format!(
+            "{what} failed: no answer from {}: {}",
+            url(request),
+            crate::error::describe(&e)
+        ))),
         Ok(answer) if answer.is_success() => {
-            let credentials = sts::parse_credentials(answer.body_text()).map_err(|why| fail(format!("{what}: {why}")))?;
+            let credentials = sts::parse_credentials(answer.body_text())
+                .map_err(|why| fail(format!("{what}: {why}")))?;
             check_fresh(ctx, &credentials, what)?;
             Ok(credentials)
         }
-        Ok(answer) => Err(fail(format!("{what} failed: {}", StsError::parse(answer.body_text()).describe(answer.status)))),
+        Ok(answer) => Err(fail(format!(
+            "{what} failed: {}",
+            StsError::parse(answer.body_text()).describe(answer.status)
+        ))),
     }
 }
 
-fn sso_source(ctx: &Ctx<'_>, io: &mut Io<'_>, files: &Files, config: &SsoConfig) -> Result<Resolved, Halt> {
+fn sso_source(
+    ctx: &Ctx<'_>,
+    io: &mut Io<'_>,
+    files: &Files,
+    config: &SsoConfig,
+) -> Result<Resolved, Halt> {
     let profile = &config.profile;
     let name = config.session.as_deref().unwrap_or(&config.start_url);
     let login = match &config.session {
@@ -535,16 +694,33 @@ fn sso_source(ctx: &Ctx<'_>, io: &mut Io<'_>, files: &Files, config: &SsoConfig)
             format_rfc3339(token.expires_at)
         )));
     }
-    let endpoint = endpoints::resolve(CredentialService::Sso, &config.region, ctx.env, files.selected())?;
-    let request = sso::role_credentials_request(&endpoint, account_id, role_name, &token.access_token)?;
-    let what = format!("SSO GetRoleCredentials for role {role_name} in account {account_id} (profile `{profile}`)");
+    let endpoint = endpoints::resolve(
+        CredentialService::Sso,
+        &config.region,
+        ctx.env,
+        files.selected(),
+    )?;
+    let request =
+        sso::role_credentials_request(&endpoint, account_id, role_name, &token.access_token)?;
+    let what = format!(
+        "SSO GetRoleCredentials for role {role_name} in account {account_id} (profile `{profile}`)"
+    );
     let credentials = match send(io, &request, SERVICE_TIMEOUTS, Retry::SERVICE)? {
-        Err(e) => return Err(fail(format!("{what} failed: no answer from {}: {}", endpoint.url(""), crate::error::describe(&e)))),
-        Ok(answer) if answer.is_success() => {
-            sso::parse_role_credentials(&answer.body).map_err(|why| fail(format!("{what}: {why}")))?
+        Err(e) => {
+            return Err(fail(format!(
+                "{what} failed: no answer from {}: {}",
+                endpoint.url(""),
+                crate::error::describe(&e)
+            )));
         }
+        Ok(answer) if answer.is_success() => sso::parse_role_credentials(&answer.body)
+            .map_err(|why| fail(format!("{what}: {why}")))?,
         Ok(answer) => {
-            let mut why = sso::describe_error(answer.status, answer.header("x-amzn-errortype"), &answer.body);
+            let mut why = sso::describe_error(
+                answer.status,
+                answer.header("x-amzn-errortype"),
+                &answer.body,
+            );
             if matches!(answer.status, 401 | 403) {
                 why.push_str(&format!("; run `{login}`"));
             }
@@ -552,7 +728,11 @@ fn sso_source(ctx: &Ctx<'_>, io: &mut Io<'_>, files: &Files, config: &SsoConfig)
         }
     };
     check_fresh(ctx, &credentials, &what)?;
-    Ok(Resolved::new(Credentials::Aws(credentials), CredentialKind::Sso, format!("sso: {name}")))
+    Ok(Resolved::new(
+        Credentials::Aws(credentials),
+        CredentialKind::Sso,
+        format!("sso: {name}"),
+    ))
 }
 
 fn container_source(ctx: &Ctx<'_>, io: &mut Io<'_>) -> Result<Found, Halt> {
@@ -569,35 +749,70 @@ fn container_source(ctx: &Ctx<'_>, io: &mut Io<'_>) -> Result<Found, Halt> {
         container::TokenSource::File(path) => Some(read_token(
             io,
             path,
-            &format!("the container authorization token file ({})", container::TOKEN_FILE_VAR),
+            &format!(
+                "the container authorization token file ({})",
+                container::TOKEN_FILE_VAR
+            ),
         )?),
     };
     let request = container::request(&config, token.as_deref())?;
     // The URL may carry a per-task id: messages name the variable instead.
     let what = format!("container credentials ({})", config.origin);
-    let answer = send(io, &request, CONTAINER_TIMEOUTS, Retry { attempts: 2, transport: true })?;
+    let answer = send(
+        io,
+        &request,
+        CONTAINER_TIMEOUTS,
+        Retry {
+            attempts: 2,
+            transport: true,
+        },
+    )?;
     let credentials = match answer {
-        Err(e) => return Err(fail(format!("{what}: no answer: {}", crate::error::describe(&e)))),
-        Ok(answer) if answer.is_success() => json_credentials::parse(&answer.body).map_err(|why| fail(format!("{what}: {why}")))?,
+        Err(e) => {
+            return Err(fail(format!(
+                "{what}: no answer: {}",
+                crate::error::describe(&e)
+            )));
+        }
+        Ok(answer) if answer.is_success() => {
+            json_credentials::parse(&answer.body).map_err(|why| fail(format!("{what}: {why}")))?
+        }
         Ok(answer) => {
-            let details = json_credentials::error_summary(&answer.body).map(|s| format!(": {s}")).unwrap_or_default();
+            let details = json_credentials::error_summary(&answer.body)
+                .map(|s| format!(": {s}"))
+                .unwrap_or_default();
             return Err(fail(format!("{what}: HTTP {}{details}", answer.status)));
         }
     };
     check_fresh(ctx, &credentials, &what)?;
-    Ok(Found::Yes(Resolved::new(Credentials::Aws(credentials), CredentialKind::Container, "container credentials".into())))
+    Ok(Found::Yes(Resolved::new(
+        Credentials::Aws(credentials),
+        CredentialKind::Container,
+        "container credentials".into(),
+    )))
 }
 
 fn imds_source(ctx: &Ctx<'_>, io: &mut Io<'_>, files: &Files) -> Result<Found, Halt> {
     if ctx.env.flag(imds::DISABLED_VAR) {
-        return Ok(Found::No(format!("EC2 instance metadata: disabled by {}", imds::DISABLED_VAR)));
+        return Ok(Found::No(format!(
+            "EC2 instance metadata: disabled by {}",
+            imds::DISABLED_VAR
+        )));
     }
     let endpoint = imds::endpoint(ctx.env, files.selected().map(|p| p.profile))?;
     let at = format!("EC2 instance metadata at {}", endpoint.url(""));
-    let retry = Retry { attempts: imds::MAX_ATTEMPTS, transport: false };
+    let retry = Retry {
+        attempts: imds::MAX_ATTEMPTS,
+        transport: false,
+    };
     let token = match send(io, &imds::token_request(&endpoint)?, imds::TIMEOUTS, retry)? {
         // Off EC2 nothing answers: that is "not here", not a failure.
-        Err(e) => return Ok(Found::No(format!("{at}: no answer ({})", crate::error::describe(&e)))),
+        Err(e) => {
+            return Ok(Found::No(format!(
+                "{at}: no answer ({})",
+                crate::error::describe(&e)
+            )));
+        }
         Ok(answer) if answer.status == 403 => {
             return Err(fail(format!(
                 "{at} refused a session token (HTTP 403): request forbidden: IMDS is disabled on this instance, or \
@@ -606,34 +821,70 @@ fn imds_source(ctx: &Ctx<'_>, io: &mut Io<'_>, files: &Files) -> Result<Found, H
             )));
         }
         Ok(answer) if !answer.is_success() => {
-            return Err(fail(format!("{at} answered HTTP {} to the session token request", answer.status)));
+            return Err(fail(format!(
+                "{at} answered HTTP {} to the session token request",
+                answer.status
+            )));
         }
         Ok(answer) => answer.body_text().trim().to_string(),
     };
     if token.is_empty() {
         return Err(fail(format!("{at} answered an empty session token")));
     }
-    let listing = match send(io, &imds::get(&endpoint, imds::ROLE_PATH, &token)?, imds::TIMEOUTS, retry)? {
-        Err(e) => return Err(fail(format!("{at} stopped answering: {}", crate::error::describe(&e)))),
+    let listing = match send(
+        io,
+        &imds::get(&endpoint, imds::ROLE_PATH, &token)?,
+        imds::TIMEOUTS,
+        retry,
+    )? {
+        Err(e) => {
+            return Err(fail(format!(
+                "{at} stopped answering: {}",
+                crate::error::describe(&e)
+            )));
+        }
         Ok(answer) if answer.status == 404 => {
-            return Ok(Found::No(format!("{at}: the instance has no IAM role attached (HTTP 404 for the role name)")));
+            return Ok(Found::No(format!(
+                "{at}: the instance has no IAM role attached (HTTP 404 for the role name)"
+            )));
         }
         Ok(answer) if !answer.is_success() => {
-            return Err(fail(format!("{at} answered HTTP {} when asked for the role name", answer.status)));
+            return Err(fail(format!(
+                "{at} answered HTTP {} when asked for the role name",
+                answer.status
+            )));
         }
         Ok(answer) => answer.body_text(),
     };
     let Some((role, path)) = imds::role_credentials_path(listing) else {
-        return Ok(Found::No(format!("{at}: the instance lists no usable IAM role")));
+        return Ok(Found::No(format!(
+            "{at}: the instance lists no usable IAM role"
+        )));
     };
     let what = format!("{at}, instance role {role}");
-    let credentials = match send(io, &imds::get(&endpoint, &path, &token)?, imds::TIMEOUTS, retry)? {
-        Err(e) => return Err(fail(format!("{what}: no answer: {}", crate::error::describe(&e)))),
-        Ok(answer) if answer.is_success() => json_credentials::parse(&answer.body).map_err(|why| fail(format!("{what}: {why}")))?,
+    let credentials = match send(
+        io,
+        &imds::get(&endpoint, &path, &token)?,
+        imds::TIMEOUTS,
+        retry,
+    )? {
+        Err(e) => {
+            return Err(fail(format!(
+                "{what}: no answer: {}",
+                crate::error::describe(&e)
+            )));
+        }
+        Ok(answer) if answer.is_success() => {
+            json_credentials::parse(&answer.body).map_err(|why| fail(format!("{what}: {why}")))?
+        }
         Ok(answer) => return Err(fail(format!("{what}: HTTP {}", answer.status))),
     };
     check_fresh(ctx, &credentials, &what)?;
-    Ok(Found::Yes(Resolved::new(Credentials::Aws(credentials), CredentialKind::InstanceRole, format!("instance role: {role}"))))
+    Ok(Found::Yes(Resolved::new(
+        Credentials::Aws(credentials),
+        CredentialKind::InstanceRole,
+        format!("instance role: {role}"),
+    )))
 }
 
 /// Credentials that are already expired are an error, not a result: every
@@ -661,7 +912,10 @@ struct Retry {
 
 impl Retry {
     /// STS and the SSO portal: three attempts, like the SDKs' standard mode.
-    const SERVICE: Retry = Retry { attempts: 3, transport: true };
+    const SERVICE: Retry = Retry {
+        attempts: 3,
+        transport: true,
+    };
 }
 
 fn send<'a>(
@@ -674,7 +928,11 @@ fn send<'a>(
     loop {
         let answer = io.send(request, timeouts)?;
         let again = match &answer {
-            Ok(a) => a.status >= 500 || a.status == 429 || (a.status == 400 && StsError::parse(a.body_text()).is_throttling()),
+            Ok(a) => {
+                a.status >= 500
+                    || a.status == 429
+                    || (a.status == 400 && StsError::parse(a.body_text()).is_throttling())
+            }
             Err(ProviderError::Network(_) | ProviderError::Timeout(_)) => retry.transport,
             Err(_) => false,
         };

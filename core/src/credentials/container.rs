@@ -69,14 +69,35 @@ pub fn config(env: &Environment) -> Result<Option<Config>, ProviderError> {
         (None, None) => TokenSource::None,
     };
     if let Some(relative) = env.get(RELATIVE_URI_VAR) {
-        let path = if relative.starts_with('/') { relative.to_string() } else { format!("/{relative}") };
-        let endpoint = Endpoint { scheme: Scheme::Http, authority: ECS_HOST.into(), base_path: String::new() };
-        return Ok(Some(Config { endpoint, path_and_query: path, origin: RELATIVE_URI_VAR, token }));
+        let path = if relative.starts_with('/') {
+            relative.to_string()
+        } else {
+            format!("/{relative}")
+        };
+        let endpoint = Endpoint {
+            scheme: Scheme::Http,
+            authority: ECS_HOST.into(),
+            base_path: String::new(),
+        };
+        return Ok(Some(Config {
+            endpoint,
+            path_and_query: path,
+            origin: RELATIVE_URI_VAR,
+            token,
+        }));
     }
-    let Some(full) = env.get(FULL_URI_VAR) else { return Ok(None) };
-    let invalid = |why: String| ProviderError::CredentialSource(format!("{FULL_URI_VAR} `{full}` {why}"));
-    let uri: http::Uri = full.parse().map_err(|_| invalid("is not a valid URI".into()))?;
-    let host = uri.host().filter(|h| !h.is_empty()).ok_or_else(|| invalid("did not specify a host".into()))?;
+    let Some(full) = env.get(FULL_URI_VAR) else {
+        return Ok(None);
+    };
+    let invalid =
+        |why: String| ProviderError::CredentialSource(format!("{FULL_URI_VAR} `{full}` {why}"));
+    let uri: http::Uri = full
+        .parse()
+        .map_err(|_| invalid("is not a valid URI".into()))?;
+    let host = uri
+        .host()
+        .filter(|h| !h.is_empty())
+        .ok_or_else(|| invalid("did not specify a host".into()))?;
     let scheme = match uri.scheme_str() {
         Some("https") => Scheme::Https,
         Some("http") if is_allowed_http_host(host) => Scheme::Http,
@@ -89,13 +110,28 @@ pub fn config(env: &Environment) -> Result<Option<Config>, ProviderError> {
         }
         _ => return Err(invalid("must start with http:// or https://".into())),
     };
-    let authority = uri.authority().map(|a| a.as_str().to_string()).unwrap_or_default();
+    let authority = uri
+        .authority()
+        .map(|a| a.as_str().to_string())
+        .unwrap_or_default();
     if authority.contains('@') {
         return Err(invalid("must not carry user information".into()));
     }
-    let path_and_query = uri.path_and_query().map(|p| p.as_str().to_string()).unwrap_or_else(|| "/".into());
-    let endpoint = Endpoint { scheme, authority, base_path: String::new() };
-    Ok(Some(Config { endpoint, path_and_query, origin: FULL_URI_VAR, token }))
+    let path_and_query = uri
+        .path_and_query()
+        .map(|p| p.as_str().to_string())
+        .unwrap_or_else(|| "/".into());
+    let endpoint = Endpoint {
+        scheme,
+        authority,
+        base_path: String::new(),
+    };
+    Ok(Some(Config {
+        endpoint,
+        path_and_query,
+        origin: FULL_URI_VAR,
+        token,
+    }))
 }
 
 /// Hosts plain HTTP may reach: loopback, ECS, EKS Pod Identity. Names other
@@ -106,7 +142,9 @@ fn is_allowed_http_host(host: &str) -> bool {
         return true;
     }
     match bare.parse::<IpAddr>() {
-        Ok(IpAddr::V4(ip)) => ip.is_loopback() || ip == Ipv4Addr::new(169, 254, 170, 2) || ip == EKS_POD_IDENTITY_V4,
+        Ok(IpAddr::V4(ip)) => {
+            ip.is_loopback() || ip == Ipv4Addr::new(169, 254, 170, 2) || ip == EKS_POD_IDENTITY_V4
+        }
         Ok(IpAddr::V6(ip)) => ip.is_loopback() || ip == EKS_POD_IDENTITY_V6,
         Err(_) => false,
     }
@@ -114,7 +152,13 @@ fn is_allowed_http_host(host: &str) -> bool {
 
 /// The credentials request; `token` is the resolved authorization token.
 pub fn request(config: &Config, token: Option<&str>) -> Result<SignedRequest, ProviderError> {
-    let mut request = build(http::Method::GET, &config.endpoint, &config.path_and_query, &[("accept", "application/json")], Vec::new())?;
+    let mut request = build(
+        http::Method::GET,
+        &config.endpoint,
+        &config.path_and_query,
+        &[("accept", "application/json")],
+        Vec::new(),
+    )?;
     if let Some(token) = token {
         let value = http::HeaderValue::from_str(token).map_err(|_| {
             ProviderError::CredentialSource(format!(
@@ -125,7 +169,9 @@ pub fn request(config: &Config, token: Option<&str>) -> Result<SignedRequest, Pr
                 }
             ))
         })?;
-        request.headers_mut().insert(http::header::AUTHORIZATION, value);
+        request
+            .headers_mut()
+            .insert(http::header::AUTHORIZATION, value);
     }
     Ok(wire(&config.endpoint, request))
 }
@@ -135,7 +181,8 @@ mod tests {
     use super::*;
 
     fn url(vars: &[(&str, &str)]) -> Result<Option<String>, ProviderError> {
-        config(&Environment::from_vars(vars.iter().copied())).map(|c| c.map(|c| c.endpoint.url(&c.path_and_query)))
+        config(&Environment::from_vars(vars.iter().copied()))
+            .map(|c| c.map(|c| c.endpoint.url(&c.path_and_query)))
     }
 
     #[test]
@@ -150,19 +197,39 @@ mod tests {
             "http://[fd00:ec2::23]/v1/credentials",
             "https://anything.example/c",
         ] {
-            assert_eq!(url(&[(FULL_URI_VAR, ok)]).unwrap().as_deref(), Some(ok), "{ok}");
+            assert_eq!(
+                url(&[(FULL_URI_VAR, ok)]).unwrap().as_deref(),
+                Some(ok),
+                "{ok}"
+            );
         }
-        for bad in ["http://169.254.169.254/c", "http://example.com/c", "http://10.0.0.1/c", "ftp://127.0.0.1/c", "http://u:p@127.0.0.1/c"] {
-            let Err(ProviderError::CredentialSource(why)) = url(&[(FULL_URI_VAR, bad)]) else { panic!("{bad}") };
+        for bad in [
+            "http://169.254.169.254/c",
+            "http://example.com/c",
+            "http://10.0.0.1/c",
+            "ftp://127.0.0.1/c",
+            "http://u:p@127.0.0.1/c",
+        ] {
+            let Err(ProviderError::CredentialSource(why)) = url(&[(FULL_URI_VAR, bad)]) else {
+                panic!("{bad}")
+            };
             assert!(why.contains(FULL_URI_VAR), "{why}");
         }
     }
 
     #[test]
     fn relative_wins_and_tokens_come_from_the_file_first() {
-        let vars = [(FULL_URI_VAR, "http://localhost/x"), (RELATIVE_URI_VAR, "v2/c?a=1"), (TOKEN_VAR, "t"), (TOKEN_FILE_VAR, "/f")];
+        let vars = [
+            (FULL_URI_VAR, "http://localhost/x"),
+            (RELATIVE_URI_VAR, "v2/c?a=1"),
+            (TOKEN_VAR, "t"),
+            (TOKEN_FILE_VAR, "/f"),
+        ];
         let c = config(&Environment::from_vars(vars)).unwrap().unwrap();
-        assert_eq!(c.endpoint.url(&c.path_and_query), "http://169.254.170.2/v2/c?a=1");
+        assert_eq!(
+            c.endpoint.url(&c.path_and_query),
+            "http://169.254.170.2/v2/c?a=1"
+        );
         assert_eq!(c.token, TokenSource::File("/f".into()));
         assert_eq!(url(&[]).unwrap(), None);
     }
@@ -173,8 +240,16 @@ mod tests {
         let c = config(&Environment::from_vars(vars)).unwrap().unwrap();
         assert!(!format!("{c:?}").contains("secret-token"));
         let request = request(&c, Some("secret-token")).unwrap();
-        assert!(request.headers.contains(&("authorization".into(), b"secret-token".to_vec())));
-        assert!(request.headers.contains(&("accept".into(), b"application/json".to_vec())));
+        assert!(
+            request
+                .headers
+                .contains(&("authorization".into(), b"secret-token".to_vec()))
+        );
+        assert!(
+            request
+                .headers
+                .contains(&("accept".into(), b"application/json".to_vec()))
+        );
         assert!(super::request(&c, Some("a\r\nb")).is_err());
     }
 }

@@ -65,17 +65,27 @@ pub fn resolve(
 ) -> Result<Endpoint, ProviderError> {
     if !ignore_configured(env, profile) {
         let configured = [
-            env.get(service.env_var()).map(|url| (url, service.env_var().to_string())),
+            env.get(service.env_var())
+                .map(|url| (url, service.env_var().to_string())),
             profile.and_then(|p| {
                 p.set
                     .service_property(p.profile, service.service_id(), keys::ENDPOINT_URL)
-                    .map(|url| (url, format!("the services section of profile `{}`", p.profile.name())))
+                    .map(|url| {
+                        (
+                            url,
+                            format!("the services section of profile `{}`", p.profile.name()),
+                        )
+                    })
             }),
-            env.get("AWS_ENDPOINT_URL").map(|url| (url, "AWS_ENDPOINT_URL".to_string())),
+            env.get("AWS_ENDPOINT_URL")
+                .map(|url| (url, "AWS_ENDPOINT_URL".to_string())),
             profile.and_then(|p| {
-                p.profile
-                    .value(keys::ENDPOINT_URL)
-                    .map(|url| (url, format!("endpoint_url of profile `{}`", p.profile.name())))
+                p.profile.value(keys::ENDPOINT_URL).map(|url| {
+                    (
+                        url,
+                        format!("endpoint_url of profile `{}`", p.profile.name()),
+                    )
+                })
             }),
         ];
         if let Some((url, origin)) = configured.into_iter().flatten().next() {
@@ -89,9 +99,23 @@ pub fn resolve(
         }
     }
     region::validate(region_name)?;
-    let fips = setting(env, "AWS_USE_FIPS_ENDPOINT", profile, keys::USE_FIPS_ENDPOINT);
-    let dual_stack = setting(env, "AWS_USE_DUALSTACK_ENDPOINT", profile, keys::USE_DUALSTACK_ENDPOINT);
-    Ok(Endpoint { scheme: Scheme::Https, authority: hostname(service, region_name, fips, dual_stack), base_path: String::new() })
+    let fips = setting(
+        env,
+        "AWS_USE_FIPS_ENDPOINT",
+        profile,
+        keys::USE_FIPS_ENDPOINT,
+    );
+    let dual_stack = setting(
+        env,
+        "AWS_USE_DUALSTACK_ENDPOINT",
+        profile,
+        keys::USE_DUALSTACK_ENDPOINT,
+    );
+    Ok(Endpoint {
+        scheme: Scheme::Https,
+        authority: hostname(service, region_name, fips, dual_stack),
+        base_path: String::new(),
+    })
 }
 
 fn hostname(service: CredentialService, region: &str, fips: bool, dual_stack: bool) -> String {
@@ -114,7 +138,12 @@ fn hostname(service: CredentialService, region: &str, fips: bool, dual_stack: bo
 }
 
 fn ignore_configured(env: &Environment, profile: Option<ProfileSettings<'_>>) -> bool {
-    setting(env, "AWS_IGNORE_CONFIGURED_ENDPOINT_URLS", profile, keys::IGNORE_CONFIGURED_ENDPOINT_URLS)
+    setting(
+        env,
+        "AWS_IGNORE_CONFIGURED_ENDPOINT_URLS",
+        profile,
+        keys::IGNORE_CONFIGURED_ENDPOINT_URLS,
+    )
 }
 
 /// A boolean setting: the variable when set, else the profile's property.
@@ -131,26 +160,67 @@ fn setting(env: &Environment, var: &str, profile: Option<ProfileSettings<'_>>, k
 mod tests {
     use super::*;
 
-    fn url(service: CredentialService, region: &str, vars: &[(&str, &str)], config: &str) -> String {
+    fn url(
+        service: CredentialService,
+        region: &str,
+        vars: &[(&str, &str)],
+        config: &str,
+    ) -> String {
         let env = Environment::from_vars(vars.iter().copied());
         let set = ProfileSet::parse(Some(config), None).unwrap();
-        let profile = set.get("default").map(|profile| ProfileSettings { set: &set, profile });
-        resolve(service, region, &env, profile).map(|e| e.url("/")).unwrap_or_else(|e| format!("error: {e:?}"))
+        let profile = set
+            .get("default")
+            .map(|profile| ProfileSettings { set: &set, profile });
+        resolve(service, region, &env, profile)
+            .map(|e| e.url("/"))
+            .unwrap_or_else(|e| format!("error: {e:?}"))
     }
 
     #[test]
     fn regional_hostnames_and_variants() {
         use CredentialService::*;
-        assert_eq!(url(Sts, "eu-west-1", &[], ""), "https://sts.eu-west-1.amazonaws.com/");
-        assert_eq!(url(Sso, "us-east-2", &[], ""), "https://portal.sso.us-east-2.amazonaws.com/");
-        assert_eq!(url(Sts, "cn-north-1", &[], ""), "https://sts.cn-north-1.amazonaws.com.cn/");
-        let both = [("AWS_USE_FIPS_ENDPOINT", "true"), ("AWS_USE_DUALSTACK_ENDPOINT", "TRUE")];
-        assert_eq!(url(Sts, "us-east-1", &both, ""), "https://sts-fips.us-east-1.api.aws/");
-        assert_eq!(url(Sso, "us-east-2", &both, ""), "https://portal.sso-fips.us-east-2.api.aws/");
+        assert_eq!(
+            url(Sts, "eu-west-1", &[], ""),
+            "https://sts.eu-west-1.amazonaws.com/"
+        );
+        assert_eq!(
+            url(Sso, "us-east-2", &[], ""),
+            "https://portal.sso.us-east-2.amazonaws.com/"
+        );
+        assert_eq!(
+            url(Sts, "cn-north-1", &[], ""),
+            "https://sts.cn-north-1.amazonaws.com.cn/"
+        );
+        let both = [
+            ("AWS_USE_FIPS_ENDPOINT", "true"),
+            ("AWS_USE_DUALSTACK_ENDPOINT", "TRUE"),
+        ];
+        assert_eq!(
+            url(Sts, "us-east-1", &both, ""),
+            "https://sts-fips.us-east-1.api.aws/"
+        );
+        assert_eq!(
+            url(Sso, "us-east-2", &both, ""),
+            "https://portal.sso-fips.us-east-2.api.aws/"
+        );
         let config = "[default]\nuse_fips_endpoint = true\n";
-        assert_eq!(url(Sts, "us-east-1", &[], config), "https://sts-fips.us-east-1.amazonaws.com/");
-        assert_eq!(url(Sts, "us-east-1", &[("AWS_USE_FIPS_ENDPOINT", "false")], config), "https://sts.us-east-1.amazonaws.com/");
-        assert_eq!(url(Sts, "us-gov-west-1", &[], config), "https://sts.us-gov-west-1.amazonaws.com/");
+        assert_eq!(
+            url(Sts, "us-east-1", &[], config),
+            "https://sts-fips.us-east-1.amazonaws.com/"
+        );
+        assert_eq!(
+            url(
+                Sts,
+                "us-east-1",
+                &[("AWS_USE_FIPS_ENDPOINT", "false")],
+                config
+            ),
+            "https://sts.us-east-1.amazonaws.com/"
+        );
+        assert_eq!(
+            url(Sts, "us-gov-west-1", &[], config),
+            "https://sts.us-gov-west-1.amazonaws.com/"
+        );
         assert!(url(Sts, "evil.com/x", &[], "").starts_with("error"));
     }
 
@@ -159,14 +229,30 @@ mod tests {
         use CredentialService::*;
         let config = "[default]\nendpoint_url = http://profile-global\nservices = s\n\
                       [services s]\nsts =\n  endpoint_url = http://profile-sts\n";
-        let all = [("AWS_ENDPOINT_URL_STS", "http://env-sts"), ("AWS_ENDPOINT_URL", "http://env-global")];
+        let all = [
+            ("AWS_ENDPOINT_URL_STS", "http://env-sts"),
+            ("AWS_ENDPOINT_URL", "http://env-global"),
+        ];
         assert_eq!(url(Sts, "us-east-1", &all, config), "http://env-sts/");
-        assert_eq!(url(Sts, "us-east-1", &all[1..], config), "http://profile-sts/");
-        assert_eq!(url(Sso, "us-east-1", &all[1..], config), "http://env-global/", "the sts entry is not SSO's");
+        assert_eq!(
+            url(Sts, "us-east-1", &all[1..], config),
+            "http://profile-sts/"
+        );
+        assert_eq!(
+            url(Sso, "us-east-1", &all[1..], config),
+            "http://env-global/",
+            "the sts entry is not SSO's"
+        );
         assert_eq!(url(Sso, "us-east-1", &[], config), "http://profile-global/");
         let ignore = [("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS", "true"), all[0]];
-        assert_eq!(url(Sts, "us-east-1", &ignore, config), "https://sts.us-east-1.amazonaws.com/");
+        assert_eq!(
+            url(Sts, "us-east-1", &ignore, config),
+            "https://sts.us-east-1.amazonaws.com/"
+        );
         let bad = url(Sts, "us-east-1", &[("AWS_ENDPOINT_URL_STS", "ftp://x")], "");
-        assert!(bad.contains("CredentialSource") && bad.contains("AWS_ENDPOINT_URL_STS"), "{bad}");
+        assert!(
+            bad.contains("CredentialSource") && bad.contains("AWS_ENDPOINT_URL_STS"),
+            "{bad}"
+        );
     }
 }

@@ -12,7 +12,11 @@ pub const SESSION_TOKEN_VAR: &str = "AWS_SESSION_TOKEN";
 /// `AWS_BEARER_TOKEN_BEDROCK`, when set.
 pub fn bearer(env: &Environment) -> Option<Resolved> {
     env.get(BEARER_VAR).map(|token| {
-        Resolved::new(Credentials::BearerToken(token.to_string()), CredentialKind::BearerToken, format!("env: {BEARER_VAR}"))
+        Resolved::new(
+            Credentials::BearerToken(token.to_string()),
+            CredentialKind::BearerToken,
+            format!("env: {BEARER_VAR}"),
+        )
     })
 }
 
@@ -30,8 +34,12 @@ pub fn keys(env: &Environment) -> Result<Resolved, String> {
             CredentialKind::Environment,
             format!("env: {ACCESS_KEY_VAR}"),
         )),
-        (Some(_), None) => Err(format!("{ACCESS_KEY_VAR} is set but {SECRET_KEY_VAR} is not")),
-        (None, Some(_)) => Err(format!("{SECRET_KEY_VAR} is set but {ACCESS_KEY_VAR} is not")),
+        (Some(_), None) => Err(format!(
+            "{ACCESS_KEY_VAR} is set but {SECRET_KEY_VAR} is not"
+        )),
+        (None, Some(_)) => Err(format!(
+            "{SECRET_KEY_VAR} is set but {ACCESS_KEY_VAR} is not"
+        )),
         (None, None) => Err(format!("{ACCESS_KEY_VAR} with {SECRET_KEY_VAR}: not set")),
     }
 }
@@ -43,7 +51,10 @@ mod tests {
     #[test]
     fn half_a_pair_says_which_half() {
         let env = Environment::from_vars([(ACCESS_KEY_VAR, "AKID"), (SECRET_KEY_VAR, " ")]);
-        assert_eq!(keys(&env).unwrap_err(), "AWS_ACCESS_KEY_ID is set but AWS_SECRET_ACCESS_KEY is not");
+        assert_eq!(
+            keys(&env).unwrap_err(),
+            "AWS_ACCESS_KEY_ID is set but AWS_SECRET_ACCESS_KEY is not"
+        );
         let env = Environment::from_vars([(SECRET_KEY_VAR, "s")]);
         assert!(keys(&env).unwrap_err().starts_with(SECRET_KEY_VAR));
         assert!(bearer(&Environment::from_vars([(BEARER_VAR, "")])).is_none());

@@ -57,7 +57,16 @@ pub fn endpoint(env: &Environment, profile: Option<&Profile>) -> Result<Endpoint
     let configured = env
         .get(ENDPOINT_VAR)
         .map(|url| (url, ENDPOINT_VAR.to_string()))
-        .or_else(|| profile.and_then(|p| p.value(ENDPOINT_KEY).map(|url| (url.trim(), format!("{ENDPOINT_KEY} of profile `{}`", p.name())))));
+        .or_else(|| {
+            profile.and_then(|p| {
+                p.value(ENDPOINT_KEY).map(|url| {
+                    (
+                        url.trim(),
+                        format!("{ENDPOINT_KEY} of profile `{}`", p.name()),
+                    )
+                })
+            })
+        });
     if let Some((url, origin)) = configured {
         return Endpoint::parse(url).map_err(|e| {
             let why = match e {
@@ -70,7 +79,16 @@ pub fn endpoint(env: &Environment, profile: Option<&Profile>) -> Result<Endpoint
     let mode = env
         .get(ENDPOINT_MODE_VAR)
         .map(|m| (m, ENDPOINT_MODE_VAR.to_string()))
-        .or_else(|| profile.and_then(|p| p.value(ENDPOINT_MODE_KEY).map(|m| (m.trim(), format!("{ENDPOINT_MODE_KEY} of profile `{}`", p.name())))));
+        .or_else(|| {
+            profile.and_then(|p| {
+                p.value(ENDPOINT_MODE_KEY).map(|m| {
+                    (
+                        m.trim(),
+                        format!("{ENDPOINT_MODE_KEY} of profile `{}`", p.name()),
+                    )
+                })
+            })
+        });
     let url = match mode {
         None => IPV4_ENDPOINT,
         Some((m, _)) if m.eq_ignore_ascii_case("ipv4") => IPV4_ENDPOINT,
@@ -86,14 +104,23 @@ pub fn endpoint(env: &Environment, profile: Option<&Profile>) -> Result<Endpoint
 
 /// `PUT /latest/api/token`.
 pub fn token_request(endpoint: &Endpoint) -> Result<SignedRequest, ProviderError> {
-    let request = build(http::Method::PUT, endpoint, TOKEN_PATH, &[(TOKEN_TTL_HEADER, TOKEN_TTL_SECONDS)], Vec::new())?;
+    let request = build(
+        http::Method::PUT,
+        endpoint,
+        TOKEN_PATH,
+        &[(TOKEN_TTL_HEADER, TOKEN_TTL_SECONDS)],
+        Vec::new(),
+    )?;
     Ok(wire(endpoint, request))
 }
 
 /// A `GET` of `path` with the session token.
 pub fn get(endpoint: &Endpoint, path: &str, token: &str) -> Result<SignedRequest, ProviderError> {
-    let value = http::HeaderValue::from_str(token)
-        .map_err(|_| ProviderError::CredentialSource("IMDS answered a session token that is not a valid HTTP header value".into()))?;
+    let value = http::HeaderValue::from_str(token).map_err(|_| {
+        ProviderError::CredentialSource(
+            "IMDS answered a session token that is not a valid HTTP header value".into(),
+        )
+    })?;
     let mut request = build(http::Method::GET, endpoint, path, &[], Vec::new())?;
     request.headers_mut().insert(TOKEN_HEADER, value);
     Ok(wire(endpoint, request))
@@ -103,7 +130,9 @@ pub fn get(endpoint: &Endpoint, path: &str, token: &str) -> Result<SignedRequest
 /// to [`ROLE_PATH`]) names no usable role.
 pub fn role_credentials_path(listing: &str) -> Option<(String, String)> {
     let role = listing.lines().map(str::trim).find(|l| !l.is_empty())?;
-    let safe = role.bytes().all(|b| b.is_ascii_alphanumeric() || b"+=,.@_-".contains(&b));
+    let safe = role
+        .bytes()
+        .all(|b| b.is_ascii_alphanumeric() || b"+=,.@_-".contains(&b));
     safe.then(|| (role.to_string(), format!("{ROLE_PATH}{role}")))
 }
 
@@ -115,18 +144,35 @@ mod tests {
     fn token_url(vars: &[(&str, &str)], config: &str) -> Result<String, String> {
         let env = Environment::from_vars(vars.iter().copied());
         let set = ProfileSet::parse(Some(config), None).unwrap();
-        endpoint(&env, set.get("default")).map(|e| e.url(TOKEN_PATH)).map_err(|e| format!("{e:?}"))
+        endpoint(&env, set.get("default"))
+            .map(|e| e.url(TOKEN_PATH))
+            .map_err(|e| format!("{e:?}"))
     }
 
     #[test]
     fn endpoint_order() {
-        assert_eq!(token_url(&[], "").unwrap(), "http://169.254.169.254/latest/api/token");
-        assert_eq!(token_url(&[(ENDPOINT_MODE_VAR, "ipV6")], "").unwrap(), "http://[fd00:ec2::254]/latest/api/token");
+        assert_eq!(
+            token_url(&[], "").unwrap(),
+            "http://169.254.169.254/latest/api/token"
+        );
+        assert_eq!(
+            token_url(&[(ENDPOINT_MODE_VAR, "ipV6")], "").unwrap(),
+            "http://[fd00:ec2::254]/latest/api/token"
+        );
         let config = "[default]\nec2_metadata_service_endpoint = http://wrong:456\nec2_metadata_service_endpoint_mode = IPv6\n";
-        assert_eq!(token_url(&[], config).unwrap(), "http://wrong:456/latest/api/token");
-        assert_eq!(token_url(&[(ENDPOINT_VAR, "http://override:456")], config).unwrap(), "http://override:456/latest/api/token");
+        assert_eq!(
+            token_url(&[], config).unwrap(),
+            "http://wrong:456/latest/api/token"
+        );
+        assert_eq!(
+            token_url(&[(ENDPOINT_VAR, "http://override:456")], config).unwrap(),
+            "http://override:456/latest/api/token"
+        );
         let bad = token_url(&[(ENDPOINT_MODE_VAR, "IPv7")], "").unwrap_err();
-        assert!(bad.contains("`IPv7` is not a valid endpoint mode") && bad.contains(ENDPOINT_MODE_VAR), "{bad}");
+        assert!(
+            bad.contains("`IPv7` is not a valid endpoint mode") && bad.contains(ENDPOINT_MODE_VAR),
+            "{bad}"
+        );
         let bad = token_url(&[(ENDPOINT_VAR, "not a uri")], "").unwrap_err();
         assert!(bad.contains(ENDPOINT_VAR), "{bad}");
     }
@@ -135,15 +181,28 @@ mod tests {
     fn requests() {
         let endpoint = endpoint(&Environment::default(), None).unwrap();
         let token = token_request(&endpoint).unwrap();
-        assert_eq!((token.method.as_str(), token.path_and_query.as_str()), ("PUT", TOKEN_PATH));
-        assert!(token.headers.contains(&(TOKEN_TTL_HEADER.into(), b"21600".to_vec())));
+        assert_eq!(
+            (token.method.as_str(), token.path_and_query.as_str()),
+            ("PUT", TOKEN_PATH)
+        );
+        assert!(
+            token
+                .headers
+                .contains(&(TOKEN_TTL_HEADER.into(), b"21600".to_vec()))
+        );
         let get = get(&endpoint, ROLE_PATH, "tok").unwrap();
-        assert!(get.headers.contains(&(TOKEN_HEADER.into(), b"tok".to_vec())));
+        assert!(
+            get.headers
+                .contains(&(TOKEN_HEADER.into(), b"tok".to_vec()))
+        );
     }
 
     #[test]
     fn role_names() {
-        assert_eq!(role_credentials_path("my-role\n").unwrap().1, "/latest/meta-data/iam/security-credentials/my-role");
+        assert_eq!(
+            role_credentials_path("my-role\n").unwrap().1,
+            "/latest/meta-data/iam/security-credentials/my-role"
+        );
         assert_eq!(role_credentials_path(""), None);
         assert_eq!(role_credentials_path("../../x"), None);
     }

@@ -39,7 +39,10 @@ pub enum Step {
     /// [`Chain::on_response`](super::Chain::on_response): any HTTP status is
     /// an answer; no answer (refused, timed out) is an error. Retries are
     /// the chain's, not the caller's: one `Send`, one attempt.
-    Send { request: SignedRequest, timeouts: Timeouts },
+    Send {
+        request: SignedRequest,
+        timeouts: Timeouts,
+    },
     /// The chain is finished.
     Done(Result<Resolved, ProviderError>),
 }
@@ -56,12 +59,19 @@ pub struct HttpAnswer {
 
 impl HttpAnswer {
     pub fn new(status: u16, body: impl Into<Vec<u8>>) -> HttpAnswer {
-        HttpAnswer { status, headers: Vec::new(), body: body.into() }
+        HttpAnswer {
+            status,
+            headers: Vec::new(),
+            body: body.into(),
+        }
     }
 
     /// The first header named `name`, ignoring case.
     pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers.iter().find(|(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
+        self.headers
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
     }
 
     pub fn is_success(&self) -> bool {
@@ -78,7 +88,10 @@ impl fmt::Debug for HttpAnswer {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("HttpAnswer")
             .field("status", &self.status)
-            .field("headers", &self.headers.iter().map(|(n, _)| n).collect::<Vec<_>>())
+            .field(
+                "headers",
+                &self.headers.iter().map(|(n, _)| n).collect::<Vec<_>>(),
+            )
             .field("body_len", &self.body.len())
             .finish()
     }
@@ -140,14 +153,23 @@ impl<'a> Io<'a> {
         if let Some(earlier) = self.log[..self.position].iter().find(|e| e.asked == asked) {
             return Ok(file_answer(earlier));
         }
-        let step = || Step::ReadFile { path: path.to_string() };
+        let step = || Step::ReadFile {
+            path: path.to_string(),
+        };
         self.next(asked, step).map(file_answer)
     }
 
     /// The answer to `request`: an HTTP answer, or the transport's error.
-    pub fn send(&mut self, request: &SignedRequest, timeouts: Timeouts) -> Result<Result<&'a HttpAnswer, ProviderError>, Halt> {
+    pub fn send(
+        &mut self,
+        request: &SignedRequest,
+        timeouts: Timeouts,
+    ) -> Result<Result<&'a HttpAnswer, ProviderError>, Halt> {
         let asked = Asked::Http(format!("{} {}", request.method, url(request)));
-        let step = || Step::Send { request: request.clone(), timeouts };
+        let step = || Step::Send {
+            request: request.clone(),
+            timeouts,
+        };
         let entry = self.next(asked, step)?;
         match &entry.answer {
             Answer::Http(Ok(answer)) => Ok(Ok(answer)),
@@ -198,7 +220,11 @@ pub(super) fn wire(endpoint: &Endpoint, request: http::Request<Vec<u8>>) -> Sign
         method: parts.method,
         scheme: endpoint.scheme,
         authority: endpoint.authority.clone(),
-        path_and_query: parts.uri.path_and_query().map(|p| p.as_str().to_string()).unwrap_or_else(|| "/".into()),
+        path_and_query: parts
+            .uri
+            .path_and_query()
+            .map(|p| p.as_str().to_string())
+            .unwrap_or_else(|| "/".into()),
         headers: parts
             .headers
             .iter()
@@ -217,13 +243,18 @@ pub(super) fn build(
     headers: &[(&str, &str)],
     body: Vec<u8>,
 ) -> Result<http::Request<Vec<u8>>, ProviderError> {
-    let mut builder = http::Request::builder().method(method).uri(endpoint.url(path_and_query));
+    let mut builder = http::Request::builder()
+        .method(method)
+        .uri(endpoint.url(path_and_query));
     for (name, value) in headers {
         builder = builder.header(*name, *value);
     }
-    builder
-        .body(body)
-        .map_err(|_| ProviderError::InvalidRequest(format!("cannot build a request to {}", endpoint.url(path_and_query))))
+    builder.body(body).map_err(|_| {
+        ProviderError::InvalidRequest(format!(
+            "cannot build a request to {}",
+            endpoint.url(path_and_query)
+        ))
+    })
 }
 
 #[cfg(test)]
@@ -236,21 +267,40 @@ mod tests {
 
     fn request(path: &str) -> SignedRequest {
         let endpoint = Endpoint::parse("http://127.0.0.1:1").unwrap();
-        wire(&endpoint, build(http::Method::GET, &endpoint, path, &[], Vec::new()).unwrap())
+        wire(
+            &endpoint,
+            build(http::Method::GET, &endpoint, path, &[], Vec::new()).unwrap(),
+        )
     }
 
     #[test]
     fn replays_in_order_then_suspends() {
         let log = vec![
             entry(Asked::File("/a".into()), Answer::File(Some(b"x".to_vec()))),
-            entry(Asked::Http("GET http://127.0.0.1:1/p".into()), Answer::Http(Ok(HttpAnswer::new(404, "")))),
+            entry(
+                Asked::Http("GET http://127.0.0.1:1/p".into()),
+                Answer::Http(Ok(HttpAnswer::new(404, ""))),
+            ),
         ];
         let mut io = Io::new(&log);
         assert_eq!(io.read_file("/a").ok().flatten(), Some(&b"x"[..]));
-        assert_eq!(io.read_file("/a").ok().flatten(), Some(&b"x"[..]), "asked once per run");
-        assert_eq!(io.send(&request("/p"), Timeouts::DEFAULT).ok().unwrap().unwrap().status, 404);
+        assert_eq!(
+            io.read_file("/a").ok().flatten(),
+            Some(&b"x"[..]),
+            "asked once per run"
+        );
+        assert_eq!(
+            io.send(&request("/p"), Timeouts::DEFAULT)
+                .ok()
+                .unwrap()
+                .unwrap()
+                .status,
+            404
+        );
         match io.read_file("/b") {
-            Err(Halt::Suspend(Asked::File(p), Step::ReadFile { path })) => assert_eq!((p.as_str(), path.as_str()), ("/b", "/b")),
+            Err(Halt::Suspend(Asked::File(p), Step::ReadFile { path })) => {
+                assert_eq!((p.as_str(), path.as_str()), ("/b", "/b"))
+            }
             _ => panic!("expected a suspension"),
         }
     }
@@ -259,13 +309,18 @@ mod tests {
     fn a_diverging_replay_fails_instead_of_taking_the_wrong_answer() {
         let log = vec![entry(Asked::File("/a".into()), Answer::File(None))];
         let mut io = Io::new(&log);
-        assert!(matches!(io.send(&request("/p"), Timeouts::DEFAULT), Err(Halt::Fail(ProviderError::Protocol(_)))));
+        assert!(matches!(
+            io.send(&request("/p"), Timeouts::DEFAULT),
+            Err(Halt::Fail(ProviderError::Protocol(_)))
+        ));
     }
 
     #[test]
     fn answers_hide_their_bodies() {
         let mut answer = HttpAnswer::new(200, "secret-body");
-        answer.headers.push(("X-Amz-Token".into(), "secret-header".into()));
+        answer
+            .headers
+            .push(("X-Amz-Token".into(), "secret-header".into()));
         let shown = format!("{answer:?}");
         assert!(!shown.contains("secret"), "{shown}");
         assert_eq!(answer.header("x-amz-token"), Some("secret-header"));

@@ -37,19 +37,30 @@ struct ErrorDocument {
 pub fn parse(body: &[u8]) -> Result<AwsCredentials, String> {
     let doc: Document = serde_json::from_slice(body).map_err(|e| {
         // serde_json's message names a position and expectation, not content.
-        format!("the answer is not a credential document ({})", e.classify_name())
+        format!(
+            "the answer is not a credential document ({})",
+            e.classify_name()
+        )
     })?;
     if let Some(code) = doc.code.as_deref().filter(|c| *c != "Success") {
-        let message = doc.message.as_deref().map(|m| format!(": {}", clip(m))).unwrap_or_default();
+        let message = doc
+            .message
+            .as_deref()
+            .map(|m| format!(": {}", clip(m)))
+            .unwrap_or_default();
         return Err(format!("the answer has code `{}`{message}", clip(code)));
     }
     let field = |value: Option<String>, name: &str| {
-        value.filter(|v| !v.trim().is_empty()).ok_or_else(|| format!("the answer has no {name}"))
+        value
+            .filter(|v| !v.trim().is_empty())
+            .ok_or_else(|| format!("the answer has no {name}"))
     };
     let access_key_id = field(doc.access_key_id, "AccessKeyId")?;
     let secret_access_key = field(doc.secret_access_key, "SecretAccessKey")?;
     let expires_at = match doc.expiration {
-        Some(text) => Some(parse_rfc3339(&text).ok_or("the answer's Expiration is not an RFC 3339 timestamp")?),
+        Some(text) => Some(
+            parse_rfc3339(&text).ok_or("the answer's Expiration is not an RFC 3339 timestamp")?,
+        ),
         None => None,
     };
     Ok(AwsCredentials {
@@ -108,7 +119,10 @@ mod tests {
         assert_eq!(keys.session_token.as_deref(), Some("testtoken"));
         assert_eq!(keys.expires_at.map(unix_seconds), Some(1_632_197_813));
         let ecs = br#"{"RoleArn":"arn:aws:iam::1:role/r","AccessKeyId":"A","SecretAccessKey":"S","Token":"T","AccountId":"1","Expiration" : "2009-02-13T23:31:30Z"}"#;
-        assert_eq!(parse(ecs).unwrap().expires_at.map(unix_seconds), Some(1_234_567_890));
+        assert_eq!(
+            parse(ecs).unwrap().expires_at.map(unix_seconds),
+            Some(1_234_567_890)
+        );
     }
 
     #[test]
@@ -120,7 +134,12 @@ mod tests {
             format!(r#"{{"Code":"Failed","Message":"no role","SecretAccessKey":"{secret}"}}"#),
             format!(r#"{{"AccessKeyId":"A","SecretAccessKey":"{secret}""#),
         ];
-        let expected = ["Expiration", "AccessKeyId", "`Failed`: no role", "truncated JSON"];
+        let expected = [
+            "Expiration",
+            "AccessKeyId",
+            "`Failed`: no role",
+            "truncated JSON",
+        ];
         for (body, fragment) in cases.iter().zip(expected) {
             let err = parse(body.as_bytes()).unwrap_err();
             assert!(err.contains(fragment) && !err.contains(secret), "{err}");
@@ -129,7 +148,10 @@ mod tests {
 
     #[test]
     fn error_documents() {
-        assert_eq!(error_summary(br#"{"code":"InvalidToken","message":"bad"}"#).as_deref(), Some("InvalidToken: bad"));
+        assert_eq!(
+            error_summary(br#"{"code":"InvalidToken","message":"bad"}"#).as_deref(),
+            Some("InvalidToken: bad")
+        );
         assert_eq!(error_summary(b"<html>").as_deref(), None);
     }
 }

@@ -57,7 +57,10 @@ impl fmt::Debug for AwsCredentials {
         f.debug_struct("AwsCredentials")
             .field("access_key_id", &self.access_key_id)
             .field("secret_access_key", &"** redacted **")
-            .field("session_token", &self.session_token.as_ref().map(|_| "** redacted **"))
+            .field(
+                "session_token",
+                &self.session_token.as_ref().map(|_| "** redacted **"),
+            )
             .field("expires_at", &self.expires_at)
             .finish()
     }
@@ -99,7 +102,12 @@ pub struct Resolved {
 impl Resolved {
     /// Credentials from `label`, with no profile region.
     pub fn new(credentials: Credentials, kind: CredentialKind, label: String) -> Resolved {
-        Resolved { credentials, kind, label, profile_region: None }
+        Resolved {
+            credentials,
+            kind,
+            label,
+            profile_region: None,
+        }
     }
 
     /// When temporary credentials expire; `None` for long-term ones.
@@ -167,9 +175,18 @@ pub fn needs_refresh(expires_at: Option<SystemTime>, now: SystemTime) -> bool {
 /// variable that selects each.
 const UNIMPLEMENTED_SOURCES: &[(&str, &str)] = &[
     ("AWS_PROFILE", "shared config/credentials profiles"),
-    ("AWS_WEB_IDENTITY_TOKEN_FILE", "web identity (AssumeRoleWithWebIdentity)"),
-    ("AWS_CONTAINER_CREDENTIALS_RELATIVE_URI", "ECS container credentials"),
-    ("AWS_CONTAINER_CREDENTIALS_FULL_URI", "container / EKS Pod Identity credentials"),
+    (
+        "AWS_WEB_IDENTITY_TOKEN_FILE",
+        "web identity (AssumeRoleWithWebIdentity)",
+    ),
+    (
+        "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI",
+        "ECS container credentials",
+    ),
+    (
+        "AWS_CONTAINER_CREDENTIALS_FULL_URI",
+        "container / EKS Pod Identity credentials",
+    ),
 ];
 
 /// The environment sources only (`AWS_BEARER_TOKEN_BEDROCK`, then AWS
@@ -184,7 +201,10 @@ pub fn resolve(env: &Environment) -> Result<Resolved, ProviderError> {
     if let Ok(resolved) = environment::keys(env) {
         return Ok(resolved);
     }
-    if let Some((variable, source)) = UNIMPLEMENTED_SOURCES.iter().find(|(v, _)| env.get(v).is_some()) {
+    if let Some((variable, source)) = UNIMPLEMENTED_SOURCES
+        .iter()
+        .find(|(v, _)| env.get(v).is_some())
+    {
         return Err(ProviderError::NotImplemented(format!(
             "{variable} is set, but {source} are not supported by this build of the plugin yet; \
              set AWS_BEARER_TOKEN_BEDROCK or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY instead"
@@ -227,41 +247,68 @@ mod tests {
         ]);
         let r = resolve(&env).unwrap();
         assert_eq!(r.kind, CredentialKind::Environment);
-        let Credentials::Aws(keys) = &r.credentials else { panic!("expected AWS keys") };
+        let Credentials::Aws(keys) = &r.credentials else {
+            panic!("expected AWS keys")
+        };
         assert_eq!(keys.session_token.as_deref(), Some("token-EXAMPLE"));
     }
 
     #[test]
     fn key_without_secret_is_not_a_source() {
-        let env = Environment::from_vars([("AWS_ACCESS_KEY_ID", "AKIDEXAMPLE"), ("AWS_SECRET_ACCESS_KEY", "")]);
-        assert!(matches!(resolve(&env), Err(ProviderError::NoCredentials(_))));
+        let env = Environment::from_vars([
+            ("AWS_ACCESS_KEY_ID", "AKIDEXAMPLE"),
+            ("AWS_SECRET_ACCESS_KEY", ""),
+        ]);
+        assert!(matches!(
+            resolve(&env),
+            Err(ProviderError::NoCredentials(_))
+        ));
     }
 
     #[test]
     fn later_sources_say_they_are_not_implemented() {
         let env = Environment::from_vars([("AWS_PROFILE", "dev")]);
-        let Err(ProviderError::NotImplemented(why)) = resolve(&env) else { panic!() };
+        let Err(ProviderError::NotImplemented(why)) = resolve(&env) else {
+            panic!()
+        };
         assert!(why.contains("AWS_PROFILE"), "{why}");
     }
 
     #[test]
     fn refresh_five_minutes_before_expiry() {
         let expiry = SystemTime::UNIX_EPOCH + Duration::from_secs(10_000);
-        assert!(!needs_refresh(None, expiry), "long-term credentials never expire");
-        assert!(!needs_refresh(Some(expiry), expiry - Duration::from_secs(301)));
-        assert!(needs_refresh(Some(expiry), expiry - Duration::from_secs(300)));
+        assert!(
+            !needs_refresh(None, expiry),
+            "long-term credentials never expire"
+        );
+        assert!(!needs_refresh(
+            Some(expiry),
+            expiry - Duration::from_secs(301)
+        ));
+        assert!(needs_refresh(
+            Some(expiry),
+            expiry - Duration::from_secs(300)
+        ));
         assert!(needs_refresh(Some(expiry), expiry + Duration::from_secs(1)));
     }
 
     #[test]
     fn region_order_puts_the_profile_before_the_default() {
-        let mut r = Resolved::new(Credentials::BearerToken("k".into()), CredentialKind::BearerToken, "env".into());
+        let mut r = Resolved::new(
+            Credentials::BearerToken("k".into()),
+            CredentialKind::BearerToken,
+            "env".into(),
+        );
         let env = Environment::from_vars([("AWS_DEFAULT_REGION", "ap-south-1")]);
         assert_eq!(r.region(None, &Environment::default()), "us-east-1");
         r.profile_region = Some("eu-west-3".into());
         assert_eq!(r.region(None, &Environment::default()), "eu-west-3");
         assert_eq!(r.region(None, &env), "ap-south-1");
-        assert_eq!(r.region(Some(" "), &env), "ap-south-1", "a blank option counts as unset");
+        assert_eq!(
+            r.region(Some(" "), &env),
+            "ap-south-1",
+            "a blank option counts as unset"
+        );
         assert_eq!(r.region(Some("us-west-2"), &env), "us-west-2");
     }
 
@@ -278,7 +325,20 @@ mod tests {
             "sso: corp".into(),
         );
         let info = r.info("eu-west-1".into());
-        assert_eq!((info.kind, info.label.as_str(), info.region.as_str(), info.expires_at), (CredentialKind::Sso, "sso: corp", "eu-west-1", Some(1_700_000_000)));
+        assert_eq!(
+            (
+                info.kind,
+                info.label.as_str(),
+                info.region.as_str(),
+                info.expires_at
+            ),
+            (
+                CredentialKind::Sso,
+                "sso: corp",
+                "eu-west-1",
+                Some(1_700_000_000)
+            )
+        );
     }
 
     #[test]
@@ -290,7 +350,10 @@ mod tests {
         ]);
         let r = resolve(&env).unwrap();
         let shown = format!("{r:?} {:?}", r.info("us-east-1".into()));
-        assert!(!shown.contains(SECRET) && !shown.contains("token-EXAMPLE"), "{shown}");
+        assert!(
+            !shown.contains(SECRET) && !shown.contains("token-EXAMPLE"),
+            "{shown}"
+        );
         let bearer = Resolved::new(
             Credentials::BearerToken("bedrock-api-key-EXAMPLE".into()),
             CredentialKind::BearerToken,

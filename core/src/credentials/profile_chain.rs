@@ -30,9 +30,17 @@ pub enum Base {
     /// `aws_access_key_id` / `aws_secret_access_key` (/ `aws_session_token`) of this profile.
     StaticKeys { profile: String },
     /// `credential_source = Environment | Ec2InstanceMetadata | EcsContainer`.
-    CredentialSource { profile: String, source: NamedSource },
+    CredentialSource {
+        profile: String,
+        source: NamedSource,
+    },
     /// `role_arn` + `web_identity_token_file` (+ `role_session_name`).
-    WebIdentity { profile: String, role_arn: String, token_file: String, session_name: Option<String> },
+    WebIdentity {
+        profile: String,
+        role_arn: String,
+        token_file: String,
+        session_name: Option<String>,
+    },
     /// IAM Identity Center, through `sso_session` or the legacy keys.
     Sso(SsoConfig),
     /// `credential_process`: cannot run in a sandbox.
@@ -109,7 +117,9 @@ pub fn plan(set: &ProfileSet) -> Result<ProfileChain, PlanError> {
     }
     if set.get(selected).is_none() {
         if selected == DEFAULT_PROFILE {
-            return Err(PlanError::NotConfigured("there is no `default` profile".into()));
+            return Err(PlanError::NotConfigured(
+                "there is no `default` profile".into(),
+            ));
         }
         let mut message = format!("profile `{selected}` is not defined");
         if let Some(why) = set.why_missing(selected) {
@@ -126,7 +136,8 @@ pub fn plan(set: &ProfileSet) -> Result<ProfileChain, PlanError> {
     let base = loop {
         let profile = set.get(name).ok_or_else(|| {
             let from = visited.last().copied().unwrap_or(selected);
-            let mut message = format!("could not find source profile `{name}` referenced from profile `{from}`");
+            let mut message =
+                format!("could not find source profile `{name}` referenced from profile `{from}`");
             if let Some(why) = set.why_missing(name) {
                 message.push_str(&format!(" ({why})"));
             }
@@ -141,7 +152,9 @@ pub fn plan(set: &ProfileSet) -> Result<ProfileChain, PlanError> {
         }
         visited.push(name);
         if visited.len() > 1 && has_complete_static_keys(profile) {
-            break Base::StaticKeys { profile: name.to_string() };
+            break Base::StaticKeys {
+                profile: name.to_string(),
+            };
         }
         match role_of(profile)? {
             Some(role) => {
@@ -164,8 +177,12 @@ pub fn plan(set: &ProfileSet) -> Result<ProfileChain, PlanError> {
 /// "no credentials here": the user pointed a `source_profile` at it.
 fn in_source(error: PlanError, depth: usize) -> PlanError {
     match error {
-        PlanError::NotConfigured(why) if depth > 1 => PlanError::Invalid(format!("could not load source profile: {why}")),
-        PlanError::Invalid(why) if depth > 1 => PlanError::Invalid(format!("could not load source profile: {why}")),
+        PlanError::NotConfigured(why) if depth > 1 => {
+            PlanError::Invalid(format!("could not load source profile: {why}"))
+        }
+        PlanError::Invalid(why) if depth > 1 => {
+            PlanError::Invalid(format!("could not load source profile: {why}"))
+        }
         other => other,
     }
 }
@@ -177,7 +194,10 @@ enum Next<'a> {
 
 fn next_profile(profile: &Profile) -> Result<Next<'_>, PlanError> {
     let name = profile.name();
-    match (profile.value(keys::SOURCE_PROFILE), profile.value(keys::CREDENTIAL_SOURCE)) {
+    match (
+        profile.value(keys::SOURCE_PROFILE),
+        profile.value(keys::CREDENTIAL_SOURCE),
+    ) {
         (Some(_), Some(_)) => Err(PlanError::Invalid(format!(
             "profile `{name}` contains both source_profile and credential_source; a role profile takes one or the other"
         ))),
@@ -196,7 +216,9 @@ fn role_of(profile: &Profile) -> Result<Option<Role>, PlanError> {
     if profile.value(keys::WEB_IDENTITY_TOKEN_FILE).is_some() {
         return Ok(None);
     }
-    let Some(role_arn) = profile.value(keys::ROLE_ARN) else { return Ok(None) };
+    let Some(role_arn) = profile.value(keys::ROLE_ARN) else {
+        return Ok(None);
+    };
     Ok(Some(Role {
         profile: profile.name().to_string(),
         role_arn: role_arn.to_string(),
@@ -208,7 +230,9 @@ fn role_of(profile: &Profile) -> Result<Option<Role>, PlanError> {
 }
 
 fn duration_seconds(profile: &Profile) -> Result<Option<u32>, PlanError> {
-    let Some(text) = profile.value(keys::DURATION_SECONDS) else { return Ok(None) };
+    let Some(text) = profile.value(keys::DURATION_SECONDS) else {
+        return Ok(None);
+    };
     match text.trim().parse::<u32>() {
         Ok(secs) if (900..=43_200).contains(&secs) => Ok(Some(secs)),
         _ => Err(PlanError::Invalid(format!(
@@ -233,9 +257,15 @@ fn base_of(set: &ProfileSet, profile: &Profile) -> Result<Base, PlanError> {
                 )));
             }
         };
-        return Ok(Base::CredentialSource { profile: name, source });
+        return Ok(Base::CredentialSource {
+            profile: name,
+            source,
+        });
     }
-    match (profile.value(keys::ROLE_ARN), profile.value(keys::WEB_IDENTITY_TOKEN_FILE)) {
+    match (
+        profile.value(keys::ROLE_ARN),
+        profile.value(keys::WEB_IDENTITY_TOKEN_FILE),
+    ) {
         (Some(role_arn), Some(token_file)) => {
             return Ok(Base::WebIdentity {
                 profile: name,
@@ -261,7 +291,8 @@ fn base_of(set: &ProfileSet, profile: &Profile) -> Result<Base, PlanError> {
 }
 
 fn has_complete_static_keys(profile: &Profile) -> bool {
-    profile.value(keys::AWS_ACCESS_KEY_ID).is_some() && profile.value(keys::AWS_SECRET_ACCESS_KEY).is_some()
+    profile.value(keys::AWS_ACCESS_KEY_ID).is_some()
+        && profile.value(keys::AWS_SECRET_ACCESS_KEY).is_some()
 }
 
 /// Checks that a profile's static keys are complete.
@@ -272,9 +303,9 @@ fn static_keys(profile: &Profile) -> Result<(), PlanError> {
     let token = profile.value(keys::AWS_SESSION_TOKEN).is_some();
     match (key, secret) {
         (true, true) => Ok(()),
-        (false, false) if !token => {
-            Err(PlanError::NotConfigured(format!("profile `{name}` did not contain credential information")))
-        }
+        (false, false) if !token => Err(PlanError::NotConfigured(format!(
+            "profile `{name}` did not contain credential information"
+        ))),
         (true, false) => Err(PlanError::Invalid(format!(
             "profile `{name}` sets aws_access_key_id, but the profile is missing aws_secret_access_key"
         ))),
@@ -291,7 +322,10 @@ fn sso_of(set: &ProfileSet, profile: &Profile) -> Result<Option<SsoConfig>, Plan
     let mut region = profile.value(keys::SSO_REGION);
     let mut start_url = profile.value(keys::SSO_START_URL);
     let session = profile.value(keys::SSO_SESSION);
-    if [account_id, role_name, region, start_url, session].iter().all(Option::is_none) {
+    if [account_id, role_name, region, start_url, session]
+        .iter()
+        .all(Option::is_none)
+    {
         return Ok(None);
     }
     if let Some(session_name) = session {
@@ -301,7 +335,10 @@ fn sso_of(set: &ProfileSet, profile: &Profile) -> Result<Option<SsoConfig>, Plan
                  add an [sso-session {session_name}] section to the config file"
             ))
         })?;
-        for (key, value) in [(keys::SSO_REGION, &mut region), (keys::SSO_START_URL, &mut start_url)] {
+        for (key, value) in [
+            (keys::SSO_REGION, &mut region),
+            (keys::SSO_START_URL, &mut start_url),
+        ] {
             let in_session = section.value(key);
             if value.is_some() && *value != in_session {
                 return Err(PlanError::Invalid(format!(
@@ -353,7 +390,11 @@ mod tests {
     use super::*;
 
     fn plan_of(config: &str, selected: &str) -> Result<ProfileChain, PlanError> {
-        plan(&ProfileSet::parse(Some(config), None).unwrap().select(selected))
+        plan(
+            &ProfileSet::parse(Some(config), None)
+                .unwrap()
+                .select(selected),
+        )
     }
 
     fn role(profile: &str, arn: &str) -> Role {
@@ -373,41 +414,89 @@ mod tests {
                       [profile B]\nrole_arn = arn:B\nsource_profile = C\n\
                       [profile C]\naws_access_key_id = k\naws_secret_access_key = s\n";
         let chain = plan_of(config, "A").unwrap();
-        assert_eq!(chain.base, Base::StaticKeys { profile: "C".into() });
-        let a = Role { external_id: Some("x".into()), duration_seconds: Some(3600), ..role("A", "arn:A") };
+        assert_eq!(
+            chain.base,
+            Base::StaticKeys {
+                profile: "C".into()
+            }
+        );
+        let a = Role {
+            external_id: Some("x".into()),
+            duration_seconds: Some(3600),
+            ..role("A", "arn:A")
+        };
         assert_eq!(chain.roles, vec![role("B", "arn:B"), a]);
     }
 
     #[test]
     fn what_does_not_apply_moves_on_and_what_is_wrong_stops() {
-        assert!(matches!(plan_of("", "default"), Err(PlanError::NotConfigured(_))));
-        assert!(matches!(plan_of("[profile other]\nregion = x\n", "default"), Err(PlanError::NotConfigured(_))));
-        assert!(matches!(plan_of("[default]\nregion = eu-west-1\n", "default"), Err(PlanError::NotConfigured(_))));
-        let Err(PlanError::Invalid(why)) = plan_of("[profile other]\nregion = x\n[dev]\n", "dev") else { panic!() };
-        assert!(why.contains("`dev` is not defined") && why.contains("[profile dev]") && why.contains("other"), "{why}");
-        let Err(PlanError::Invalid(why)) = plan_of("[default]\nrole_arn = a\nsource_profile = B\n[profile B]\nregion = x\n", "default")
+        assert!(matches!(
+            plan_of("", "default"),
+            Err(PlanError::NotConfigured(_))
+        ));
+        assert!(matches!(
+            plan_of("[profile other]\nregion = x\n", "default"),
+            Err(PlanError::NotConfigured(_))
+        ));
+        assert!(matches!(
+            plan_of("[default]\nregion = eu-west-1\n", "default"),
+            Err(PlanError::NotConfigured(_))
+        ));
+        let Err(PlanError::Invalid(why)) = plan_of("[profile other]\nregion = x\n[dev]\n", "dev")
         else {
             panic!()
         };
-        assert!(why.contains("source profile") && why.contains("`B` did not contain credential information"), "{why}");
+        assert!(
+            why.contains("`dev` is not defined")
+                && why.contains("[profile dev]")
+                && why.contains("other"),
+            "{why}"
+        );
+        let Err(PlanError::Invalid(why)) = plan_of(
+            "[default]\nrole_arn = a\nsource_profile = B\n[profile B]\nregion = x\n",
+            "default",
+        ) else {
+            panic!()
+        };
+        assert!(
+            why.contains("source profile")
+                && why.contains("`B` did not contain credential information"),
+            "{why}"
+        );
     }
 
     #[test]
     fn loops_are_reported_with_their_path() {
         let config = "[profile A]\nrole_arn = a\nsource_profile = B\n[profile B]\nrole_arn = b\nsource_profile = A\n";
-        let Err(PlanError::Invalid(why)) = plan_of(config, "A") else { panic!() };
-        assert!(why.contains("infinite loop") && why.contains("A -> B -> A"), "{why}");
+        let Err(PlanError::Invalid(why)) = plan_of(config, "A") else {
+            panic!()
+        };
+        assert!(
+            why.contains("infinite loop") && why.contains("A -> B -> A"),
+            "{why}"
+        );
     }
 
     #[test]
     fn bad_settings_name_the_profile() {
         let cases = [
-            ("[profile A]\nrole_arn = a\nsource_profile = A\nduration_seconds = 60\n", "duration_seconds"),
-            ("[profile A]\nrole_arn = a\ncredential_source = Lambda\n", "`Lambda` is not supported"),
-            ("[profile A]\nsso_session = s\nsso_account_id = 1\nsso_role_name = r\n[sso-session s]\nsso_start_url = u\n", "no `sso_region`"),
+            (
+                "[profile A]\nrole_arn = a\nsource_profile = A\nduration_seconds = 60\n",
+                "duration_seconds",
+            ),
+            (
+                "[profile A]\nrole_arn = a\ncredential_source = Lambda\n",
+                "`Lambda` is not supported",
+            ),
+            (
+                "[profile A]\nsso_session = s\nsso_account_id = 1\nsso_role_name = r\n[sso-session s]\nsso_start_url = u\n",
+                "no `sso_region`",
+            ),
         ];
         for (config, fragment) in cases {
-            let Err(PlanError::Invalid(why)) = plan_of(config, "A") else { panic!("{config}") };
+            let Err(PlanError::Invalid(why)) = plan_of(config, "A") else {
+                panic!("{config}")
+            };
             assert!(why.contains(fragment) && why.contains('A'), "{why}");
         }
     }
@@ -416,9 +505,26 @@ mod tests {
     fn sso_session_settings_merge_into_the_profile() {
         let config = "[profile A]\nsso_session = s\nsso_account_id = 1\nsso_role_name = r\nsso_region = eu-west-1\n\
                       [sso-session s]\nsso_region = eu-west-1\nsso_start_url = https://x/start\n";
-        let Base::Sso(sso) = plan_of(config, "A").unwrap().base else { panic!() };
-        assert_eq!((sso.session.as_deref(), sso.region.as_str(), sso.start_url.as_str()), (Some("s"), "eu-west-1", "https://x/start"));
-        let chain = plan_of("[profile A]\ncredential_process = /bin/x\naws_access_key_id = k\naws_secret_access_key = s\n", "A");
-        assert_eq!(chain.unwrap().base, Base::CredentialProcess { profile: "A".into() });
+        let Base::Sso(sso) = plan_of(config, "A").unwrap().base else {
+            panic!()
+        };
+        assert_eq!(
+            (
+                sso.session.as_deref(),
+                sso.region.as_str(),
+                sso.start_url.as_str()
+            ),
+            (Some("s"), "eu-west-1", "https://x/start")
+        );
+        let chain = plan_of(
+            "[profile A]\ncredential_process = /bin/x\naws_access_key_id = k\naws_secret_access_key = s\n",
+            "A",
+        );
+        assert_eq!(
+            chain.unwrap().base,
+            Base::CredentialProcess {
+                profile: "A".into()
+            }
+        );
     }
 }

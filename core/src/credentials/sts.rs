@@ -7,10 +7,10 @@
 use super::AwsCredentials;
 use super::io::{build, wire};
 use super::json_credentials::clip;
-use crate::time::parse_rfc3339;
 use super::xml;
 use crate::endpoint::Endpoint;
 use crate::signing::{SigV4Scope, SignedRequest, sign_sigv4};
+use crate::time::parse_rfc3339;
 use crate::types::ProviderError;
 use aws_sigv4::http_request::SigningSettings;
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
@@ -22,7 +22,11 @@ const API_VERSION: &str = "2011-06-15";
 const FORM: &str = "application/x-www-form-urlencoded";
 
 /// Form values keep only RFC 3986's unreserved characters raw.
-const FORM_VALUE: &AsciiSet = &NON_ALPHANUMERIC.remove(b'-').remove(b'.').remove(b'_').remove(b'~');
+const FORM_VALUE: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'.')
+    .remove(b'_')
+    .remove(b'~');
 
 /// What `AssumeRole` takes from a profile.
 #[derive(Clone, Debug)]
@@ -53,8 +57,18 @@ pub fn assume_role(
     if let Some(secs) = params.duration_seconds {
         fields.push(("DurationSeconds", secs.to_string()));
     }
-    let mut request = build(http::Method::POST, endpoint, "/", &[("content-type", FORM)], form(&fields))?;
-    let scope = SigV4Scope { region, service: SERVICE, time: now };
+    let mut request = build(
+        http::Method::POST,
+        endpoint,
+        "/",
+        &[("content-type", FORM)],
+        form(&fields),
+    )?;
+    let scope = SigV4Scope {
+        region,
+        service: SERVICE,
+        time: now,
+    };
     sign_sigv4(&mut request, source, scope, SigningSettings::default())?;
     Ok(wire(endpoint, request))
 }
@@ -73,7 +87,13 @@ pub fn assume_role_with_web_identity(
         ("RoleSessionName", session_name.to_string()),
         ("WebIdentityToken", token.to_string()),
     ];
-    let request = build(http::Method::POST, endpoint, "/", &[("content-type", FORM)], form(&fields))?;
+    let request = build(
+        http::Method::POST,
+        endpoint,
+        "/",
+        &[("content-type", FORM)],
+        form(&fields),
+    )?;
     Ok(wire(endpoint, request))
 }
 
@@ -98,8 +118,14 @@ pub fn parse_credentials(body: &str) -> Result<AwsCredentials, String> {
     let secret_access_key = field("SecretAccessKey")?;
     let session_token = field("SessionToken")?;
     let expiration = field("Expiration")?;
-    let expires_at = parse_rfc3339(&expiration).ok_or("the answer's Expiration is not an RFC 3339 timestamp")?;
-    Ok(AwsCredentials { access_key_id, secret_access_key, session_token: Some(session_token), expires_at: Some(expires_at) })
+    let expires_at =
+        parse_rfc3339(&expiration).ok_or("the answer's Expiration is not an RFC 3339 timestamp")?;
+    Ok(AwsCredentials {
+        access_key_id,
+        secret_access_key,
+        session_token: Some(session_token),
+        expires_at: Some(expires_at),
+    })
 }
 
 /// An STS error answer: code, message and request id, each when present.
@@ -123,7 +149,13 @@ impl StsError {
     pub fn is_throttling(&self) -> bool {
         matches!(
             self.code.as_deref(),
-            Some("Throttling" | "ThrottlingException" | "RequestLimitExceeded" | "TooManyRequestsException" | "IDPCommunicationError")
+            Some(
+                "Throttling"
+                    | "ThrottlingException"
+                    | "RequestLimitExceeded"
+                    | "TooManyRequestsException"
+                    | "IDPCommunicationError"
+            )
         )
     }
 
@@ -149,10 +181,18 @@ impl StsError {
 
     fn hint(&self) -> Option<&'static str> {
         match self.code.as_deref()? {
-            "AccessDenied" => Some("check that the role's trust policy allows these source credentials"),
-            "ExpiredToken" | "ExpiredTokenException" => Some("the source credentials have expired; refresh them"),
-            "InvalidClientTokenId" | "SignatureDoesNotMatch" => Some("the source credentials are not valid"),
-            "InvalidIdentityToken" | "IDPRejectedClaim" => Some("the identity provider or the token is not accepted"),
+            "AccessDenied" => {
+                Some("check that the role's trust policy allows these source credentials")
+            }
+            "ExpiredToken" | "ExpiredTokenException" => {
+                Some("the source credentials have expired; refresh them")
+            }
+            "InvalidClientTokenId" | "SignatureDoesNotMatch" => {
+                Some("the source credentials are not valid")
+            }
+            "InvalidIdentityToken" | "IDPRejectedClaim" => {
+                Some("the identity provider or the token is not accepted")
+            }
             _ => None,
         }
     }
@@ -173,11 +213,20 @@ mod tests {
     const SECRET: &str = "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY";
 
     fn keys() -> AwsCredentials {
-        AwsCredentials { access_key_id: "AKIDEXAMPLE".into(), secret_access_key: SECRET.into(), session_token: None, expires_at: None }
+        AwsCredentials {
+            access_key_id: "AKIDEXAMPLE".into(),
+            secret_access_key: SECRET.into(),
+            session_token: None,
+            expires_at: None,
+        }
     }
 
     fn header<'a>(request: &'a SignedRequest, name: &str) -> Option<&'a str> {
-        request.headers.iter().find(|(n, _)| n == name).map(|(_, v)| std::str::from_utf8(v).unwrap())
+        request
+            .headers
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| std::str::from_utf8(v).unwrap())
     }
 
     #[test]
@@ -191,7 +240,10 @@ mod tests {
         };
         let now = SystemTime::UNIX_EPOCH + Duration::from_secs(1_440_938_160);
         let request = assume_role(&endpoint, "eu-west-1", &keys(), &params, now).unwrap();
-        assert_eq!((request.method.as_str(), request.path_and_query.as_str()), ("POST", "/"));
+        assert_eq!(
+            (request.method.as_str(), request.path_and_query.as_str()),
+            ("POST", "/")
+        );
         assert_eq!(
             String::from_utf8(request.body.clone()).unwrap(),
             "Action=AssumeRole&Version=2011-06-15&RoleArn=arn%3Aaws%3Aiam%3A%3A123456789012%3Arole%2FR\
@@ -199,7 +251,12 @@ mod tests {
         );
         assert_eq!(header(&request, "content-type"), Some(FORM));
         let auth = header(&request, "authorization").unwrap();
-        assert!(auth.starts_with("AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20150830/eu-west-1/sts/aws4_request"), "{auth}");
+        assert!(
+            auth.starts_with(
+                "AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20150830/eu-west-1/sts/aws4_request"
+            ),
+            "{auth}"
+        );
     }
 
     #[test]
@@ -207,7 +264,11 @@ mod tests {
         let endpoint = Endpoint::parse("http://127.0.0.1:9000").unwrap();
         let request = assume_role_with_web_identity(&endpoint, "arn:r", "s", "jwt.token").unwrap();
         assert_eq!(header(&request, "authorization"), None);
-        assert!(String::from_utf8(request.body).unwrap().ends_with("&WebIdentityToken=jwt.token"));
+        assert!(
+            String::from_utf8(request.body)
+                .unwrap()
+                .ends_with("&WebIdentityToken=jwt.token")
+        );
     }
 
     #[test]
@@ -216,16 +277,31 @@ mod tests {
                   <AccessKeyId>ASIA</AccessKeyId><SecretAccessKey>S</SecretAccessKey><SessionToken>T</SessionToken>\
                   <Expiration>2021-08-17T20:55:04Z</Expiration></Credentials></AssumeRoleWithWebIdentityResult></AssumeRoleWithWebIdentityResponse>";
         let creds = parse_credentials(ok).unwrap();
-        assert_eq!((creds.access_key_id.as_str(), creds.session_token.as_deref()), ("ASIA", Some("T")));
+        assert_eq!(
+            (creds.access_key_id.as_str(), creds.session_token.as_deref()),
+            ("ASIA", Some("T"))
+        );
         assert_eq!(creds.expires_at.map(unix_seconds), Some(1_629_233_704));
-        let missing = parse_credentials(&ok.replace("<SessionToken>T</SessionToken>", "")).unwrap_err();
+        let missing =
+            parse_credentials(&ok.replace("<SessionToken>T</SessionToken>", "")).unwrap_err();
         assert!(missing.contains("SessionToken"), "{missing}");
         let error = StsError::parse(
             "<ErrorResponse><Error><Type>Sender</Type><Code>InvalidIdentityToken</Code>\
              <Message>No OpenIDConnect provider found</Message></Error><RequestId>r-1</RequestId></ErrorResponse>",
         );
-        assert_eq!(error.describe(400), "InvalidIdentityToken: No OpenIDConnect provider found (HTTP 400, request id r-1); the identity provider or the token is not accepted");
-        assert!(StsError::parse("<ErrorResponse><Error><Code>Throttling</Code></Error></ErrorResponse>").is_throttling());
-        assert_eq!(StsError::parse("").describe(503), "no error details (HTTP 503)");
+        assert_eq!(
+            error.describe(400),
+            "InvalidIdentityToken: No OpenIDConnect provider found (HTTP 400, request id r-1); the identity provider or the token is not accepted"
+        );
+        assert!(
+            StsError::parse(
+                "<ErrorResponse><Error><Code>Throttling</Code></Error></ErrorResponse>"
+            )
+            .is_throttling()
+        );
+        assert_eq!(
+            StsError::parse("").describe(503),
+            "no error details (HTTP 503)"
+        );
     }
 }

@@ -34,7 +34,9 @@ fn inner<'a>(doc: &'a str, name: &str) -> Option<&'a str> {
         let start = from + found + 1;
         from = start;
         let rest = &doc[start..];
-        let tag_name_len = rest.find(|c: char| c.is_whitespace() || c == '>' || c == '/').unwrap_or(rest.len());
+        let tag_name_len = rest
+            .find(|c: char| c.is_whitespace() || c == '>' || c == '/')
+            .unwrap_or(rest.len());
         let tag_name = &rest[..tag_name_len];
         let local = tag_name.rsplit(':').next().unwrap_or(tag_name);
         if local != name || tag_name.starts_with(['/', '?', '!']) {
@@ -78,7 +80,10 @@ fn decode(raw: &str) -> Option<String> {
             "quot" => '"',
             "apos" => '\'',
             _ => {
-                let code = if let Some(hex) = entity.strip_prefix("#x").or_else(|| entity.strip_prefix("#X")) {
+                let code = if let Some(hex) = entity
+                    .strip_prefix("#x")
+                    .or_else(|| entity.strip_prefix("#X"))
+                {
                     u32::from_str_radix(hex, 16).ok()?
                 } else {
                     entity.strip_prefix('#')?.parse().ok()?
@@ -115,10 +120,22 @@ mod tests {
 
     #[test]
     fn reads_nested_text() {
-        assert_eq!(text(DOC, &["Credentials", "AccessKeyId"]).as_deref(), Some("ASIAEXAMPLE"));
-        assert_eq!(text(DOC, &["Credentials", "SecretAccessKey"]).as_deref(), Some("a&b<c/d="));
-        assert_eq!(text(DOC, &["Credentials", "SessionToken"]).as_deref(), Some("tok<en>"));
-        assert_eq!(text(DOC, &["AssumedRoleUser", "Arn"]).as_deref(), Some("arn:aws:sts::123456789012:assumed-role/r/s"));
+        assert_eq!(
+            text(DOC, &["Credentials", "AccessKeyId"]).as_deref(),
+            Some("ASIAEXAMPLE")
+        );
+        assert_eq!(
+            text(DOC, &["Credentials", "SecretAccessKey"]).as_deref(),
+            Some("a&b<c/d=")
+        );
+        assert_eq!(
+            text(DOC, &["Credentials", "SessionToken"]).as_deref(),
+            Some("tok<en>")
+        );
+        assert_eq!(
+            text(DOC, &["AssumedRoleUser", "Arn"]).as_deref(),
+            Some("arn:aws:sts::123456789012:assumed-role/r/s")
+        );
         assert_eq!(text(DOC, &["PackedPolicySize"]).as_deref(), Some(""));
     }
 
@@ -127,14 +144,29 @@ mod tests {
         // `<Credentials>` must not match `<CredentialsX>`, and a field outside
         // its parent is not found inside it.
         let doc = "<CredentialsX><AccessKeyId>wrong</AccessKeyId></CredentialsX><Credentials><AccessKeyId>right</AccessKeyId></Credentials>";
-        assert_eq!(text(doc, &["Credentials", "AccessKeyId"]).as_deref(), Some("right"));
+        assert_eq!(
+            text(doc, &["Credentials", "AccessKeyId"]).as_deref(),
+            Some("right")
+        );
         assert_eq!(text(doc, &["Credentials", "Expiration"]), None);
-        assert_eq!(text("<a:Code xmlns:a='x'>Throttling</a:Code>", &["Code"]).as_deref(), Some("Throttling"));
+        assert_eq!(
+            text("<a:Code xmlns:a='x'>Throttling</a:Code>", &["Code"]).as_deref(),
+            Some("Throttling")
+        );
     }
 
     #[test]
     fn malformed_input_is_none_not_a_panic() {
-        for doc in ["", "<", "<Code>", "<Code>x", "<Code>&bogus;</Code>", "<Code>&#xZZ;</Code>", "<Code>a&amp</Code>", "<Code><![CDATA[x</Code>"] {
+        for doc in [
+            "",
+            "<",
+            "<Code>",
+            "<Code>x",
+            "<Code>&bogus;</Code>",
+            "<Code>&#xZZ;</Code>",
+            "<Code>a&amp</Code>",
+            "<Code><![CDATA[x</Code>",
+        ] {
             assert_eq!(text(doc, &["Code"]), None, "{doc:?}");
         }
     }

@@ -17,7 +17,9 @@ use serde::{Deserialize, Serialize};
 /// in the future (the clock was set back) is not trusted either: refetching
 /// costs one request, serving a list of unknown age could cost hours.
 pub fn is_fresh(fetched_at_secs: u64, now_secs: u64, refresh_interval: u32) -> bool {
-    refresh_interval > 0 && now_secs >= fetched_at_secs && now_secs - fetched_at_secs < u64::from(refresh_interval)
+    refresh_interval > 0
+        && now_secs >= fetched_at_secs
+        && now_secs - fetched_at_secs < u64::from(refresh_interval)
 }
 
 /// What a cached list depends on: where it was fetched, as whom, and every
@@ -90,12 +92,26 @@ pub fn encode(discovery: &Discovery) -> Vec<u8> {
                 input: m
                     .input
                     .iter()
-                    .filter_map(|i| MODALITIES.iter().find(|(k, _)| k == i).map(|(_, n)| n.to_string()))
+                    .filter_map(|i| {
+                        MODALITIES
+                            .iter()
+                            .find(|(k, _)| k == i)
+                            .map(|(_, n)| n.to_string())
+                    })
                     .collect(),
-                cost: [m.cost.input, m.cost.output, m.cost.cache_read, m.cost.cache_write],
+                cost: [
+                    m.cost.input,
+                    m.cost.output,
+                    m.cost.cache_read,
+                    m.cost.cache_write,
+                ],
                 context_window: m.context_window,
                 max_tokens: m.max_tokens,
-                kind: KINDS.iter().find(|(k, _)| *k == m.kind).map(|(_, n)| n.to_string()).unwrap_or_default(),
+                kind: KINDS
+                    .iter()
+                    .find(|(k, _)| *k == m.kind)
+                    .map(|(_, n)| n.to_string())
+                    .unwrap_or_default(),
                 base_model_id: m.base_model_id.clone(),
             })
             .collect(),
@@ -115,10 +131,23 @@ pub fn decode(bytes: &[u8]) -> Option<Discovery> {
                 input: m
                     .input
                     .iter()
-                    .map(|n| MODALITIES.iter().find(|(_, name)| name == n).map(|(k, _)| *k))
+                    .map(|n| {
+                        MODALITIES
+                            .iter()
+                            .find(|(_, name)| name == n)
+                            .map(|(k, _)| *k)
+                    })
                     .collect::<Option<_>>()?,
-                kind: KINDS.iter().find(|(_, name)| *name == m.kind).map(|(k, _)| *k)?,
-                cost: ModelCost { input: m.cost[0], output: m.cost[1], cache_read: m.cost[2], cache_write: m.cost[3] },
+                kind: KINDS
+                    .iter()
+                    .find(|(_, name)| *name == m.kind)
+                    .map(|(k, _)| *k)?,
+                cost: ModelCost {
+                    input: m.cost[0],
+                    output: m.cost[1],
+                    cache_read: m.cost[2],
+                    cache_write: m.cost[3],
+                },
                 id: m.id,
                 name: m.name,
                 provider: m.provider,
@@ -139,10 +168,17 @@ pub fn decode(bytes: &[u8]) -> Option<Discovery> {
 }
 
 /// The cached list, if it may be served as is at `now_secs`.
-pub fn serve_cached(previous: Option<&Discovery>, now_secs: u64, refresh_interval: u32) -> Option<Discovery> {
+pub fn serve_cached(
+    previous: Option<&Discovery>,
+    now_secs: u64,
+    refresh_interval: u32,
+) -> Option<Discovery> {
     previous
         .filter(|p| is_fresh(p.fetched_at, now_secs, refresh_interval))
-        .map(|p| Discovery { status: DiscoveryStatus::Cached, ..p.clone() })
+        .map(|p| Discovery {
+            status: DiscoveryStatus::Cached,
+            ..p.clone()
+        })
 }
 
 /// What a refresh comes to: the new list, or, when it failed, the last good
@@ -153,7 +189,10 @@ pub fn after_refresh(
     previous: Option<Discovery>,
 ) -> Result<Discovery, ProviderError> {
     match (refreshed, previous) {
-        (Ok(fresh), _) => Ok(Discovery { status: DiscoveryStatus::Fresh, ..fresh }),
+        (Ok(fresh), _) => Ok(Discovery {
+            status: DiscoveryStatus::Fresh,
+            ..fresh
+        }),
         (Err(error), Some(last_good)) => Ok(Discovery {
             status: DiscoveryStatus::Stale,
             refresh_error: Some(error),
@@ -177,7 +216,12 @@ mod tests {
                 provider: "Anthropic".into(),
                 reasoning: true,
                 input: vec![InputModality::Text, InputModality::Image],
-                cost: ModelCost { input: 3.0, output: 15.0, cache_read: 0.3, cache_write: 3.75 },
+                cost: ModelCost {
+                    input: 3.0,
+                    output: 15.0,
+                    cache_read: 0.3,
+                    cache_write: 3.75,
+                },
                 context_window: 200_000,
                 max_tokens: 64_000,
                 kind: ModelKind::SystemProfile,
@@ -192,13 +236,22 @@ mod tests {
     #[test]
     fn entries_round_trip() {
         let decoded = decode(&encode(&sample())).unwrap();
-        assert_eq!(decoded, Discovery { status: DiscoveryStatus::Cached, ..sample() });
+        assert_eq!(
+            decoded,
+            Discovery {
+                status: DiscoveryStatus::Cached,
+                ..sample()
+            }
+        );
         assert_eq!(decode(b"garbage"), None);
     }
 
     #[test]
     fn cached_stale_and_failed() {
-        assert_eq!(serve_cached(Some(&sample()), 1500, 3600).map(|d| d.status), Some(DiscoveryStatus::Cached));
+        assert_eq!(
+            serve_cached(Some(&sample()), 1500, 3600).map(|d| d.status),
+            Some(DiscoveryStatus::Cached)
+        );
         assert_eq!(serve_cached(Some(&sample()), 9000, 3600), None);
         let error = ProviderError::Network("down".into());
         let stale = after_refresh(Err(error.clone()), Some(sample())).unwrap();
@@ -206,16 +259,25 @@ mod tests {
         assert_eq!(stale.refresh_error, Some(error.clone()));
         assert_eq!(stale.models, sample().models);
         assert_eq!(after_refresh(Err(error.clone()), None), Err(error));
-        assert_eq!(after_refresh(Ok(sample()), None).unwrap().status, DiscoveryStatus::Fresh);
+        assert_eq!(
+            after_refresh(Ok(sample()), None).unwrap().status,
+            DiscoveryStatus::Fresh
+        );
     }
 
     #[test]
     fn freshness() {
         assert!(is_fresh(1000, 1000, 3600));
         assert!(is_fresh(1000, 4599, 3600));
-        assert!(!is_fresh(1000, 4600, 3600), "exactly one interval old is stale");
+        assert!(
+            !is_fresh(1000, 4600, 3600),
+            "exactly one interval old is stale"
+        );
         assert!(!is_fresh(1000, 1000, 0), "0 disables caching");
-        assert!(!is_fresh(5000, 1000, 3600), "an entry from the future is not trusted");
+        assert!(
+            !is_fresh(5000, 1000, 3600),
+            "an entry from the future is not trusted"
+        );
         assert!(is_fresh(u64::MAX - 1, u64::MAX, u32::MAX));
     }
 
@@ -242,7 +304,11 @@ mod tests {
         assert_eq!(a, same, "filter order and case do not matter");
         assert_ne!(
             a,
-            cache_key(&settings(&["meta"], "us-east-1"), &endpoint, "env: AWS_ACCESS_KEY_ID")
+            cache_key(
+                &settings(&["meta"], "us-east-1"),
+                &endpoint,
+                "env: AWS_ACCESS_KEY_ID"
+            )
         );
         assert_ne!(
             a,

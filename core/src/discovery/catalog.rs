@@ -95,10 +95,16 @@ fn is_on_demand(summary: &FoundationModelSummary) -> bool {
 }
 
 fn has(list: &Option<Vec<String>>, value: &str) -> bool {
-    list.iter().flatten().any(|v| v.trim().eq_ignore_ascii_case(value))
+    list.iter()
+        .flatten()
+        .any(|v| v.trim().eq_ignore_ascii_case(value))
 }
 
-fn foundation_definition(id: &str, summary: &FoundationModelSummary, settings: &Settings) -> ModelDefinition {
+fn foundation_definition(
+    id: &str,
+    summary: &FoundationModelSummary,
+    settings: &Settings,
+) -> ModelDefinition {
     let known = known_models::lookup(id);
     let name = summary
         .model_name
@@ -167,7 +173,10 @@ fn reported_inputs(modalities: &[String]) -> Vec<InputModality> {
     input
 }
 
-fn profile_definition(profile: &InferenceProfileSummary, base: &ModelDefinition) -> Option<ModelDefinition> {
+fn profile_definition(
+    profile: &InferenceProfileSummary,
+    base: &ModelDefinition,
+) -> Option<ModelDefinition> {
     let active = profile
         .status
         .as_deref()
@@ -263,11 +272,15 @@ mod tests {
     fn profile(id: &str, base: &str, kind: &str) -> InferenceProfileSummary {
         InferenceProfileSummary {
             inference_profile_name: Some(format!("Profile {id}")),
-            inference_profile_arn: Some(format!("arn:aws:bedrock:us-east-1:123456789012:inference-profile/{id}")),
+            inference_profile_arn: Some(format!(
+                "arn:aws:bedrock:us-east-1:123456789012:inference-profile/{id}"
+            )),
             inference_profile_id: Some(id.into()),
             description: None,
             models: Some(vec![parse::InferenceProfileModel {
-                model_arn: Some(format!("arn:aws:bedrock:us-west-2::foundation-model/{base}")),
+                model_arn: Some(format!(
+                    "arn:aws:bedrock:us-west-2::foundation-model/{base}"
+                )),
             }]),
             status: Some("ACTIVE".into()),
             profile_type: Some(kind.into()),
@@ -327,7 +340,11 @@ mod tests {
                 "Anthropic",
                 &["INFERENCE_PROFILE"],
             ),
-            summary("meta.llama3-2-11b-instruct-v1:0", "Meta", &["INFERENCE_PROFILE"]),
+            summary(
+                "meta.llama3-2-11b-instruct-v1:0",
+                "Meta",
+                &["INFERENCE_PROFILE"],
+            ),
         ];
         let profiles = [
             profile(
@@ -340,7 +357,11 @@ mod tests {
                 "meta.llama3-2-11b-instruct-v1:0",
                 "SYSTEM_DEFINED",
             ),
-            profile("us.amazon.nova-pro-v1:0", "amazon.nova-pro-v1:0", "SYSTEM_DEFINED"),
+            profile(
+                "us.amazon.nova-pro-v1:0",
+                "amazon.nova-pro-v1:0",
+                "SYSTEM_DEFINED",
+            ),
         ];
         let models = build(&list, &profiles, &settings(&["ANTHROPIC"]));
         assert_eq!(
@@ -349,7 +370,10 @@ mod tests {
             "filtered and unknown bases drop"
         );
         let m = &models[0];
-        assert_eq!(m.name, "Name of anthropic.claude-sonnet-4-20250514-v1:0 (US)");
+        assert_eq!(
+            m.name,
+            "Name of anthropic.claude-sonnet-4-20250514-v1:0 (US)"
+        );
         assert_eq!(m.kind, ModelKind::SystemProfile);
         assert_eq!(
             m.base_model_id.as_deref(),
@@ -364,7 +388,12 @@ mod tests {
     #[test]
     fn unknown_models_get_the_defaults_and_their_reported_inputs() {
         let mut s = summary("newco.mystery-thinking-v1:0", "", &["ON_DEMAND"]);
-        s.input_modalities = Some(vec!["IMAGE".into(), "TEXT".into(), "SPEECH".into(), "HOLOGRAM".into()]);
+        s.input_modalities = Some(vec![
+            "IMAGE".into(),
+            "TEXT".into(),
+            "SPEECH".into(),
+            "HOLOGRAM".into(),
+        ]);
         s.model_name = None;
         let models = build(&[s], &[], &settings(&[]));
         let m = &models[0];
@@ -373,7 +402,11 @@ mod tests {
         assert!(!m.reasoning, "reasoning comes from the table, not the name");
         assert_eq!(
             m.input,
-            [InputModality::Text, InputModality::Image, InputModality::Audio]
+            [
+                InputModality::Text,
+                InputModality::Image,
+                InputModality::Audio
+            ]
         );
         assert_eq!((m.context_window, m.max_tokens), (32_000, 4096));
         assert_eq!(
@@ -395,17 +428,30 @@ mod tests {
             &["ON_DEMAND"],
         )];
         let base = "anthropic.claude-3-haiku-20240307-v1:0";
-        let app_arn = "arn:aws:bedrock:us-east-1:123456789012:application-inference-profile/abc123example";
+        let app_arn =
+            "arn:aws:bedrock:us-east-1:123456789012:application-inference-profile/abc123example";
         let mut app = profile("abc123example", base, "APPLICATION");
         app.inference_profile_arn = Some(app_arn.into());
         app.inference_profile_name = Some("claims-assistant".into());
-        let mut untyped = profile("eu.anthropic.claude-3-haiku-20240307-v1:0", base, "FUTURE_KIND");
+        let mut untyped = profile(
+            "eu.anthropic.claude-3-haiku-20240307-v1:0",
+            base,
+            "FUTURE_KIND",
+        );
         untyped.profile_type = Some("FUTURE_KIND".into());
-        let mut inactive = profile("apac.anthropic.claude-3-haiku-20240307-v1:0", base, "SYSTEM_DEFINED");
+        let mut inactive = profile(
+            "apac.anthropic.claude-3-haiku-20240307-v1:0",
+            base,
+            "SYSTEM_DEFINED",
+        );
         inactive.status = Some("DELETING".into());
         let mut app_without_arn = profile("zzz", base, "APPLICATION");
         app_without_arn.inference_profile_arn = None;
-        let models = build(&list, &[app, untyped, inactive, app_without_arn], &settings(&[]));
+        let models = build(
+            &list,
+            &[app, untyped, inactive, app_without_arn],
+            &settings(&[]),
+        );
         assert_eq!(
             ids(&models),
             [app_arn, base, "eu.anthropic.claude-3-haiku-20240307-v1:0"]
@@ -423,13 +469,21 @@ mod tests {
             summary("amazon.nova-micro-v1:0", "Amazon", &["ON_DEMAND"]),
         ];
         let mut profiles = vec![
-            profile("us.amazon.nova-micro-v1:0", "amazon.nova-micro-v1:0", "SYSTEM_DEFINED"),
+            profile(
+                "us.amazon.nova-micro-v1:0",
+                "amazon.nova-micro-v1:0",
+                "SYSTEM_DEFINED",
+            ),
             profile(
                 "global.amazon.nova-micro-v1:0",
                 "amazon.nova-micro-v1:0",
                 "SYSTEM_DEFINED",
             ),
-            profile("us.amazon.nova-lite-v1:0", "amazon.nova-lite-v1:0", "SYSTEM_DEFINED"),
+            profile(
+                "us.amazon.nova-lite-v1:0",
+                "amazon.nova-lite-v1:0",
+                "SYSTEM_DEFINED",
+            ),
             profile(
                 "global.amazon.nova-lite-v1:0",
                 "amazon.nova-lite-v1:0",

@@ -38,7 +38,9 @@
 use crate::types::{InputModality, ModelCost};
 
 /// Prefixes of cross-region (geographic and global) inference profile ids.
-pub const GEOGRAPHIES: [&str; 9] = ["us", "eu", "apac", "ap", "jp", "au", "ca", "us-gov", "global"];
+pub const GEOGRAPHIES: [&str; 9] = [
+    "us", "eu", "apac", "ap", "jp", "au", "ca", "us-gov", "global",
+];
 
 /// What the table knows about one model family.
 #[derive(Clone, Debug, PartialEq)]
@@ -70,7 +72,14 @@ const fn cost(input: f64, output: f64, cache_read: f64, cache_write: f64) -> Mod
 }
 
 /// `(key, context window, output limit, reasoning, inputs, cost)`.
-type Row = (&'static str, u32, u32, bool, &'static [InputModality], ModelCost);
+type Row = (
+    &'static str,
+    u32,
+    u32,
+    bool,
+    &'static [InputModality],
+    ModelCost,
+);
 
 #[rustfmt::skip]
 const TABLE: &[Row] = &[
@@ -278,12 +287,18 @@ mod tests {
     #[test]
     fn keys_match_dates_and_versions_only() {
         let window = |id| lookup(id).map(|s| (s.context_window, s.max_tokens));
-        assert_eq!(window("anthropic.claude-opus-4-20250514-v1:0"), Some((200_000, 32_000)));
+        assert_eq!(
+            window("anthropic.claude-opus-4-20250514-v1:0"),
+            Some((200_000, 32_000))
+        );
         assert_eq!(
             window("anthropic.claude-opus-4-5-20251101-v1:0"),
             Some((200_000, 64_000))
         );
-        assert_eq!(window("anthropic.claude-opus-4-6-v1"), Some((1_000_000, 128_000)));
+        assert_eq!(
+            window("anthropic.claude-opus-4-6-v1"),
+            Some((1_000_000, 128_000))
+        );
         assert_eq!(
             window("anthropic.claude-opus-4-9-20270101-v1:0"),
             None,
@@ -296,7 +311,10 @@ mod tests {
             "longest key wins"
         );
         assert_eq!(lookup("cohere.command-r-v1:0").unwrap().cost.input, 0.5);
-        assert_eq!(window("mistral.mistral-7b-instruct-v0:2"), Some((32_000, 8_192)));
+        assert_eq!(
+            window("mistral.mistral-7b-instruct-v0:2"),
+            Some((32_000, 8_192))
+        );
         assert_eq!(window("openai.gpt-oss-120b-1:0"), Some((128_000, 4_096)));
         assert_eq!(lookup("deepseek.v3.2").unwrap().cost.input, 0.62);
         assert_eq!(lookup("deepseek.v3-v1:0").unwrap().cost.input, 0.58);
@@ -321,15 +339,27 @@ mod tests {
         assert!(base.reasoning);
         assert_eq!(
             base.input,
-            [InputModality::Text, InputModality::Image, InputModality::Document]
+            [
+                InputModality::Text,
+                InputModality::Image,
+                InputModality::Document
+            ]
         );
         assert_eq!(base.cost, cost(3.0, 15.0, 0.3, 3.75));
     }
 
     #[test]
     fn reasoning_comes_from_the_table() {
-        assert!(lookup("anthropic.claude-3-7-sonnet-20250219-v1:0").unwrap().reasoning);
-        assert!(!lookup("anthropic.claude-3-5-sonnet-20240620-v1:0").unwrap().reasoning);
+        assert!(
+            lookup("anthropic.claude-3-7-sonnet-20250219-v1:0")
+                .unwrap()
+                .reasoning
+        );
+        assert!(
+            !lookup("anthropic.claude-3-5-sonnet-20240620-v1:0")
+                .unwrap()
+                .reasoning
+        );
         assert!(lookup("deepseek.r1-v1:0").unwrap().reasoning);
         assert!(!lookup("amazon.nova-pro-v1:0").unwrap().reasoning);
         assert_eq!(
@@ -353,8 +383,14 @@ mod tests {
                 .context_window,
             200_000
         );
-        assert_eq!(lookup("amazon.nova-pro-v1:0").unwrap().context_window, 300_000);
-        assert_eq!(context_length_variant("meta.llama3-2-11b-instruct-v1:0:mm"), None);
+        assert_eq!(
+            lookup("amazon.nova-pro-v1:0").unwrap().context_window,
+            300_000
+        );
+        assert_eq!(
+            context_length_variant("meta.llama3-2-11b-instruct-v1:0:mm"),
+            None
+        );
         assert_eq!(context_length_variant("x.y-v1:0:k"), None);
     }
 
@@ -368,7 +404,11 @@ mod tests {
             assert!(input.contains(&InputModality::Text), "{key}");
             assert!(cost.input > 0.0 && cost.output > 0.0, "{key}");
             assert!(cost.cache_read <= cost.input, "{key}");
-            assert_eq!(TABLE.iter().filter(|r| r.0 == *key).count(), 1, "{key} twice");
+            assert_eq!(
+                TABLE.iter().filter(|r| r.0 == *key).count(),
+                1,
+                "{key} twice"
+            );
         }
     }
 }

@@ -48,10 +48,19 @@ pub struct Plan {
 
 /// Resolves settings and endpoint. Credentials are not resolved here: the
 /// caller needs them anyway to decide `enabled`, and may have to fetch them.
-pub fn plan(config: &ProviderConfig, options: &DiscoveryOptions, env: &Environment) -> Result<Plan, ProviderError> {
+pub fn plan(
+    config: &ProviderConfig,
+    options: &DiscoveryOptions,
+    env: &Environment,
+) -> Result<Plan, ProviderError> {
     let settings = Settings::resolve(config, options, env);
     // The gateway's `baseUrl` overrides the runtime only; `resolve` knows.
-    let endpoint = endpoint::resolve(Service::Bedrock, &settings.region, config.base_url.as_deref(), env)?;
+    let endpoint = endpoint::resolve(
+        Service::Bedrock,
+        &settings.region,
+        config.base_url.as_deref(),
+        env,
+    )?;
     Ok(Plan { settings, endpoint })
 }
 
@@ -70,7 +79,13 @@ impl Plan {
         credentials: &Credentials,
         now: SystemTime,
     ) -> Result<SignedRequest, ProviderError> {
-        requests::inference_profiles(&self.endpoint, next_token, credentials, &self.settings.region, now)
+        requests::inference_profiles(
+            &self.endpoint,
+            next_token,
+            credentials,
+            &self.settings.region,
+            now,
+        )
     }
 
     /// See [`cache::cache_key`].
@@ -111,7 +126,9 @@ impl InferenceProfiles {
         self.pages += 1;
         self.summaries
             .extend(page.inference_profile_summaries.unwrap_or_default());
-        let Some(token) = page.next_token else { return Ok(None) };
+        let Some(token) = page.next_token else {
+            return Ok(None);
+        };
         if !self.tokens.insert(token.clone()) {
             return Err(ProviderError::Protocol(
                 "ListInferenceProfiles returned a nextToken it had returned before".into(),
@@ -226,7 +243,10 @@ impl Run {
         now: SystemTime,
     ) -> Result<Option<SignedRequest>, ProviderError> {
         match &self.step {
-            Step::FoundationModels => self.plan.foundation_models_request(credentials, now).map(Some),
+            Step::FoundationModels => self
+                .plan
+                .foundation_models_request(credentials, now)
+                .map(Some),
             Step::InferenceProfiles { next_token } => self
                 .plan
                 .inference_profiles_request(next_token.as_deref(), credentials, now)
@@ -238,7 +258,10 @@ impl Run {
     /// The answer to the last request: the body of a 2xx, or the error the
     /// HTTP answer (or the transport) came to. Returns the error that ends
     /// the run, if this one does.
-    pub fn on_response(&mut self, response: Result<&[u8], ProviderError>) -> Result<(), ProviderError> {
+    pub fn on_response(
+        &mut self,
+        response: Result<&[u8], ProviderError>,
+    ) -> Result<(), ProviderError> {
         let step = std::mem::replace(&mut self.step, Step::Failed);
         self.step = match (step, response) {
             (Step::FoundationModels, Ok(body)) => {
@@ -249,14 +272,20 @@ impl Run {
                 Some(token) => Step::InferenceProfiles {
                     next_token: Some(token),
                 },
-                None => Step::Done { profiles_denied: false },
+                None => Step::Done {
+                    profiles_denied: false,
+                },
             },
             (Step::InferenceProfiles { .. }, Err(ProviderError::AccessDenied(_))) => {
                 // A partial list would pass for a complete one: drop it all.
                 self.profiles = InferenceProfiles::new();
-                Step::Done { profiles_denied: true }
+                Step::Done {
+                    profiles_denied: true,
+                }
             }
-            (Step::FoundationModels | Step::InferenceProfiles { .. }, Err(error)) => return Err(error),
+            (Step::FoundationModels | Step::InferenceProfiles { .. }, Err(error)) => {
+                return Err(error);
+            }
             (done @ Step::Done { .. }, _) => {
                 self.step = done;
                 return Err(ProviderError::InvalidRequest(

@@ -32,7 +32,11 @@ impl Settings {
     /// A zero context window or output limit means nothing for a model, so it
     /// is taken as unset (the gateway does the same with non-positive values);
     /// a zero refresh interval is meaningful (no caching) and is kept.
-    pub fn resolve(config: &ProviderConfig, options: &DiscoveryOptions, env: &Environment) -> Settings {
+    pub fn resolve(
+        config: &ProviderConfig,
+        options: &DiscoveryOptions,
+        env: &Environment,
+    ) -> Settings {
         let explicit = [options.region.as_deref(), config.region.as_deref()]
             .into_iter()
             .flatten()
@@ -41,8 +45,13 @@ impl Settings {
         Settings {
             region: region::resolve(explicit, env),
             provider_filter: ProviderFilter::new(&options.provider_filter),
-            refresh_interval: options.refresh_interval.unwrap_or(DEFAULT_REFRESH_INTERVAL_SECS),
-            default_context_window: positive_or(options.default_context_window, DEFAULT_CONTEXT_WINDOW),
+            refresh_interval: options
+                .refresh_interval
+                .unwrap_or(DEFAULT_REFRESH_INTERVAL_SECS),
+            default_context_window: positive_or(
+                options.default_context_window,
+                DEFAULT_CONTEXT_WINDOW,
+            ),
             default_max_tokens: positive_or(options.default_max_tokens, DEFAULT_MAX_TOKENS),
         }
     }
@@ -92,7 +101,9 @@ impl ProviderFilter {
         if self.names.is_empty() {
             return true;
         }
-        let by_name = provider_name.map(|n| n.trim().to_lowercase()).filter(|n| !n.is_empty());
+        let by_name = provider_name
+            .map(|n| n.trim().to_lowercase())
+            .filter(|n| !n.is_empty());
         let by_id = model_id
             .split('.')
             .next()
@@ -157,7 +168,10 @@ mod tests {
         };
         let s = Settings::resolve(&config(None), &opts, &Environment::default());
         assert_eq!(s.refresh_interval, 0, "0 disables caching");
-        assert_eq!(s.default_context_window, 32_000, "a zero window is no window");
+        assert_eq!(
+            s.default_context_window, 32_000,
+            "a zero window is no window"
+        );
         assert_eq!(s.default_max_tokens, 8192);
     }
 
@@ -180,7 +194,10 @@ mod tests {
             Settings::resolve(&config(Some("us-west-2")), &blank, &env).region,
             "us-west-2"
         );
-        assert_eq!(Settings::resolve(&config(None), &blank, &env).region, "eu-west-1");
+        assert_eq!(
+            Settings::resolve(&config(None), &blank, &env).region,
+            "eu-west-1"
+        );
     }
 
     #[test]
@@ -199,7 +216,10 @@ mod tests {
         assert!(f.allows(None, "anthropic.claude-v2:1"));
         assert!(!f.allows(Some("Meta"), "meta.llama3-8b-instruct-v1:0"));
         assert!(ProviderFilter::new::<&str>(&[]).allows(Some("Meta"), "meta.x"));
-        assert!(ProviderFilter::new(&[" "]).is_empty(), "blank entries keep everything");
+        assert!(
+            ProviderFilter::new(&[" "]).is_empty(),
+            "blank entries keep everything"
+        );
     }
 
     #[test]

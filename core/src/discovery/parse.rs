@@ -102,7 +102,10 @@ fn parse<T: serde::de::DeserializeOwned>(body: &[u8], api: &str) -> Result<T, Pr
 impl FoundationModelSummary {
     /// The model id, trimmed, when there is one.
     pub fn id(&self) -> Option<&str> {
-        self.model_id.as_deref().map(str::trim).filter(|id| !id.is_empty())
+        self.model_id
+            .as_deref()
+            .map(str::trim)
+            .filter(|id| !id.is_empty())
     }
 }
 
@@ -111,8 +114,15 @@ impl InferenceProfileSummary {
     /// first model ARN (`arn:aws:bedrock:us-east-1::foundation-model/{id}`).
     /// Every model of a profile is the same model in different regions.
     pub fn base_model_id(&self) -> Option<&str> {
-        let arn = self.models.as_ref()?.iter().find_map(|m| m.model_arn.as_deref())?;
-        let id = arn.rsplit_once(":foundation-model/").map(|(_, id)| id).unwrap_or(arn);
+        let arn = self
+            .models
+            .as_ref()?
+            .iter()
+            .find_map(|m| m.model_arn.as_deref())?;
+        let id = arn
+            .rsplit_once(":foundation-model/")
+            .map(|(_, id)| id)
+            .unwrap_or(arn);
         Some(id.trim()).filter(|id| !id.is_empty())
     }
 }
@@ -135,14 +145,25 @@ mod tests {
         ],"p":"padding"}"#;
         let models = foundation_models(body).unwrap();
         assert_eq!(models.len(), 2);
-        assert_eq!(models[0].id(), Some("anthropic.claude-3-haiku-20240307-v1:0"));
         assert_eq!(
-            models[0].model_lifecycle.as_ref().unwrap().status.as_deref(),
+            models[0].id(),
+            Some("anthropic.claude-3-haiku-20240307-v1:0")
+        );
+        assert_eq!(
+            models[0]
+                .model_lifecycle
+                .as_ref()
+                .unwrap()
+                .status
+                .as_deref(),
             Some("ACTIVE")
         );
         assert_eq!(models[1].output_modalities, None);
         assert_eq!(foundation_models(b"{}").unwrap(), vec![]);
-        assert_eq!(foundation_models(br#"{"modelSummaries":null}"#).unwrap(), vec![]);
+        assert_eq!(
+            foundation_models(br#"{"modelSummaries":null}"#).unwrap(),
+            vec![]
+        );
     }
 
     #[test]
@@ -159,7 +180,8 @@ mod tests {
             };
             assert!(why.starts_with("ListFoundationModels"), "{why}");
         }
-        let Err(ProviderError::Protocol(why)) = inference_profiles_page(b"{\"nextToken\":5}") else {
+        let Err(ProviderError::Protocol(why)) = inference_profiles_page(b"{\"nextToken\":5}")
+        else {
             panic!()
         };
         assert!(why.starts_with("ListInferenceProfiles"), "{why}");
@@ -185,7 +207,8 @@ mod tests {
             Some("anthropic.claude-sonnet-4-20250514-v1:0")
         );
         assert_eq!(profiles[1].base_model_id(), None);
-        let last = inference_profiles_page(br#"{"inferenceProfileSummaries":[],"nextToken":""}"#).unwrap();
+        let last =
+            inference_profiles_page(br#"{"inferenceProfileSummaries":[],"nextToken":""}"#).unwrap();
         assert_eq!(last.next_token, None, "a blank token ends the pages");
     }
 }

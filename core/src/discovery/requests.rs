@@ -33,7 +33,11 @@ pub const MAX_RESPONSE_BYTES: usize = 16 * 1024 * 1024;
 /// Escaped in a query value: everything but RFC 3986's unreserved set.
 /// Pagination tokens are base64 (`+`, `/`, `=`), and a raw `+` would reach
 /// the server, and SigV4's canonical query, as a space.
-const QUERY_VALUE: &AsciiSet = &NON_ALPHANUMERIC.remove(b'-').remove(b'.').remove(b'_').remove(b'~');
+const QUERY_VALUE: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'.')
+    .remove(b'_')
+    .remove(b'~');
 
 /// Path and query of one ListInferenceProfiles page. Both profile types
 /// (`SYSTEM_DEFINED` and `APPLICATION`) are wanted, so no `type` filter.
@@ -65,7 +69,13 @@ pub fn inference_profiles(
     region: &str,
     now: SystemTime,
 ) -> Result<SignedRequest, ProviderError> {
-    SignedRequest::get(endpoint, &inference_profiles_path(next_token), credentials, region, now)
+    SignedRequest::get(
+        endpoint,
+        &inference_profiles_path(next_token),
+        credentials,
+        region,
+        now,
+    )
 }
 
 #[cfg(test)]
@@ -86,7 +96,10 @@ mod tests {
 
     #[test]
     fn tokens_are_escaped_as_query_values() {
-        assert_eq!(inference_profiles_path(None), "/inference-profiles?maxResults=1000");
+        assert_eq!(
+            inference_profiles_path(None),
+            "/inference-profiles?maxResults=1000"
+        );
         assert_eq!(
             inference_profiles_path(Some("eyJh+b/c==")),
             "/inference-profiles?maxResults=1000&nextToken=eyJh%2Bb%2Fc%3D%3D"
@@ -106,14 +119,22 @@ mod tests {
         assert_eq!(list.method, http::Method::GET);
         assert_eq!(list.authority, "bedrock.eu-central-1.amazonaws.com");
         assert_eq!(list.path_and_query, "/foundation-models");
-        let page = inference_profiles(&endpoint, Some("t+1"), &keys(), "eu-central-1", now).unwrap();
+        let page =
+            inference_profiles(&endpoint, Some("t+1"), &keys(), "eu-central-1", now).unwrap();
         assert_eq!(
             page.path_and_query,
             "/inference-profiles?maxResults=1000&nextToken=t%2B1"
         );
-        let auth = page.headers.iter().find(|(n, _)| n == "authorization").unwrap();
+        let auth = page
+            .headers
+            .iter()
+            .find(|(n, _)| n == "authorization")
+            .unwrap();
         let auth = String::from_utf8(auth.1.clone()).unwrap();
-        assert!(auth.contains("/eu-central-1/bedrock/aws4_request"), "{auth}");
+        assert!(
+            auth.contains("/eu-central-1/bedrock/aws4_request"),
+            "{auth}"
+        );
     }
 
     #[test]

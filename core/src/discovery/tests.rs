@@ -132,7 +132,8 @@ const PROFILES_PAGE_2: &str = r#"{
   ]
 }"#;
 
-const APP_ARN: &str = "arn:aws:bedrock:us-east-1:123456789012:application-inference-profile/abc123example";
+const APP_ARN: &str =
+    "arn:aws:bedrock:us-east-1:123456789012:application-inference-profile/abc123example";
 
 fn options() -> DiscoveryOptions {
     DiscoveryOptions {
@@ -256,7 +257,13 @@ fn realistic_catalogue() {
 #[test]
 fn profiles_inherit_their_base_model() {
     let profiles = profiles();
-    let d = assemble(FOUNDATION_MODELS.as_bytes(), Ok(&profiles), &settings(&[]), 0).unwrap();
+    let d = assemble(
+        FOUNDATION_MODELS.as_bytes(),
+        Ok(&profiles),
+        &settings(&[]),
+        0,
+    )
+    .unwrap();
     let sonnet = model(&d, "us.anthropic.claude-sonnet-4-20250514-v1:0");
     assert_eq!(sonnet.kind, ModelKind::SystemProfile);
     assert_eq!(
@@ -265,11 +272,18 @@ fn profiles_inherit_their_base_model() {
     );
     assert_eq!(sonnet.provider, "Anthropic");
     assert!(sonnet.reasoning);
-    assert_eq!((sonnet.context_window, sonnet.max_tokens), (200_000, 64_000));
+    assert_eq!(
+        (sonnet.context_window, sonnet.max_tokens),
+        (200_000, 64_000)
+    );
     assert_eq!(sonnet.cost.input, 3.0);
     assert_eq!(
         sonnet.input,
-        [InputModality::Text, InputModality::Image, InputModality::Document]
+        [
+            InputModality::Text,
+            InputModality::Image,
+            InputModality::Document
+        ]
     );
 
     let app = model(&d, APP_ARN);
@@ -289,7 +303,11 @@ fn profiles_inherit_their_base_model() {
 
     let unknown = model(&d, "newco.frontier-v1:0");
     assert_eq!(
-        (unknown.context_window, unknown.max_tokens, unknown.reasoning),
+        (
+            unknown.context_window,
+            unknown.max_tokens,
+            unknown.reasoning
+        ),
         (32_000, 4096, false)
     );
     assert_eq!(unknown.input, [InputModality::Text, InputModality::Image]);
@@ -298,7 +316,13 @@ fn profiles_inherit_their_base_model() {
 #[test]
 fn profile_only_models_appear_only_through_their_profiles() {
     let profiles = profiles();
-    let d = assemble(FOUNDATION_MODELS.as_bytes(), Ok(&profiles), &settings(&[]), 0).unwrap();
+    let d = assemble(
+        FOUNDATION_MODELS.as_bytes(),
+        Ok(&profiles),
+        &settings(&[]),
+        0,
+    )
+    .unwrap();
     for bare in [
         "anthropic.claude-sonnet-4-20250514-v1:0",
         "anthropic.claude-sonnet-4-5-20250929-v1:0",
@@ -351,7 +375,13 @@ fn provider_filter_applies_to_profiles_too() {
 #[test]
 fn no_duplicates() {
     let profiles = profiles();
-    let d = assemble(FOUNDATION_MODELS.as_bytes(), Ok(&profiles), &settings(&[]), 0).unwrap();
+    let d = assemble(
+        FOUNDATION_MODELS.as_bytes(),
+        Ok(&profiles),
+        &settings(&[]),
+        0,
+    )
+    .unwrap();
     let mut ids = ids(&d);
     let count = ids.len();
     ids.sort();
@@ -361,10 +391,20 @@ fn no_duplicates() {
 
 #[test]
 fn denied_profiles_are_a_warning() {
-    let d = assemble(FOUNDATION_MODELS.as_bytes(), Err(denied()), &settings(&[]), 0).unwrap();
+    let d = assemble(
+        FOUNDATION_MODELS.as_bytes(),
+        Err(denied()),
+        &settings(&[]),
+        0,
+    )
+    .unwrap();
     assert_eq!(d.warnings, [PROFILES_DENIED_WARNING]);
     assert_eq!(d.status, DiscoveryStatus::Fresh);
-    assert!(d.models.iter().all(|m| m.kind == ModelKind::FoundationModel));
+    assert!(
+        d.models
+            .iter()
+            .all(|m| m.kind == ModelKind::FoundationModel)
+    );
     assert_eq!(d.models.len(), 7);
 }
 
@@ -377,9 +417,21 @@ fn other_failures_are_errors() {
         request_id: None,
         retry_after_ms: None,
     });
-    let e = assemble(FOUNDATION_MODELS.as_bytes(), Err(throttled), &settings(&[]), 0).unwrap_err();
+    let e = assemble(
+        FOUNDATION_MODELS.as_bytes(),
+        Err(throttled),
+        &settings(&[]),
+        0,
+    )
+    .unwrap_err();
     assert!(matches!(e, ProviderError::Throttled(_)), "{e:?}");
-    let e = assemble(b"{\"modelSummaries\": [", Ok(&profiles()), &settings(&[]), 0).unwrap_err();
+    let e = assemble(
+        b"{\"modelSummaries\": [",
+        Ok(&profiles()),
+        &settings(&[]),
+        0,
+    )
+    .unwrap_err();
     assert!(
         matches!(&e, ProviderError::Protocol(m) if m.contains("ListFoundationModels")),
         "{e:?}"
@@ -395,9 +447,15 @@ fn other_failures_are_errors() {
 fn pagination_guards() {
     let mut profiles = InferenceProfiles::new();
     let page = r#"{"inferenceProfileSummaries": [], "nextToken": "same"}"#;
-    assert_eq!(profiles.add_page(page.as_bytes()).unwrap().as_deref(), Some("same"));
+    assert_eq!(
+        profiles.add_page(page.as_bytes()).unwrap().as_deref(),
+        Some("same")
+    );
     assert!(
-        matches!(profiles.add_page(page.as_bytes()), Err(ProviderError::Protocol(_))),
+        matches!(
+            profiles.add_page(page.as_bytes()),
+            Err(ProviderError::Protocol(_))
+        ),
         "a repeated token"
     );
     let mut endless = InferenceProfiles::new();
@@ -419,13 +477,19 @@ fn plan_goes_to_the_control_plane_of_the_region() {
         ..config()
     };
     let p = plan(&with_base_url, &options(), &env).unwrap();
-    assert_eq!(p.endpoint.authority, "127.0.0.1:9", "baseUrl is the runtime's");
+    assert_eq!(
+        p.endpoint.authority, "127.0.0.1:9",
+        "baseUrl is the runtime's"
+    );
     let env = Environment::from_vars([("AWS_ENDPOINT_URL", "not a url")]);
     assert!(matches!(
         plan(&config(), &options(), &env),
         Err(ProviderError::InvalidRequest(_))
     ));
-    assert!(p.cache_key("env: AWS_ACCESS_KEY_ID").contains("http://127.0.0.1:9"));
+    assert!(
+        p.cache_key("env: AWS_ACCESS_KEY_ID")
+            .contains("http://127.0.0.1:9")
+    );
 }
 
 #[test]
@@ -437,13 +501,19 @@ fn disabled_discovery_is_empty() {
 }
 
 /// Drives a [`Run`] against canned answers; returns the paths requested.
-fn drive(run: &mut Run, mut answer: impl FnMut(&str) -> Result<Vec<u8>, ProviderError>) -> Vec<String> {
+fn drive(
+    run: &mut Run,
+    mut answer: impl FnMut(&str) -> Result<Vec<u8>, ProviderError>,
+) -> Vec<String> {
     let mut paths = Vec::new();
     while let Some(request) = run.next_request(&keys(), SystemTime::now()).unwrap() {
         assert_eq!(request.method, http::Method::GET);
         paths.push(request.path_and_query.clone());
         let response = answer(&request.path_and_query);
-        if run.on_response(response.as_deref().map_err(Clone::clone)).is_err() {
+        if run
+            .on_response(response.as_deref().map_err(Clone::clone))
+            .is_err()
+        {
             break;
         }
     }
@@ -458,14 +528,20 @@ fn a_run_follows_every_page() {
         Ok(match path {
             "/foundation-models" => FOUNDATION_MODELS,
             "/inference-profiles?maxResults=1000" => PROFILES_PAGE_1,
-            "/inference-profiles?maxResults=1000&nextToken=eyJvZmZzZXQiOjR9%2B%2F%3D" => PROFILES_PAGE_2,
+            "/inference-profiles?maxResults=1000&nextToken=eyJvZmZzZXQiOjR9%2B%2F%3D" => {
+                PROFILES_PAGE_2
+            }
             other => panic!("unexpected {other}"),
         }
         .as_bytes()
         .to_vec())
     });
     assert_eq!(paths.len(), 3);
-    assert!(run.next_request(&keys(), SystemTime::now()).unwrap().is_none());
+    assert!(
+        run.next_request(&keys(), SystemTime::now())
+            .unwrap()
+            .is_none()
+    );
     let d = run.finish(7).unwrap();
     assert_eq!(d.models.len(), 13);
     assert_eq!(d.fetched_at, 7);
@@ -490,8 +566,15 @@ fn a_run_survives_a_denied_profile_call_but_not_a_failed_model_call() {
         ["/foundation-models"],
         "no profile call after the model list failed"
     );
-    assert!(matches!(run.clone().finish(0), Err(ProviderError::InvalidRequest(_))));
-    assert!(run.next_request(&keys(), SystemTime::now()).unwrap().is_none());
+    assert!(matches!(
+        run.clone().finish(0),
+        Err(ProviderError::InvalidRequest(_))
+    ));
+    assert!(
+        run.next_request(&keys(), SystemTime::now())
+            .unwrap()
+            .is_none()
+    );
 
     let mut run = Run::new(p);
     let e = run.on_response(Ok(b"not json")).unwrap_err();
@@ -503,10 +586,19 @@ fn a_run_survives_a_denied_profile_call_but_not_a_failed_model_call() {
 fn a_run_is_not_finished_early() {
     let p = plan(&config(), &options(), &Environment::default()).unwrap();
     let mut run = Run::new(p);
-    assert!(matches!(run.clone().finish(0), Err(ProviderError::InvalidRequest(_))));
+    assert!(matches!(
+        run.clone().finish(0),
+        Err(ProviderError::InvalidRequest(_))
+    ));
     run.on_response(Ok(FOUNDATION_MODELS.as_bytes())).unwrap();
-    assert!(run.clone().finish(0).is_err(), "the profiles are still to come");
+    assert!(
+        run.clone().finish(0).is_err(),
+        "the profiles are still to come"
+    );
     run.on_response(Ok(PROFILES_PAGE_2.as_bytes())).unwrap();
-    assert!(run.on_response(Ok(b"{}")).is_err(), "an answer after the last request");
+    assert!(
+        run.on_response(Ok(b"{}")).is_err(),
+        "an answer after the last request"
+    );
     assert_eq!(run.finish(0).unwrap().models.len(), 10);
 }

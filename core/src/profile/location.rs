@@ -96,7 +96,12 @@ pub fn locate(env: &Environment, explicit_profile: Option<&str>, os: Os) -> Loca
             Some(path) => (path.to_string(), Some(var)),
             None => (default.to_string(), None),
         };
-        FileLocation { kind, path: expand_home(&shown, home.as_deref(), os), shown, from_env }
+        FileLocation {
+            kind,
+            path: expand_home(&shown, home.as_deref(), os),
+            shown,
+            from_env,
+        }
     };
     let explicit = explicit_profile.map(str::trim).filter(|p| !p.is_empty());
     let (profile, profile_source) = match (explicit, env.get(PROFILE_VAR)) {
@@ -106,7 +111,11 @@ pub fn locate(env: &Environment, explicit_profile: Option<&str>, os: Os) -> Loca
     };
     Locations {
         config: file(FileKind::Config, CONFIG_FILE_VAR, "~/.aws/config"),
-        credentials: file(FileKind::Credentials, CREDENTIALS_FILE_VAR, "~/.aws/credentials"),
+        credentials: file(
+            FileKind::Credentials,
+            CREDENTIALS_FILE_VAR,
+            "~/.aws/credentials",
+        ),
         profile: profile.to_string(),
         profile_source,
     }
@@ -136,12 +145,17 @@ pub fn home_dir(env: &Environment, os: Os) -> Option<String> {
 /// Like `PathBuf` in the SDKs, the rest is rebuilt from its components:
 /// repeated separators and `.` components go. With no home, `~` stays.
 pub fn expand_home(path: &str, home: Option<&str>, os: Os) -> String {
-    let Some(rest) = path.strip_prefix('~') else { return path.to_string() };
+    let Some(rest) = path.strip_prefix('~') else {
+        return path.to_string();
+    };
     if !rest.is_empty() && !rest.starts_with(|c| os.is_separator(c)) {
         return path.to_string();
     }
     let mut out = home.unwrap_or("~").to_string();
-    for component in rest.split(|c| os.is_separator(c)).filter(|c| !c.is_empty() && *c != ".") {
+    for component in rest
+        .split(|c| os.is_separator(c))
+        .filter(|c| !c.is_empty() && *c != ".")
+    {
         if !out.ends_with(|c| os.is_separator(c)) {
             out.push(os.separator());
         }
@@ -165,7 +179,10 @@ mod tests {
         assert_eq!(l.config.shown, "~/.aws/config");
         assert_eq!(l.config.from_env, None);
         assert_eq!(l.credentials.path, "/home/u/.aws/credentials");
-        assert_eq!((l.profile.as_str(), l.profile_source), ("default", ProfileSource::Default));
+        assert_eq!(
+            (l.profile.as_str(), l.profile_source),
+            ("default", ProfileSource::Default)
+        );
     }
 
     #[test]
@@ -178,11 +195,23 @@ mod tests {
         ]);
         let l = locate(&e, None, Os::Unix);
         assert_eq!(l.config.path, "/home/u/cfg/config");
-        assert_eq!((l.config.shown.as_str(), l.config.from_env), ("~/cfg/config", Some("AWS_CONFIG_FILE")));
-        assert_eq!(l.credentials.path, "/home/u/.aws/credentials", "blank counts as unset");
-        assert_eq!((l.profile.as_str(), l.profile_source), ("dev", ProfileSource::Environment));
+        assert_eq!(
+            (l.config.shown.as_str(), l.config.from_env),
+            ("~/cfg/config", Some("AWS_CONFIG_FILE"))
+        );
+        assert_eq!(
+            l.credentials.path, "/home/u/.aws/credentials",
+            "blank counts as unset"
+        );
+        assert_eq!(
+            (l.profile.as_str(), l.profile_source),
+            ("dev", ProfileSource::Environment)
+        );
         let l = locate(&e, Some(" prod "), Os::Unix);
-        assert_eq!((l.profile.as_str(), l.profile_source), ("prod", ProfileSource::Explicit));
+        assert_eq!(
+            (l.profile.as_str(), l.profile_source),
+            ("prod", ProfileSource::Explicit)
+        );
         let l = locate(&e, Some(""), Os::Unix);
         assert_eq!(l.profile, "dev");
     }
@@ -198,16 +227,35 @@ mod tests {
 
     #[test]
     fn home_expansion() {
-        assert_eq!(expand_home("~/.aws/config", Some("/home/u"), Os::Unix), "/home/u/.aws/config");
-        assert_eq!(expand_home("~/.aws/config", Some("/"), Os::Unix), "/.aws/config");
+        assert_eq!(
+            expand_home("~/.aws/config", Some("/home/u"), Os::Unix),
+            "/home/u/.aws/config"
+        );
+        assert_eq!(
+            expand_home("~/.aws/config", Some("/"), Os::Unix),
+            "/.aws/config"
+        );
         assert_eq!(expand_home("~//a/./b/", Some("/h/"), Os::Unix), "/h/a/b");
         assert_eq!(expand_home("~", Some("/h"), Os::Unix), "/h");
-        assert_eq!(expand_home("~aws/config", Some("/h"), Os::Unix), "~aws/config");
+        assert_eq!(
+            expand_home("~aws/config", Some("/h"), Os::Unix),
+            "~aws/config"
+        );
         assert_eq!(expand_home("/etc/~/x", Some("/h"), Os::Unix), "/etc/~/x");
-        assert_eq!(expand_home("~\\x", Some("/h"), Os::Unix), "~\\x", "a backslash is a name on Unix");
+        assert_eq!(
+            expand_home("~\\x", Some("/h"), Os::Unix),
+            "~\\x",
+            "a backslash is a name on Unix"
+        );
         assert_eq!(expand_home("~/config", None, Os::Unix), "~/config");
-        assert_eq!(expand_home("~/.aws/config", Some("C:\\Users\\u"), Os::Windows), "C:\\Users\\u\\.aws\\config");
-        assert_eq!(expand_home("~\\cfg\\config", Some("C:\\Users\\u"), Os::Windows), "C:\\Users\\u\\cfg\\config");
+        assert_eq!(
+            expand_home("~/.aws/config", Some("C:\\Users\\u"), Os::Windows),
+            "C:\\Users\\u\\.aws\\config"
+        );
+        assert_eq!(
+            expand_home("~\\cfg\\config", Some("C:\\Users\\u"), Os::Windows),
+            "C:\\Users\\u\\cfg\\config"
+        );
         assert_eq!(expand_home("~/config", None, Os::Windows), "~\\config");
     }
 }

@@ -194,9 +194,15 @@ impl ProfileSet {
     ///
     /// The first malformed line fails the whole set, as in the SDKs. The
     /// selected profile is `default`; see [`ProfileSet::select`].
-    pub fn parse(config: Option<&str>, credentials: Option<&str>) -> Result<ProfileSet, ProfileError> {
+    pub fn parse(
+        config: Option<&str>,
+        credentials: Option<&str>,
+    ) -> Result<ProfileSet, ProfileError> {
         let mut set = ProfileSet::default();
-        for (kind, text) in [(FileKind::Config, config), (FileKind::Credentials, credentials)] {
+        for (kind, text) in [
+            (FileKind::Config, config),
+            (FileKind::Credentials, credentials),
+        ] {
             if let Some(text) = text {
                 set.merge(parser::parse(text, kind)?);
             }
@@ -249,7 +255,8 @@ impl ProfileSet {
     /// Any other `[kind name]` section of the config file, e.g.
     /// `section("services", "dev")`. `kind` is case-sensitive, as in the SDKs.
     pub fn section(&self, kind: &str, name: &str) -> Option<&Section> {
-        self.other_sections.get(&(kind.to_string(), name.to_string()))
+        self.other_sections
+            .get(&(kind.to_string(), name.to_string()))
     }
 
     /// A `[services name]` section: per-service settings such as `endpoint_url`.
@@ -300,21 +307,26 @@ impl ProfileSet {
         if self.profiles.contains_key(profile) {
             return None;
         }
-        self.ignored.iter().find(|i| i.would_define_profile(profile))
+        self.ignored
+            .iter()
+            .find(|i| i.would_define_profile(profile))
     }
 
     fn merge(&mut self, parsed: parser::ParsedFile) {
         for section in parsed.sections {
             let target = match section.id {
-                parser::SectionId::Profile(name) => {
-                    self.profiles.entry(name.clone()).or_insert_with(|| Section::new(name))
-                }
-                parser::SectionId::SsoSession(name) => {
-                    self.sso_sessions.entry(name.clone()).or_insert_with(|| Section::new(name))
-                }
-                parser::SectionId::Other { kind, name } => {
-                    self.other_sections.entry((kind, name.clone())).or_insert_with(|| Section::new(name))
-                }
+                parser::SectionId::Profile(name) => self
+                    .profiles
+                    .entry(name.clone())
+                    .or_insert_with(|| Section::new(name)),
+                parser::SectionId::SsoSession(name) => self
+                    .sso_sessions
+                    .entry(name.clone())
+                    .or_insert_with(|| Section::new(name)),
+                parser::SectionId::Other { kind, name } => self
+                    .other_sections
+                    .entry((kind, name.clone()))
+                    .or_insert_with(|| Section::new(name)),
             };
             for (name, property) in section.properties {
                 target.insert(name, property);
@@ -339,16 +351,23 @@ mod tests {
         .unwrap();
         let dev = set.get("dev").unwrap();
         assert_eq!(dev.get(keys::AWS_ACCESS_KEY_ID), Some("AKIDEXAMPLE"));
-        assert_eq!(dev.property(keys::AWS_ACCESS_KEY_ID).unwrap().file(), FileKind::Credentials);
+        assert_eq!(
+            dev.property(keys::AWS_ACCESS_KEY_ID).unwrap().file(),
+            FileKind::Credentials
+        );
         assert_eq!(dev.property(keys::AWS_ACCESS_KEY_ID).unwrap().line(), 2);
         assert_eq!(dev.property(keys::REGION).unwrap().file(), FileKind::Config);
     }
 
     #[test]
     fn selection_defaults_to_default() {
-        let set = ProfileSet::parse(Some("[default]\nregion = us-west-2\n[profile dev]\n"), None).unwrap();
+        let set = ProfileSet::parse(Some("[default]\nregion = us-west-2\n[profile dev]\n"), None)
+            .unwrap();
         assert_eq!(set.selected_name(), "default");
-        assert_eq!(set.selected().and_then(|p| p.get("region")), Some("us-west-2"));
+        assert_eq!(
+            set.selected().and_then(|p| p.get("region")),
+            Some("us-west-2")
+        );
         let set = set.select("dev");
         assert_eq!(set.selected_name(), "dev");
         assert_eq!(set.selected().unwrap().name(), "dev");
@@ -362,19 +381,39 @@ mod tests {
                       sts =\n  endpoint_url = http://localhost:9090\n";
         let set = ProfileSet::parse(Some(config), None).unwrap();
         let dev = set.get("dev").unwrap();
-        assert_eq!(set.service_property(dev, "Bedrock Runtime", "endpoint_url"), Some("http://localhost:8080"));
-        assert_eq!(set.service_property(dev, "STS", "endpoint_url"), Some("http://localhost:9090"));
-        assert_eq!(set.service_property(dev, "STS", "ENDPOINT_URL"), None, "sub-property names are case-sensitive");
+        assert_eq!(
+            set.service_property(dev, "Bedrock Runtime", "endpoint_url"),
+            Some("http://localhost:8080")
+        );
+        assert_eq!(
+            set.service_property(dev, "STS", "endpoint_url"),
+            Some("http://localhost:9090")
+        );
+        assert_eq!(
+            set.service_property(dev, "STS", "ENDPOINT_URL"),
+            None,
+            "sub-property names are case-sensitive"
+        );
         assert_eq!(set.service_property(dev, "Bedrock", "endpoint_url"), None);
-        assert!(set.get("local").is_none(), "a services section is not a profile");
+        assert!(
+            set.get("local").is_none(),
+            "a services section is not a profile"
+        );
     }
 
     #[test]
     fn why_missing_explains_the_usual_mistakes() {
-        let set = ProfileSet::parse(Some("[dev]\nregion = eu-west-1\n"), Some("[profile prod]\nx = y\n")).unwrap();
+        let set = ProfileSet::parse(
+            Some("[dev]\nregion = eu-west-1\n"),
+            Some("[profile prod]\nx = y\n"),
+        )
+        .unwrap();
         assert!(set.is_empty());
         let dev = set.why_missing("dev").unwrap();
-        assert_eq!((dev.file, dev.line, dev.reason), (FileKind::Config, 1, IgnoredReason::MissingProfilePrefix));
+        assert_eq!(
+            (dev.file, dev.line, dev.reason),
+            (FileKind::Config, 1, IgnoredReason::MissingProfilePrefix)
+        );
         assert!(dev.to_string().contains("[profile dev]"), "{dev}");
         let prod = set.why_missing("prod").unwrap();
         assert_eq!(prod.reason, IgnoredReason::ProfilePrefixInCredentials);
@@ -386,16 +425,24 @@ mod tests {
     fn errors_name_file_and_line_but_never_the_text() {
         let credentials = format!("[default]\naws_access_key_id = AKIDEXAMPLE\n{SECRET}\n");
         let err = ProfileSet::parse(None, Some(&credentials)).unwrap_err();
-        assert_eq!((err.file, err.line, err.problem), (FileKind::Credentials, 3, SyntaxError::PropertyWithoutEquals));
+        assert_eq!(
+            (err.file, err.line, err.problem),
+            (FileKind::Credentials, 3, SyntaxError::PropertyWithoutEquals)
+        );
         let shown = format!("{err} {err:?}");
-        assert!(!shown.contains(SECRET) && !shown.contains(&SECRET.to_ascii_lowercase()), "{shown}");
+        assert!(
+            !shown.contains(SECRET) && !shown.contains(&SECRET.to_ascii_lowercase()),
+            "{shown}"
+        );
         let err = err.with_path("~/.aws/credentials");
         assert_eq!(
             err.to_string(),
             "could not parse the AWS credentials file ~/.aws/credentials: line 3: \
              Expected an '=' sign defining a property (write `name = value`)"
         );
-        let ProviderError::CredentialSource(why) = ProviderError::from(err) else { panic!() };
+        let ProviderError::CredentialSource(why) = ProviderError::from(err) else {
+            panic!()
+        };
         assert!(why.contains("~/.aws/credentials"), "{why}");
     }
 
@@ -414,6 +461,11 @@ mod tests {
         let shown = format!("{set:?}");
         assert!(shown.contains("aws_secret_access_key"), "{shown}");
         assert!(!shown.contains(SECRET), "{shown}");
-        assert!(!shown.to_ascii_lowercase().contains(&token.to_ascii_lowercase()), "{shown}");
+        assert!(
+            !shown
+                .to_ascii_lowercase()
+                .contains(&token.to_ascii_lowercase()),
+            "{shown}"
+        );
     }
 }

@@ -96,7 +96,9 @@ impl Ignored {
     pub(crate) fn would_define_profile(&self, name: &str) -> bool {
         let (prefix, suffix) = split_header(&self.section);
         match self.reason {
-            IgnoredReason::MissingProfilePrefix | IgnoredReason::ProfilePrefixInCredentials => suffix == name,
+            IgnoredReason::MissingProfilePrefix | IgnoredReason::ProfilePrefixInCredentials => {
+                suffix == name
+            }
             IgnoredReason::InvalidSectionName => {
                 matches!(prefix, None | Some(PROFILE_PREFIX)) && suffix == name
             }
@@ -133,7 +135,10 @@ impl fmt::Display for Ignored {
                 "[{section}] ignored: `{suffix}` is not a valid name (letters, digits and - _ / . % @ : + only)"
             ),
             IgnoredReason::ShadowedDefault => {
-                write!(f, "[{section}] ignored: [profile default] in the same file takes precedence")
+                write!(
+                    f,
+                    "[{section}] ignored: [profile default] in the same file takes precedence"
+                )
             }
             IgnoredReason::InvalidPropertyName => write!(
                 f,
@@ -150,7 +155,10 @@ pub(crate) enum SectionId {
     Profile(String),
     SsoSession(String),
     /// `[services dev]` and any other `[kind name]` of the config file.
-    Other { kind: String, name: String },
+    Other {
+        kind: String,
+        name: String,
+    },
 }
 
 /// One header occurrence with its valid properties, in file order.
@@ -195,7 +203,12 @@ fn read(text: &str, file: FileKind) -> Result<Vec<RawSection<'_>>, ProfileError>
     // `lines` also drops the `\r` of Windows line endings.
     for (index, line) in text.lines().enumerate() {
         let number = index + 1;
-        let fail = |problem| ProfileError { file, path: None, line: number, problem };
+        let fail = |problem| ProfileError {
+            file,
+            path: None,
+            line: number,
+            problem,
+        };
         if line.trim_matches(WHITESPACE).is_empty() || line.starts_with(COMMENT) {
             continue;
         }
@@ -204,11 +217,19 @@ fn read(text: &str, file: FileKind) -> Result<Vec<RawSection<'_>>, ProfileError>
                 .strip_prefix('[')
                 .and_then(|h| h.strip_suffix(']'))
                 .ok_or_else(|| fail(SyntaxError::UnclosedSectionHeader))?;
-            sections.push(RawSection { header, line: number, properties: Vec::new() });
+            sections.push(RawSection {
+                header,
+                line: number,
+                properties: Vec::new(),
+            });
         } else if line.starts_with(WHITESPACE) {
-            let section = sections.last_mut().ok_or_else(|| fail(SyntaxError::ContinuationOutsideSection))?;
-            let property =
-                section.properties.last_mut().ok_or_else(|| fail(SyntaxError::ContinuationOutsideProperty))?;
+            let section = sections
+                .last_mut()
+                .ok_or_else(|| fail(SyntaxError::ContinuationOutsideSection))?;
+            let property = section
+                .properties
+                .last_mut()
+                .ok_or_else(|| fail(SyntaxError::ContinuationOutsideProperty))?;
             if property.holds_sub_properties {
                 split_property(line).map_err(|p| {
                     fail(match p {
@@ -222,7 +243,9 @@ fn read(text: &str, file: FileKind) -> Result<Vec<RawSection<'_>>, ProfileError>
             value.push('\n');
             value.push_str(line.trim_matches(WHITESPACE));
         } else {
-            let section = sections.last_mut().ok_or_else(|| fail(SyntaxError::PropertyOutsideSection))?;
+            let section = sections
+                .last_mut()
+                .ok_or_else(|| fail(SyntaxError::PropertyOutsideSection))?;
             let (name, value) = split_property(line).map_err(|p| {
                 fail(match p {
                     PropertyProblem::NoEquals => SyntaxError::PropertyWithoutEquals,
@@ -247,7 +270,9 @@ enum PropertyProblem {
 
 /// `name = value` (comment removed, both sides trimmed, name lower-cased).
 fn split_property(line: &str) -> Result<(Cow<'_, str>, &str), PropertyProblem> {
-    let (name, value) = strip_comment(line, true).split_once('=').ok_or(PropertyProblem::NoEquals)?;
+    let (name, value) = strip_comment(line, true)
+        .split_once('=')
+        .ok_or(PropertyProblem::NoEquals)?;
     let name = name.trim_matches(WHITESPACE);
     if name.is_empty() {
         return Err(PropertyProblem::NoName);
@@ -284,7 +309,8 @@ fn split_header(header: &str) -> (Option<&str>, &str) {
 
 /// Names of sections and properties: `[A-Za-z0-9_\-/.%@:+]*`.
 fn is_identifier(name: &str) -> bool {
-    name.chars().all(|c| c.is_ascii_alphanumeric() || "_-/.%@:+".contains(c))
+    name.chars()
+        .all(|c| c.is_ascii_alphanumeric() || "_-/.%@:+".contains(c))
 }
 
 /// Which section a header names in a file of `file`'s kind, or why it is skipped.
@@ -297,14 +323,21 @@ fn classify(prefix: Option<&str>, name: &str, file: FileKind) -> Result<SectionI
             Ok(match prefix {
                 PROFILE_PREFIX => SectionId::Profile(name.to_string()),
                 SSO_SESSION_PREFIX => SectionId::SsoSession(name.to_string()),
-                kind => SectionId::Other { kind: kind.to_string(), name: name.to_string() },
+                kind => SectionId::Other {
+                    kind: kind.to_string(),
+                    name: name.to_string(),
+                },
             })
         }
         (FileKind::Config, None) if name == DEFAULT => Ok(SectionId::Profile(DEFAULT.to_string())),
         (FileKind::Config, None) => Err(IgnoredReason::MissingProfilePrefix),
-        (FileKind::Credentials, Some(PROFILE_PREFIX)) => Err(IgnoredReason::ProfilePrefixInCredentials),
+        (FileKind::Credentials, Some(PROFILE_PREFIX)) => {
+            Err(IgnoredReason::ProfilePrefixInCredentials)
+        }
         (FileKind::Credentials, Some(_)) => Err(IgnoredReason::SectionNotAllowedInCredentials),
-        (FileKind::Credentials, None) if is_identifier(name) => Ok(SectionId::Profile(name.to_string())),
+        (FileKind::Credentials, None) if is_identifier(name) => {
+            Ok(SectionId::Profile(name.to_string()))
+        }
         (FileKind::Credentials, None) => Err(IgnoredReason::InvalidSectionName),
     }
 }
@@ -326,11 +359,18 @@ fn normalize(raw: Vec<RawSection<'_>>, file: FileKind) -> ParsedFile {
     }
     // `[profile default]` anywhere in a file replaces every `[default]` of
     // that file, rather than merging with it.
-    let shadow_default = kept.iter().any(|(_, _, prefixed_default, _)| *prefixed_default);
+    let shadow_default = kept
+        .iter()
+        .any(|(_, _, prefixed_default, _)| *prefixed_default);
     let mut sections = Vec::new();
     for (id, unprefixed_default, _, section) in kept {
         if shadow_default && unprefixed_default {
-            ignored.push(skipped(file, section.line, section.header, IgnoredReason::ShadowedDefault));
+            ignored.push(skipped(
+                file,
+                section.line,
+                section.header,
+                IgnoredReason::ShadowedDefault,
+            ));
             continue;
         }
         let mut properties = Vec::new();
@@ -339,7 +379,12 @@ fn normalize(raw: Vec<RawSection<'_>>, file: FileKind) -> ParsedFile {
                 let value = Property::new(property.value.into_owned(), file, property.line);
                 properties.push((property.name.into_owned(), value));
             } else {
-                ignored.push(skipped(file, property.line, section.header, IgnoredReason::InvalidPropertyName));
+                ignored.push(skipped(
+                    file,
+                    property.line,
+                    section.header,
+                    IgnoredReason::InvalidPropertyName,
+                ));
             }
         }
         sections.push(ParsedSection { id, properties });
@@ -348,7 +393,12 @@ fn normalize(raw: Vec<RawSection<'_>>, file: FileKind) -> ParsedFile {
 }
 
 fn skipped(file: FileKind, line: usize, header: &str, reason: IgnoredReason) -> Ignored {
-    Ignored { file, line, section: header.trim_matches(WHITESPACE).to_string(), reason }
+    Ignored {
+        file,
+        line,
+        section: header.trim_matches(WHITESPACE).to_string(),
+        reason,
+    }
 }
 
 #[cfg(test)]
@@ -360,7 +410,12 @@ mod tests {
     }
 
     fn ids(text: &str, file: FileKind) -> Vec<SectionId> {
-        parse(text, file).unwrap().sections.into_iter().map(|s| s.id).collect()
+        parse(text, file)
+            .unwrap()
+            .sections
+            .into_iter()
+            .map(|s| s.id)
+            .collect()
     }
 
     fn profile(name: &str) -> SectionId {
@@ -383,8 +438,14 @@ mod tests {
         assert_eq!(ok("  ABc\t=\t DEF = x "), Some(("abc".into(), "DEF = x")));
         assert_eq!(ok("token=aGVsbG8=="), Some(("token".into(), "aGVsbG8==")));
         assert_eq!(ok("a ="), Some(("a".into(), "")));
-        assert!(matches!(split_property("a b"), Err(PropertyProblem::NoEquals)));
-        assert!(matches!(split_property(" = b"), Err(PropertyProblem::NoName)));
+        assert!(matches!(
+            split_property("a b"),
+            Err(PropertyProblem::NoEquals)
+        ));
+        assert!(matches!(
+            split_property(" = b"),
+            Err(PropertyProblem::NoName)
+        ));
     }
 
     #[test]
@@ -413,10 +474,16 @@ mod tests {
                 profile("default"),
                 profile("a"),
                 SectionId::SsoSession("s".into()),
-                SectionId::Other { kind: "services".into(), name: "x".into() },
+                SectionId::Other {
+                    kind: "services".into(),
+                    name: "x".into()
+                },
             ]
         );
-        assert_eq!(ids(text, FileKind::Credentials), vec![profile("default"), profile("b")]);
+        assert_eq!(
+            ids(text, FileKind::Credentials),
+            vec![profile("default"), profile("b")]
+        );
         let ignored = parse(text, FileKind::Credentials).unwrap().ignored;
         let reasons: Vec<_> = ignored.iter().map(|i| (i.line, i.reason)).collect();
         assert_eq!(
@@ -432,7 +499,11 @@ mod tests {
 
     #[test]
     fn prefixed_default_shadows_the_plain_one_in_the_same_file() {
-        let parsed = parse("[default]\na = 1\n[profile default]\nb = 2\n", FileKind::Config).unwrap();
+        let parsed = parse(
+            "[default]\na = 1\n[profile default]\nb = 2\n",
+            FileKind::Config,
+        )
+        .unwrap();
         assert_eq!(parsed.sections.len(), 1);
         assert_eq!(parsed.sections[0].properties[0].0, "b");
         assert_eq!(parsed.ignored[0].reason, IgnoredReason::ShadowedDefault);
@@ -441,30 +512,70 @@ mod tests {
 
     #[test]
     fn continuation_and_sub_property_lines() {
-        let parsed = parse("[default]\na = 1\n  2 # kept\ns3 =\n  x = y\n\n  z = w\n", FileKind::Config).unwrap();
-        let values: Vec<_> =
-            parsed.sections[0].properties.iter().map(|(k, p)| (k.as_str(), p.value(), p.line())).collect();
-        assert_eq!(values, vec![("a", "1\n2 # kept", 2), ("s3", "\nx = y\nz = w", 4)]);
-        assert_eq!(error("[default]\ns3 =\n  x\n", FileKind::Config).problem, SyntaxError::SubPropertyWithoutEquals);
-        assert_eq!(error("[default]\ns3 =\n  =x\n", FileKind::Config).problem, SyntaxError::SubPropertyWithoutName);
+        let parsed = parse(
+            "[default]\na = 1\n  2 # kept\ns3 =\n  x = y\n\n  z = w\n",
+            FileKind::Config,
+        )
+        .unwrap();
+        let values: Vec<_> = parsed.sections[0]
+            .properties
+            .iter()
+            .map(|(k, p)| (k.as_str(), p.value(), p.line()))
+            .collect();
+        assert_eq!(
+            values,
+            vec![("a", "1\n2 # kept", 2), ("s3", "\nx = y\nz = w", 4)]
+        );
+        assert_eq!(
+            error("[default]\ns3 =\n  x\n", FileKind::Config).problem,
+            SyntaxError::SubPropertyWithoutEquals
+        );
+        assert_eq!(
+            error("[default]\ns3 =\n  =x\n", FileKind::Config).problem,
+            SyntaxError::SubPropertyWithoutName
+        );
         // An indented comment is a continuation line, as in the SDKs.
-        assert_eq!(error("[default]\ns3 =\n  # x\n", FileKind::Config).problem, SyntaxError::SubPropertyWithoutEquals);
+        assert_eq!(
+            error("[default]\ns3 =\n  # x\n", FileKind::Config).problem,
+            SyntaxError::SubPropertyWithoutEquals
+        );
     }
 
     #[test]
     fn errors_carry_file_and_line() {
         let e = error("# c\n\n[default\n", FileKind::Config);
-        assert_eq!((e.file, e.line, e.problem), (FileKind::Config, 3, SyntaxError::UnclosedSectionHeader));
-        let e = error("[default]\r\nok = 1\r\n  more\r\nbad\r\n", FileKind::Credentials);
-        assert_eq!((e.file, e.line, e.problem), (FileKind::Credentials, 4, SyntaxError::PropertyWithoutEquals));
-        assert_eq!(error("  x", FileKind::Config).problem, SyntaxError::ContinuationOutsideSection);
-        assert_eq!(error("x = 1", FileKind::Config).problem, SyntaxError::PropertyOutsideSection);
-        assert_eq!(error("[a]\n x", FileKind::Config).problem, SyntaxError::ContinuationOutsideProperty);
+        assert_eq!(
+            (e.file, e.line, e.problem),
+            (FileKind::Config, 3, SyntaxError::UnclosedSectionHeader)
+        );
+        let e = error(
+            "[default]\r\nok = 1\r\n  more\r\nbad\r\n",
+            FileKind::Credentials,
+        );
+        assert_eq!(
+            (e.file, e.line, e.problem),
+            (FileKind::Credentials, 4, SyntaxError::PropertyWithoutEquals)
+        );
+        assert_eq!(
+            error("  x", FileKind::Config).problem,
+            SyntaxError::ContinuationOutsideSection
+        );
+        assert_eq!(
+            error("x = 1", FileKind::Config).problem,
+            SyntaxError::PropertyOutsideSection
+        );
+        assert_eq!(
+            error("[a]\n x", FileKind::Config).problem,
+            SyntaxError::ContinuationOutsideProperty
+        );
     }
 
     #[test]
     fn a_byte_order_mark_is_skipped() {
-        assert_eq!(ids("\u{feff}[default]\nregion = x\n", FileKind::Config), vec![profile("default")]);
+        assert_eq!(
+            ids("\u{feff}[default]\nregion = x\n", FileKind::Config),
+            vec![profile("default")]
+        );
     }
 
     #[test]
@@ -472,7 +583,10 @@ mod tests {
         let parsed = parse("[default]\nin valid = x\nok = y\n", FileKind::Config).unwrap();
         assert_eq!(parsed.sections[0].properties.len(), 1);
         let ignored = &parsed.ignored[0];
-        assert_eq!((ignored.line, ignored.reason), (2, IgnoredReason::InvalidPropertyName));
+        assert_eq!(
+            (ignored.line, ignored.reason),
+            (2, IgnoredReason::InvalidPropertyName)
+        );
         assert!(!ignored.to_string().contains("in valid"), "{ignored}");
     }
 }

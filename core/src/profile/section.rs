@@ -66,7 +66,10 @@ impl fmt::Debug for Property {
 
 impl Section {
     pub(crate) fn new(name: String) -> Self {
-        Section { name, properties: BTreeMap::new() }
+        Section {
+            name,
+            properties: BTreeMap::new(),
+        }
     }
 
     /// Adds or replaces a property; `name` is already lower-case and valid.
@@ -112,7 +115,10 @@ impl Section {
     /// `key` ignores case; `sub` is compared exactly, as botocore and
     /// smithy-rs compare it. The last definition wins.
     pub fn sub_property(&self, key: &str, sub: &str) -> Option<&str> {
-        self.sub_properties(key).filter(|(name, _)| *name == sub).last().map(|(_, value)| value)
+        self.sub_properties(key)
+            .filter(|(name, _)| *name == sub)
+            .last()
+            .map(|(_, value)| value)
     }
 
     /// Every `name = value` line of `key`'s value, in order; lines without
@@ -122,12 +128,19 @@ impl Section {
             .unwrap_or_default()
             .split('\n')
             .filter_map(|line| line.split_once('='))
-            .map(|(name, value)| (name.trim_matches(WHITESPACE), value.trim_matches(WHITESPACE)))
+            .map(|(name, value)| {
+                (
+                    name.trim_matches(WHITESPACE),
+                    value.trim_matches(WHITESPACE),
+                )
+            })
     }
 
     /// Property names (lower-case, sorted) with their values.
     pub fn iter(&self) -> impl Iterator<Item = (&str, &str)> {
-        self.properties.iter().map(|(name, p)| (name.as_str(), p.value()))
+        self.properties
+            .iter()
+            .map(|(name, p)| (name.as_str(), p.value()))
     }
 
     /// Whether the section has no properties, e.g. `[profile dev]` alone.
@@ -141,8 +154,12 @@ impl Section {
 /// trailing `=` (base64 padding) parses as a property name.
 impl fmt::Debug for Section {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let known: Vec<&str> =
-            self.properties.keys().map(String::as_str).filter(|k| keys::KNOWN.contains(k)).collect();
+        let known: Vec<&str> = self
+            .properties
+            .keys()
+            .map(String::as_str)
+            .filter(|k| keys::KNOWN.contains(k))
+            .collect();
         f.debug_struct("Section")
             .field("name", &self.name)
             .field("properties", &known)
@@ -167,7 +184,10 @@ mod tests {
     fn section(props: &[(&str, &str)]) -> Section {
         let mut s = Section::new("dev".into());
         for (i, (k, v)) in props.iter().enumerate() {
-            s.insert(k.to_string(), Property::new(v.to_string(), FileKind::Config, i + 2));
+            s.insert(
+                k.to_string(),
+                Property::new(v.to_string(), FileKind::Config, i + 2),
+            );
         }
         s
     }
@@ -186,10 +206,24 @@ mod tests {
 
     #[test]
     fn sub_properties_are_read_from_the_block() {
-        let s = section(&[("s3", "\naddressing_style = path\nnot a pair\nmax = 1\nmax = 2"), ("plain", "x")]);
+        let s = section(&[
+            (
+                "s3",
+                "\naddressing_style = path\nnot a pair\nmax = 1\nmax = 2",
+            ),
+            ("plain", "x"),
+        ]);
         assert_eq!(s.sub_property("S3", "addressing_style"), Some("path"));
-        assert_eq!(s.sub_property("s3", "max"), Some("2"), "last definition wins");
-        assert_eq!(s.sub_property("s3", "Addressing_Style"), None, "sub-property names are exact");
+        assert_eq!(
+            s.sub_property("s3", "max"),
+            Some("2"),
+            "last definition wins"
+        );
+        assert_eq!(
+            s.sub_property("s3", "Addressing_Style"),
+            None,
+            "sub-property names are exact"
+        );
         assert_eq!(s.sub_property("plain", "x"), None);
         assert_eq!(s.sub_property("missing", "x"), None);
         assert_eq!(s.sub_properties("s3").count(), 3);
@@ -197,9 +231,18 @@ mod tests {
 
     #[test]
     fn debug_shows_known_names_only_and_no_values() {
-        let s = section(&[("aws_secret_access_key", "SECRETVALUE"), ("pastedsecret", "")]);
+        let s = section(&[
+            ("aws_secret_access_key", "SECRETVALUE"),
+            ("pastedsecret", ""),
+        ]);
         let shown = format!("{s:?} {:?}", s.property("aws_secret_access_key").unwrap());
-        assert!(shown.contains("aws_secret_access_key") && shown.contains("other_properties: 1"), "{shown}");
-        assert!(!shown.contains("SECRETVALUE") && !shown.contains("pastedsecret"), "{shown}");
+        assert!(
+            shown.contains("aws_secret_access_key") && shown.contains("other_properties: 1"),
+            "{shown}"
+        );
+        assert!(
+            !shown.contains("SECRETVALUE") && !shown.contains("pastedsecret"),
+            "{shown}"
+        );
     }
 }

@@ -22,18 +22,28 @@ impl Guest for DecodeBench {
     type EventStream = Report;
 
     fn info() -> PluginInfo {
-        PluginInfo { name: "decode-bench".into(), version: env!("CARGO_PKG_VERSION").into() }
+        PluginInfo {
+            name: "decode-bench".into(),
+            version: env!("CARGO_PKG_VERSION").into(),
+        }
     }
 
     fn credential_source(_: ProviderConfig) -> Result<CredentialInfo, ProviderError> {
-        Err(ProviderError::NotImplemented("decode-bench has no credentials".into()))
+        Err(ProviderError::NotImplemented(
+            "decode-bench has no credentials".into(),
+        ))
     }
 
     fn discover(_: ProviderConfig, _: DiscoveryOptions) -> Result<Discovery, ProviderError> {
-        Err(ProviderError::NotImplemented("decode-bench has no models".into()))
+        Err(ProviderError::NotImplemented(
+            "decode-bench has no models".into(),
+        ))
     }
 
-    fn converse_stream(_: ProviderConfig, request: ConverseRequest) -> Result<EventStream, ProviderError> {
+    fn converse_stream(
+        _: ProviderConfig,
+        request: ConverseRequest,
+    ) -> Result<EventStream, ProviderError> {
         let content = request.messages.into_iter().flat_map(|m| m.content);
         let (mut passes, mut body) = (None, None);
         for block in content {
@@ -44,7 +54,9 @@ impl Guest for DecodeBench {
             }
         }
         let (Some(passes), Some(body)) = (passes, body) else {
-            return Err(ProviderError::InvalidRequest("want a pass count and a document".into()));
+            return Err(ProviderError::InvalidRequest(
+                "want a pass count and a document".into(),
+            ));
         };
         let start = Instant::now();
         let mut events = 0;
@@ -75,6 +87,10 @@ struct Report(RefCell<Option<String>>);
 
 impl GuestEventStream for Report {
     fn next(&self) -> Result<Option<Vec<StreamEvent>>, ProviderError> {
-        Ok(self.0.borrow_mut().take().map(|text| vec![StreamEvent::TextDelta(TextDelta { index: 0, text })]))
+        Ok(self
+            .0
+            .borrow_mut()
+            .take()
+            .map(|text| vec![StreamEvent::TextDelta(TextDelta { index: 0, text })]))
     }
 }

@@ -30,10 +30,22 @@ async fn five_hundred_concurrent_streams_each_complete_and_in_order() {
     for (i, (words, outcome)) in outcomes.into_iter().enumerate() {
         let outcome = outcome.unwrap_or_else(|e| panic!("stream {i} failed to start: {e:?}"));
         assert_eq!(outcome.error, None, "stream {i}");
-        assert_eq!(outcome.text(), reply_text(words), "stream {i}: lost, duplicated or reordered text");
+        assert_eq!(
+            outcome.text(),
+            reply_text(words),
+            "stream {i}: lost, duplicated or reordered text"
+        );
         let events = &outcome.events;
-        assert!(matches!(events.first(), Some(StreamEvent::MessageStart(_))), "stream {i}: {:?}", events.first());
-        assert!(matches!(events.last(), Some(StreamEvent::Metadata(_))), "stream {i}: {:?}", events.last());
+        assert!(
+            matches!(events.first(), Some(StreamEvent::MessageStart(_))),
+            "stream {i}: {:?}",
+            events.first()
+        );
+        assert!(
+            matches!(events.last(), Some(StreamEvent::Metadata(_))),
+            "stream {i}: {:?}",
+            events.last()
+        );
         assert_eq!(outcome.stops().len(), 1, "stream {i}");
     }
     eprintln!("{STREAMS} streams in {:?}", started.elapsed());

@@ -3,8 +3,8 @@
 use bedrock_emulator::{AuthOutcome, Emulator, StreamEnd, reply_text};
 use bedrock_host::EventStream;
 use bedrock_host::types::{
-    ImageFormat, ImageFragment, ProviderError, Role, StopReason, StreamEvent, ToolResultContent, ToolResultDelta,
-    ToolResultStart,
+    ImageFormat, ImageFragment, ProviderError, Role, StopReason, StreamEvent, ToolResultContent,
+    ToolResultDelta, ToolResultStart,
 };
 use integration_tests::*;
 use std::time::{Duration, Instant};
@@ -13,21 +13,36 @@ use std::time::{Duration, Instant};
 async fn sigv4_streams_a_text_reply() {
     let emulator = emulator().await;
     let host = host(&sigv4_env(&emulator));
-    let outcome = converse(&host, &config(), &request(MODEL, "Hello there")).await.unwrap();
+    let outcome = converse(&host, &config(), &request(MODEL, "Hello there"))
+        .await
+        .unwrap();
     assert_eq!(outcome.error, None);
-    assert_eq!(outcome.events.first(), Some(&StreamEvent::MessageStart(Role::Assistant)));
+    assert_eq!(
+        outcome.events.first(),
+        Some(&StreamEvent::MessageStart(Role::Assistant))
+    );
     assert_eq!(outcome.text(), reply_text(24));
     let stops = outcome.stops();
     assert_eq!(stops.len(), 1);
-    assert_eq!((stops[0].reason, stops[0].raw_reason.as_str()), (StopReason::Stop, "end_turn"));
-    let Some(StreamEvent::Metadata(meta)) = outcome.events.last() else { panic!("metadata comes last") };
+    assert_eq!(
+        (stops[0].reason, stops[0].raw_reason.as_str()),
+        (StopReason::Stop, "end_turn")
+    );
+    let Some(StreamEvent::Metadata(meta)) = outcome.events.last() else {
+        panic!("metadata comes last")
+    };
     let usage = meta.usage.as_ref().unwrap();
     assert_eq!(usage.output_tokens, 24);
     assert_eq!(usage.total_tokens, usage.input_tokens + usage.output_tokens);
     assert!(meta.latency_ms.is_some());
     let recorded = emulator.requests();
     assert_eq!(recorded.len(), 1);
-    assert_eq!(recorded[0].auth, AuthOutcome::SigV4 { access_key_id: ACCESS_KEY_ID.into() });
+    assert_eq!(
+        recorded[0].auth,
+        AuthOutcome::SigV4 {
+            access_key_id: ACCESS_KEY_ID.into()
+        }
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -36,20 +51,29 @@ async fn temporary_keys_send_the_session_token() {
     let host = host(&[
         ("AWS_ENDPOINT_URL", emulator.endpoint()),
         ("AWS_ACCESS_KEY_ID", "ASIDEXAMPLESESSION".into()),
-        ("AWS_SECRET_ACCESS_KEY", "sessionSecretEXAMPLEKEY/sessionSecret0000".into()),
+        (
+            "AWS_SECRET_ACCESS_KEY",
+            "sessionSecretEXAMPLEKEY/sessionSecret0000".into(),
+        ),
         ("AWS_SESSION_TOKEN", "session-token-EXAMPLE".into()),
     ]);
-    let outcome = converse(&host, &config(), &request(MODEL, "Hi")).await.unwrap();
+    let outcome = converse(&host, &config(), &request(MODEL, "Hi"))
+        .await
+        .unwrap();
     assert_eq!(outcome.error, None);
     let headers = &emulator.requests()[0].headers;
-    assert!(headers.iter().any(|(k, v)| k.eq_ignore_ascii_case("x-amz-security-token") && v == "session-token-EXAMPLE"));
+    assert!(headers.iter().any(
+        |(k, v)| k.eq_ignore_ascii_case("x-amz-security-token") && v == "session-token-EXAMPLE"
+    ));
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn bearer_token_streams_a_text_reply() {
     let emulator = emulator().await;
     let host = host(&bearer_env(&emulator));
-    let outcome = converse(&host, &config(), &request(MODEL, "Hello")).await.unwrap();
+    let outcome = converse(&host, &config(), &request(MODEL, "Hello"))
+        .await
+        .unwrap();
     assert_eq!(outcome.text(), reply_text(24));
     assert_eq!(emulator.requests()[0].auth, AuthOutcome::Bearer);
 }
@@ -61,13 +85,26 @@ async fn a_wrong_secret_is_a_typed_auth_error_without_the_secret() {
     let mut env = sigv4_env(&emulator);
     env.retain(|(k, _)| *k != "AWS_SECRET_ACCESS_KEY");
     env.push(("AWS_SECRET_ACCESS_KEY", wrong.into()));
-    let error = converse(&host(&env), &config(), &request(MODEL, "Hi")).await.unwrap_err();
-    let ProviderError::Auth(detail) = &error else { panic!("{error:?}") };
+    let error = converse(&host(&env), &config(), &request(MODEL, "Hi"))
+        .await
+        .unwrap_err();
+    let ProviderError::Auth(detail) = &error else {
+        panic!("{error:?}")
+    };
     assert_eq!(detail.status, Some(403));
     assert_eq!(detail.code.as_deref(), Some("InvalidSignatureException"));
-    assert!(detail.message.contains("signature we calculated does not match"), "{}", detail.message);
+    assert!(
+        detail
+            .message
+            .contains("signature we calculated does not match"),
+        "{}",
+        detail.message
+    );
     let shown = format!("{error:?}");
-    assert!(!shown.contains(wrong) && !shown.contains(SECRET_ACCESS_KEY), "{shown}");
+    assert!(
+        !shown.contains(wrong) && !shown.contains(SECRET_ACCESS_KEY),
+        "{shown}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -76,8 +113,13 @@ async fn an_unknown_api_key_is_refused() {
     let mut env = bearer_env(&emulator);
     env.retain(|(k, _)| *k != "AWS_BEARER_TOKEN_BEDROCK");
     env.push(("AWS_BEARER_TOKEN_BEDROCK", "bedrock-api-key-WRONG".into()));
-    let error = converse(&host(&env), &config(), &request(MODEL, "Hi")).await.unwrap_err();
-    assert!(matches!(&error, ProviderError::AccessDenied(d) if d.status == Some(403)), "{error:?}");
+    let error = converse(&host(&env), &config(), &request(MODEL, "Hi"))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&error, ProviderError::AccessDenied(d) if d.status == Some(403)),
+        "{error:?}"
+    );
     assert!(!format!("{error:?}").contains("bedrock-api-key-WRONG"));
 }
 
@@ -85,10 +127,15 @@ async fn an_unknown_api_key_is_refused() {
 async fn model_ids_with_colons_are_percent_encoded() {
     let emulator = emulator().await;
     let host = host(&sigv4_env(&emulator));
-    let outcome = converse(&host, &config(), &request("amazon.nova-lite-v1:0", "Hi")).await.unwrap();
+    let outcome = converse(&host, &config(), &request("amazon.nova-lite-v1:0", "Hi"))
+        .await
+        .unwrap();
     assert_eq!(outcome.error, None);
     let recorded = &emulator.requests()[0];
-    assert_eq!(recorded.raw_path, "/model/amazon.nova-lite-v1%3A0/converse-stream");
+    assert_eq!(
+        recorded.raw_path,
+        "/model/amazon.nova-lite-v1%3A0/converse-stream"
+    );
     assert_eq!(recorded.model_id.as_deref(), Some("amazon.nova-lite-v1:0"));
 }
 
@@ -97,7 +144,9 @@ async fn inference_profile_arns_work_and_carry_their_region() {
     let emulator = emulator().await;
     let host = host(&sigv4_env(&emulator));
     let arn = "arn:aws:bedrock:us-east-1:123456789012:inference-profile/us.anthropic.claude-sonnet-4-20250514-v1:0";
-    let outcome = converse(&host, &config(), &request(arn, "Hi")).await.unwrap();
+    let outcome = converse(&host, &config(), &request(arn, "Hi"))
+        .await
+        .unwrap();
     assert_eq!(outcome.error, None);
     let recorded = &emulator.requests()[0];
     assert_eq!(
@@ -109,9 +158,20 @@ async fn inference_profile_arns_work_and_carry_their_region() {
     // The ARN's region beats AWS_REGION: the signature is scoped to
     // eu-west-1, which this us-east-1 endpoint refuses as AWS would.
     let arn = "arn:aws:bedrock:eu-west-1:123456789012:inference-profile/eu.anthropic.claude-sonnet-4-20250514-v1:0";
-    let error = converse(&host, &config(), &request(arn, "Hi")).await.unwrap_err();
-    assert!(matches!(&error, ProviderError::Auth(d) if d.message.contains("region")), "{error:?}");
-    let auth = emulator.requests()[1].headers.iter().find(|(k, _)| k.eq_ignore_ascii_case("authorization")).unwrap().1.clone();
+    let error = converse(&host, &config(), &request(arn, "Hi"))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&error, ProviderError::Auth(d) if d.message.contains("region")),
+        "{error:?}"
+    );
+    let auth = emulator.requests()[1]
+        .headers
+        .iter()
+        .find(|(k, _)| k.eq_ignore_ascii_case("authorization"))
+        .unwrap()
+        .1
+        .clone();
     assert!(auth.contains("/eu-west-1/bedrock/aws4_request"), "{auth}");
 }
 
@@ -124,14 +184,20 @@ async fn max_tokens_and_stop_sequences_end_the_reply() {
     let outcome = converse(&host, &config(), &req).await.unwrap();
     assert_eq!(outcome.text(), reply_text(5));
     let stop = outcome.stops()[0];
-    assert_eq!((stop.reason, stop.raw_reason.as_str()), (StopReason::Length, "max_tokens"));
+    assert_eq!(
+        (stop.reason, stop.raw_reason.as_str()),
+        (StopReason::Length, "max_tokens")
+    );
 
     let words: Vec<String> = reply_text(24).split(' ').map(str::to_string).collect();
     let mut req = request(MODEL, "Hi");
     req.stop_sequences = vec![words[3].clone()];
     let outcome = converse(&host, &config(), &req).await.unwrap();
     let stop = outcome.stops()[0];
-    assert_eq!((stop.reason, stop.raw_reason.as_str()), (StopReason::Stop, "stop_sequence"));
+    assert_eq!(
+        (stop.reason, stop.raw_reason.as_str()),
+        (StopReason::Stop, "stop_sequence")
+    );
     assert!(!outcome.text().contains(&words[3]));
 }
 
@@ -140,18 +206,37 @@ async fn in_stream_exceptions_are_typed_errors_after_the_events_before_them() {
     let emulator = emulator().await;
     let host = host(&sigv4_env(&emulator));
     let cases: [(&str, fn(&ProviderError) -> bool); 5] = [
-        ("internalServerException", |e| matches!(e, ProviderError::InternalServer(_))),
-        ("modelStreamErrorException", |e| matches!(e, ProviderError::ModelStreamError(_))),
-        ("validationException", |e| matches!(e, ProviderError::Validation(_))),
-        ("throttlingException", |e| matches!(e, ProviderError::Throttled(_))),
-        ("serviceUnavailableException", |e| matches!(e, ProviderError::ServiceUnavailable(_))),
+        ("internalServerException", |e| {
+            matches!(e, ProviderError::InternalServer(_))
+        }),
+        ("modelStreamErrorException", |e| {
+            matches!(e, ProviderError::ModelStreamError(_))
+        }),
+        ("validationException", |e| {
+            matches!(e, ProviderError::Validation(_))
+        }),
+        ("throttlingException", |e| {
+            matches!(e, ProviderError::Throttled(_))
+        }),
+        ("serviceUnavailableException", |e| {
+            matches!(e, ProviderError::ServiceUnavailable(_))
+        }),
     ];
     for (exception, expected) in cases {
         let prompt = format!("[emulator exception={exception}]");
-        let outcome = converse(&host, &config(), &request(MODEL, &prompt)).await.unwrap();
-        let error = outcome.error.as_ref().unwrap_or_else(|| panic!("{exception}: no error"));
+        let outcome = converse(&host, &config(), &request(MODEL, &prompt))
+            .await
+            .unwrap();
+        let error = outcome
+            .error
+            .as_ref()
+            .unwrap_or_else(|| panic!("{exception}: no error"));
         assert!(expected(error), "{exception}: {error:?}");
-        assert_eq!(outcome.events.len(), 3, "{exception}: messageStart and two deltas come first");
+        assert_eq!(
+            outcome.events.len(),
+            3,
+            "{exception}: messageStart and two deltas come first"
+        );
         assert!(outcome.stops().is_empty());
     }
 }
@@ -164,17 +249,27 @@ async fn http_errors_are_typed() {
         (400, |e| matches!(e, ProviderError::Validation(_))),
         (403, |e| matches!(e, ProviderError::AccessDenied(_))),
         (404, |e| matches!(e, ProviderError::ModelNotFound(_))),
-        (429, |e| matches!(e, ProviderError::Throttled(d) if d.message.contains("Too many requests"))),
+        (
+            429,
+            |e| matches!(e, ProviderError::Throttled(d) if d.message.contains("Too many requests")),
+        ),
         (500, |e| matches!(e, ProviderError::InternalServer(_))),
         (503, |e| matches!(e, ProviderError::ServiceUnavailable(_))),
     ];
     for (status, expected) in cases {
         let prompt = format!("[emulator status={status}]");
-        let error = converse(&host, &config(), &request(MODEL, &prompt)).await.unwrap_err();
+        let error = converse(&host, &config(), &request(MODEL, &prompt))
+            .await
+            .unwrap_err();
         assert!(expected(&error), "{status}: {error:?}");
     }
-    let error = converse(&host, &config(), &request("emulator.missing-model", "Hi")).await.unwrap_err();
-    assert!(matches!(error, ProviderError::ModelNotFound(_)), "{error:?}");
+    let error = converse(&host, &config(), &request("emulator.missing-model", "Hi"))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(error, ProviderError::ModelNotFound(_)),
+        "{error:?}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -188,12 +283,20 @@ async fn broken_streams_end_in_a_protocol_error_never_a_clean_stop() {
         ("non-json", "malformed"),
     ] {
         let prompt = format!("[emulator {directive}]");
-        let outcome = converse(&host, &config(), &request(MODEL, &prompt)).await.unwrap();
+        let outcome = converse(&host, &config(), &request(MODEL, &prompt))
+            .await
+            .unwrap();
         let Some(ProviderError::Protocol(message)) = &outcome.error else {
             panic!("{directive}: {:?}", outcome.error)
         };
-        assert!(message.to_lowercase().contains(needle), "{directive}: {message}");
-        assert!(outcome.stops().is_empty(), "{directive}: no stop event before the error");
+        assert!(
+            message.to_lowercase().contains(needle),
+            "{directive}: {message}"
+        );
+        assert!(
+            outcome.stops().is_empty(),
+            "{directive}: no stop event before the error"
+        );
     }
 }
 
@@ -204,9 +307,18 @@ async fn a_stalled_stream_times_out() {
     let mut cfg = config();
     cfg.between_bytes_timeout_ms = Some(300);
     let started = std::time::Instant::now();
-    let outcome = converse(&host, &cfg, &request(MODEL, "[emulator stall]")).await.unwrap();
-    assert!(matches!(outcome.error, Some(ProviderError::Timeout(_))), "{:?}", outcome.error);
-    assert_eq!(outcome.events, vec![StreamEvent::MessageStart(Role::Assistant)]);
+    let outcome = converse(&host, &cfg, &request(MODEL, "[emulator stall]"))
+        .await
+        .unwrap();
+    assert!(
+        matches!(outcome.error, Some(ProviderError::Timeout(_))),
+        "{:?}",
+        outcome.error
+    );
+    assert_eq!(
+        outcome.events,
+        vec![StreamEvent::MessageStart(Role::Assistant)]
+    );
     assert!(started.elapsed() < std::time::Duration::from_secs(30));
 }
 
@@ -214,13 +326,45 @@ async fn a_stalled_stream_times_out() {
 async fn recorded_streams_replay_through_the_component() {
     let emulator = emulator().await;
     let host = host(&sigv4_env(&emulator));
-    let outcome = converse(&host, &config(), &request(MODEL, "[emulator replay=amazon-bedrock-reasoning]")).await.unwrap();
+    let outcome = converse(
+        &host,
+        &config(),
+        &request(MODEL, "[emulator replay=amazon-bedrock-reasoning]"),
+    )
+    .await
+    .unwrap();
     assert_eq!(outcome.error, None);
-    assert!(outcome.events.iter().any(|e| matches!(e, StreamEvent::ReasoningDelta(_))));
-    assert!(outcome.events.iter().any(|e| matches!(e, StreamEvent::ReasoningSignature(_))));
-    let outcome = converse(&host, &config(), &request(MODEL, "[emulator replay=amazon-bedrock-tool-call.1]")).await.unwrap();
-    assert!(outcome.events.iter().any(|e| matches!(e, StreamEvent::ToolUseStart(_))));
-    assert!(outcome.events.iter().any(|e| matches!(e, StreamEvent::ToolInputDelta(_))));
+    assert!(
+        outcome
+            .events
+            .iter()
+            .any(|e| matches!(e, StreamEvent::ReasoningDelta(_)))
+    );
+    assert!(
+        outcome
+            .events
+            .iter()
+            .any(|e| matches!(e, StreamEvent::ReasoningSignature(_)))
+    );
+    let outcome = converse(
+        &host,
+        &config(),
+        &request(MODEL, "[emulator replay=amazon-bedrock-tool-call.1]"),
+    )
+    .await
+    .unwrap();
+    assert!(
+        outcome
+            .events
+            .iter()
+            .any(|e| matches!(e, StreamEvent::ToolUseStart(_)))
+    );
+    assert!(
+        outcome
+            .events
+            .iter()
+            .any(|e| matches!(e, StreamEvent::ToolInputDelta(_)))
+    );
     assert_eq!(outcome.stops()[0].reason, StopReason::ToolUse);
 }
 
@@ -250,11 +394,23 @@ async fn many_concurrent_streams_each_get_their_whole_reply() {
 async fn server_tool_results_and_generated_images_are_typed_events() {
     let emulator = emulator().await;
     let host = host(&sigv4_env(&emulator));
-    let outcome = converse(&host, &config(), &request(MODEL, "[emulator tool-result-image words=3]")).await.unwrap();
+    let outcome = converse(
+        &host,
+        &config(),
+        &request(MODEL, "[emulator tool-result-image words=3]"),
+    )
+    .await
+    .unwrap();
     assert_eq!(outcome.error, None);
     let e = &outcome.events;
-    assert!(matches!(&e[1], StreamEvent::ToolUseStart(s) if s.index == 0 && s.name == "web_search"), "{:?}", e[1]);
-    let StreamEvent::ToolUseStart(call) = &e[1] else { unreachable!() };
+    assert!(
+        matches!(&e[1], StreamEvent::ToolUseStart(s) if s.index == 0 && s.name == "web_search"),
+        "{:?}",
+        e[1]
+    );
+    let StreamEvent::ToolUseStart(call) = &e[1] else {
+        unreachable!()
+    };
     assert!(e.contains(&StreamEvent::ToolResultStart(ToolResultStart {
         index: 1,
         tool_use_id: call.id.clone(),
@@ -263,9 +419,14 @@ async fn server_tool_results_and_generated_images_are_typed_events() {
     })));
     assert!(e.contains(&StreamEvent::ToolResultDelta(ToolResultDelta {
         index: 1,
-        content: vec![ToolResultContent::Text("sunny".into()), ToolResultContent::Json(r#"{"celsius":21}"#.into())],
+        content: vec![
+            ToolResultContent::Text("sunny".into()),
+            ToolResultContent::Json(r#"{"celsius":21}"#.into())
+        ],
     })));
-    assert!(e.iter().any(|e| matches!(e, StreamEvent::ImageStart(s) if s.index == 2 && s.format == ImageFormat::Png)));
+    assert!(e.iter().any(
+        |e| matches!(e, StreamEvent::ImageStart(s) if s.index == 2 && s.format == ImageFormat::Png)
+    ));
     let image: Vec<u8> = e
         .iter()
         .filter_map(|e| match e {
@@ -277,8 +438,20 @@ async fn server_tool_results_and_generated_images_are_typed_events() {
         })
         .flatten()
         .collect();
-    assert_eq!(image, b"\x89PNG\r\n\x1a\n", "the fragments concatenate to the image");
-    let stops: Vec<u32> = e.iter().filter_map(|e| if let StreamEvent::BlockStop(i) = e { Some(*i) } else { None }).collect();
+    assert_eq!(
+        image, b"\x89PNG\r\n\x1a\n",
+        "the fragments concatenate to the image"
+    );
+    let stops: Vec<u32> = e
+        .iter()
+        .filter_map(|e| {
+            if let StreamEvent::BlockStop(i) = e {
+                Some(*i)
+            } else {
+                None
+            }
+        })
+        .collect();
     assert_eq!(stops, [0, 1, 2, 3]);
     assert_eq!(outcome.text(), reply_text(3));
     assert_eq!(outcome.stops().len(), 1);
@@ -294,7 +467,11 @@ async fn a_slow_stream(emulator: &Emulator) -> EventStream {
         .unwrap();
     let batch = stream.next().await.unwrap().unwrap().unwrap();
     assert!(!batch.is_empty());
-    assert_eq!(emulator.streams()[0].end, StreamEnd::Open, "still streaming while the client holds it");
+    assert_eq!(
+        emulator.streams()[0].end,
+        StreamEnd::Open,
+        "still streaming while the client holds it"
+    );
     stream
 }
 
@@ -308,14 +485,23 @@ async fn disconnect_seen(emulator: &Emulator, since: Instant) -> Duration {
             StreamEnd::Open => tokio::time::sleep(Duration::from_millis(5)).await,
             StreamEnd::ClientGone => {
                 let ended = streams[0].ended_at.unwrap();
-                let seen = ended.checked_duration_since(since).expect("the stream ended after the client let go");
-                assert!(streams[0].chunks_sent < 1000, "the reply was cut short: {:?}", streams[0]);
+                let seen = ended
+                    .checked_duration_since(since)
+                    .expect("the stream ended after the client let go");
+                assert!(
+                    streams[0].chunks_sent < 1000,
+                    "the reply was cut short: {:?}",
+                    streams[0]
+                );
                 return seen;
             }
             other => panic!("the stream ended as {other:?}, not by the client going away"),
         }
     }
-    panic!("the emulator did not see the client go away within 5 s: {:?}", emulator.streams());
+    panic!(
+        "the emulator did not see the client go away within 5 s: {:?}",
+        emulator.streams()
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -346,8 +532,15 @@ async fn a_request_using_every_feature_is_accepted() {
     use bedrock_host::types::*;
     let emulator = emulator().await;
     let host = host(&sigv4_env(&emulator));
-    let image = ImageBlock { format: ImageFormat::Png, data: b"\x89PNG\r\n\x1a\n".to_vec() };
-    let document = DocumentBlock { format: DocumentFormat::Pdf, name: "Report (v2)".into(), data: b"%PDF-1.4".to_vec() };
+    let image = ImageBlock {
+        format: ImageFormat::Png,
+        data: b"\x89PNG\r\n\x1a\n".to_vec(),
+    };
+    let document = DocumentBlock {
+        format: DocumentFormat::Pdf,
+        name: "Report (v2)".into(),
+        data: b"%PDF-1.4".to_vec(),
+    };
     let messages = vec![
         Message {
             role: Role::User,
@@ -360,10 +553,17 @@ async fn a_request_using_every_feature_is_accepted() {
         Message {
             role: Role::Assistant,
             content: vec![
-                ContentBlock::Reasoning(ReasoningBlock { text: "Thinking.".into(), signature: Some("sig".into()) }),
+                ContentBlock::Reasoning(ReasoningBlock {
+                    text: "Thinking.".into(),
+                    signature: Some("sig".into()),
+                }),
                 ContentBlock::RedactedReasoning(vec![1, 2, 3]),
                 ContentBlock::Text("Let me check.".into()),
-                ContentBlock::ToolUse(ToolUseBlock { id: "call_1|x".into(), name: "get_weather".into(), input_json: r#"{"city":"Paris"}"#.into() }),
+                ContentBlock::ToolUse(ToolUseBlock {
+                    id: "call_1|x".into(),
+                    name: "get_weather".into(),
+                    input_json: r#"{"city":"Paris"}"#.into(),
+                }),
             ],
         },
         Message {
@@ -385,8 +585,16 @@ async fn a_request_using_every_feature_is_accepted() {
     ];
     // Claude cannot think while forced to call a tool.
     let cases = [
-        (MODEL, ReasoningLevel::Medium, ToolChoice::Tool("get_weather".into())),
-        ("us.anthropic.claude-sonnet-4-20250514-v1:0", ReasoningLevel::High, ToolChoice::Auto),
+        (
+            MODEL,
+            ReasoningLevel::Medium,
+            ToolChoice::Tool("get_weather".into()),
+        ),
+        (
+            "us.anthropic.claude-sonnet-4-20250514-v1:0",
+            ReasoningLevel::High,
+            ToolChoice::Auto,
+        ),
         ("amazon.nova-pro-v1:0", ReasoningLevel::Low, ToolChoice::Any),
     ];
     for (model, reasoning, tool_choice) in cases {
@@ -395,7 +603,9 @@ async fn a_request_using_every_feature_is_accepted() {
         req.tools = vec![ToolSpec {
             name: "get_weather".into(),
             description: Some("The weather in a city.".into()),
-            input_schema_json: r#"{"type":"object","properties":{"city":{"type":"string"}},"required":["city"]}"#.into(),
+            input_schema_json:
+                r#"{"type":"object","properties":{"city":{"type":"string"}},"required":["city"]}"#
+                    .into(),
         }];
         req.tool_choice = Some(tool_choice);
         req.max_tokens = Some(2000);
@@ -417,7 +627,9 @@ async fn a_request_using_every_feature_is_accepted() {
             additional_model_request_fields: Some(r#"{"top_k":5}"#.into()),
             additional_model_response_field_paths: vec!["/stop_sequence".into()],
         });
-        let outcome = converse(&host, &config(), &req).await.unwrap_or_else(|e| panic!("{model}: {e:?}"));
+        let outcome = converse(&host, &config(), &req)
+            .await
+            .unwrap_or_else(|e| panic!("{model}: {e:?}"));
         assert_eq!(outcome.error, None, "{model}");
     }
 }

@@ -46,11 +46,15 @@ impl Drop for Home {
 }
 
 fn static_keys(profile: &str) -> String {
-    format!("[{profile}]\naws_access_key_id = {ACCESS_KEY_ID}\naws_secret_access_key = {SECRET_ACCESS_KEY}\n")
+    format!(
+        "[{profile}]\naws_access_key_id = {ACCESS_KEY_ID}\naws_secret_access_key = {SECRET_ACCESS_KEY}\n"
+    )
 }
 
 async fn streams(host: &bedrock_host::Host) {
-    let outcome = converse(host, &config(), &request(MODEL, "Hi")).await.unwrap();
+    let outcome = converse(host, &config(), &request(MODEL, "Hi"))
+        .await
+        .unwrap();
     assert_eq!(outcome.error, None);
     assert_eq!(outcome.stops().len(), 1);
 }
@@ -60,7 +64,10 @@ async fn profile_static_keys_and_region() {
     let emulator = emulator().await;
     let home = Home::new("static");
     home.write(".aws/credentials", &static_keys("default"))
-        .write(".aws/config", "[default]\nregion = us-east-1\n[profile dev]\nregion = eu-west-3\n");
+        .write(
+            ".aws/config",
+            "[default]\nregion = us-east-1\n[profile dev]\nregion = eu-west-3\n",
+        );
     let host = host(&home.env(&emulator));
     let info = host.credential_source(&config()).await.unwrap().unwrap();
     assert_eq!(info.kind, CredentialKind::Profile);
@@ -75,9 +82,14 @@ async fn profile_static_keys_and_region() {
 async fn a_rotated_credentials_file_is_read_on_the_next_call() {
     let emulator = emulator().await;
     let home = Home::new("rotate");
-    home.write(".aws/credentials", &static_keys("default").replace("EXAMPLEKEY", "OLDEXAMPLE"));
+    home.write(
+        ".aws/credentials",
+        &static_keys("default").replace("EXAMPLEKEY", "OLDEXAMPLE"),
+    );
     let host = host(&home.env(&emulator));
-    let error = converse(&host, &config(), &request(MODEL, "Hi")).await.unwrap_err();
+    let error = converse(&host, &config(), &request(MODEL, "Hi"))
+        .await
+        .unwrap_err();
     assert!(matches!(error, ProviderError::Auth(_)), "{error:?}");
     home.write(".aws/credentials", &static_keys("default"));
     streams(&host).await;
@@ -96,33 +108,54 @@ async fn assume_role_through_sts_is_cached_until_near_expiry() {
     let host = host(&env);
     let info = host.credential_source(&config()).await.unwrap().unwrap();
     assert_eq!(info.kind, CredentialKind::AssumeRole);
-    assert!(info.label.contains("arn:aws:iam::123456789012:role/bedrock-dev"), "{}", info.label);
+    assert!(
+        info.label
+            .contains("arn:aws:iam::123456789012:role/bedrock-dev"),
+        "{}",
+        info.label
+    );
     assert!(info.expires_at.is_some_and(|t| t > now_secs()));
     assert_eq!(sts_calls(&emulator), 1);
     host.credential_source(&config()).await.unwrap().unwrap();
     streams(&host).await;
-    assert_eq!(sts_calls(&emulator), 1, "a fresh instance reuses the cached role credentials");
+    assert_eq!(
+        sts_calls(&emulator),
+        1,
+        "a fresh instance reuses the cached role credentials"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn credentials_close_to_expiry_are_refreshed() {
     // Issued for 2 minutes: inside the refresh margin, so every call asks again.
-    let emulator = Emulator::start(EmulatorConfig { issued_credentials_ttl: Duration::from_secs(120), ..Default::default() })
-        .await
-        .unwrap();
+    let emulator = Emulator::start(EmulatorConfig {
+        issued_credentials_ttl: Duration::from_secs(120),
+        ..Default::default()
+    })
+    .await
+    .unwrap();
     let tokens = Home::new("refresh");
-    tokens.write("token", "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJ0ZXN0In0.c2lnbmF0dXJl");
+    tokens.write(
+        "token",
+        "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJ0ZXN0In0.c2lnbmF0dXJl",
+    );
     let env = vec![
         ("HOME", tokens.path().to_str().unwrap().to_string()),
         ("AWS_ENDPOINT_URL", emulator.endpoint()),
         ("AWS_EC2_METADATA_DISABLED", "true".into()),
-        ("AWS_WEB_IDENTITY_TOKEN_FILE", tokens.path().join("token").to_str().unwrap().to_string()),
+        (
+            "AWS_WEB_IDENTITY_TOKEN_FILE",
+            tokens.path().join("token").to_str().unwrap().to_string(),
+        ),
         ("AWS_ROLE_ARN", "arn:aws:iam::123456789012:role/irsa".into()),
     ];
     let host = host(&env);
     let info = host.credential_source(&config()).await.unwrap().unwrap();
     assert_eq!(info.kind, CredentialKind::WebIdentity);
-    assert_eq!(info.label, "web identity: arn:aws:iam::123456789012:role/irsa");
+    assert_eq!(
+        info.label,
+        "web identity: arn:aws:iam::123456789012:role/irsa"
+    );
     host.credential_source(&config()).await.unwrap().unwrap();
     assert_eq!(sts_calls(&emulator), 2);
     streams(&host).await;
@@ -139,12 +172,21 @@ async fn container_credentials() {
     let env = vec![
         ("AWS_ENDPOINT_URL", emulator.endpoint()),
         ("AWS_EC2_METADATA_DISABLED", "true".into()),
-        ("AWS_CONTAINER_CREDENTIALS_FULL_URI", format!("{}/container-credentials", emulator.endpoint())),
-        ("AWS_CONTAINER_AUTHORIZATION_TOKEN", "container-token-EXAMPLE".into()),
+        (
+            "AWS_CONTAINER_CREDENTIALS_FULL_URI",
+            format!("{}/container-credentials", emulator.endpoint()),
+        ),
+        (
+            "AWS_CONTAINER_AUTHORIZATION_TOKEN",
+            "container-token-EXAMPLE".into(),
+        ),
     ];
     let host = host(&env);
     let info = host.credential_source(&config()).await.unwrap().unwrap();
-    assert_eq!((info.kind, info.label.as_str()), (CredentialKind::Container, "container credentials"));
+    assert_eq!(
+        (info.kind, info.label.as_str()),
+        (CredentialKind::Container, "container credentials")
+    );
     assert!(info.expires_at.is_some());
     streams(&host).await;
 }
@@ -160,7 +202,10 @@ async fn instance_role_through_imdsv2() {
     let info = host.credential_source(&config()).await.unwrap().unwrap();
     assert_eq!(info.kind, CredentialKind::InstanceRole);
     assert_eq!(info.label, format!("instance role: {IMDS_ROLE_NAME}"));
-    let token_put = emulator.requests().iter().any(|r| r.method == "PUT" && r.raw_path == "/latest/api/token");
+    let token_put = emulator
+        .requests()
+        .iter()
+        .any(|r| r.method == "PUT" && r.raw_path == "/latest/api/token");
     assert!(token_put, "IMDSv2 starts with a token");
     streams(&host).await;
 }
@@ -175,7 +220,11 @@ async fn sso_session_with_the_cached_token() {
          [sso-session corp]\nsso_start_url = https://corp.awsapps.com/start\nsso_region = us-east-1\n",
     );
     let cache = bedrock_core::credentials::sso::cache_path(home.path().to_str().unwrap(), "corp");
-    let relative = cache.strip_prefix(home.path().to_str().unwrap()).unwrap().trim_start_matches('/').to_string();
+    let relative = cache
+        .strip_prefix(home.path().to_str().unwrap())
+        .unwrap()
+        .trim_start_matches('/')
+        .to_string();
     home.write(
         &relative,
         r#"{"accessToken":"sso-access-token-EXAMPLE","expiresAt":"2099-01-01T00:00:00Z","region":"us-east-1","startUrl":"https://corp.awsapps.com/start"}"#,
@@ -184,7 +233,10 @@ async fn sso_session_with_the_cached_token() {
     env.push(("AWS_PROFILE", "sso-dev".into()));
     let host = host(&env);
     let info = host.credential_source(&config()).await.unwrap().unwrap();
-    assert_eq!((info.kind, info.label.as_str()), (CredentialKind::Sso, "sso: corp"));
+    assert_eq!(
+        (info.kind, info.label.as_str()),
+        (CredentialKind::Sso, "sso: corp")
+    );
     streams(&host).await;
 }
 
@@ -192,12 +244,24 @@ async fn sso_session_with_the_cached_token() {
 async fn credential_process_is_refused_by_name() {
     let emulator = emulator().await;
     let home = Home::new("process");
-    home.write(".aws/config", "[profile tool]\ncredential_process = /usr/bin/get-creds --json\n");
+    home.write(
+        ".aws/config",
+        "[profile tool]\ncredential_process = /usr/bin/get-creds --json\n",
+    );
     let mut env = home.env(&emulator);
     env.push(("AWS_PROFILE", "tool".into()));
-    let error = host(&env).credential_source(&config()).await.unwrap().unwrap_err();
-    let ProviderError::CredentialSource(message) = &error else { panic!("{error:?}") };
-    assert!(message.contains("tool") && message.contains("credential_process"), "{message}");
+    let error = host(&env)
+        .credential_source(&config())
+        .await
+        .unwrap()
+        .unwrap_err();
+    let ProviderError::CredentialSource(message) = &error else {
+        panic!("{error:?}")
+    };
+    assert!(
+        message.contains("tool") && message.contains("credential_process"),
+        "{message}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -212,22 +276,48 @@ async fn with_no_source_the_error_says_where_it_looked_and_an_absent_imds_is_qui
             open.push(socket);
         }
     });
-    let env = vec![("HOME", home.path().to_str().unwrap().to_string()), ("AWS_EC2_METADATA_SERVICE_ENDPOINT", imds)];
+    let env = vec![
+        ("HOME", home.path().to_str().unwrap().to_string()),
+        ("AWS_EC2_METADATA_SERVICE_ENDPOINT", imds),
+    ];
     let host = host(&env);
     let started = Instant::now();
-    let error = host.credential_source(&config()).await.unwrap().unwrap_err();
+    let error = host
+        .credential_source(&config())
+        .await
+        .unwrap()
+        .unwrap_err();
     let took = started.elapsed();
-    let ProviderError::NoCredentials(message) = &error else { panic!("{error:?}") };
-    for place in ["AWS_BEARER_TOKEN_BEDROCK", "AWS_ACCESS_KEY_ID", "config and credentials files", "web identity", "container", "instance metadata"] {
+    let ProviderError::NoCredentials(message) = &error else {
+        panic!("{error:?}")
+    };
+    for place in [
+        "AWS_BEARER_TOKEN_BEDROCK",
+        "AWS_ACCESS_KEY_ID",
+        "config and credentials files",
+        "web identity",
+        "container",
+        "instance metadata",
+    ] {
         assert!(message.contains(place), "{place} missing from: {message}");
     }
-    assert!(took < Duration::from_secs(2), "an absent IMDS took {took:?}");
+    assert!(
+        took < Duration::from_secs(2),
+        "an absent IMDS took {took:?}"
+    );
 }
 
 fn sts_calls(emulator: &Emulator) -> usize {
-    emulator.issued().iter().filter(|i| i.source.starts_with("sts")).count()
+    emulator
+        .issued()
+        .iter()
+        .filter(|i| i.source.starts_with("sts"))
+        .count()
 }
 
 fn now_secs() -> u64 {
-    SystemTime::now().duration_since(SystemTime::UNIX_EPOCH).unwrap().as_secs()
+    SystemTime::now()
+        .duration_since(SystemTime::UNIX_EPOCH)
+        .unwrap()
+        .as_secs()
 }

@@ -22,9 +22,18 @@ async fn streams_in_flight_survive_swaps_both_ways() {
     let slow = request(MODEL, &format!("Hi [emulator words={WORDS} slow=10]"));
     let mut streams = Vec::new();
     for _ in 0..16 {
-        let mut stream = host.converse_stream(&config(), &slow).await.unwrap().unwrap();
+        let mut stream = host
+            .converse_stream(&config(), &slow)
+            .await
+            .unwrap()
+            .unwrap();
         // Each has started delivering before the swap.
-        let first = stream.next().await.unwrap().unwrap().expect("a first batch");
+        let first = stream
+            .next()
+            .await
+            .unwrap()
+            .unwrap()
+            .expect("a first batch");
         streams.push((stream, first));
     }
 
@@ -32,7 +41,9 @@ async fn streams_in_flight_survive_swaps_both_ways() {
     assert_eq!(info.version, twin_version);
     assert_eq!(host.info().await.unwrap().version, twin_version);
     // A new stream on the new build, while the old ones still run.
-    let fresh = converse(&host, &config(), &request(MODEL, "Hi [emulator words=5]")).await.unwrap();
+    let fresh = converse(&host, &config(), &request(MODEL, "Hi [emulator words=5]"))
+        .await
+        .unwrap();
     assert_eq!(fresh.text(), reply_text(5));
 
     // And back, with the first streams still open.
@@ -41,14 +52,26 @@ async fn streams_in_flight_survive_swaps_both_ways() {
 
     let finished = streams.into_iter().map(|(mut stream, first)| async move {
         let mut events = first;
-        while let Some(batch) = stream.next().await.expect("no host failure").expect("no provider error") {
+        while let Some(batch) = stream
+            .next()
+            .await
+            .expect("no host failure")
+            .expect("no provider error")
+        {
             events.extend(batch);
         }
         events
     });
     for events in join_all(finished).await {
-        let outcome = Outcome { events, error: None };
-        assert_eq!(outcome.text(), reply_text(WORDS), "a stream was cut or garbled by the swap");
+        let outcome = Outcome {
+            events,
+            error: None,
+        };
+        assert_eq!(
+            outcome.text(),
+            reply_text(WORDS),
+            "a stream was cut or garbled by the swap"
+        );
         assert_eq!(outcome.stops().len(), 1);
     }
 }
@@ -56,7 +79,11 @@ async fn streams_in_flight_survive_swaps_both_ways() {
 #[tokio::test(flavor = "multi_thread")]
 async fn a_build_that_does_not_fit_is_refused_and_the_old_one_serves() {
     let emulator = emulator().await;
-    let host = own_host(&HostConfig::default_component_path(), &sigv4_env(&emulator), |_| {});
+    let host = own_host(
+        &HostConfig::default_component_path(),
+        &sigv4_env(&emulator),
+        |_| {},
+    );
     let version = host.info().await.unwrap().version;
 
     let dir = std::env::temp_dir().join(format!("bedrock-reload-{}", std::process::id()));
@@ -77,7 +104,9 @@ async fn a_build_that_does_not_fit_is_refused_and_the_old_one_serves() {
         let message = format!("{error:#}");
         assert!(message.contains(expected), "{}: {message}", path.display());
         assert_eq!(host.info().await.unwrap().version, version);
-        let outcome = converse(&host, &config(), &request(MODEL, "Hi [emulator words=3]")).await.unwrap();
+        let outcome = converse(&host, &config(), &request(MODEL, "Hi [emulator words=3]"))
+            .await
+            .unwrap();
         assert_eq!(outcome.text(), reply_text(3));
     }
     std::fs::remove_dir_all(&dir).unwrap();
@@ -86,7 +115,11 @@ async fn a_build_that_does_not_fit_is_refused_and_the_old_one_serves() {
 #[tokio::test(flavor = "multi_thread")]
 async fn the_guest_cache_survives_a_swap() {
     let emulator = emulator().await;
-    let host = own_host(&HostConfig::default_component_path(), &sigv4_env(&emulator), |_| {});
+    let host = own_host(
+        &HostConfig::default_component_path(),
+        &sigv4_env(&emulator),
+        |_| {},
+    );
     let options = DiscoveryOptions {
         enabled: Some(true),
         region: None,
@@ -95,25 +128,56 @@ async fn the_guest_cache_survives_a_swap() {
         default_context_window: None,
         default_max_tokens: None,
     };
-    let catalogue_calls = || emulator.requests().iter().filter(|r| r.raw_path.starts_with("/foundation-models")).count();
+    let catalogue_calls = || {
+        emulator
+            .requests()
+            .iter()
+            .filter(|r| r.raw_path.starts_with("/foundation-models"))
+            .count()
+    };
     let before = host.discover(&config(), &options).await.unwrap().unwrap();
     assert_eq!(catalogue_calls(), 1);
     host.reload(twin_component()).await.unwrap();
     let after = host.discover(&config(), &options).await.unwrap().unwrap();
-    assert_eq!(catalogue_calls(), 1, "the new build asked Bedrock again instead of using the cache");
+    assert_eq!(
+        catalogue_calls(),
+        1,
+        "the new build asked Bedrock again instead of using the cache"
+    );
     assert_eq!(before.models, after.models);
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_swap_goes_through_when_the_host_is_at_its_cap() {
     let emulator = emulator().await;
-    let host = own_host(&HostConfig::default_component_path(), &sigv4_env(&emulator), |c| c.max_concurrent_calls = 2);
+    let host = own_host(
+        &HostConfig::default_component_path(),
+        &sigv4_env(&emulator),
+        |c| c.max_concurrent_calls = 2,
+    );
     let slow = request(MODEL, "Hi [emulator words=30 slow=10]");
-    let mut first = host.converse_stream(&config(), &slow).await.unwrap().unwrap();
-    let _second = host.converse_stream(&config(), &slow).await.unwrap().unwrap();
+    let mut first = host
+        .converse_stream(&config(), &slow)
+        .await
+        .unwrap()
+        .unwrap();
+    let _second = host
+        .converse_stream(&config(), &slow)
+        .await
+        .unwrap()
+        .unwrap();
     let busy = host.info().await.unwrap_err();
-    assert!(matches!(busy.downcast_ref(), Some(bedrock_host::HostError::Busy { limit: 2 })), "{busy:#}");
-    let info = host.reload(twin_component()).await.expect("the trial call is not counted against the cap");
+    assert!(
+        matches!(
+            busy.downcast_ref(),
+            Some(bedrock_host::HostError::Busy { limit: 2 })
+        ),
+        "{busy:#}"
+    );
+    let info = host
+        .reload(twin_component())
+        .await
+        .expect("the trial call is not counted against the cap");
     assert!(info.version.ends_with("+swap"), "{}", info.version);
     while first.next().await.unwrap().unwrap().is_some() {}
 }

@@ -8,7 +8,11 @@ use integration_tests::*;
 use std::time::{Duration, Instant};
 
 fn hostile(tweak: impl FnOnce(&mut HostConfig)) -> Host {
-    own_host(&hostile_component(), &[("AWS_REGION", "us-east-1".into())], tweak)
+    own_host(
+        &hostile_component(),
+        &[("AWS_REGION", "us-east-1".into())],
+        tweak,
+    )
 }
 
 /// Runs `command` to its end: the report text, or the host's error.
@@ -29,14 +33,25 @@ async fn run(host: &Host, command: &str) -> Result<String, anyhow::Error> {
 }
 
 fn host_error(error: &anyhow::Error) -> &HostError {
-    error.downcast_ref::<HostError>().unwrap_or_else(|| panic!("not a HostError: {error:#}"))
+    error
+        .downcast_ref::<HostError>()
+        .unwrap_or_else(|| panic!("not a HostError: {error:#}"))
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_trap_fails_that_call_only() {
     let host = hostile(|_| {});
     let error = run(&host, "trap").await.unwrap_err();
-    assert!(matches!(host_error(&error), HostError::Trapped { function: "converse-stream", .. }), "{error:#}");
+    assert!(
+        matches!(
+            host_error(&error),
+            HostError::Trapped {
+                function: "converse-stream",
+                ..
+            }
+        ),
+        "{error:#}"
+    );
     assert_eq!(run(&host, "env").await.unwrap(), "AWS_REGION");
 }
 
@@ -45,18 +60,38 @@ async fn an_endless_loop_is_stopped_by_the_cpu_budget() {
     let host = hostile(|c| c.cpu_budget = Duration::from_millis(200));
     let started = Instant::now();
     let error = run(&host, "spin").await.unwrap_err();
-    assert!(matches!(host_error(&error), HostError::CpuBudgetExceeded { .. }), "{error:#}");
-    assert!(started.elapsed() < Duration::from_secs(10), "stopped after {:?}", started.elapsed());
+    assert!(
+        matches!(host_error(&error), HostError::CpuBudgetExceeded { .. }),
+        "{error:#}"
+    );
+    assert!(
+        started.elapsed() < Duration::from_secs(10),
+        "stopped after {:?}",
+        started.elapsed()
+    );
 
     // In the middle of a stream: that stream is over, the host is not.
-    let mut stream = host.converse_stream(&config(), &request(MODEL, "spin-later")).await.unwrap().unwrap();
+    let mut stream = host
+        .converse_stream(&config(), &request(MODEL, "spin-later"))
+        .await
+        .unwrap()
+        .unwrap();
     let error = stream.next().await.unwrap_err();
     assert!(
-        matches!(host_error(&error), HostError::CpuBudgetExceeded { function: "event-stream.next", .. }),
+        matches!(
+            host_error(&error),
+            HostError::CpuBudgetExceeded {
+                function: "event-stream.next",
+                ..
+            }
+        ),
         "{error:#}"
     );
     let again = stream.next().await.unwrap_err();
-    assert!(matches!(host_error(&again), HostError::StreamUnusable { .. }), "{again:#}");
+    assert!(
+        matches!(host_error(&again), HostError::StreamUnusable { .. }),
+        "{again:#}"
+    );
     assert_eq!(run(&host, "env").await.unwrap(), "AWS_REGION");
 }
 
@@ -65,7 +100,13 @@ async fn running_out_of_memory_is_a_memory_error() {
     let limit = 32 * 1024 * 1024;
     let host = hostile(|c| c.memory_limit = limit);
     let error = run(&host, "grow").await.unwrap_err();
-    assert_eq!(*host_error(&error), HostError::MemoryLimitExceeded { function: "converse-stream", limit });
+    assert_eq!(
+        *host_error(&error),
+        HostError::MemoryLimitExceeded {
+            function: "converse-stream",
+            limit
+        }
+    );
     assert_eq!(run(&host, "env").await.unwrap(), "AWS_REGION");
 }
 
@@ -84,9 +125,17 @@ async fn a_call_that_hangs_meets_its_deadline() {
         c.extra_hosts = vec![address.to_string()];
         c.call_deadline = Duration::from_millis(500);
     });
-    let error = run(&host, &format!("fetch http://{address}/")).await.unwrap_err();
+    let error = run(&host, &format!("fetch http://{address}/"))
+        .await
+        .unwrap_err();
     assert!(
-        matches!(host_error(&error), HostError::DeadlineExceeded { function: "converse-stream", .. }),
+        matches!(
+            host_error(&error),
+            HostError::DeadlineExceeded {
+                function: "converse-stream",
+                ..
+            }
+        ),
         "{error:#}"
     );
 }
@@ -97,12 +146,21 @@ async fn only_allowed_hosts_are_reachable() {
     let address = emulator.endpoint();
     let authority = address.trim_start_matches("http://").to_string();
     let closed = hostile(|_| {});
-    for url in [format!("{address}/"), "http://169.254.170.2/".into(), "https://example.com/".into()] {
+    for url in [
+        format!("{address}/"),
+        "http://169.254.170.2/".into(),
+        "https://example.com/".into(),
+    ] {
         let report = run(&closed, &format!("fetch {url}")).await.unwrap();
-        assert!(report.starts_with("fetch failed") && report.contains("HttpRequestDenied"), "{url}: {report}");
+        assert!(
+            report.starts_with("fetch failed") && report.contains("HttpRequestDenied"),
+            "{url}: {report}"
+        );
     }
     let open = hostile(|c| c.extra_hosts = vec![authority]);
-    let report = run(&open, &format!("fetch {address}/foundation-models")).await.unwrap();
+    let report = run(&open, &format!("fetch {address}/foundation-models"))
+        .await
+        .unwrap();
     assert!(report.starts_with("fetched: status"), "{report}");
 }
 
@@ -117,15 +175,28 @@ async fn only_granted_files_and_variables_are_visible() {
         ("DATABASE_PASSWORD", "hunter2".to_string()),
         ("EXTRA_SETTING", "1".to_string()),
     ];
-    let host = own_host(&hostile_component(), &env, |c| c.extra_dirs = vec![dir.clone()]);
-    for path in ["/etc/passwd", "/proc/self/environ", &std::env::current_exe().unwrap().display().to_string()] {
+    let host = own_host(&hostile_component(), &env, |c| {
+        c.extra_dirs = vec![dir.clone()]
+    });
+    for path in [
+        "/etc/passwd",
+        "/proc/self/environ",
+        &std::env::current_exe().unwrap().display().to_string(),
+    ] {
         let report = run(&host, &format!("read {path}")).await.unwrap();
         assert!(report.starts_with("read failed"), "{path}: {report}");
     }
-    assert_eq!(run(&host, &format!("read {}", granted.display())).await.unwrap(), "read 7 bytes");
+    assert_eq!(
+        run(&host, &format!("read {}", granted.display()))
+            .await
+            .unwrap(),
+        "read 7 bytes"
+    );
     assert_eq!(run(&host, "env").await.unwrap(), "AWS_REGION");
 
-    let host = own_host(&hostile_component(), &env, |c| c.extra_env = vec!["EXTRA_SETTING".into()]);
+    let host = own_host(&hostile_component(), &env, |c| {
+        c.extra_env = vec!["EXTRA_SETTING".into()]
+    });
     assert_eq!(run(&host, "env").await.unwrap(), "AWS_REGION,EXTRA_SETTING");
     std::fs::remove_dir_all(&dir).unwrap();
 }
@@ -134,11 +205,15 @@ async fn only_granted_files_and_variables_are_visible() {
 async fn calls_beyond_the_cap_are_refused_until_one_ends() {
     let host = hostile(|c| c.max_concurrent_calls = 2);
     let open = |host: Host| async move {
-        host.converse_stream(&config(), &request(MODEL, "env")).await.map(|started| started.unwrap())
+        host.converse_stream(&config(), &request(MODEL, "env"))
+            .await
+            .map(|started| started.unwrap())
     };
     let first = open(host.clone()).await.unwrap();
     let _second = open(host.clone()).await.unwrap();
-    let Err(error) = open(host.clone()).await else { panic!("a third stream was admitted") };
+    let Err(error) = open(host.clone()).await else {
+        panic!("a third stream was admitted")
+    };
     assert_eq!(*host_error(&error), HostError::Busy { limit: 2 });
     drop(first);
     open(host.clone()).await.expect("a place was freed");

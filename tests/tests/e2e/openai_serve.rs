@@ -21,9 +21,13 @@ async fn openai_python_client_against_serve() {
     provider.max_attempts = Some(1);
     let mut serve = ServeConfig::new(provider);
     serve.api_key = Some(API_KEY.into());
-    let server = Server::bind(([127, 0, 0, 1], 0).into(), host(&sigv4_env(&emulator)), serve)
-        .await
-        .expect("binds");
+    let server = Server::bind(
+        ([127, 0, 0, 1], 0).into(),
+        host(&sigv4_env(&emulator)),
+        serve,
+    )
+    .await
+    .expect("binds");
     let base_url = format!("http://{}/v1", server.local_addr().unwrap());
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     let running = tokio::spawn(server.run(async {
@@ -32,10 +36,16 @@ async fn openai_python_client_against_serve() {
 
     let script = concat!(env!("CARGO_MANIFEST_DIR"), "/python/openai_client.py");
     let url = base_url.clone();
-    let output = tokio::task::spawn_blocking(move || Command::new(python).arg(script).arg(url).arg(API_KEY).output())
-        .await
-        .unwrap()
-        .expect("python runs");
+    let output = tokio::task::spawn_blocking(move || {
+        Command::new(python)
+            .arg(script)
+            .arg(url)
+            .arg(API_KEY)
+            .output()
+    })
+    .await
+    .unwrap()
+    .expect("python runs");
     let stdout = String::from_utf8(output.stdout).unwrap();
     assert!(
         output.status.success(),
@@ -57,17 +67,30 @@ async fn openai_python_client_against_serve() {
     assert_eq!(text["role"], "assistant");
     assert_eq!(text["finish_reason"], "stop");
     assert_eq!(text["usage"]["completion_tokens"], 7, "{text}");
-    assert!(text["usage"]["prompt_tokens"].as_u64().unwrap() > 0, "{text}");
-    assert_eq!(text["usage"]["prompt_tokens_details"]["cached_tokens"], 0, "{text}");
+    assert!(
+        text["usage"]["prompt_tokens"].as_u64().unwrap() > 0,
+        "{text}"
+    );
+    assert_eq!(
+        text["usage"]["prompt_tokens_details"]["cached_tokens"], 0,
+        "{text}"
+    );
     assert!(text["id"].as_str().unwrap().starts_with("chatcmpl-"));
 
     let streamed = &s["stream_text"];
     assert_eq!(streamed["content"], reply_text(9), "{streamed}");
-    assert_eq!(streamed["roles"], json!(["assistant"]), "one role, in the first delta: {streamed}");
+    assert_eq!(
+        streamed["roles"],
+        json!(["assistant"]),
+        "one role, in the first delta: {streamed}"
+    );
     assert_eq!(streamed["finish_reason"], "stop");
     assert_eq!(streamed["usage"]["completion_tokens"], 9, "{streamed}");
     assert_eq!(streamed["ids"], 1, "every chunk carries the same id");
-    assert!(streamed["chunks"].as_u64().unwrap() >= 10, "a chunk per word: {streamed}");
+    assert!(
+        streamed["chunks"].as_u64().unwrap() >= 10,
+        "a chunk per word: {streamed}"
+    );
 
     let expected_call = json!([{
         "id": "tool-use-id", "type": "function", "name": "test-tool", "arguments": "{\"value\":\"Sparkle Day\"}"
@@ -75,7 +98,11 @@ async fn openai_python_client_against_serve() {
     let tool = &s["tool_call"];
     assert_eq!(tool["tool_calls"], expected_call, "{tool}");
     assert_eq!(tool["finish_reason"], "tool_calls");
-    assert_eq!(tool["content"], Value::Null, "a tool-only reply has no content");
+    assert_eq!(
+        tool["content"],
+        Value::Null,
+        "a tool-only reply has no content"
+    );
     assert_eq!(tool["usage"]["total_tokens"], 170);
 
     let streamed_tool = &s["stream_tool_call"];
@@ -83,8 +110,14 @@ async fn openai_python_client_against_serve() {
     assert_eq!(call["id"], "tool-use-id", "{streamed_tool}");
     assert_eq!(call["name"], "test-tool");
     assert_eq!(call["arguments"], "{\"value\":\"Sparkle Day\"}");
-    assert_eq!(call["pieces"], 3, "a start, then one piece per fragment: {streamed_tool}");
-    assert_eq!(streamed_tool["first_pieces"], json!([{"has_name": true, "type": "function"}]));
+    assert_eq!(
+        call["pieces"], 3,
+        "a start, then one piece per fragment: {streamed_tool}"
+    );
+    assert_eq!(
+        streamed_tool["first_pieces"],
+        json!([{"has_name": true, "type": "function"}])
+    );
     assert_eq!(streamed_tool["finish_reason"], "tool_calls");
 
     let round_trip = &s["tool_round_trip"];
@@ -93,10 +126,21 @@ async fn openai_python_client_against_serve() {
     assert_eq!(s["max_tokens"]["finish_reason"], "length");
 
     let models = &s["models"];
-    let ids: Vec<&str> = models["ids"].as_array().unwrap().iter().filter_map(Value::as_str).collect();
+    let ids: Vec<&str> = models["ids"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(Value::as_str)
+        .collect();
     assert!(ids.contains(&integration_tests::MODEL), "{models}");
     assert_eq!(models["retrieved"], ids[0]);
-    assert!(models["retrieved_arn"].as_str().unwrap().starts_with("arn:aws:bedrock:"), "ids with slashes: {models}");
+    assert!(
+        models["retrieved_arn"]
+            .as_str()
+            .unwrap()
+            .starts_with("arn:aws:bedrock:"),
+        "ids with slashes: {models}"
+    );
 
     for wrong in ["wrong_key", "wrong_key_chat"] {
         assert_eq!(s[wrong]["error"], "AuthenticationError", "{}", s[wrong]);
@@ -108,18 +152,31 @@ async fn openai_python_client_against_serve() {
         assert_eq!(s[throttled]["status"], 429);
         assert_eq!(s[throttled]["type"], "rate_limit_error");
     }
-    assert_eq!(s["unknown_model"]["error"], "NotFoundError", "{}", s["unknown_model"]);
+    assert_eq!(
+        s["unknown_model"]["error"], "NotFoundError",
+        "{}",
+        s["unknown_model"]
+    );
     assert_eq!(s["unknown_model"]["code"], "model_not_found");
 
     let stream_error = &s["stream_error"];
     assert_eq!(stream_error["error"], "APIError", "{stream_error}");
     assert_eq!(stream_error["code"], "model_stream_error");
-    assert_eq!(stream_error["content"], reply_text(2), "the text before the error arrived");
+    assert_eq!(
+        stream_error["content"],
+        reply_text(2),
+        "the text before the error arrived"
+    );
 
     let malformed = &s["malformed_json"];
     assert_eq!(malformed["status"], 400, "{malformed}");
     assert_eq!(malformed["body"]["error"]["type"], "invalid_request_error");
-    assert!(malformed["body"]["error"]["message"].as_str().unwrap().contains("not a valid chat completion request"));
+    assert!(
+        malformed["body"]["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("not a valid chat completion request")
+    );
 
     stop.send(()).unwrap();
     running.await.unwrap().expect("shuts down cleanly");

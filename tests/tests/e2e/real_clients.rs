@@ -15,11 +15,17 @@ async fn boto3_converse_stream_against_the_emulator() {
     let emulator = emulator().await;
     let script = concat!(env!("CARGO_MANIFEST_DIR"), "/python/boto3_client.py");
     let endpoint = emulator.endpoint();
-    let output = tokio::task::spawn_blocking(move || Command::new(python).arg(script).arg(endpoint).output())
-        .await
-        .unwrap()
-        .expect("python runs");
-    assert!(output.status.success(), "boto3 client failed:\n{}", String::from_utf8_lossy(&output.stderr));
+    let output = tokio::task::spawn_blocking(move || {
+        Command::new(python).arg(script).arg(endpoint).output()
+    })
+    .await
+    .unwrap()
+    .expect("python runs");
+    assert!(
+        output.status.success(),
+        "boto3 client failed:\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
     let scenarios: HashMap<String, Value> = String::from_utf8(output.stdout)
         .unwrap()
         .lines()
@@ -33,17 +39,31 @@ async fn boto3_converse_stream_against_the_emulator() {
     assert_eq!(text["stop_reason"], "end_turn");
     assert_eq!(text["usage"]["outputTokens"], 24);
     assert_eq!(
-        text["events"].as_array().unwrap().first().and_then(Value::as_str),
+        text["events"]
+            .as_array()
+            .unwrap()
+            .first()
+            .and_then(Value::as_str),
         Some("messageStart")
     );
     for ok in ["colon_model", "arn_model"] {
-        assert_eq!(scenarios[ok]["stop_reason"], "end_turn", "{}", scenarios[ok]);
+        assert_eq!(
+            scenarios[ok]["stop_reason"], "end_turn",
+            "{}",
+            scenarios[ok]
+        );
     }
     assert_eq!(scenarios["max_tokens"]["stop_reason"], "max_tokens");
     assert_eq!(scenarios["max_tokens"]["text"], reply_text(5));
-    assert_eq!(scenarios["wrong_secret"]["error"], "InvalidSignatureException");
+    assert_eq!(
+        scenarios["wrong_secret"]["error"],
+        "InvalidSignatureException"
+    );
     assert_eq!(scenarios["wrong_secret"]["status"], 403);
     assert_eq!(scenarios["throttled"]["error"], "ThrottlingException");
     assert_eq!(scenarios["throttled"]["status"], 429);
-    assert_eq!(scenarios["in_stream_exception"]["error"], "modelStreamErrorException");
+    assert_eq!(
+        scenarios["in_stream_exception"]["error"],
+        "modelStreamErrorException"
+    );
 }

@@ -6,15 +6,28 @@ use integration_tests::*;
 #[tokio::test(flavor = "multi_thread")]
 async fn hosts_outside_the_allow_list_are_refused() {
     // No endpoint override: the guest goes to bedrock-runtime.{region}.amazonaws.com.
-    let host = host(&[("AWS_ACCESS_KEY_ID", ACCESS_KEY_ID.into()), ("AWS_SECRET_ACCESS_KEY", SECRET_ACCESS_KEY.into())]);
+    let host = host(&[
+        ("AWS_ACCESS_KEY_ID", ACCESS_KEY_ID.into()),
+        ("AWS_SECRET_ACCESS_KEY", SECRET_ACCESS_KEY.into()),
+    ]);
     let mut cfg = config();
     cfg.region = Some("attacker.example.com#".into());
-    let error = converse(&host, &cfg, &request(MODEL, "Hi")).await.unwrap_err();
-    assert!(matches!(&error, ProviderError::InvalidRequest(m) if m.contains("not a valid AWS region")), "{error:?}");
+    let error = converse(&host, &cfg, &request(MODEL, "Hi"))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&error, ProviderError::InvalidRequest(m) if m.contains("not a valid AWS region")),
+        "{error:?}"
+    );
     // A well-formed name that is no AWS region gets as far as the host, which refuses it.
     cfg.region = Some("xx-nowhere".into());
-    let error = converse(&host, &cfg, &request(MODEL, "Hi")).await.unwrap_err();
-    assert!(matches!(&error, ProviderError::Network(m) if m.contains("denied")), "{error:?}");
+    let error = converse(&host, &cfg, &request(MODEL, "Hi"))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&error, ProviderError::Network(m) if m.contains("denied")),
+        "{error:?}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -24,9 +37,16 @@ async fn a_trapping_call_fails_alone_and_the_host_keeps_serving() {
     // A prompt larger than the instance may hold: the guest cannot allocate
     // it and traps.
     let huge = "x".repeat(16 * 1024 * 1024);
-    let failure = host.converse_stream(&config(), &request(MODEL, &huge)).await;
-    assert!(failure.is_err(), "the call must fail as a host error (trap)");
-    let outcome = converse(&host, &config(), &request(MODEL, "Hi")).await.unwrap();
+    let failure = host
+        .converse_stream(&config(), &request(MODEL, &huge))
+        .await;
+    assert!(
+        failure.is_err(),
+        "the call must fail as a host error (trap)"
+    );
+    let outcome = converse(&host, &config(), &request(MODEL, "Hi"))
+        .await
+        .unwrap();
     assert_eq!(outcome.error, None);
     assert_eq!(outcome.stops().len(), 1);
 }
@@ -34,24 +54,49 @@ async fn a_trapping_call_fails_alone_and_the_host_keeps_serving() {
 #[tokio::test(flavor = "multi_thread")]
 async fn credential_source_names_the_source_never_the_secret() {
     let emulator = emulator().await;
-    let info = host(&sigv4_env(&emulator)).credential_source(&config()).await.unwrap().unwrap();
+    let info = host(&sigv4_env(&emulator))
+        .credential_source(&config())
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(info.kind, CredentialKind::Environment);
     assert_eq!(info.label, "env: AWS_ACCESS_KEY_ID");
     assert_eq!(info.region, "us-east-1");
     assert!(!format!("{info:?}").contains(SECRET_ACCESS_KEY));
 
-    let info = host(&bearer_env(&emulator)).credential_source(&config()).await.unwrap().unwrap();
-    assert_eq!((info.kind, info.label.as_str()), (CredentialKind::BearerToken, "env: AWS_BEARER_TOKEN_BEDROCK"));
+    let info = host(&bearer_env(&emulator))
+        .credential_source(&config())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        (info.kind, info.label.as_str()),
+        (CredentialKind::BearerToken, "env: AWS_BEARER_TOKEN_BEDROCK")
+    );
     assert!(!format!("{info:?}").contains(BEARER_TOKEN));
 
     let mut cfg = config();
     cfg.region = Some("eu-west-3".into());
-    let info = host(&sigv4_env(&emulator)).credential_source(&cfg).await.unwrap().unwrap();
+    let info = host(&sigv4_env(&emulator))
+        .credential_source(&cfg)
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(info.region, "eu-west-3");
 
-    let nothing = [("AWS_REGION", "us-east-1".into()), ("AWS_EC2_METADATA_DISABLED", "true".into())];
-    let error = host(&nothing).credential_source(&config()).await.unwrap().unwrap_err();
-    assert!(matches!(&error, ProviderError::NoCredentials(m) if m.contains("AWS_BEARER_TOKEN_BEDROCK")), "{error:?}");
+    let nothing = [
+        ("AWS_REGION", "us-east-1".into()),
+        ("AWS_EC2_METADATA_DISABLED", "true".into()),
+    ];
+    let error = host(&nothing)
+        .credential_source(&config())
+        .await
+        .unwrap()
+        .unwrap_err();
+    assert!(
+        matches!(&error, ProviderError::NoCredentials(m) if m.contains("AWS_BEARER_TOKEN_BEDROCK")),
+        "{error:?}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -65,6 +110,13 @@ async fn the_guest_sees_only_allow_listed_variables() {
         ],
         |_| {},
     );
-    let error = host.credential_source(&config()).await.unwrap().unwrap_err();
-    assert!(matches!(error, ProviderError::NoCredentials(_)), "{error:?}");
+    let error = host
+        .credential_source(&config())
+        .await
+        .unwrap()
+        .unwrap_err();
+    assert!(
+        matches!(error, ProviderError::NoCredentials(_)),
+        "{error:?}"
+    );
 }

@@ -32,11 +32,16 @@ impl World {
     }
 
     fn answer(mut self, request: &str, status: u16, body: &str) -> Self {
-        self.answers.push((request.into(), HttpAnswer::new(status, body)));
+        self.answers
+            .push((request.into(), HttpAnswer::new(status, body)));
         self
     }
 
-    fn run(&mut self, vars: &[(&str, &str)], options: ChainOptions) -> Result<Resolved, ProviderError> {
+    fn run(
+        &mut self,
+        vars: &[(&str, &str)],
+        options: ChainOptions,
+    ) -> Result<Resolved, ProviderError> {
         let env = Environment::from_vars(vars.iter().copied());
         let mut chain = Chain::new(&env, options);
         loop {
@@ -87,7 +92,9 @@ fn sts_answer(action: &str, key: &str, secret: &str, token: &str, expiry: &str) 
 }
 
 fn imds_answer(key: &str, secret: &str, token: &str, expiry: &str) -> String {
-    format!(r#"{{"Code":"Success","AccessKeyId":"{key}","SecretAccessKey":"{secret}","Token":"{token}","Expiration":"{expiry}"}}"#)
+    format!(
+        r#"{{"Code":"Success","AccessKeyId":"{key}","SecretAccessKey":"{secret}","Token":"{token}","Expiration":"{expiry}"}}"#
+    )
 }
 
 fn source_error(result: Result<Resolved, ProviderError>) -> String {
@@ -105,24 +112,38 @@ const STS: &str = "POST https://sts.us-east-1.amazonaws.com/";
 fn the_protocol_repeats_unanswered_steps_and_ignores_stray_answers() {
     let env = Environment::from_vars([("HOME", "/h")]);
     let mut chain = Chain::new(&env, opts());
-    let Step::ReadFile { path } = chain.next() else { panic!() };
+    let Step::ReadFile { path } = chain.next() else {
+        panic!()
+    };
     assert_eq!(path, "/h/.aws/config");
-    let Step::ReadFile { path: again } = chain.next() else { panic!() };
+    let Step::ReadFile { path: again } = chain.next() else {
+        panic!()
+    };
     assert_eq!(again, path, "an unanswered step is asked again");
     chain.on_file("/elsewhere", Some(b"[default]".to_vec()));
     chain.on_response(Ok(HttpAnswer::new(200, "")));
-    let Step::ReadFile { path: still } = chain.next() else { panic!() };
+    let Step::ReadFile { path: still } = chain.next() else {
+        panic!()
+    };
     assert_eq!(still, path, "answers to other questions are ignored");
     chain.on_file(&path, None);
-    let Step::ReadFile { path } = chain.next() else { panic!() };
+    let Step::ReadFile { path } = chain.next() else {
+        panic!()
+    };
     assert_eq!(path, "/h/.aws/credentials");
     chain.on_file(&path, None);
-    let Step::Send { request, timeouts } = chain.next() else { panic!() };
+    let Step::Send { request, timeouts } = chain.next() else {
+        panic!()
+    };
     assert_eq!(format!("{} {}", request.method, url(&request)), IMDS_TOKEN);
     assert_eq!(timeouts, imds::TIMEOUTS);
     chain.on_response(Err(ProviderError::Timeout("connect".into())));
-    let Step::Done(Err(ProviderError::NoCredentials(first))) = chain.next() else { panic!() };
-    let Step::Done(Err(ProviderError::NoCredentials(second))) = chain.next() else { panic!() };
+    let Step::Done(Err(ProviderError::NoCredentials(first))) = chain.next() else {
+        panic!()
+    };
+    let Step::Done(Err(ProviderError::NoCredentials(second))) = chain.next() else {
+        panic!()
+    };
     assert_eq!(first, second, "done stays done");
 }
 
@@ -130,8 +151,14 @@ fn the_protocol_repeats_unanswered_steps_and_ignores_stray_answers() {
 fn an_absent_imds_costs_one_attempt_and_the_message_lists_every_place() {
     let mut world = World::default();
     let result = world.run(&[("HOME", "/h"), ("AWS_PROFILE", "dev")], opts());
-    assert_eq!(world.sent.len(), 1, "the token request is not retried when nothing answers");
-    let Err(ProviderError::NoCredentials(message)) = result else { panic!("{result:?}") };
+    assert_eq!(
+        world.sent.len(),
+        1,
+        "the token request is not retried when nothing answers"
+    );
+    let Err(ProviderError::NoCredentials(message)) = result else {
+        panic!("{result:?}")
+    };
     for place in [
         "AWS_BEARER_TOKEN_BEDROCK",
         "AWS_ACCESS_KEY_ID with AWS_SECRET_ACCESS_KEY",
@@ -159,12 +186,33 @@ fn instance_role_end_to_end() {
     let mut world = World::default()
         .answer(IMDS_TOKEN, 200, "imds-token")
         .answer(IMDS_ROLE, 200, "web-role\n")
-        .answer(&format!("{IMDS_ROLE}web-role"), 200, &imds_answer("ASIAIMDS", "s", "t", &later(3600)));
-    let resolved = world.run(&[("AWS_EC2_METADATA_SERVICE_ENDPOINT_MODE", "IPv4")], opts()).unwrap();
-    assert_eq!((resolved.kind, resolved.label.as_str()), (CredentialKind::InstanceRole, "instance role: web-role"));
-    assert_eq!(world.header(0, imds::TOKEN_TTL_HEADER).as_deref(), Some("21600"));
-    assert_eq!(world.header(2, imds::TOKEN_HEADER).as_deref(), Some("imds-token"));
-    assert_eq!(resolved.expires_at(), Some(now() + Duration::from_secs(3600)));
+        .answer(
+            &format!("{IMDS_ROLE}web-role"),
+            200,
+            &imds_answer("ASIAIMDS", "s", "t", &later(3600)),
+        );
+    let resolved = world
+        .run(
+            &[("AWS_EC2_METADATA_SERVICE_ENDPOINT_MODE", "IPv4")],
+            opts(),
+        )
+        .unwrap();
+    assert_eq!(
+        (resolved.kind, resolved.label.as_str()),
+        (CredentialKind::InstanceRole, "instance role: web-role")
+    );
+    assert_eq!(
+        world.header(0, imds::TOKEN_TTL_HEADER).as_deref(),
+        Some("21600")
+    );
+    assert_eq!(
+        world.header(2, imds::TOKEN_HEADER).as_deref(),
+        Some("imds-token")
+    );
+    assert_eq!(
+        resolved.expires_at(),
+        Some(now() + Duration::from_secs(3600))
+    );
 }
 
 #[test]
@@ -172,9 +220,17 @@ fn credentials_expired_on_arrival_are_an_error() {
     let mut world = World::default()
         .answer(IMDS_TOKEN, 200, "t")
         .answer(IMDS_ROLE, 200, "r")
-        .answer(&format!("{IMDS_ROLE}r"), 200, &imds_answer("ASIA", "s", "t", "2020-01-01T00:00:00Z"));
+        .answer(
+            &format!("{IMDS_ROLE}r"),
+            200,
+            &imds_answer("ASIA", "s", "t", "2020-01-01T00:00:00Z"),
+        );
     let message = source_error(world.run(&[], opts()));
-    assert!(message.contains("already expired at 2020-01-01T00:00:00Z") && message.contains("instance role r"), "{message}");
+    assert!(
+        message.contains("already expired at 2020-01-01T00:00:00Z")
+            && message.contains("instance role r"),
+        "{message}"
+    );
 }
 
 #[test]
@@ -189,14 +245,22 @@ fn region_comes_from_the_profile_only_when_nothing_else_names_it() {
     assert_eq!(resolved.region(Some("ap-south-1"), &env), "ap-south-1");
 
     let mut world = World::default().file("/h/.aws/config", config);
-    let resolved = world.run(&[bearer[0], bearer[1], ("AWS_REGION", "us-west-2")], opts()).unwrap();
-    assert!(world.reads.is_empty(), "AWS_REGION names the region: no file read");
+    let resolved = world
+        .run(&[bearer[0], bearer[1], ("AWS_REGION", "us-west-2")], opts())
+        .unwrap();
+    assert!(
+        world.reads.is_empty(),
+        "AWS_REGION names the region: no file read"
+    );
     assert_eq!(resolved.profile_region, None);
 
     // A broken config file does not stop environment credentials.
     let mut world = World::default().file("/h/.aws/config", "[default]\n= x\n");
     let resolved = world.run(&bearer, opts()).unwrap();
-    assert_eq!((resolved.kind, resolved.profile_region), (CredentialKind::BearerToken, None));
+    assert_eq!(
+        (resolved.kind, resolved.profile_region),
+        (CredentialKind::BearerToken, None)
+    );
 }
 
 #[test]
@@ -204,19 +268,40 @@ fn profile_keys_say_which_file_they_came_from_and_the_option_beats_aws_profile()
     let mut world = World::default()
         .file("/h/.aws/config", "[profile dev]\naws_access_key_id = A\naws_secret_access_key = S\nregion = eu-north-1\n")
         .file("/h/.aws/credentials", "[prod]\naws_access_key_id = B\naws_secret_access_key = S\n");
-    let options = ChainOptions { profile: Some("prod".into()), ..opts() };
-    let resolved = world.run(&[("HOME", "/h"), ("AWS_PROFILE", "dev")], options).unwrap();
-    assert_eq!((resolved.kind, resolved.label.as_str()), (CredentialKind::Profile, "profile: prod (~/.aws/credentials)"));
-    let resolved = world.run(&[("HOME", "/h"), ("AWS_PROFILE", "dev")], opts()).unwrap();
+    let options = ChainOptions {
+        profile: Some("prod".into()),
+        ..opts()
+    };
+    let resolved = world
+        .run(&[("HOME", "/h"), ("AWS_PROFILE", "dev")], options)
+        .unwrap();
+    assert_eq!(
+        (resolved.kind, resolved.label.as_str()),
+        (
+            CredentialKind::Profile,
+            "profile: prod (~/.aws/credentials)"
+        )
+    );
+    let resolved = world
+        .run(&[("HOME", "/h"), ("AWS_PROFILE", "dev")], opts())
+        .unwrap();
     assert_eq!(resolved.label, "profile: dev (~/.aws/config)");
     assert_eq!(resolved.profile_region.as_deref(), Some("eu-north-1"));
 }
 
 #[test]
 fn a_named_profile_that_does_not_exist_stops_the_chain() {
-    let mut world = World::default().file("/h/.aws/config", "[dev]\nregion = x\n[profile prod]\nregion = y\n");
+    let mut world = World::default().file(
+        "/h/.aws/config",
+        "[dev]\nregion = x\n[profile prod]\nregion = y\n",
+    );
     let message = source_error(world.run(&[("HOME", "/h"), ("AWS_PROFILE", "dev")], opts()));
-    assert!(message.contains("`dev` is not defined") && message.contains("[profile dev]") && message.contains("prod"), "{message}");
+    assert!(
+        message.contains("`dev` is not defined")
+            && message.contains("[profile dev]")
+            && message.contains("prod"),
+        "{message}"
+    );
     assert!(world.sent.is_empty(), "no fallback to instance metadata");
 }
 
@@ -225,20 +310,37 @@ fn assume_role_signs_with_the_source_and_sends_the_profile_settings() {
     let config = "[profile dev]\nrole_arn = arn:aws:iam::123456789012:role/R\nsource_profile = base\n\
                   external_id = ext-1\nrole_session_name = me\nduration_seconds = 1800\n\
                   [profile base]\naws_access_key_id = AKIDBASE\naws_secret_access_key = S\n";
-    let mut world = World::default()
-        .file("/h/.aws/config", config)
-        .answer(STS, 200, &sts_answer("AssumeRole", "ASIAROLE", "rs", "rt", &later(1800)));
-    let resolved = world.run(&[("HOME", "/h"), ("AWS_PROFILE", "dev")], opts()).unwrap();
+    let mut world = World::default().file("/h/.aws/config", config).answer(
+        STS,
+        200,
+        &sts_answer("AssumeRole", "ASIAROLE", "rs", "rt", &later(1800)),
+    );
+    let resolved = world
+        .run(&[("HOME", "/h"), ("AWS_PROFILE", "dev")], opts())
+        .unwrap();
     assert_eq!(
         (resolved.kind, resolved.label.as_str()),
-        (CredentialKind::AssumeRole, "assume role: arn:aws:iam::123456789012:role/R via profile dev")
+        (
+            CredentialKind::AssumeRole,
+            "assume role: arn:aws:iam::123456789012:role/R via profile dev"
+        )
     );
     let body = world.body(0);
-    for field in ["Action=AssumeRole", "RoleSessionName=me", "ExternalId=ext-1", "DurationSeconds=1800"] {
+    for field in [
+        "Action=AssumeRole",
+        "RoleSessionName=me",
+        "ExternalId=ext-1",
+        "DurationSeconds=1800",
+    ] {
         assert!(body.contains(field), "{field} missing from {body}");
     }
     let auth = world.header(0, "authorization").unwrap();
-    assert!(auth.starts_with("AWS4-HMAC-SHA256 Credential=AKIDBASE/20210101/us-east-1/sts/aws4_request"), "{auth}");
+    assert!(
+        auth.starts_with(
+            "AWS4-HMAC-SHA256 Credential=AKIDBASE/20210101/us-east-1/sts/aws4_request"
+        ),
+        "{auth}"
+    );
 }
 
 #[test]
@@ -247,12 +349,23 @@ fn sts_errors_name_the_role_and_the_code() {
                   [profile base]\naws_access_key_id = A\naws_secret_access_key = S\n";
     let denied = "<ErrorResponse><Error><Code>AccessDenied</Code><Message>not authorized</Message></Error>\
                   <RequestId>req-9</RequestId></ErrorResponse>";
-    let mut world = World::default().file("/h/.aws/config", config).answer(STS, 403, denied);
-    let options = ChainOptions { profile: Some("other".into()), ..opts() };
+    let mut world = World::default()
+        .file("/h/.aws/config", config)
+        .answer(STS, 403, denied);
+    let options = ChainOptions {
+        profile: Some("other".into()),
+        ..opts()
+    };
     let message = source_error(world.run(&[("HOME", "/h")], options));
     assert_eq!(world.sent.len(), 1, "access denied is not retried");
-    assert!(message.contains("AssumeRole for arn:aws:iam::1:role/R (profile `other`"), "{message}");
-    assert!(message.contains("AccessDenied: not authorized (HTTP 403, request id req-9)"), "{message}");
+    assert!(
+        message.contains("AssumeRole for arn:aws:iam::1:role/R (profile `other`"),
+        "{message}"
+    );
+    assert!(
+        message.contains("AccessDenied: not authorized (HTTP 403, request id req-9)"),
+        "{message}"
+    );
     assert!(message.contains("trust policy"), "{message}");
 
     // Throttling and 5xx are retried, three attempts in all.
@@ -262,10 +375,16 @@ fn sts_errors_name_the_role_and_the_code() {
         .answer(STS, 400, throttled)
         .answer(STS, 503, "")
         .answer(STS, 400, throttled);
-    let options = ChainOptions { profile: Some("other".into()), ..opts() };
+    let options = ChainOptions {
+        profile: Some("other".into()),
+        ..opts()
+    };
     let message = source_error(world.run(&[("HOME", "/h")], options));
     assert_eq!(world.sent.len(), 3);
-    assert!(message.contains("Throttling: slow down (HTTP 400)"), "{message}");
+    assert!(
+        message.contains("Throttling: slow down (HTTP 400)"),
+        "{message}"
+    );
 }
 
 #[test]
@@ -275,16 +394,27 @@ fn roles_needing_mfa_and_processes_are_clear_errors() {
                   [profile proc]\ncredential_process = /usr/bin/get-creds\n";
     let mut world = World::default().file("/h/.aws/config", config);
     let message = source_error(world.run(&[("HOME", "/h")], opts()));
-    assert!(message.contains("mfa_serial") && message.contains("`default`"), "{message}");
+    assert!(
+        message.contains("mfa_serial") && message.contains("`default`"),
+        "{message}"
+    );
     let message = source_error(world.run(&[("HOME", "/h"), ("AWS_PROFILE", "proc")], opts()));
-    assert!(message.contains("profile `proc` uses credential_process") && message.contains("not supported in the sandbox"), "{message}");
+    assert!(
+        message.contains("profile `proc` uses credential_process")
+            && message.contains("not supported in the sandbox"),
+        "{message}"
+    );
     assert!(world.sent.is_empty());
 }
 
 #[test]
 fn role_loops_stop_the_chain() {
     let config = "[default]\nrole_arn = a\nsource_profile = b\n[profile b]\nrole_arn = b\nsource_profile = default\n";
-    let message = source_error(World::default().file("/h/.aws/config", config).run(&[("HOME", "/h")], opts()));
+    let message = source_error(
+        World::default()
+            .file("/h/.aws/config", config)
+            .run(&[("HOME", "/h")], opts()),
+    );
     assert!(message.contains("default -> b -> default"), "{message}");
 }
 
@@ -303,14 +433,35 @@ fn web_identity_from_the_environment() {
             &sts_answer("AssumeRoleWithWebIdentity", "ASIAW", "s", "t", &later(900)),
         );
     let resolved = world.run(&vars, opts()).unwrap();
-    assert_eq!((resolved.kind, resolved.label.as_str()), (CredentialKind::WebIdentity, "web identity: arn:aws:iam::1:role/W"));
-    assert!(world.body(0).ends_with("&WebIdentityToken=jwt-contents"), "trimmed: {}", world.body(0));
-    assert!(world.body(0).contains("RoleSessionName=bedrock-plugin-1609459200"));
+    assert_eq!(
+        (resolved.kind, resolved.label.as_str()),
+        (
+            CredentialKind::WebIdentity,
+            "web identity: arn:aws:iam::1:role/W"
+        )
+    );
+    assert!(
+        world.body(0).ends_with("&WebIdentityToken=jwt-contents"),
+        "trimmed: {}",
+        world.body(0)
+    );
+    assert!(
+        world
+            .body(0)
+            .contains("RoleSessionName=bedrock-plugin-1609459200")
+    );
     assert_eq!(world.header(0, "authorization"), None);
 
     let message = source_error(World::default().run(&vars, opts()));
-    assert!(message.contains("/var/run/token") && message.contains("AWS_WEB_IDENTITY_TOKEN_FILE"), "{message}");
-    let message = source_error(World::default().file("/var/run/token", " \n").run(&vars, opts()));
+    assert!(
+        message.contains("/var/run/token") && message.contains("AWS_WEB_IDENTITY_TOKEN_FILE"),
+        "{message}"
+    );
+    let message = source_error(
+        World::default()
+            .file("/var/run/token", " \n")
+            .run(&vars, opts()),
+    );
     assert!(message.contains("is empty"), "{message}");
     let message = source_error(World::default().run(&vars[..1], opts()));
     assert!(message.contains("AWS_ROLE_ARN is not"), "{message}");
@@ -319,25 +470,55 @@ fn web_identity_from_the_environment() {
 #[test]
 fn container_credentials_with_a_token_file() {
     let vars = [
-        ("AWS_CONTAINER_CREDENTIALS_FULL_URI", "http://169.254.170.23/v1/credentials"),
+        (
+            "AWS_CONTAINER_CREDENTIALS_FULL_URI",
+            "http://169.254.170.23/v1/credentials",
+        ),
         ("AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE", "/var/token"),
-        ("AWS_CONTAINER_AUTHORIZATION_TOKEN", "ignored-when-the-file-is-set"),
+        (
+            "AWS_CONTAINER_AUTHORIZATION_TOKEN",
+            "ignored-when-the-file-is-set",
+        ),
     ];
-    let mut world = World::default()
-        .file("/var/token", "pod-token\n")
-        .answer("GET http://169.254.170.23/v1/credentials", 200, &imds_answer("ASIAC", "s", "t", &later(600)));
+    let mut world = World::default().file("/var/token", "pod-token\n").answer(
+        "GET http://169.254.170.23/v1/credentials",
+        200,
+        &imds_answer("ASIAC", "s", "t", &later(600)),
+    );
     let resolved = world.run(&vars, opts()).unwrap();
-    assert_eq!((resolved.kind, resolved.label.as_str()), (CredentialKind::Container, "container credentials"));
-    assert_eq!(world.header(0, "authorization").as_deref(), Some("pod-token"));
-    assert_eq!(world.sent[0].headers.iter().filter(|(n, _)| n == "authorization").count(), 1);
+    assert_eq!(
+        (resolved.kind, resolved.label.as_str()),
+        (CredentialKind::Container, "container credentials")
+    );
+    assert_eq!(
+        world.header(0, "authorization").as_deref(),
+        Some("pod-token")
+    );
+    assert_eq!(
+        world.sent[0]
+            .headers
+            .iter()
+            .filter(|(n, _)| n == "authorization")
+            .count(),
+        1
+    );
 
-    let mut world = World::default()
-        .file("/var/token", "pod-token")
-        .answer("GET http://169.254.170.23/v1/credentials", 403, r#"{"code":"AccessDenied","message":"bad token"}"#);
+    let mut world = World::default().file("/var/token", "pod-token").answer(
+        "GET http://169.254.170.23/v1/credentials",
+        403,
+        r#"{"code":"AccessDenied","message":"bad token"}"#,
+    );
     let message = source_error(world.run(&vars, opts()));
-    assert!(message.contains("HTTP 403: AccessDenied: bad token") && message.contains("AWS_CONTAINER_CREDENTIALS_FULL_URI"), "{message}");
+    assert!(
+        message.contains("HTTP 403: AccessDenied: bad token")
+            && message.contains("AWS_CONTAINER_CREDENTIALS_FULL_URI"),
+        "{message}"
+    );
 
-    let refused = [("AWS_CONTAINER_CREDENTIALS_FULL_URI", "http://198.51.100.7/creds")];
+    let refused = [(
+        "AWS_CONTAINER_CREDENTIALS_FULL_URI",
+        "http://198.51.100.7/creds",
+    )];
     let message = source_error(World::default().run(&refused, opts()));
     assert!(message.contains("use https"), "{message}");
 }
@@ -346,11 +527,21 @@ fn container_credentials_with_a_token_file() {
 fn sso_with_an_expired_token_says_to_log_in() {
     let config = "[profile dev]\nsso_session = corp\nsso_account_id = 111122223333\nsso_role_name = Dev\n\
                   [sso-session corp]\nsso_region = eu-west-1\nsso_start_url = https://corp.awsapps.com/start\n";
-    let cache = "/h/.aws/sso/cache/".to_string() + &super::super::sha1::hex_digest(b"corp") + ".json";
+    let cache =
+        "/h/.aws/sso/cache/".to_string() + &super::super::sha1::hex_digest(b"corp") + ".json";
     let expired = r#"{"accessToken":"sso-access","expiresAt":"2020-12-31T00:00:00Z"}"#;
     let vars = [("HOME", "/h"), ("AWS_PROFILE", "dev")];
-    let message = source_error(World::default().file("/h/.aws/config", config).file(&cache, expired).run(&vars, opts()));
-    assert!(message.contains("expired at 2020-12-31T00:00:00Z") && message.contains("aws sso login --sso-session corp"), "{message}");
+    let message = source_error(
+        World::default()
+            .file("/h/.aws/config", config)
+            .file(&cache, expired)
+            .run(&vars, opts()),
+    );
+    assert!(
+        message.contains("expired at 2020-12-31T00:00:00Z")
+            && message.contains("aws sso login --sso-session corp"),
+        "{message}"
+    );
 
     let valid = expired.replace("2020-12-31", "2021-01-02");
     let mut world = World::default()
@@ -362,16 +553,27 @@ fn sso_with_an_expired_token_says_to_log_in() {
             r#"{"message":"Session token not found or invalid"}"#,
         );
     let message = source_error(world.run(&vars, opts()));
-    assert!(message.contains("HTTP 401") && message.contains("aws sso login --sso-session corp"), "{message}");
-    assert_eq!(world.header(0, sso::TOKEN_HEADER).as_deref(), Some("sso-access"));
+    assert!(
+        message.contains("HTTP 401") && message.contains("aws sso login --sso-session corp"),
+        "{message}"
+    );
+    assert_eq!(
+        world.header(0, sso::TOKEN_HEADER).as_deref(),
+        Some("sso-access")
+    );
 }
 
 #[test]
 fn unreadable_config_text_is_named() {
     let mut world = World::default();
-    world.files.insert("/h/.aws/credentials".into(), vec![0xff, 0xfe, b'[']);
+    world
+        .files
+        .insert("/h/.aws/credentials".into(), vec![0xff, 0xfe, b'[']);
     let message = source_error(world.run(&[("HOME", "/h")], opts()));
-    assert!(message.contains("~/.aws/credentials is not UTF-8"), "{message}");
+    assert!(
+        message.contains("~/.aws/credentials is not UTF-8"),
+        "{message}"
+    );
 }
 
 /// Unique secrets in every source; none may show in any step, result,
@@ -403,7 +605,8 @@ fn no_secret_is_ever_shown() {
          [profile broken]\nrole_arn = arn:aws:iam::1:role/B\nsource_profile = keys\n",
         SECRETS[3], SECRETS[4]
     );
-    let sso_cache = "/h/.aws/sso/cache/".to_string() + &super::super::sha1::hex_digest(b"s") + ".json";
+    let sso_cache =
+        "/h/.aws/sso/cache/".to_string() + &super::super::sha1::hex_digest(b"s") + ".json";
     let world = || {
         World::default()
             .file("/h/.aws/config", &config)
@@ -427,35 +630,91 @@ fn no_secret_is_ever_shown() {
     };
     let home = ("HOME", "/h");
     use CredentialKind::*;
-    let container = ("AWS_CONTAINER_CREDENTIALS_FULL_URI", "http://127.0.0.1:9/creds");
+    let container = (
+        "AWS_CONTAINER_CREDENTIALS_FULL_URI",
+        "http://127.0.0.1:9/creds",
+    );
     let scenarios: Vec<(Vec<(&str, &str)>, Option<CredentialKind>)> = vec![
-        (vec![("AWS_BEARER_TOKEN_BEDROCK", SECRETS[0])], Some(BearerToken)),
-        (vec![("AWS_ACCESS_KEY_ID", "AKIDENV"), ("AWS_SECRET_ACCESS_KEY", SECRETS[1]), ("AWS_SESSION_TOKEN", SECRETS[2])], Some(Environment)),
+        (
+            vec![("AWS_BEARER_TOKEN_BEDROCK", SECRETS[0])],
+            Some(BearerToken),
+        ),
+        (
+            vec![
+                ("AWS_ACCESS_KEY_ID", "AKIDENV"),
+                ("AWS_SECRET_ACCESS_KEY", SECRETS[1]),
+                ("AWS_SESSION_TOKEN", SECRETS[2]),
+            ],
+            Some(Environment),
+        ),
         (vec![home, ("AWS_PROFILE", "keys")], Some(Profile)),
         (vec![home, ("AWS_PROFILE", "role")], Some(AssumeRole)),
         (vec![home, ("AWS_PROFILE", "web")], Some(WebIdentity)),
         (vec![home, ("AWS_PROFILE", "sso")], Some(Sso)),
-        (vec![container, ("AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE", "/ctoken")], Some(Container)),
-        (vec![container, ("AWS_CONTAINER_AUTHORIZATION_TOKEN", SECRETS[10])], Some(Container)),
+        (
+            vec![
+                container,
+                ("AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE", "/ctoken"),
+            ],
+            Some(Container),
+        ),
+        (
+            vec![
+                container,
+                ("AWS_CONTAINER_AUTHORIZATION_TOKEN", SECRETS[10]),
+            ],
+            Some(Container),
+        ),
         (vec![], Some(InstanceRole)),
         // Failures: a source that answers errors, a missing token file.
-        (vec![("AWS_CONTAINER_CREDENTIALS_FULL_URI", "http://127.0.0.1:9/other"), ("AWS_CONTAINER_AUTHORIZATION_TOKEN", SECRETS[10])], None),
-        (vec![("AWS_WEB_IDENTITY_TOKEN_FILE", "/missing"), ("AWS_ROLE_ARN", "arn:aws:iam::1:role/W")], None),
+        (
+            vec![
+                (
+                    "AWS_CONTAINER_CREDENTIALS_FULL_URI",
+                    "http://127.0.0.1:9/other",
+                ),
+                ("AWS_CONTAINER_AUTHORIZATION_TOKEN", SECRETS[10]),
+            ],
+            None,
+        ),
+        (
+            vec![
+                ("AWS_WEB_IDENTITY_TOKEN_FILE", "/missing"),
+                ("AWS_ROLE_ARN", "arn:aws:iam::1:role/W"),
+            ],
+            None,
+        ),
     ];
     for (vars, expected) in &scenarios {
         let mut world = world();
         let result = world.run(vars, opts());
-        assert_eq!(result.as_ref().ok().map(|r| r.kind), *expected, "{vars:?}: {result:?}");
+        assert_eq!(
+            result.as_ref().ok().map(|r| r.kind),
+            *expected,
+            "{vars:?}: {result:?}"
+        );
         let mut shown = world.shown.join("\n");
         match &result {
             Ok(resolved) => {
-                shown.push_str(&format!("{resolved:?} {:?} {}", resolved.info("us-east-1".into()), resolved.principal()));
-                assert!(super::super::cache::decode(&super::super::cache::encode(resolved).unwrap_or_default()).is_none_or(|r| r == *resolved));
+                shown.push_str(&format!(
+                    "{resolved:?} {:?} {}",
+                    resolved.info("us-east-1".into()),
+                    resolved.principal()
+                ));
+                assert!(
+                    super::super::cache::decode(
+                        &super::super::cache::encode(resolved).unwrap_or_default()
+                    )
+                    .is_none_or(|r| r == *resolved)
+                );
             }
             Err(error) => shown.push_str(&format!("{error:?} {}", crate::error::describe(error))),
         }
         for secret in SECRETS {
-            assert!(!shown.contains(secret), "{secret} shown in scenario {vars:?}:\n{shown}");
+            assert!(
+                !shown.contains(secret),
+                "{secret} shown in scenario {vars:?}:\n{shown}"
+            );
         }
     }
 }
