@@ -6,5 +6,5 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/build-component.sh
 echo "==> building the host (the first build compiles wasmtime: several minutes)" >&2
-cargo build --quiet -p bedrock-host
+cargo build --quiet -p bedrock-cli
 exec target/debug/bedrock-host demo "$@"

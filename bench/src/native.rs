@@ -41,14 +41,7 @@ impl Native {
             |_| None,
             |_, _| Err::<HttpAnswer, _>(ProviderError::Network("no I/O here".into())),
         )?;
-        let config = ProviderConfig {
-            region: None,
-            base_url: None,
-            max_attempts: None,
-            connect_timeout_ms: None,
-            first_byte_timeout_ms: None,
-            between_bytes_timeout_ms: None,
-        };
+        let config = ProviderConfig::default();
         let request = ConverseRequest {
             model_id: MODEL.into(),
             system: Some("You are terse.".into()),

@@ -36,14 +36,7 @@ pub fn host(
 }
 
 pub fn config() -> ProviderConfig {
-    ProviderConfig {
-        region: None,
-        base_url: None,
-        max_attempts: None,
-        connect_timeout_ms: None,
-        first_byte_timeout_ms: None,
-        between_bytes_timeout_ms: None,
-    }
+    ProviderConfig::default()
 }
 
 pub fn request(content: Vec<ContentBlock>) -> ConverseRequest {

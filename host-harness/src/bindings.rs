@@ -23,3 +23,54 @@ wasmtime::component::bindgen!({
     },
     additional_derives: [PartialEq],
 });
+
+// The records callers build most often, with every option unset: the WIT
+// generator derives no `Default`, and a literal with a dozen `None`s hides the
+// one field a caller meant to set.
+use exports::gateway::provider::types::{ConverseRequest, DiscoveryOptions, ProviderConfig};
+
+impl Default for ProviderConfig {
+    fn default() -> Self {
+        Self {
+            region: None,
+            base_url: None,
+            max_attempts: None,
+            connect_timeout_ms: None,
+            first_byte_timeout_ms: None,
+            between_bytes_timeout_ms: None,
+        }
+    }
+}
+
+impl Default for DiscoveryOptions {
+    fn default() -> Self {
+        Self {
+            enabled: None,
+            region: None,
+            provider_filter: Vec::new(),
+            refresh_interval: None,
+            default_context_window: None,
+            default_max_tokens: None,
+        }
+    }
+}
+
+/// An empty request: set `model_id` and `messages`, the rest is optional.
+impl Default for ConverseRequest {
+    fn default() -> Self {
+        Self {
+            model_id: String::new(),
+            system: None,
+            messages: Vec::new(),
+            tools: Vec::new(),
+            tool_choice: None,
+            max_tokens: None,
+            temperature: None,
+            top_p: None,
+            stop_sequences: Vec::new(),
+            reasoning: None,
+            cache_retention: None,
+            bedrock: None,
+        }
+    }
+}

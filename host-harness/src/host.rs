@@ -467,25 +467,11 @@ mod tests {
     }
 
     fn provider_config() -> ProviderConfig {
-        ProviderConfig {
-            region: None,
-            base_url: None,
-            max_attempts: None,
-            connect_timeout_ms: None,
-            first_byte_timeout_ms: None,
-            between_bytes_timeout_ms: None,
-        }
+        ProviderConfig::default()
     }
 
     fn discovery_options() -> DiscoveryOptions {
-        DiscoveryOptions {
-            enabled: None,
-            region: None,
-            provider_filter: Vec::new(),
-            refresh_interval: None,
-            default_context_window: None,
-            default_max_tokens: None,
-        }
+        DiscoveryOptions::default()
     }
 
     #[tokio::test]

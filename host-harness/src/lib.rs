@@ -15,17 +15,16 @@ mod bindings;
 mod code_cache;
 mod error;
 mod host;
-pub mod json;
 mod keyvalue;
 mod limits;
 mod loader;
 pub mod policy;
-pub mod serve;
 mod single_flight;
 mod state;
 #[cfg(test)]
 mod test_support;
 pub mod watch;
+mod wit_names;
 
 pub use code_cache::CodeSource;
 pub use error::HostError;
@@ -40,7 +39,7 @@ use std::time::Duration;
 pub mod types {
     pub use crate::bindings::exports::gateway::provider::provider::PluginInfo;
     pub use crate::bindings::exports::gateway::provider::types::*;
-    pub use crate::json::WitName;
+    pub use crate::wit_names::WitName;
 }
 
 /// How to build a [`Host`].

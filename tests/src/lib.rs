@@ -69,14 +69,7 @@ pub fn bearer_env(emulator: &Emulator) -> Vec<(&'static str, String)> {
 }
 
 pub fn config() -> ProviderConfig {
-    ProviderConfig {
-        region: None,
-        base_url: None,
-        max_attempts: None,
-        connect_timeout_ms: None,
-        first_byte_timeout_ms: None,
-        between_bytes_timeout_ms: None,
-    }
+    ProviderConfig::default()
 }
 
 pub fn request(model: &str, prompt: &str) -> ConverseRequest {

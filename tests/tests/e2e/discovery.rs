@@ -8,14 +8,7 @@ use serde_json::Value;
 use std::collections::BTreeSet;
 
 fn options() -> DiscoveryOptions {
-    DiscoveryOptions {
-        enabled: None,
-        region: None,
-        provider_filter: vec![],
-        refresh_interval: None,
-        default_context_window: None,
-        default_max_tokens: None,
-    }
+    DiscoveryOptions::default()
 }
 
 fn list_calls(emulator: &Emulator) -> usize {

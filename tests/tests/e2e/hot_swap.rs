@@ -122,11 +122,8 @@ async fn the_guest_cache_survives_a_swap() {
     );
     let options = DiscoveryOptions {
         enabled: Some(true),
-        region: None,
-        provider_filter: Vec::new(),
         refresh_interval: Some(3600),
-        default_context_window: None,
-        default_max_tokens: None,
+        ..Default::default()
     };
     let catalogue_calls = || {
         emulator

@@ -4,7 +4,7 @@
 //! judge of the wire format.
 
 use bedrock_emulator::reply_text;
-use bedrock_host::serve::{ServeConfig, Server};
+use bedrock_serve::{ServeConfig, Server};
 use integration_tests::{config, emulator, host, python, sigv4_env};
 use serde_json::{Value, json};
 use std::collections::HashMap;

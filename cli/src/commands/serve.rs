@@ -1,8 +1,8 @@
-//! `serve`: the OpenAI-compatible endpoint (`bedrock_host::serve`) on a local
+//! `serve`: the OpenAI-compatible endpoint (`bedrock_serve`) on a local
 //! port, until Ctrl-C.
 
 use super::{Failure, Global, Op, red, report};
-use bedrock_host::serve::{ServeConfig, Server};
+use bedrock_serve::{ServeConfig, Server};
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::process::ExitCode;
 

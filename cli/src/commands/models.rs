@@ -25,18 +25,6 @@ pub struct Args {
     refresh_interval: Option<u32>,
 }
 
-/// Discovery with the plugin's defaults: on when credentials are found.
-pub fn default_options() -> DiscoveryOptions {
-    DiscoveryOptions {
-        enabled: None,
-        region: None,
-        provider_filter: Vec::new(),
-        refresh_interval: None,
-        default_context_window: None,
-        default_max_tokens: None,
-    }
-}
-
 pub async fn run(global: &Global, args: Args) -> ExitCode {
     let host = match global.host() {
         Ok(host) => host,
@@ -49,7 +37,7 @@ pub async fn run(global: &Global, args: Args) -> ExitCode {
         enabled: Some(true),
         provider_filter: args.providers.clone(),
         refresh_interval: args.refresh_interval,
-        ..default_options()
+        ..Default::default()
     };
     let discovery = match host.discover(&config, &options).await {
         Ok(Ok(discovery)) => discovery,
@@ -475,10 +463,7 @@ mod tests {
         let config = |base_url: Option<&str>, region: Option<&str>| ProviderConfig {
             region: region.map(Into::into),
             base_url: base_url.map(Into::into),
-            max_attempts: None,
-            connect_timeout_ms: None,
-            first_byte_timeout_ms: None,
-            between_bytes_timeout_ms: None,
+            ..Default::default()
         };
         let overrides = env(&[
             ("AWS_ENDPOINT_URL", "http://all:1"),

@@ -8,12 +8,12 @@ use super::openai::{
     self, ChatMessage, Content, ContentPart, Delta, FunctionCall, FunctionDelta,
     PromptTokensDetails, ToolCall, ToolCallDelta,
 };
-use crate::types::{
+use base64::Engine as _;
+use bedrock_host::types::{
     ContentBlock, ConverseRequest, ImageBlock, ImageFormat, Message, ReasoningLevel, Role,
     StopReason, StreamEvent, ToolChoice, ToolResultBlock, ToolResultContent, ToolSpec,
     ToolUseBlock, Usage,
 };
-use base64::Engine as _;
 use std::collections::HashMap;
 use std::fmt;
 
@@ -143,8 +143,7 @@ pub fn converse_request(chat: openai::ChatRequest) -> Result<Mapped, InvalidRequ
             top_p: chat.top_p,
             stop_sequences,
             reasoning,
-            cache_retention: None,
-            bedrock: None,
+            ..Default::default()
         },
         stream,
         include_usage,
@@ -520,7 +519,7 @@ impl Collector {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::types::{MessageStop, StreamMetadata, TextDelta, ToolUseStart};
+    use bedrock_host::types::{MessageStop, StreamMetadata, TextDelta, ToolUseStart};
     use serde_json::json;
 
     fn map(body: serde_json::Value) -> Result<Mapped, InvalidRequest> {

@@ -25,7 +25,7 @@ pub struct Args {
     #[arg(long, value_name = "T")]
     temperature: Option<f32>,
     /// Print one JSON object per event per line, e.g.
-    /// {"type":"text-delta","index":0,"text":"..."} (shapes: see bedrock_host::json).
+    /// {"type":"text-delta","index":0,"text":"..."} (shapes: see the json module).
     #[arg(long)]
     json: bool,
     /// Keep a conversation going: read one user turn per line from stdin
@@ -51,15 +51,7 @@ pub fn request(model: &str, system: Option<String>, messages: Vec<Message>) -> C
         model_id: model.to_string(),
         system,
         messages,
-        tools: Vec::new(),
-        tool_choice: None,
-        max_tokens: None,
-        temperature: None,
-        top_p: None,
-        stop_sequences: Vec::new(),
-        reasoning: None,
-        cache_retention: None,
-        bedrock: None,
+        ..Default::default()
     }
 }
 

@@ -10,8 +10,9 @@ pub mod stream;
 pub mod transcript;
 pub mod whoami;
 
+use crate::json;
 use bedrock_host::types::{ProviderConfig, ProviderError};
-use bedrock_host::{Host, HostConfig, json};
+use bedrock_host::{Host, HostConfig};
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -55,10 +56,7 @@ impl Global {
         ProviderConfig {
             region: self.region.clone(),
             base_url: self.endpoint.clone(),
-            max_attempts: None,
-            connect_timeout_ms: None,
-            first_byte_timeout_ms: None,
-            between_bytes_timeout_ms: None,
+            ..Default::default()
         }
     }
 
@@ -332,24 +330,17 @@ fn human_duration(secs: u64) -> String {
 
 /// Unix seconds as `YYYY-MM-DD HH:MM:SS UTC`.
 pub fn format_utc(secs: u64) -> String {
-    let days = (secs / 86_400) as i64;
-    let rem = secs % 86_400;
-    // Howard Hinnant's civil_from_days.
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    format!(
-        "{year:04}-{month:02}-{day:02} {:02}:{:02}:{:02} UTC",
-        rem / 3600,
-        rem % 3600 / 60,
-        rem % 60
-    )
+    use aws_smithy_types::date_time::{DateTime, Format};
+    // RFC 3339 (`2024-06-20T13:45:00Z`), made easier on the eye; a time past
+    // what a date can hold prints as the plain number.
+    let secs = i64::try_from(secs).unwrap_or(i64::MAX);
+    match DateTime::from_secs(secs).fmt(Format::DateTime) {
+        Ok(rfc3339) => format!(
+            "{} UTC",
+            rfc3339.trim_end_matches('Z').replacen('T', " ", 1)
+        ),
+        Err(_) => format!("{secs} (Unix time)"),
+    }
 }
 
 /// The outbound entries in force for a call, for display.

@@ -2,12 +2,12 @@
 //! in-process with the public example credentials from the AWS docs.
 
 use super::chat::{DEFAULT_MODEL, request, user};
-use super::models::{Columns, default_options, status_lines, table};
+use super::models::{Columns, status_lines, table};
 use super::stream::render;
 use super::{Failure, Global, Op, bold, describe, dim_out, outbound_summary, print_json, report};
+use crate::json;
 use bedrock_emulator::{Emulator, EmulatorConfig};
-use bedrock_host::json;
-use bedrock_host::types::{DiscoveryStatus, ProviderConfig, WitName};
+use bedrock_host::types::{DiscoveryOptions, DiscoveryStatus, ProviderConfig, WitName};
 use bedrock_host::{CodeSource, Host, HostConfig};
 use serde_json::json;
 use std::process::ExitCode;
@@ -140,14 +140,7 @@ pub async fn run(global: &Global, args: Args) -> ExitCode {
         load_time.as_secs_f64(),
         host.component_path().display()
     ));
-    let provider_config = ProviderConfig {
-        region: None,
-        base_url: None,
-        max_attempts: None,
-        connect_timeout_ms: None,
-        first_byte_timeout_ms: None,
-        between_bytes_timeout_ms: None,
-    };
+    let provider_config = ProviderConfig::default();
     let env: Vec<&str> = host.policy().env_names().collect();
     tour.note(&dim_out(&format!(
         "sandbox: the plugin sees only {}",
@@ -183,7 +176,10 @@ pub async fn run(global: &Global, args: Args) -> ExitCode {
     }
 
     tour.step(4, "Discover the models");
-    match host.discover(&provider_config, &default_options()).await {
+    match host
+        .discover(&provider_config, &DiscoveryOptions::default())
+        .await
+    {
         Ok(Ok(discovery)) => {
             tour.record("discover", json::discovery(&discovery));
             // Summary, then the problems; a few rows as the list comes
@@ -206,7 +202,10 @@ pub async fn run(global: &Global, args: Args) -> ExitCode {
             }
             // The point of the host's key-value store: a fresh instance
             // finds the list the previous one cached.
-            if let Ok(Ok(again)) = host.discover(&provider_config, &default_options()).await {
+            if let Ok(Ok(again)) = host
+                .discover(&provider_config, &DiscoveryOptions::default())
+                .await
+            {
                 let from = if again.status == DiscoveryStatus::Cached {
                     " (from the host's cache)"
                 } else {

@@ -3,8 +3,8 @@
 
 use super::transcript::Transcript;
 use super::{Failure, cyan, dim};
+use crate::json;
 use bedrock_host::EventStream;
-use bedrock_host::json;
 use bedrock_host::types::{MessageStop, StreamEvent, Usage, WitName};
 use std::io::Write;
 

@@ -14,9 +14,6 @@
 mod mapping;
 mod openai;
 
-use crate::types::WitName as _;
-use crate::types::{DiscoveryOptions, ProviderConfig, ProviderError};
-use crate::{EventStream, Host, HostError};
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::{DefaultBodyLimit, Path, Request, State};
@@ -25,6 +22,9 @@ use axum::middleware::{self, Next};
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
+use bedrock_host::types::WitName as _;
+use bedrock_host::types::{DiscoveryOptions, ProviderConfig, ProviderError};
+use bedrock_host::{EventStream, Host, HostError};
 use mapping::{Collector, InvalidRequest, Piece, Turn};
 use std::collections::VecDeque;
 use std::convert::Infallible;
@@ -55,14 +55,7 @@ impl ServeConfig {
     pub fn new(provider: ProviderConfig) -> Self {
         Self {
             provider,
-            discovery: DiscoveryOptions {
-                enabled: None,
-                region: None,
-                provider_filter: Vec::new(),
-                refresh_interval: None,
-                default_context_window: None,
-                default_max_tokens: None,
-            },
+            discovery: DiscoveryOptions::default(),
             api_key: None,
         }
     }
@@ -418,7 +411,7 @@ fn completion_id() -> String {
 async fn whole_reply(
     reply: Reply,
     mut stream: EventStream,
-    first: Option<Vec<crate::types::StreamEvent>>,
+    first: Option<Vec<bedrock_host::types::StreamEvent>>,
 ) -> Result<Response, ApiError> {
     let mut turn = Turn::default();
     let mut collector = Collector::default();
@@ -464,7 +457,7 @@ impl Sending {
         }
     }
 
-    fn push_batch(&mut self, events: Vec<crate::types::StreamEvent>) {
+    fn push_batch(&mut self, events: Vec<bedrock_host::types::StreamEvent>) {
         for event in events {
             let choice = match self.turn.step(event) {
                 None => continue,
@@ -527,7 +520,7 @@ impl Sending {
 fn stream_reply(
     reply: Reply,
     stream: EventStream,
-    first: Option<Vec<crate::types::StreamEvent>>,
+    first: Option<Vec<bedrock_host::types::StreamEvent>>,
     include_usage: bool,
 ) -> Response {
     let mut sending = Sending {
@@ -556,7 +549,19 @@ fn stream_reply(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::types::ErrorDetail;
+
+    /// A host over a stand-in component whose every export traps: enough
+    /// for the routes that answer before calling the plugin.
+    fn stand_in_host() -> Host {
+        let component = bedrock_test_fixtures::stand_in_component("serve.wasm", true);
+        let config = bedrock_host::HostConfig {
+            env: Vec::new(),
+            code_cache: None,
+            ..bedrock_host::HostConfig::new(component.path())
+        };
+        Host::new(config).unwrap_or_else(|e| panic!("{e:#}"))
+    }
+    use bedrock_host::types::ErrorDetail;
     use serde_json::json;
 
     fn detail(retry_after_ms: Option<u64>) -> ErrorDetail {
@@ -658,22 +663,11 @@ mod tests {
 
     #[tokio::test(flavor = "multi_thread")]
     async fn serve_answers_auth_and_bad_requests_in_openai_shape() {
-        let mut config = ServeConfig::new(ProviderConfig {
-            region: None,
-            base_url: None,
-            max_attempts: None,
-            connect_timeout_ms: None,
-            first_byte_timeout_ms: None,
-            between_bytes_timeout_ms: None,
-        });
+        let mut config = ServeConfig::new(ProviderConfig::default());
         config.api_key = Some("sk-local".into());
-        let server = Server::bind(
-            ([127, 0, 0, 1], 0).into(),
-            crate::test_support::stand_in_host("serve.wasm", true),
-            config,
-        )
-        .await
-        .unwrap();
+        let server = Server::bind(([127, 0, 0, 1], 0).into(), stand_in_host(), config)
+            .await
+            .unwrap();
         let addr = server.local_addr().unwrap();
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
         let running = tokio::spawn(server.run(async {

@@ -1,7 +1,7 @@
 //! `whoami`: which credentials the plugin would use, and the sandbox in force.
 
 use super::{Failure, Global, Op, format_expiry, outbound_summary, print_json, report};
-use bedrock_host::json;
+use crate::json;
 use bedrock_host::types::WitName;
 use std::process::ExitCode;
 

@@ -1,11 +1,12 @@
 //! `bedrock-host`: run the sandboxed Bedrock provider plugin from the command
-//! line. A thin layer over the `bedrock_host` library; see `cli/`.
+//! line. A thin layer over the `bedrock_host` library; see `commands/`.
 //!
 //! Exit codes: 0 success, 1 the plugin returned a typed error (or the reply
 //! did not stream), 2 a host-side failure (missing component, trap) or bad
 //! usage, 130 interrupted.
 
-mod cli;
+mod commands;
+mod json;
 
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
@@ -25,7 +26,7 @@ bedrock-host serve --port 8080           an OpenAI-compatible endpoint on 127.0.
 )]
 struct Cli {
     #[command(flatten)]
-    global: cli::Global,
+    global: commands::Global,
     #[command(subcommand)]
     command: Command,
 }
@@ -33,16 +34,16 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Show which AWS credentials the plugin would use (never the secret).
-    Whoami(cli::whoami::Args),
+    Whoami(commands::whoami::Args),
     /// Send one prompt and stream the reply, or hold a conversation (--interactive).
-    Chat(cli::chat::Args),
+    Chat(commands::chat::Args),
     /// List the models the credentials in force can invoke.
-    Models(cli::models::Args),
+    Models(commands::models::Args),
     /// An OpenAI-compatible HTTP endpoint (chat completions, models) on a local port.
-    Serve(cli::serve::Args),
+    Serve(commands::serve::Args),
     /// A guided tour against a local Bedrock emulator (no AWS account needed).
     #[cfg(feature = "demo")]
-    Demo(cli::demo::Args),
+    Demo(commands::demo::Args),
 }
 
 #[tokio::main]
@@ -52,12 +53,12 @@ async fn main() -> ExitCode {
         die_quietly_on_closed_stdout();
     }
     match cli.command {
-        Command::Whoami(args) => cli::whoami::run(&cli.global, args).await,
-        Command::Chat(args) => cli::chat::run(&cli.global, args).await,
-        Command::Models(args) => cli::models::run(&cli.global, args).await,
-        Command::Serve(args) => cli::serve::run(&cli.global, args).await,
+        Command::Whoami(args) => commands::whoami::run(&cli.global, args).await,
+        Command::Chat(args) => commands::chat::run(&cli.global, args).await,
+        Command::Models(args) => commands::models::run(&cli.global, args).await,
+        Command::Serve(args) => commands::serve::run(&cli.global, args).await,
         #[cfg(feature = "demo")]
-        Command::Demo(args) => cli::demo::run(&cli.global, args).await,
+        Command::Demo(args) => commands::demo::run(&cli.global, args).await,
     }
 }
 
