@@ -29,6 +29,10 @@ wasmtime::component::bindgen!({
 // one field a caller meant to set.
 use exports::gateway::provider::types::{ConverseRequest, DiscoveryOptions, ProviderConfig};
 
+#[allow(
+    clippy::derivable_impls,
+    reason = "a generated type: bindgen cannot derive it"
+)]
 impl Default for ProviderConfig {
     fn default() -> Self {
         Self {
@@ -42,6 +46,10 @@ impl Default for ProviderConfig {
     }
 }
 
+#[allow(
+    clippy::derivable_impls,
+    reason = "a generated type: bindgen cannot derive it"
+)]
 impl Default for DiscoveryOptions {
     fn default() -> Self {
         Self {

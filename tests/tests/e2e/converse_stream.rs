@@ -201,11 +201,14 @@ async fn max_tokens_and_stop_sequences_end_the_reply() {
     assert!(!outcome.text().contains(&words[3]));
 }
 
+/// Whether an error is the one a case expects.
+type ErrorCheck = fn(&ProviderError) -> bool;
+
 #[tokio::test(flavor = "multi_thread")]
 async fn in_stream_exceptions_are_typed_errors_after_the_events_before_them() {
     let emulator = emulator().await;
     let host = host(&sigv4_env(&emulator));
-    let cases: [(&str, fn(&ProviderError) -> bool); 5] = [
+    let cases: [(&str, ErrorCheck); 5] = [
         ("internalServerException", |e| {
             matches!(e, ProviderError::InternalServer(_))
         }),
@@ -245,7 +248,7 @@ async fn in_stream_exceptions_are_typed_errors_after_the_events_before_them() {
 async fn http_errors_are_typed() {
     let emulator = emulator().await;
     let host = host(&sigv4_env(&emulator));
-    let cases: [(u16, fn(&ProviderError) -> bool); 6] = [
+    let cases: [(u16, ErrorCheck); 6] = [
         (400, |e| matches!(e, ProviderError::Validation(_))),
         (403, |e| matches!(e, ProviderError::AccessDenied(_))),
         (404, |e| matches!(e, ProviderError::ModelNotFound(_))),
