@@ -21,6 +21,7 @@ const WRITE_CHUNK: usize = 4096;
 const READ_CHUNK: u64 = 64 * 1024;
 /// How much later than the guest's own between-bytes deadline the host's fires.
 const HOST_TIMEOUT_MARGIN: Duration = Duration::from_secs(1);
+
 /// A response body being read. Field order is drop order: the stream is a
 /// child of the body, the body of the response.
 pub struct Body {
@@ -33,6 +34,8 @@ pub struct Body {
 }
 
 impl Body {
+    /// What has arrived, without waiting: `wasi:io` answers an empty read
+    /// when nothing has.
     fn read_now(&mut self) -> Result<Chunk, Error> {
         match self.stream.read(READ_CHUNK) {
             Ok(bytes) if bytes.is_empty() => Ok(Chunk::NotYet),
