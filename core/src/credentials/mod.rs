@@ -212,7 +212,7 @@ const UNIMPLEMENTED_SOURCES: &[(&str, &str)] = &[
 ];
 
 /// The environment sources only (`AWS_BEARER_TOKEN_BEDROCK`, then AWS
-/// keys), for callers that cannot do I/O; [`Chain`] resolves the whole chain.
+/// keys), for callers that cannot do I/O; [`in_force`] resolves the whole chain.
 ///
 /// When neither is set but a later source is configured, the error says that
 /// this shortcut does not read it, naming the variable.
