@@ -46,7 +46,9 @@ pub struct ChainOptions {
     /// The region option of the call: the first in the region order, and
     /// the region of STS calls.
     pub region: Option<String>,
-    /// The time of the resolution: signs STS requests and judges expiries.
+    /// The time of the resolution: judges expiries and names sessions.
+    /// Requests are signed at the platform's clock when they are sent
+    /// (corrected for a known clock skew).
     pub now: SystemTime,
 }
 

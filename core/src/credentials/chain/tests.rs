@@ -2,7 +2,8 @@
 
 use super::*;
 use crate::credentials::{imds, sso};
-use crate::platform::fake::FakePlatform;
+use crate::error::NetworkKind;
+use crate::platform::fake::{FakePlatform, Scripted};
 use crate::time::format_rfc3339;
 use std::time::Duration;
 
@@ -345,6 +346,42 @@ fn sts_errors_name_the_role_and_the_code() {
         message.contains("Throttling: slow down (HTTP 400)"),
         "{message}"
     );
+}
+
+#[test]
+fn sts_is_retried_with_backoff_but_never_after_the_host_refused_it() {
+    let config = "[profile other]\nrole_arn = arn:aws:iam::1:role/R\nsource_profile = base\n\
+                  [profile base]\naws_access_key_id = A\naws_secret_access_key = S\n";
+    let options = ChainOptions {
+        profile: Some("other".into()),
+        ..opts()
+    };
+    let denied = || Scripted::Fail(Error::network(NetworkKind::Denied, ""));
+    let mut world = World::default().file("/h/.aws/config", config);
+    world.platform = std::mem::take(&mut world.platform)
+        .then(STS, denied())
+        .then(STS, denied());
+    let message = source_error(world.run(&[("HOME", "/h")], options.clone()));
+    assert_eq!(
+        world.sent.len(),
+        1,
+        "the allow-list does not change between attempts"
+    );
+    assert!(world.slept.is_empty());
+    assert!(message.contains("the host denied"), "{message}");
+
+    let mut world = World::default().file("/h/.aws/config", config);
+    world.platform = std::mem::take(&mut world.platform)
+        .then(STS, Scripted::Fail(Error::network(NetworkKind::Reset, "")))
+        .answer(
+            STS,
+            200,
+            &sts_answer("AssumeRole", "ASIAR", "secret", "token", &later(3600)),
+        );
+    let resolved = world.run(&[("HOME", "/h")], options).unwrap();
+    assert_eq!(resolved.kind, CredentialKind::AssumeRole);
+    assert_eq!(world.sent.len(), 2);
+    assert_eq!(world.slept.len(), 1, "a backoff before the second attempt");
 }
 
 #[test]
