@@ -228,15 +228,16 @@ pub fn resolve(env: &Environment) -> Result<Resolved, Error> {
         .find(|(v, _)| env.get(v).is_some())
     {
         return Err(Error::NotImplemented(format!(
-            "{variable} is set, but {source} are not supported by this build of the plugin yet; \
-             set AWS_BEARER_TOKEN_BEDROCK or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY instead"
+            "{variable} is set, but {source} are read only by the whole credential chain, \
+             not by this environment-only shortcut; set AWS_BEARER_TOKEN_BEDROCK or \
+             AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY instead"
         )));
     }
     Err(Error::NoCredentials(
         "no AWS credentials found: looked for AWS_BEARER_TOKEN_BEDROCK, then \
          AWS_ACCESS_KEY_ID with AWS_SECRET_ACCESS_KEY (blank values count as unset); \
-         shared profiles, web identity, container and instance-role credentials are not \
-         read by this build yet"
+         this environment-only shortcut does not read shared profiles, web identity, \
+         container or instance-role credentials"
             .to_string(),
     ))
 }
