@@ -7,7 +7,7 @@
 use crate::drive::{Outcome, Peer};
 use crate::{ACCESS_KEY_ID, MODEL, SECRET_ACCESS_KEY};
 use bedrock_core::converse::{self, ConverseStreamDecoder};
-use bedrock_core::credentials::{Chain, ChainOptions, HttpAnswer, Resolved};
+use bedrock_core::credentials::{self, Resolved};
 use bedrock_core::env::Environment;
 use bedrock_core::signing::SignedRequest;
 use bedrock_core::types::{
@@ -37,10 +37,8 @@ impl Native {
 
     /// What the guest does before sending: resolve credentials, build and sign.
     pub fn prepare(&self, prompt: String) -> Result<SignedRequest, ProviderError> {
-        let resolved: Resolved = Chain::new(&self.env, ChainOptions::at(SystemTime::now())).drive(
-            |_| None,
-            |_, _| Err::<HttpAnswer, _>(ProviderError::Network("no I/O here".into())),
-        )?;
+        // The environment's keys: no file or network I/O in a benchmark.
+        let resolved: Resolved = credentials::resolve(&self.env)?;
         let config = ProviderConfig::default();
         let request = ConverseRequest {
             model_id: MODEL.into(),
@@ -49,17 +47,16 @@ impl Native {
                 role: Role::User,
                 content: vec![ContentBlock::Text(prompt)],
             }],
-            tools: vec![],
-            tool_choice: None,
-            max_tokens: None,
             temperature: Some(0.5),
-            top_p: None,
-            stop_sequences: vec![],
-            reasoning: None,
-            cache_retention: None,
-            bedrock: None,
+            ..Default::default()
         };
-        converse::prepare(&config, &request, &self.env, &resolved, SystemTime::now())
+        Ok(converse::prepare(
+            &config,
+            &request,
+            &self.env,
+            &resolved,
+            SystemTime::now(),
+        )?)
     }
 
     async fn run(

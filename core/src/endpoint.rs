@@ -2,7 +2,7 @@
 //! request path.
 
 use crate::env::Environment;
-use crate::types::ProviderError;
+use crate::error::Error;
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 
 /// The two Bedrock APIs the plugin calls.
@@ -52,9 +52,8 @@ pub struct Endpoint {
 
 impl Endpoint {
     /// Parses an override URL; only `http` and `https` make sense here.
-    pub fn parse(url: &str) -> Result<Endpoint, ProviderError> {
-        let invalid =
-            |why: &str| ProviderError::InvalidRequest(format!("endpoint URL `{url}` {why}"));
+    pub fn parse(url: &str) -> Result<Endpoint, Error> {
+        let invalid = |why: &str| Error::InvalidRequest(format!("endpoint URL `{url}` {why}"));
         let uri: http::Uri = url
             .trim()
             .parse()
@@ -104,7 +103,7 @@ pub fn resolve(
     region: &str,
     base_url: Option<&str>,
     env: &Environment,
-) -> Result<Endpoint, ProviderError> {
+) -> Result<Endpoint, Error> {
     let explicit = base_url
         .map(str::trim)
         .filter(|u| !u.is_empty() && service == Service::BedrockRuntime);
@@ -201,7 +200,7 @@ mod tests {
         let env = Environment::from_vars([("AWS_ENDPOINT_URL", "ftp://x")]);
         assert!(matches!(
             resolve(Service::BedrockRuntime, "us-east-1", None, &env),
-            Err(ProviderError::InvalidRequest(_))
+            Err(Error::InvalidRequest(_))
         ));
     }
 

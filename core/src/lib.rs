@@ -13,12 +13,15 @@
 //! * [`converse`]: the Converse request body and the ConverseStream events;
 //! * [`discovery`]: ListFoundationModels / ListInferenceProfiles as the
 //!   gateway's model list, and the rules of its cache;
-//! * [`time`]: the dates AWS writes (RFC 3339) and calendar arithmetic;
+//! * [`time`]: the dates AWS writes (RFC 3339);
 //! * [`timeouts`]: how long each phase of a request may take;
 //! * [`eventstream`]: incremental, bounded `application/vnd.amazon.eventstream` framing;
-//! * [`error`]: HTTP error answers and in-stream exceptions as typed errors;
-//! * [`retry`]: which failures are sent again and when, clock-skew and
-//!   expired-credential corrections.
+//! * [`error`]: the core's typed [`Error`](error::Error), HTTP error answers and
+//!   in-stream exceptions, and the one conversion to the contract's error;
+//! * [`platform`]: the I/O an operation needs, as one trait the component
+//!   implements over WASI;
+//! * [`retry`]: the one loop that sends a request again, with its rules
+//!   (backoff, clock-skew and expired-credential corrections).
 //!
 //! The contract's types come from `wit/provider.wit` through `wit-bindgen`
 //! ([`bindings`]), so the core speaks the contract's own vocabulary and the
@@ -41,11 +44,13 @@ pub use bindings::exports::gateway::provider::types;
 
 pub mod converse;
 pub mod credentials;
+mod defaults;
 pub mod discovery;
 pub mod endpoint;
 pub mod env;
 pub mod error;
 pub mod eventstream;
+pub mod platform;
 pub mod profile;
 pub mod region;
 pub mod retry;

@@ -1,44 +1,80 @@
 //! Which region a call goes to.
 
 use crate::env::Environment;
-use crate::types::ProviderError;
+use crate::error::{Error, InvalidRegion};
 
 /// The region the AWS SDKs fall back to when nothing names one.
 pub const DEFAULT_REGION: &str = "us-east-1";
 
 /// The region in force: the explicit option, then `AWS_REGION`, then
-/// `AWS_DEFAULT_REGION`, then `us-east-1`.
+/// `AWS_DEFAULT_REGION`, then the selected profile's `region`, then
+/// `us-east-1`; checked by [`validate`] before anything is built with it.
 ///
-/// The profile's `region` slots in before the default once profiles are read
-/// (credentials work); an ARN model id overrides all of this for its call, see
-/// [`region_of_arn`].
-pub fn resolve(explicit: Option<&str>, env: &Environment) -> String {
+/// This is the one place the order is decided: calls, discovery and the
+/// credential chain's STS requests all go through it. An ARN model id
+/// overrides it for its call, see [`region_of_arn`].
+pub fn resolve(
+    explicit: Option<&str>,
+    env: &Environment,
+    profile_region: Option<&str>,
+) -> Result<String, Error> {
+    let region = outside_profile(explicit, env)
+        .or_else(|| profile_region.map(str::trim).filter(|r| !r.is_empty()))
+        .unwrap_or(DEFAULT_REGION);
+    validate(region).map(str::to_string)
+}
+
+/// The region when something other than the shared profile names it (a
+/// blank option or variable counts as unset): the credential chain reads the
+/// shared files for the profile's region only when this is `None`.
+pub fn outside_profile<'a>(explicit: Option<&'a str>, env: &'a Environment) -> Option<&'a str> {
     explicit
         .map(str::trim)
         .filter(|r| !r.is_empty())
         .or_else(|| env.get("AWS_REGION"))
         .or_else(|| env.get("AWS_DEFAULT_REGION"))
-        .unwrap_or(DEFAULT_REGION)
-        .to_string()
 }
 
-/// Checks that `region` can be part of a hostname (`bedrock-runtime.{region}.amazonaws.com`),
-/// as the SDKs do before building an endpoint: a misspelt or hostile value must
-/// not turn into some other host.
-pub fn validate(region: &str) -> Result<&str, ProviderError> {
-    let valid = !region.is_empty()
-        && region.len() <= 63
-        && !region.starts_with('-')
-        && !region.ends_with('-')
-        && region
-            .bytes()
-            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
-    if valid {
+/// Whether `region` has the syntax of an AWS region name:
+/// `[a-z]{2}(-gov|-iso[a-z]*)?-[a-z]+-[0-9]`, e.g. `us-east-1`,
+/// `eu-central-2`, `us-gov-west-1`, `cn-north-1`, `us-isob-east-1`.
+///
+/// The region becomes part of a hostname (`bedrock-runtime.{region}.amazonaws.com`)
+/// and of the SigV4 scope: a misspelt value (`us-east1`) must fail here with
+/// a message naming the region, not later as a refused connection, and a
+/// hostile one must not turn into some other host.
+pub fn is_valid(region: &str) -> bool {
+    let lower = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_lowercase());
+    let mut parts = region.split('-');
+    let (Some(area), Some(last)) = (parts.next(), parts.next_back()) else {
+        return false;
+    };
+    let middle_ok = match (parts.next(), parts.next(), parts.next()) {
+        (Some(name), None, None) => lower(name),
+        (Some(partition), Some(name), None) => {
+            (partition == "gov"
+                || partition
+                    .strip_prefix("iso")
+                    .is_some_and(|tail| tail.bytes().all(|b| b.is_ascii_lowercase())))
+                && lower(name)
+        }
+        _ => false,
+    };
+    area.len() == 2
+        && lower(area)
+        && middle_ok
+        && last.len() == 1
+        && last.as_bytes()[0].is_ascii_digit()
+}
+
+/// `region`, if [`is_valid`]; else [`Error::InvalidRegion`].
+pub fn validate(region: &str) -> Result<&str, Error> {
+    if is_valid(region) {
         Ok(region)
     } else {
-        Err(ProviderError::InvalidRequest(format!(
-            "`{region}` is not a valid AWS region name (expected something like us-east-1)"
-        )))
+        Err(Error::InvalidRegion(InvalidRegion {
+            region: region.to_string(),
+        }))
     }
 }
 
@@ -62,27 +98,83 @@ mod tests {
     use super::*;
 
     #[test]
-    fn order_is_option_then_aws_region_then_default_region() {
+    fn order_is_option_then_variables_then_profile_then_default() {
         let env = Environment::from_vars([
             ("AWS_REGION", "eu-west-1"),
             ("AWS_DEFAULT_REGION", "ap-south-1"),
         ]);
-        assert_eq!(resolve(Some("us-west-2"), &env), "us-west-2");
-        assert_eq!(resolve(None, &env), "eu-west-1");
+        let profile = Some("eu-west-3");
+        let resolve = |explicit, env, profile| resolve(explicit, env, profile).unwrap();
+        assert_eq!(resolve(Some("us-west-2"), &env, profile), "us-west-2");
+        assert_eq!(resolve(None, &env, profile), "eu-west-1");
         let env =
             Environment::from_vars([("AWS_REGION", " "), ("AWS_DEFAULT_REGION", "ap-south-1")]);
-        assert_eq!(resolve(Some(""), &env), "ap-south-1");
-        assert_eq!(resolve(None, &Environment::default()), "us-east-1");
+        assert_eq!(resolve(Some(""), &env, profile), "ap-south-1");
+        let none = Environment::default();
+        assert_eq!(resolve(Some(" "), &none, profile), "eu-west-3");
+        assert_eq!(resolve(None, &none, Some(" ")), "us-east-1");
+        assert_eq!(resolve(None, &none, None), "us-east-1");
+        assert_eq!(outside_profile(None, &none), None);
     }
 
     #[test]
-    fn regions_must_be_hostname_labels() {
-        for ok in ["us-east-1", "eu-central-2", "us-gov-west-1", "cn-north-1"] {
+    fn a_misspelt_region_is_refused_wherever_it_comes_from() {
+        let env = Environment::from_vars([("AWS_REGION", "us-east1")]);
+        let Err(Error::InvalidRegion(bad)) = resolve(None, &env, None) else {
+            panic!()
+        };
+        assert_eq!(bad.region, "us-east1");
+        assert!(matches!(
+            resolve(Some("eu-west-1"), &Environment::default(), Some("nowhere")),
+            Ok(r) if r == "eu-west-1"
+        ));
+        assert!(matches!(
+            resolve(None, &Environment::default(), Some("nowhere")),
+            Err(Error::InvalidRegion(_))
+        ));
+    }
+
+    #[test]
+    fn regions_have_the_aws_syntax() {
+        for ok in [
+            "us-east-1",
+            "eu-central-1",
+            "eu-central-2",
+            "ap-southeast-2",
+            "us-gov-west-1",
+            "cn-north-1",
+            "us-iso-east-1",
+            "us-isob-east-1",
+            "us-isof-south-1",
+            "eu-isoe-west-1",
+            "ca-west-1",
+        ] {
             assert!(validate(ok).is_ok(), "{ok}");
         }
-        for bad in ["", "US-EAST-1", "evil.com/x", "us-east-1#", "-x", "a b"] {
+        for bad in [
+            "",
+            "us",
+            "us-east",
+            "us-east1",
+            "us-east-12",
+            "use-east-1",
+            "u-east-1",
+            "US-EAST-1",
+            "us-east-x",
+            "us--1",
+            "us-gov-west-east-1",
+            "us-foo-west-1",
+            "us-east-1.evil",
+            "us-east-1-",
+            "-us-east-1",
+            "us-ea5t-1",
+            "xx-nowhere",
+            "evil.com/x",
+            "us-east-1#",
+            "a b",
+        ] {
             assert!(
-                matches!(validate(bad), Err(ProviderError::InvalidRequest(_))),
+                matches!(validate(bad), Err(Error::InvalidRegion(_))),
                 "{bad:?}"
             );
         }

@@ -2,7 +2,7 @@
 
 use crate::credentials::{AwsCredentials, Credentials};
 use crate::endpoint::{Endpoint, Scheme};
-use crate::types::ProviderError;
+use crate::error::Error;
 use aws_sigv4::http_request::{SignableBody, SignableRequest, SigningSettings, sign};
 use aws_sigv4::sign::v4;
 use aws_smithy_runtime_api::client::identity::Identity;
@@ -24,9 +24,9 @@ pub struct SigV4Scope<'a> {
 #[error("cannot sign the request: {0}")]
 pub struct SigningError(String);
 
-impl From<SigningError> for ProviderError {
+impl From<SigningError> for Error {
     fn from(e: SigningError) -> Self {
-        ProviderError::InvalidRequest(e.to_string())
+        Error::InvalidRequest(e.to_string())
     }
 }
 
@@ -90,11 +90,11 @@ pub fn authorize<B: AsRef<[u8]>>(
     credentials: &Credentials,
     region: &str,
     time: SystemTime,
-) -> Result<(), ProviderError> {
+) -> Result<(), Error> {
     match credentials {
         Credentials::BearerToken(token) => {
             let value = http::HeaderValue::from_str(&format!("Bearer {token}")).map_err(|_| {
-                ProviderError::CredentialSource(
+                Error::CredentialSource(
                     "AWS_BEARER_TOKEN_BEDROCK holds characters that cannot appear in an HTTP header"
                         .to_string(),
                 )
@@ -154,7 +154,7 @@ impl SignedRequest {
         credentials: &Credentials,
         region: &str,
         now: SystemTime,
-    ) -> Result<SignedRequest, ProviderError> {
+    ) -> Result<SignedRequest, Error> {
         let mut builder =
             http::Request::post(endpoint.url(path)).header("content-type", "application/json");
         for (name, value) in extra_headers {
@@ -172,7 +172,7 @@ impl SignedRequest {
         credentials: &Credentials,
         region: &str,
         now: SystemTime,
-    ) -> Result<SignedRequest, ProviderError> {
+    ) -> Result<SignedRequest, Error> {
         let builder = http::Request::get(endpoint.url(path_and_query));
         Self::authorized(endpoint, builder, Vec::new(), credentials, region, now)
     }
@@ -185,10 +185,10 @@ impl SignedRequest {
         credentials: &Credentials,
         region: &str,
         now: SystemTime,
-    ) -> Result<SignedRequest, ProviderError> {
+    ) -> Result<SignedRequest, Error> {
         let mut request = builder
             .body(body)
-            .map_err(|e| ProviderError::InvalidRequest(format!("cannot build the request: {e}")))?;
+            .map_err(|e| Error::InvalidRequest(format!("cannot build the request: {e}")))?;
         authorize(&mut request, credentials, region, now)?;
         let (parts, body) = request.into_parts();
         Ok(SignedRequest {

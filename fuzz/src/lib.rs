@@ -24,9 +24,11 @@ pub mod script;
 use aws_smithy_eventstream::frame::write_message_to;
 use aws_smithy_types::event_stream::Message;
 use bedrock_core::converse::ConverseStreamDecoder;
-use bedrock_core::converse::stream::{BodySource, EventPump};
+use bedrock_core::converse::stream::EventPump;
+use bedrock_core::error::Error;
+use bedrock_core::platform::{Body, Chunk};
 use bedrock_core::eventstream::{FrameDecoder, FrameError, MAX_FRAME_LEN};
-use bedrock_core::types::{ProviderError, StreamEvent};
+use bedrock_core::types::StreamEvent;
 use std::collections::VecDeque;
 
 /// Cuts `bytes` into chunks of the given sizes, cycled: 0 is an empty chunk
@@ -116,7 +118,7 @@ pub fn check_frames(bytes: &[u8], sizes: &[u8]) {
 #[derive(Debug, PartialEq)]
 pub struct Reply {
     pub events: Vec<StreamEvent>,
-    pub end: Result<(), ProviderError>,
+    pub end: Result<(), Error>,
 }
 
 /// Decodes `chunks` with a [`ConverseStreamDecoder`], as the guest does.
@@ -134,9 +136,13 @@ pub fn decode_reply(chunks: &[&[u8]]) -> Reply {
 /// A body source handing out prepared chunks.
 struct Chunks(VecDeque<Vec<u8>>);
 
-impl BodySource for Chunks {
-    fn read(&mut self) -> Result<Option<Vec<u8>>, ProviderError> {
+impl Body for Chunks {
+    fn read(&mut self) -> Result<Option<Vec<u8>>, Error> {
         Ok(self.0.pop_front())
+    }
+
+    fn try_read(&mut self) -> Result<Chunk, Error> {
+        Ok(self.0.pop_front().map_or(Chunk::End, Chunk::Data))
     }
 }
 

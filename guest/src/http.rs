@@ -1,12 +1,10 @@
 //! Sending a [`SignedRequest`] over `wasi:http/outgoing-handler`.
 
-use bedrock_core::converse::stream::BodySource;
-use bedrock_core::credentials::HttpAnswer;
 use bedrock_core::endpoint::Scheme;
-use bedrock_core::error::{self, HttpErrorResponse};
+use bedrock_core::error::{Error, NetworkKind, TimeoutPhase};
+use bedrock_core::platform::{self, Chunk, Response};
 use bedrock_core::signing::SignedRequest;
 use bedrock_core::timeouts::Timeouts;
-use bedrock_core::types::ProviderError;
 use std::time::Duration;
 use wasi::clocks::monotonic_clock;
 use wasi::http::outgoing_handler;
@@ -23,15 +21,6 @@ const WRITE_CHUNK: usize = 4096;
 const READ_CHUNK: u64 = 64 * 1024;
 /// How much later than the guest's own between-bytes deadline the host's fires.
 const HOST_TIMEOUT_MARGIN: Duration = Duration::from_secs(1);
-/// How much of an error body is kept: enough for any AWS error message.
-const MAX_ERROR_BODY: usize = 64 * 1024;
-
-/// The head of a response, with its body still to be read.
-pub struct Response {
-    pub status: u16,
-    headers: Vec<(String, Vec<u8>)>,
-    pub body: Body,
-}
 
 /// A response body being read. Field order is drop order: the stream is a
 /// child of the body, the body of the response.
@@ -44,100 +33,57 @@ pub struct Body {
     _response: IncomingResponse,
 }
 
-impl BodySource for Body {
-    fn read(&mut self) -> Result<Option<Vec<u8>>, ProviderError> {
-        let nanos = self.between_bytes.as_nanos().min(u64::MAX as u128) as u64;
-        let ready = self.stream.subscribe();
-        let deadline = monotonic_clock::subscribe_duration(nanos);
-        if !poll(&[&ready, &deadline]).contains(&0) {
-            return Err(ProviderError::Timeout(format!(
-                "no data from the server for {} ms (between-bytes timeout)",
-                self.between_bytes.as_millis()
-            )));
-        }
+impl Body {
+    /// What has arrived, without waiting: `wasi:io` answers an empty read
+    /// when nothing has.
+    fn read_now(&mut self) -> Result<Chunk, Error> {
         match self.stream.read(READ_CHUNK) {
-            Ok(bytes) => Ok(Some(bytes)),
-            Err(StreamError::Closed) => Ok(None),
+            Ok(bytes) if bytes.is_empty() => Ok(Chunk::NotYet),
+            Ok(bytes) => Ok(Chunk::Data(bytes)),
+            Err(StreamError::Closed) => Ok(Chunk::End),
             Err(StreamError::LastOperationFailed(e)) => {
                 Err(match wasi::http::types::http_error_code(&e) {
-                    Some(code) => transport_error(code),
+                    Some(code) => transport_error(code, Phase::Body, self.between_bytes),
                     // Some hosts (wasmtime 48) report body errors without an
-                    // `error-code`; their text still tells a timeout apart.
-                    None if e.to_debug_string().contains("timeout") => {
-                        ProviderError::Timeout(e.to_debug_string())
-                    }
-                    None => ProviderError::Network(e.to_debug_string()),
+                    // `error-code`. The guest's own between-bytes deadline
+                    // (in `read`) fires before the host's, so this is no timeout.
+                    None => Error::network(NetworkKind::Other, e.to_debug_string()),
                 })
             }
         }
     }
 }
 
-impl Response {
-    pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers
-            .iter()
-            .find(|(n, _)| n.eq_ignore_ascii_case(name))
-            .and_then(|(_, v)| std::str::from_utf8(v).ok())
-    }
-
-    /// The whole body of a successful answer, up to `limit` bytes.
-    pub fn read_to_end(mut self, limit: usize) -> Result<Vec<u8>, ProviderError> {
-        let mut body = Vec::new();
-        while let Some(chunk) = self.body.read()? {
-            body.extend_from_slice(&chunk);
-            if body.len() > limit {
-                return Err(ProviderError::Protocol(format!(
-                    "response body larger than {limit} bytes"
-                )));
+impl platform::Body for Body {
+    fn read(&mut self) -> Result<Option<Vec<u8>>, Error> {
+        let nanos = self.between_bytes.as_nanos().min(u64::MAX as u128) as u64;
+        let deadline = monotonic_clock::subscribe_duration(nanos);
+        loop {
+            let ready = self.stream.subscribe();
+            if !poll(&[&ready, &deadline]).contains(&0) {
+                return Err(Error::timeout(
+                    TimeoutPhase::BetweenBytes,
+                    Some(self.between_bytes),
+                ));
+            }
+            match self.read_now()? {
+                Chunk::Data(bytes) => return Ok(Some(bytes)),
+                Chunk::End => return Ok(None),
+                // Ready without bytes (a zero-length chunk): wait again.
+                Chunk::NotYet => {}
             }
         }
-        Ok(body)
     }
 
-    /// Status, headers and body (up to `limit` bytes), whatever the status:
-    /// for callers that interpret error answers themselves.
-    pub fn into_answer(self, limit: usize) -> Result<HttpAnswer, ProviderError> {
-        let status = self.status;
-        let headers = self
-            .headers
-            .iter()
-            .map(|(name, value)| (name.clone(), String::from_utf8_lossy(value).into_owned()))
-            .collect();
-        let body = self.read_to_end(limit)?;
-        Ok(HttpAnswer {
-            status,
-            headers,
-            body,
-        })
-    }
-
-    /// Reads (the start of) an error body and classifies the answer.
-    pub fn into_error(mut self) -> ProviderError {
-        let mut body = Vec::new();
-        while body.len() < MAX_ERROR_BODY {
-            match self.body.read() {
-                Ok(Some(chunk)) => body.extend_from_slice(&chunk),
-                Ok(None) | Err(_) => break,
-            }
-        }
-        error::from_http(&HttpErrorResponse {
-            status: self.status,
-            error_type: self.header("x-amzn-errortype"),
-            request_id: self.header("x-amzn-requestid"),
-            retry_after: self.header("retry-after"),
-            date: self.header("date"),
-            received_at: std::time::SystemTime::now(),
-            body: &body,
-        })
+    fn try_read(&mut self) -> Result<Chunk, Error> {
+        self.read_now()
     }
 }
 
 /// Sends `request` and waits for the response head.
-pub fn send(request: &SignedRequest, timeouts: Timeouts) -> Result<Response, ProviderError> {
-    let refused = |what: &str| {
-        ProviderError::InvalidRequest(format!("the HTTP host refused the request's {what}"))
-    };
+pub fn send(request: &SignedRequest, timeouts: Timeouts) -> Result<Response<Body>, Error> {
+    let refused =
+        |what: &str| Error::InvalidRequest(format!("the HTTP host refused the request's {what}"));
     let headers =
         Fields::from_list(&request.headers).map_err(|e| refused(&format!("headers ({e:?})")))?;
     let outgoing = OutgoingRequest::new(headers);
@@ -169,27 +115,26 @@ pub fn send(request: &SignedRequest, timeouts: Timeouts) -> Result<Response, Pro
         .set_between_bytes_timeout(Some(nanos(timeouts.between_bytes + HOST_TIMEOUT_MARGIN)));
 
     let body = outgoing.body().map_err(|()| refused("body"))?;
-    let future = outgoing_handler::handle(outgoing, Some(options)).map_err(transport_error)?;
-    write_body(body, &request.body)?;
+    let head_error = |code| transport_error(code, Phase::Head, timeouts.first_byte);
+    let future = outgoing_handler::handle(outgoing, Some(options)).map_err(head_error)?;
+    write_body(body, &request.body, timeouts)?;
 
     future.subscribe().block();
     let incoming = match future.get() {
         Some(Ok(Ok(response))) => response,
-        Some(Ok(Err(code))) => return Err(transport_error(code)),
+        Some(Ok(Err(code))) => return Err(head_error(code)),
         Some(Err(())) | None => {
-            return Err(ProviderError::Network(
-                "the response was already taken".into(),
+            return Err(Error::network(
+                NetworkKind::Other,
+                "the response was already taken",
             ));
         }
     };
     let status = incoming.status();
     let headers = incoming.headers().entries();
-    let body = incoming
-        .consume()
-        .map_err(|()| ProviderError::Network("response body unavailable".into()))?;
-    let stream = body
-        .stream()
-        .map_err(|()| ProviderError::Network("response body unavailable".into()))?;
+    let unavailable = |()| Error::network(NetworkKind::Other, "response body unavailable");
+    let body = incoming.consume().map_err(unavailable)?;
+    let stream = body.stream().map_err(unavailable)?;
     Ok(Response {
         status,
         headers,
@@ -202,18 +147,22 @@ pub fn send(request: &SignedRequest, timeouts: Timeouts) -> Result<Response, Pro
     })
 }
 
-fn write_body(body: OutgoingBody, bytes: &[u8]) -> Result<(), ProviderError> {
+fn write_body(body: OutgoingBody, bytes: &[u8], timeouts: Timeouts) -> Result<(), Error> {
     {
         let stream = body
             .write()
-            .map_err(|()| ProviderError::Network("request body unavailable".into()))?;
+            .map_err(|()| Error::network(NetworkKind::Other, "request body unavailable"))?;
         for chunk in bytes.chunks(WRITE_CHUNK) {
             stream.blocking_write_and_flush(chunk).map_err(|e| {
-                ProviderError::Network(format!("sending the request body failed: {e:?}"))
+                Error::network(
+                    NetworkKind::Reset,
+                    format!("sending the request body failed: {e:?}"),
+                )
             })?;
         }
     }
-    OutgoingBody::finish(body, None).map_err(transport_error)
+    OutgoingBody::finish(body, None)
+        .map_err(|code| transport_error(code, Phase::Head, timeouts.first_byte))
 }
 
 fn method(name: &str) -> Method {
@@ -226,16 +175,37 @@ fn method(name: &str) -> Method {
     }
 }
 
-/// `wasi:http` transport failures, as the contract's timeout / network errors.
-fn transport_error(code: ErrorCode) -> ProviderError {
-    match code {
-        ErrorCode::ConnectionTimeout => error::connect_timeout(),
-        ErrorCode::ConnectionReadTimeout | ErrorCode::HttpResponseTimeout => {
-            ProviderError::Timeout(
-                "the response stalled past the between-bytes or first-byte timeout".into(),
-            )
+/// Where in the exchange a transport failure happened: a read timeout while
+/// waiting for the head is the first-byte deadline, during the body the
+/// between-bytes one.
+#[derive(Clone, Copy)]
+enum Phase {
+    Head,
+    Body,
+}
+
+/// `wasi:http` error codes, as the core's typed transport errors. `limit` is
+/// the deadline of `phase`, for a read timeout's message.
+fn transport_error(code: ErrorCode, phase: Phase, limit: Duration) -> Error {
+    let network = |kind| Error::network(kind, format!("{code:?}"));
+    match &code {
+        ErrorCode::ConnectionTimeout => Error::timeout(TimeoutPhase::Connect, None),
+        ErrorCode::ConnectionReadTimeout | ErrorCode::HttpResponseTimeout => match phase {
+            Phase::Head => Error::timeout(TimeoutPhase::FirstByte, Some(limit)),
+            Phase::Body => Error::timeout(TimeoutPhase::BetweenBytes, Some(limit)),
+        },
+        ErrorCode::HttpRequestDenied | ErrorCode::DestinationIpProhibited => {
+            Error::network(NetworkKind::Denied, "")
         }
-        ErrorCode::HttpRequestDenied => error::host_denied(),
-        other => ProviderError::Network(format!("{other:?}")),
+        ErrorCode::ConnectionRefused
+        | ErrorCode::DestinationNotFound
+        | ErrorCode::DestinationUnavailable
+        | ErrorCode::DestinationIpUnroutable
+        | ErrorCode::DnsTimeout
+        | ErrorCode::DnsError(_) => network(NetworkKind::Refused),
+        ErrorCode::ConnectionTerminated | ErrorCode::HttpResponseIncomplete => {
+            network(NetworkKind::Reset)
+        }
+        _ => network(NetworkKind::Other),
     }
 }

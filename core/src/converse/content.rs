@@ -8,9 +8,10 @@
 //! otherwise (empty image or document bytes, JSON that does not parse).
 
 use super::tool_ids;
+use crate::error::Error;
 use crate::types::{
-    ContentBlock, DocumentBlock, DocumentFormat, ImageBlock, ImageFormat, ProviderError,
-    ReasoningBlock, ToolResultBlock, ToolResultContent, ToolUseBlock,
+    ContentBlock, DocumentBlock, DocumentFormat, ImageBlock, ImageFormat, ReasoningBlock,
+    ToolResultBlock, ToolResultContent, ToolUseBlock,
 };
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as BASE64;
@@ -30,7 +31,7 @@ pub enum Replay {
 }
 
 /// Maps one block; `Ok(None)` drops it.
-pub fn block(block: &ContentBlock, replay: Replay) -> Result<Option<Value>, ProviderError> {
+pub fn block(block: &ContentBlock, replay: Replay) -> Result<Option<Value>, Error> {
     Ok(match block {
         ContentBlock::Text(text) => non_blank(text).map(|t| json!({ "text": t })),
         ContentBlock::Image(image) => Some(json!({ "image": image_json(image)? })),
@@ -51,7 +52,7 @@ fn non_blank(text: &str) -> Option<&str> {
     (!text.trim().is_empty()).then_some(text)
 }
 
-fn tool_use(tool: &ToolUseBlock) -> Result<Value, ProviderError> {
+fn tool_use(tool: &ToolUseBlock) -> Result<Value, Error> {
     Ok(json!({
         "toolUse": {
             "toolUseId": tool_ids::bedrock_id(&tool.id),
@@ -61,7 +62,7 @@ fn tool_use(tool: &ToolUseBlock) -> Result<Value, ProviderError> {
     }))
 }
 
-fn tool_result(result: &ToolResultBlock) -> Result<Value, ProviderError> {
+fn tool_result(result: &ToolResultBlock) -> Result<Value, Error> {
     let mut content = Vec::with_capacity(result.content.len());
     for item in &result.content {
         content.push(match item {
@@ -122,14 +123,14 @@ pub fn image_format_named(name: &str) -> Option<ImageFormat> {
     .find(|format| image_format_name(*format) == name)
 }
 
-fn image_json(image: &ImageBlock) -> Result<Value, ProviderError> {
+fn image_json(image: &ImageBlock) -> Result<Value, Error> {
     let format = image_format_name(image.format);
     Ok(
         json!({ "format": format, "source": { "bytes": non_empty_bytes(&image.data, "an image")? } }),
     )
 }
 
-fn document_json(doc: &DocumentBlock) -> Result<Value, ProviderError> {
+fn document_json(doc: &DocumentBlock) -> Result<Value, Error> {
     let format = match doc.format {
         DocumentFormat::Pdf => "pdf",
         DocumentFormat::Csv => "csv",
@@ -148,9 +149,9 @@ fn document_json(doc: &DocumentBlock) -> Result<Value, ProviderError> {
     }))
 }
 
-fn non_empty_bytes(data: &[u8], what: &str) -> Result<String, ProviderError> {
+fn non_empty_bytes(data: &[u8], what: &str) -> Result<String, Error> {
     if data.is_empty() {
-        return Err(ProviderError::InvalidRequest(format!(
+        return Err(Error::InvalidRequest(format!(
             "{what} has no data (Bedrock needs at least one byte)"
         )));
     }
@@ -192,16 +193,16 @@ pub fn document_name(name: &str) -> String {
 }
 
 /// Parses JSON the gateway handed over as text, naming the field on failure.
-pub fn parse_json(json: &str, field: &str) -> Result<Value, ProviderError> {
+pub fn parse_json(json: &str, field: &str) -> Result<Value, Error> {
     serde_json::from_str(json)
-        .map_err(|e| ProviderError::InvalidRequest(format!("{field} is not valid JSON: {e}")))
+        .map_err(|e| Error::InvalidRequest(format!("{field} is not valid JSON: {e}")))
 }
 
 /// Like [`parse_json`], for fields that must be a JSON object.
-pub fn parse_object(json: &str, field: &str) -> Result<Value, ProviderError> {
+pub fn parse_object(json: &str, field: &str) -> Result<Value, Error> {
     match parse_json(json, field)? {
         object @ Value::Object(_) => Ok(object),
-        _ => Err(ProviderError::InvalidRequest(format!(
+        _ => Err(Error::InvalidRequest(format!(
             "{field} must be a JSON object"
         ))),
     }
@@ -332,8 +333,7 @@ mod tests {
             assert_eq!(image_format_named(name), Some(format));
         }
         assert_eq!(image_format_named("bmp"), None);
-        let Err(ProviderError::InvalidRequest(m)) =
-            block(&image(ImageFormat::Png, &[]), Replay::Signed)
+        let Err(Error::InvalidRequest(m)) = block(&image(ImageFormat::Png, &[]), Replay::Signed)
         else {
             panic!()
         };
@@ -351,8 +351,7 @@ mod tests {
             .unwrap();
         assert_eq!(v["document"]["name"], "Q3 report-final-pdf");
         assert_eq!(v["document"]["format"], "pdf");
-        let Err(ProviderError::InvalidRequest(m)) = block(&doc("a.pdf", b""), Replay::Signed)
-        else {
+        let Err(Error::InvalidRequest(m)) = block(&doc("a.pdf", b""), Replay::Signed) else {
             panic!()
         };
         assert!(m.contains("document `a.pdf`"), "{m}");
@@ -392,12 +391,12 @@ mod tests {
             name: "w".into(),
             input_json: "{oops".into(),
         });
-        let Err(ProviderError::InvalidRequest(m)) = block(&call, Replay::Signed) else {
+        let Err(Error::InvalidRequest(m)) = block(&call, Replay::Signed) else {
             panic!()
         };
         assert!(m.contains("tool-use input-json"), "{m}");
         assert!(
-            matches!(parse_object("[1]", "f"), Err(ProviderError::InvalidRequest(m)) if m.contains("f must be a JSON object"))
+            matches!(parse_object("[1]", "f"), Err(Error::InvalidRequest(m)) if m.contains("f must be a JSON object"))
         );
     }
 }

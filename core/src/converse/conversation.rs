@@ -20,7 +20,8 @@
 //! a conversation with no content, or one that starts with the assistant.
 
 use super::content::{self, Replay};
-use crate::types::{Message, ProviderError, Role};
+use crate::error::Error;
+use crate::types::{Message, Role};
 use serde::Serialize;
 use serde_json::{Value, json};
 use std::collections::HashSet;
@@ -36,7 +37,7 @@ pub struct MessageJson {
 }
 
 /// Maps and normalises `messages`.
-pub fn messages(messages: &[Message], replay: Replay) -> Result<Vec<MessageJson>, ProviderError> {
+pub fn messages(messages: &[Message], replay: Replay) -> Result<Vec<MessageJson>, Error> {
     let mut out: Vec<MessageJson> = Vec::with_capacity(messages.len());
     for message in messages {
         let role = match message.role {
@@ -61,10 +62,10 @@ pub fn messages(messages: &[Message], replay: Replay) -> Result<Vec<MessageJson>
     }
     answer_orphaned_calls(&mut out);
     match out.first() {
-        None => Err(ProviderError::InvalidRequest(
+        None => Err(Error::InvalidRequest(
             "the conversation has no content: every message is empty".into(),
         )),
-        Some(first) if first.role != "user" => Err(ProviderError::InvalidRequest(
+        Some(first) if first.role != "user" => Err(Error::InvalidRequest(
             "the conversation must start with a user message (Bedrock refuses one that starts with the assistant)"
                 .into(),
         )),
@@ -271,17 +272,16 @@ mod tests {
 
     #[test]
     fn unanswerable_conversations_are_refused() {
-        let Err(ProviderError::InvalidRequest(m)) =
-            messages(&[text(Role::User, " ")], Replay::Signed)
+        let Err(Error::InvalidRequest(m)) = messages(&[text(Role::User, " ")], Replay::Signed)
         else {
             panic!()
         };
         assert!(m.contains("no content"), "{m}");
-        let Err(ProviderError::InvalidRequest(m)) = messages(&[], Replay::Signed) else {
+        let Err(Error::InvalidRequest(m)) = messages(&[], Replay::Signed) else {
             panic!()
         };
         assert!(m.contains("no content"), "{m}");
-        let Err(ProviderError::InvalidRequest(m)) = messages(
+        let Err(Error::InvalidRequest(m)) = messages(
             &[text(Role::Assistant, "I start"), text(Role::User, "ok")],
             Replay::Signed,
         ) else {

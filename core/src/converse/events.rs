@@ -8,11 +8,12 @@
 
 use super::content::image_format_named;
 use crate::error;
+use crate::error::Error;
 use crate::types::{
     CacheTtlUsage, CitationDelta, CitationLocation, CitationLocationKind, ImageDelta,
-    ImageFragment, ImageStart, MessageStop, ProviderError, RedactedDelta, Role, SignatureDelta,
-    StopReason, StreamEvent, StreamMetadata, TextDelta, ToolResultContent, ToolResultDelta,
-    ToolResultStart, ToolUseStart, Usage,
+    ImageFragment, ImageStart, MessageStop, RedactedDelta, Role, SignatureDelta, StopReason,
+    StreamEvent, StreamMetadata, TextDelta, ToolResultContent, ToolResultDelta, ToolResultStart,
+    ToolUseStart, Usage,
 };
 use aws_smithy_types::event_stream::{HeaderValue, Message};
 use base64::Engine as _;
@@ -23,7 +24,7 @@ use serde_json::Value;
 
 /// Maps one frame: `Ok(Some)` an event, `Ok(None)` a frame to skip, `Err` an
 /// exception or a malformed frame.
-pub fn from_frame(message: &Message) -> Result<Option<StreamEvent>, ProviderError> {
+pub fn from_frame(message: &Message) -> Result<Option<StreamEvent>, Error> {
     match header(message, ":message-type") {
         Some("event") => {
             let event_type = header(message, ":event-type")
@@ -56,13 +57,13 @@ fn header<'a>(message: &'a Message, name: &str) -> Option<&'a str> {
         })
 }
 
-fn protocol(why: &str) -> ProviderError {
-    ProviderError::Protocol(why.to_string())
+fn protocol(why: &str) -> Error {
+    Error::Protocol(why.to_string())
 }
 
-fn parse<T: DeserializeOwned>(event: &str, payload: &[u8]) -> Result<T, ProviderError> {
+fn parse<T: DeserializeOwned>(event: &str, payload: &[u8]) -> Result<T, Error> {
     serde_json::from_slice(payload)
-        .map_err(|e| ProviderError::Protocol(format!("malformed `{event}` event payload: {e}")))
+        .map_err(|e| Error::Protocol(format!("malformed `{event}` event payload: {e}")))
 }
 
 #[derive(Deserialize)]
@@ -244,7 +245,7 @@ struct ServiceTierJson {
     tier: Option<String>,
 }
 
-fn from_event(event_type: &str, payload: &[u8]) -> Result<Option<StreamEvent>, ProviderError> {
+fn from_event(event_type: &str, payload: &[u8]) -> Result<Option<StreamEvent>, Error> {
     let event = match event_type {
         "messageStart" => {
             let start: MessageStartJson = parse(event_type, payload)?;
@@ -310,7 +311,7 @@ fn from_event(event_type: &str, payload: &[u8]) -> Result<Option<StreamEvent>, P
 fn from_block_start(
     index: u32,
     start: Option<BlockStartKind>,
-) -> Result<Option<StreamEvent>, ProviderError> {
+) -> Result<Option<StreamEvent>, Error> {
     let Some(start) = start else { return Ok(None) };
     if let Some(tool) = start.tool_use {
         return Ok(Some(StreamEvent::ToolUseStart(ToolUseStart {
@@ -341,7 +342,7 @@ fn from_block_start(
     Ok(None)
 }
 
-fn from_delta(index: u32, delta: DeltaJson) -> Result<Option<StreamEvent>, ProviderError> {
+fn from_delta(index: u32, delta: DeltaJson) -> Result<Option<StreamEvent>, Error> {
     if let Some(text) = delta.text {
         return Ok(Some(StreamEvent::TextDelta(TextDelta { index, text })));
     }
@@ -410,7 +411,7 @@ fn from_delta(index: u32, delta: DeltaJson) -> Result<Option<StreamEvent>, Provi
 
 /// `{"source": {"bytes": "<base64>"}}`, `{"source": {"s3Location": {"uri": ...}}}`
 /// or `{"error": {"message": ...}}`.
-fn image_fragment(image: ImageDeltaJson) -> Result<Option<ImageFragment>, ProviderError> {
+fn image_fragment(image: ImageDeltaJson) -> Result<Option<ImageFragment>, Error> {
     if let Some(error) = image.error {
         let message = error
             .message
@@ -632,7 +633,7 @@ mod tests {
         }
         assert!(matches!(
             from_frame(&event("contentBlockStart", r#"{"contentBlockIndex":3,"start":{"image":{"format":"bmp"}}}"#)),
-            Err(ProviderError::Protocol(m)) if m.contains("bmp")
+            Err(Error::Protocol(m)) if m.contains("bmp")
         ));
         // No start, or a kind this build does not know: nothing to announce.
         assert_eq!(one("contentBlockStart", r#"{"contentBlockIndex":0}"#), None);
@@ -649,7 +650,7 @@ mod tests {
                     "contentBlockStart",
                     r#"{"contentBlockIndex":0,"start":{"toolResult":{}}}"#
                 )),
-                Err(ProviderError::Protocol(_))
+                Err(Error::Protocol(_))
             ),
             "toolUseId is required"
         );
@@ -718,7 +719,7 @@ mod tests {
         assert_eq!(delta(r#"{"source":{}}"#), None);
         assert!(matches!(
             from_frame(&event("contentBlockDelta", r#"{"contentBlockIndex":3,"delta":{"image":{"source":{"bytes":"%%"}}}}"#)),
-            Err(ProviderError::Protocol(m)) if m.contains("base64")
+            Err(Error::Protocol(m)) if m.contains("base64")
         ));
     }
 
@@ -727,7 +728,7 @@ mod tests {
         assert_eq!(from_frame(&event("somethingNew", "{}")).unwrap(), None);
         assert!(matches!(
             from_frame(&event("contentBlockDelta", "not json")),
-            Err(ProviderError::Protocol(_))
+            Err(Error::Protocol(_))
         ));
     }
 
@@ -742,6 +743,6 @@ mod tests {
                 ":exception-type",
                 HeaderValue::String("throttlingException".to_string().into()),
             ));
-        assert!(matches!(from_frame(&m), Err(ProviderError::Throttled(_))));
+        assert!(matches!(from_frame(&m), Err(Error::Throttled(_))));
     }
 }

@@ -19,13 +19,18 @@ pub mod tools;
 
 pub use stream::ConverseStreamDecoder;
 
-use crate::credentials::Resolved;
+use crate::credentials::{self, Resolved};
 use crate::endpoint::{self, Service};
 use crate::env::Environment;
+use crate::error::Error;
+use crate::platform::Platform;
 use crate::region;
+use crate::retry::{Attempt, Failure, RetryPolicy, send_with_retries};
 use crate::signing::SignedRequest;
-use crate::types::{ConverseRequest, ProviderConfig, ProviderError};
+use crate::timeouts::Timeouts;
+use crate::types::{ConverseRequest, ProviderConfig};
 use std::time::SystemTime;
+use stream::EventPump;
 
 /// Everything needed to start a ConverseStream call with `credentials`,
 /// signed for `now`.
@@ -39,16 +44,15 @@ pub fn prepare(
     env: &Environment,
     credentials: &Resolved,
     now: SystemTime,
-) -> Result<SignedRequest, ProviderError> {
+) -> Result<SignedRequest, Error> {
     let model_id = request.model_id.trim();
     if model_id.is_empty() {
-        return Err(ProviderError::InvalidRequest("model-id is empty".into()));
+        return Err(Error::InvalidRequest("model-id is empty".into()));
     }
     let region = match region::region_of_arn(model_id) {
-        Some(arn_region) => arn_region.to_string(),
-        None => credentials.region(config.region.as_deref(), env),
+        Some(arn_region) => region::validate(arn_region)?.to_string(),
+        None => credentials.region(config.region.as_deref(), env)?,
     };
-    region::validate(&region)?;
     let endpoint = endpoint::resolve(
         Service::BedrockRuntime,
         &region,
@@ -66,3 +70,75 @@ pub fn prepare(
         now,
     )
 }
+
+/// Starts a ConverseStream call: the credentials in force, the signed
+/// request, and the stream once its first events arrived.
+///
+/// Every attempt before that goes through the plugin's one retry loop: a
+/// failure in the first frame of a 200 (Bedrock throttles that way too) is
+/// an attempt's failure like an HTTP error, since no event exists yet that a
+/// retry could duplicate. Once the stream is returned it is never sent again;
+/// its later errors come out of the stream, after the events before them.
+pub fn start_stream<P: Platform>(
+    platform: &mut P,
+    env: &Environment,
+    config: &ProviderConfig,
+    request: &ConverseRequest,
+) -> Result<EventPump<P::Body>, Error> {
+    let credentials = credentials::in_force(platform, env, config.region.as_deref(), false)?;
+    let mut attempt = ConverseAttempt {
+        env,
+        config,
+        request,
+        credentials,
+        timeouts: Timeouts::from_config(config),
+    };
+    send_with_retries(platform, &RetryPolicy::from_config(config), &mut attempt)
+        .map_err(|failure| failure.error)
+}
+
+struct ConverseAttempt<'a> {
+    env: &'a Environment,
+    config: &'a ProviderConfig,
+    request: &'a ConverseRequest,
+    credentials: Resolved,
+    timeouts: Timeouts,
+}
+
+impl<P: Platform> Attempt<P> for ConverseAttempt<'_> {
+    type Output = EventPump<P::Body>;
+
+    fn send(
+        &mut self,
+        platform: &mut P,
+        signing_time: SystemTime,
+    ) -> Result<Self::Output, Failure> {
+        let signed = prepare(
+            self.config,
+            self.request,
+            self.env,
+            &self.credentials,
+            signing_time,
+        )?;
+        let response = platform.send(&signed, self.timeouts)?;
+        if response.status >= 300 {
+            let server_date = response.header("date").map(str::to_string);
+            let now = platform.now();
+            return Err(Failure {
+                error: response.into_error(now),
+                server_date,
+                answer: None,
+            });
+        }
+        Ok(EventPump::start(response.body)?)
+    }
+
+    fn refresh_credentials(&mut self, platform: &mut P) -> Result<bool, Error> {
+        self.credentials =
+            credentials::in_force(platform, self.env, self.config.region.as_deref(), true)?;
+        Ok(true)
+    }
+}
+
+#[cfg(test)]
+mod start_tests;

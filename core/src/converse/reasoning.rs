@@ -33,7 +33,8 @@
 //! * gpt-oss: `reasoning_effort` alone.
 
 use super::models::{Capabilities, Reasoning};
-use crate::types::{ProviderError, ReasoningLevel};
+use crate::error::Error;
+use crate::types::ReasoningLevel;
 use serde_json::{Map, Value, json};
 
 /// Reply length assumed when the request sets no `max-tokens`.
@@ -82,7 +83,7 @@ pub fn apply(
     capabilities: &Capabilities,
     context: Context,
     inference: &mut Inference,
-) -> Result<Map<String, Value>, ProviderError> {
+) -> Result<Map<String, Value>, Error> {
     let mut fields = Map::new();
     match capabilities.reasoning {
         Reasoning::Unsupported | Reasoning::Builtin => {}
@@ -163,9 +164,9 @@ fn claude_max_tokens(budget: u32, output_limit: Option<u32>, inference: &mut Inf
     budget
 }
 
-fn refuse_forced_tool(context: Context) -> Result<(), ProviderError> {
+fn refuse_forced_tool(context: Context) -> Result<(), Error> {
     if context.forces_tool {
-        return Err(ProviderError::InvalidRequest(
+        return Err(Error::InvalidRequest(
             "Claude cannot think and be forced to call a tool: use tool-choice `auto` (or `none`), or no reasoning level"
                 .into(),
         ));
@@ -382,7 +383,7 @@ mod tests {
             govcloud: false,
         };
         for model in [SONNET_4, "anthropic.claude-opus-4-7"] {
-            let Err(ProviderError::InvalidRequest(m)) = apply(
+            let Err(Error::InvalidRequest(m)) = apply(
                 ReasoningLevel::Low,
                 &capabilities(model),
                 forced,

@@ -26,7 +26,8 @@ use super::conversation::{self, MessageJson};
 use super::models::{self, Capabilities};
 use super::reasoning::{self, Context, Inference};
 use super::tools::{self, ToolConfig};
-use crate::types::{ConverseRequest, ProviderError};
+use crate::error::Error;
+use crate::types::ConverseRequest;
 use serde::Serialize;
 use serde_json::{Map, Value, json};
 
@@ -100,18 +101,18 @@ struct ServiceTier {
 }
 
 /// Builds the JSON body of a ConverseStream call to a commercial region.
-pub fn body(request: &ConverseRequest) -> Result<Vec<u8>, ProviderError> {
+pub fn body(request: &ConverseRequest) -> Result<Vec<u8>, Error> {
     body_for_region(request, "")
 }
 
 /// Builds the JSON body of a ConverseStream call to `region` (GovCloud
 /// lacks some fields the commercial regions take).
-pub fn body_for_region(request: &ConverseRequest, region: &str) -> Result<Vec<u8>, ProviderError> {
+pub fn body_for_region(request: &ConverseRequest, region: &str) -> Result<Vec<u8>, Error> {
     let body = build(request, region)?;
-    serde_json::to_vec(&body).map_err(|e| ProviderError::InvalidRequest(e.to_string()))
+    serde_json::to_vec(&body).map_err(|e| Error::InvalidRequest(e.to_string()))
 }
 
-fn build(request: &ConverseRequest, region: &str) -> Result<Body, ProviderError> {
+fn build(request: &ConverseRequest, region: &str) -> Result<Body, Error> {
     let capabilities = models::capabilities(&request.model_id);
     let replay = if capabilities.verifies_signatures {
         Replay::Signed
@@ -218,7 +219,7 @@ fn place_cache_points(
 fn merge_additional_fields(
     mut ours: Map<String, Value>,
     theirs: Option<&str>,
-) -> Result<Option<Value>, ProviderError> {
+) -> Result<Option<Value>, Error> {
     if let Some(json) = theirs {
         let Value::Object(theirs) = parse_object(json, "additional-model-request-fields")? else {
             unreachable!("parse_object returns objects only")
@@ -264,15 +265,10 @@ pub(crate) mod tests {
                 role: Role::User,
                 content: vec![ContentBlock::Text(text.into())],
             }],
-            tools: vec![],
-            tool_choice: None,
             max_tokens: Some(256),
             temperature: Some(0.7),
-            top_p: None,
             stop_sequences: vec!["\n\nHuman:".into()],
-            reasoning: None,
-            cache_retention: None,
-            bedrock: None,
+            ..Default::default()
         }
     }
 
@@ -499,9 +495,7 @@ pub(crate) mod tests {
         let mut req = tool_loop("anthropic.claude-sonnet-4-20250514-v1:0");
         req.reasoning = Some(ReasoningLevel::Low);
         req.tool_choice = Some(ToolChoice::Any);
-        assert!(
-            matches!(body(&req), Err(ProviderError::InvalidRequest(m)) if m.contains("forced"))
-        );
+        assert!(matches!(body(&req), Err(Error::InvalidRequest(m)) if m.contains("forced")));
     }
 
     #[test]
@@ -576,7 +570,7 @@ pub(crate) mod tests {
         assert_eq!(merge_additional_fields(Map::new(), None).unwrap(), None);
         assert!(matches!(
             merge_additional_fields(Map::new(), Some("[1]")),
-            Err(ProviderError::InvalidRequest(m)) if m.contains("additional-model-request-fields")
+            Err(Error::InvalidRequest(m)) if m.contains("additional-model-request-fields")
         ));
     }
 

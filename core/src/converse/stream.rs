@@ -1,8 +1,10 @@
 //! One ConverseStream response body, fed as it arrives.
 
 use super::events;
+use crate::error::Error;
 use crate::eventstream::FrameDecoder;
-use crate::types::{ProviderError, StreamEvent};
+use crate::platform::Body;
+use crate::types::StreamEvent;
 
 /// Turns response-body chunks into stream events and enforces the stream's
 /// shape: exactly one terminal outcome, either a `messageStop` followed by the
@@ -32,9 +34,9 @@ impl ConverseStreamDecoder {
     ///
     /// On error the events decoded before it are still in `out`: the caller
     /// hands them over first, then the error, so nothing is lost.
-    pub fn feed(&mut self, chunk: &[u8], out: &mut Vec<StreamEvent>) -> Result<(), ProviderError> {
+    pub fn feed(&mut self, chunk: &[u8], out: &mut Vec<StreamEvent>) -> Result<(), Error> {
         if self.state == State::Failed {
-            return Err(ProviderError::Protocol("the stream already failed".into()));
+            return Err(Error::Protocol("the stream already failed".into()));
         }
         self.frames.push(chunk);
         let result = self.drain(out);
@@ -44,23 +46,19 @@ impl ConverseStreamDecoder {
         result
     }
 
-    fn drain(&mut self, out: &mut Vec<StreamEvent>) -> Result<(), ProviderError> {
-        while let Some(frame) = self
-            .frames
-            .next_frame()
-            .map_err(|e| ProviderError::Protocol(e.to_string()))?
-        {
+    fn drain(&mut self, out: &mut Vec<StreamEvent>) -> Result<(), Error> {
+        while let Some(frame) = self.frames.next_frame()? {
             let Some(event) = events::from_frame(&frame)? else {
                 continue;
             };
             match (&event, self.state) {
                 (StreamEvent::MessageStop(_), State::Streaming) => self.state = State::Stopped,
                 (StreamEvent::MessageStop(_), _) => {
-                    return Err(ProviderError::Protocol("a second messageStop event".into()));
+                    return Err(Error::Protocol("a second messageStop event".into()));
                 }
                 (StreamEvent::Metadata(_), _) | (_, State::Streaming) => {}
                 (_, _) => {
-                    return Err(ProviderError::Protocol("content after messageStop".into()));
+                    return Err(Error::Protocol("content after messageStop".into()));
                 }
             }
             out.push(event);
@@ -70,29 +68,22 @@ impl ConverseStreamDecoder {
 
     /// Declares the end of the body. A body that ends inside a frame or before
     /// `messageStop` is a truncated reply, never a successful one.
-    pub fn finish(&mut self) -> Result<(), ProviderError> {
+    pub fn finish(&mut self) -> Result<(), Error> {
         if self.state == State::Failed {
             return Ok(());
         }
         if let Err(e) = self.frames.finish() {
             self.state = State::Failed;
-            return Err(ProviderError::Protocol(e.to_string()));
+            return Err(e.into());
         }
         if self.state == State::Streaming {
             self.state = State::Failed;
-            return Err(ProviderError::Protocol(
+            return Err(Error::Protocol(
                 "the stream ended before messageStop: the reply is truncated".into(),
             ));
         }
         Ok(())
     }
-}
-
-/// Where response-body bytes come from: `wasi:http` in the component, a
-/// vector of chunks in tests.
-pub trait BodySource {
-    /// The next chunk, `Ok(None)` at the end of the body.
-    fn read(&mut self) -> Result<Option<Vec<u8>>, ProviderError>;
 }
 
 /// Pulls a body through a [`ConverseStreamDecoder`] in batches, the shape of
@@ -109,10 +100,10 @@ pub struct EventPump<S> {
     decoder: ConverseStreamDecoder,
     /// The first batch, read by [`start`](Self::start) and not handed out yet.
     first: Option<Vec<StreamEvent>>,
-    pending_error: Option<ProviderError>,
+    pending_error: Option<Error>,
 }
 
-impl<S: BodySource> EventPump<S> {
+impl<S: Body> EventPump<S> {
     pub fn new(source: S) -> Self {
         EventPump {
             source: Some(source),
@@ -128,16 +119,19 @@ impl<S: BodySource> EventPump<S> {
     /// (`throttlingException`, `serviceUnavailableException`, ...). Such a
     /// failure is returned here, while no event exists that a retry could
     /// duplicate, so the caller treats it like an HTTP error: retried under
-    /// [`RetryPolicy`](crate::retry::RetryPolicy), or returned from
-    /// `converse-stream` itself. An error after the first event stays in the
+    /// [`send_with_retries`](crate::retry::send_with_retries), or returned
+    /// from `converse-stream` itself. An error after the first event stays in the
     /// stream, after the events before it.
-    pub fn start(source: S) -> Result<Self, ProviderError> {
+    pub fn start(source: S) -> Result<Self, Error> {
         let mut pump = Self::new(source);
         pump.first = pump.next()?;
         Ok(pump)
     }
 
-    pub fn next(&mut self) -> Result<Option<Vec<StreamEvent>>, ProviderError> {
+    /// The contract's `event-stream.next`: not an `Iterator`, whose `next`
+    /// cannot say "failed" apart from "ended".
+    #[allow(clippy::should_implement_trait)]
+    pub fn next(&mut self) -> Result<Option<Vec<StreamEvent>>, Error> {
         if let Some(first) = self.first.take() {
             return Ok(Some(first));
         }
@@ -172,6 +166,7 @@ impl<S: BodySource> EventPump<S> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::error::{NetworkKind, TimeoutPhase};
     use aws_smithy_eventstream::frame::write_message_to;
     use aws_smithy_types::event_stream::{Header, HeaderValue, Message};
     use bytes::Bytes;
@@ -218,7 +213,7 @@ mod tests {
         let mut d = ConverseStreamDecoder::new();
         let mut out = Vec::new();
         d.feed(&bytes[..cut], &mut out).unwrap();
-        assert!(matches!(d.finish(), Err(ProviderError::Protocol(m)) if m.contains("truncated")));
+        assert!(matches!(d.finish(), Err(Error::Protocol(m)) if m.contains("truncated")));
     }
 
     #[test]
@@ -241,16 +236,24 @@ mod tests {
         );
     }
 
-    /// Chunks, then an optional transport error, then the end.
-    struct Chunks(std::collections::VecDeque<Result<Vec<u8>, ProviderError>>);
+    fn between_bytes() -> Error {
+        Error::timeout(TimeoutPhase::BetweenBytes, None)
+    }
 
-    impl BodySource for Chunks {
-        fn read(&mut self) -> Result<Option<Vec<u8>>, ProviderError> {
+    /// Chunks, then an optional transport error, then the end.
+    struct Chunks(std::collections::VecDeque<Result<Vec<u8>, Error>>);
+
+    impl Body for Chunks {
+        fn read(&mut self) -> Result<Option<Vec<u8>>, Error> {
             self.0.pop_front().transpose()
+        }
+
+        fn try_read(&mut self) -> Result<crate::platform::Chunk, Error> {
+            unreachable!("the pump waits for its chunks")
         }
     }
 
-    fn pump(chunks: Vec<Result<Vec<u8>, ProviderError>>) -> EventPump<Chunks> {
+    fn pump(chunks: Vec<Result<Vec<u8>, Error>>) -> EventPump<Chunks> {
         EventPump::new(Chunks(chunks.into()))
     }
 
@@ -276,21 +279,15 @@ mod tests {
                 r#"{"contentBlockIndex":0,"delta":{"text":"Hello"}}"#,
             )
             .len();
-        let mut p = pump(vec![
-            Ok(bytes[..first_two].to_vec()),
-            Err(ProviderError::Timeout("between bytes".into())),
-        ]);
+        let mut p = pump(vec![Ok(bytes[..first_two].to_vec()), Err(between_bytes())]);
         assert_eq!(p.next().unwrap().unwrap().len(), 2);
-        assert_eq!(
-            p.next(),
-            Err(ProviderError::Timeout("between bytes".into()))
-        );
+        assert_eq!(p.next(), Err(between_bytes()));
         assert_eq!(p.next(), Ok(None));
 
         let mut p = pump(vec![Ok(bytes[..first_two + 3].to_vec())]);
         assert_eq!(p.next().unwrap().unwrap().len(), 2);
         assert!(
-            matches!(p.next(), Err(ProviderError::Protocol(_))),
+            matches!(p.next(), Err(Error::Frame(_))),
             "a cut frame is an error"
         );
         assert_eq!(p.next(), Ok(None));
@@ -317,24 +314,24 @@ mod tests {
         let Err(error) = EventPump::start(Chunks(vec![Ok(exception.clone())].into())) else {
             panic!("started")
         };
-        assert!(matches!(error, ProviderError::Throttled(_)), "{error:?}");
+        assert!(matches!(error, Error::Throttled(_)), "{error:?}");
         let split = vec![Ok(exception[..5].to_vec()), Ok(exception[5..].to_vec())];
         assert!(
             matches!(
                 EventPump::start(Chunks(split.into())),
-                Err(ProviderError::Throttled(_))
+                Err(Error::Throttled(_))
             ),
             "split over reads"
         );
-        let transport = vec![Err(ProviderError::Network("reset".into()))];
+        let transport = vec![Err(Error::network(NetworkKind::Reset, ""))];
         assert!(matches!(
             EventPump::start(Chunks(transport.into())),
-            Err(ProviderError::Network(_))
+            Err(Error::Network(_))
         ));
         assert!(
             matches!(
                 EventPump::start(Chunks(Default::default())),
-                Err(ProviderError::Protocol(_))
+                Err(Error::Protocol(_))
             ),
             "empty body"
         );
@@ -352,7 +349,7 @@ mod tests {
             )]))
         );
         assert!(
-            matches!(p.next(), Err(ProviderError::Throttled(_))),
+            matches!(p.next(), Err(Error::Throttled(_))),
             "after the event that came first"
         );
         assert_eq!(p.next(), Ok(None));

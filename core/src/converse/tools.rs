@@ -17,7 +17,8 @@
 
 use super::content::parse_object;
 use super::conversation::MessageJson;
-use crate::types::{ConverseRequest, ProviderError, ToolChoice};
+use crate::error::Error;
+use crate::types::{ConverseRequest, ToolChoice};
 use serde::Serialize;
 use serde_json::{Value, json};
 
@@ -37,7 +38,7 @@ pub struct ToolConfig {
 pub fn tool_config(
     request: &ConverseRequest,
     messages: &[MessageJson],
-) -> Result<Option<ToolConfig>, ProviderError> {
+) -> Result<Option<ToolConfig>, Error> {
     if request.tools.is_empty() {
         return Ok(None);
     }
@@ -59,7 +60,7 @@ pub fn tool_config(
         Some(ToolChoice::Any) => Some(json!({ "any": {} })),
         Some(ToolChoice::Tool(name)) => {
             if !request.tools.iter().any(|t| &t.name == name) {
-                return Err(ProviderError::InvalidRequest(format!(
+                return Err(Error::InvalidRequest(format!(
                     "tool-choice names tool `{name}`, which is not among the request's tools"
                 )));
             }
@@ -87,7 +88,7 @@ fn references_tools(messages: &[MessageJson]) -> bool {
         .any(|block| block.get("toolUse").is_some() || block.get("toolResult").is_some())
 }
 
-fn check_name(name: &str) -> Result<(), ProviderError> {
+fn check_name(name: &str) -> Result<(), Error> {
     let fits = !name.is_empty()
         && name.len() <= MAX_NAME_LEN
         && name
@@ -96,7 +97,7 @@ fn check_name(name: &str) -> Result<(), ProviderError> {
     if fits {
         return Ok(());
     }
-    Err(ProviderError::InvalidRequest(format!(
+    Err(Error::InvalidRequest(format!(
         "tool name `{name}` is not accepted by Bedrock: use 1 to {MAX_NAME_LEN} ASCII letters, digits, `_` or `-`"
     )))
 }
@@ -179,7 +180,7 @@ mod tests {
 
     #[test]
     fn refusals_name_the_problem() {
-        let Err(ProviderError::InvalidRequest(m)) =
+        let Err(Error::InvalidRequest(m)) =
             tool_config(&with_tools(Some(ToolChoice::Tool("nope".into()))), &[])
         else {
             panic!()
@@ -188,14 +189,14 @@ mod tests {
         for bad in ["", "has space", "dotted.name", &"x".repeat(65)] {
             let mut request = with_tools(None);
             request.tools[0].name = bad.into();
-            let Err(ProviderError::InvalidRequest(m)) = tool_config(&request, &[]) else {
+            let Err(Error::InvalidRequest(m)) = tool_config(&request, &[]) else {
                 panic!("{bad:?}")
             };
             assert!(m.contains("tool name"), "{m}");
         }
         let mut request = with_tools(None);
         request.tools[1].input_schema_json = "[]".into();
-        let Err(ProviderError::InvalidRequest(m)) = tool_config(&request, &[]) else {
+        let Err(Error::InvalidRequest(m)) = tool_config(&request, &[]) else {
             panic!()
         };
         assert!(

@@ -12,11 +12,11 @@
 //! EKS rotates it) beats `AWS_CONTAINER_AUTHORIZATION_TOKEN`; the token goes
 //! in the `Authorization` header as is.
 
-use super::io::{build, wire};
+use super::send::{build, wire};
 use crate::endpoint::{Endpoint, Scheme};
 use crate::env::Environment;
+use crate::error::Error;
 use crate::signing::SignedRequest;
-use crate::types::ProviderError;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 pub const RELATIVE_URI_VAR: &str = "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI";
@@ -62,7 +62,7 @@ impl std::fmt::Debug for TokenSource {
 
 /// The configuration from the environment: `Ok(None)` when neither URI
 /// variable is set, an error (naming the variable) when one is unusable.
-pub fn config(env: &Environment) -> Result<Option<Config>, ProviderError> {
+pub fn config(env: &Environment) -> Result<Option<Config>, Error> {
     let token = match (env.get(TOKEN_FILE_VAR), env.get(TOKEN_VAR)) {
         (Some(path), _) => TokenSource::File(path.to_string()),
         (None, Some(token)) => TokenSource::Value(token.to_string()),
@@ -89,8 +89,7 @@ pub fn config(env: &Environment) -> Result<Option<Config>, ProviderError> {
     let Some(full) = env.get(FULL_URI_VAR) else {
         return Ok(None);
     };
-    let invalid =
-        |why: String| ProviderError::CredentialSource(format!("{FULL_URI_VAR} `{full}` {why}"));
+    let invalid = |why: String| Error::CredentialSource(format!("{FULL_URI_VAR} `{full}` {why}"));
     let uri: http::Uri = full
         .parse()
         .map_err(|_| invalid("is not a valid URI".into()))?;
@@ -151,7 +150,7 @@ fn is_allowed_http_host(host: &str) -> bool {
 }
 
 /// The credentials request; `token` is the resolved authorization token.
-pub fn request(config: &Config, token: Option<&str>) -> Result<SignedRequest, ProviderError> {
+pub fn request(config: &Config, token: Option<&str>) -> Result<SignedRequest, Error> {
     let mut request = build(
         http::Method::GET,
         &config.endpoint,
@@ -161,7 +160,7 @@ pub fn request(config: &Config, token: Option<&str>) -> Result<SignedRequest, Pr
     )?;
     if let Some(token) = token {
         let value = http::HeaderValue::from_str(token).map_err(|_| {
-            ProviderError::CredentialSource(format!(
+            Error::CredentialSource(format!(
                 "the container authorization token ({}) holds characters that cannot be sent in an HTTP header",
                 match config.token {
                     TokenSource::File(_) => TOKEN_FILE_VAR,
@@ -180,7 +179,7 @@ pub fn request(config: &Config, token: Option<&str>) -> Result<SignedRequest, Pr
 mod tests {
     use super::*;
 
-    fn url(vars: &[(&str, &str)]) -> Result<Option<String>, ProviderError> {
+    fn url(vars: &[(&str, &str)]) -> Result<Option<String>, Error> {
         config(&Environment::from_vars(vars.iter().copied()))
             .map(|c| c.map(|c| c.endpoint.url(&c.path_and_query)))
     }
@@ -210,7 +209,7 @@ mod tests {
             "ftp://127.0.0.1/c",
             "http://u:p@127.0.0.1/c",
         ] {
-            let Err(ProviderError::CredentialSource(why)) = url(&[(FULL_URI_VAR, bad)]) else {
+            let Err(Error::CredentialSource(why)) = url(&[(FULL_URI_VAR, bad)]) else {
                 panic!("{bad}")
             };
             assert!(why.contains(FULL_URI_VAR), "{why}");

@@ -19,9 +19,9 @@
 
 use crate::endpoint::{Endpoint, Scheme};
 use crate::env::Environment;
+use crate::error::Error;
 use crate::profile::{Profile, ProfileSet, keys};
 use crate::region;
-use crate::types::ProviderError;
 
 /// The credential services the chain calls.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -62,7 +62,7 @@ pub fn resolve(
     region_name: &str,
     env: &Environment,
     profile: Option<ProfileSettings<'_>>,
-) -> Result<Endpoint, ProviderError> {
+) -> Result<Endpoint, Error> {
     if !ignore_configured(env, profile) {
         let configured = [
             env.get(service.env_var())
@@ -91,10 +91,10 @@ pub fn resolve(
         if let Some((url, origin)) = configured.into_iter().flatten().next() {
             return Endpoint::parse(url).map_err(|e| {
                 let why = match e {
-                    ProviderError::InvalidRequest(m) => m,
-                    other => crate::error::describe(&other),
+                    Error::InvalidRequest(m) => m,
+                    other => other.to_string(),
                 };
-                ProviderError::CredentialSource(format!("{why} (set by {origin})"))
+                Error::CredentialSource(format!("{why} (set by {origin})"))
             });
         }
     }

@@ -16,13 +16,14 @@
 //! fast ([`TIMEOUTS`]; the token request is not retried when nothing
 //! answers, so an absent IMDS costs one connect timeout).
 
-use super::io::{build, wire};
+use super::send::{build, wire};
 use crate::endpoint::Endpoint;
 use crate::env::Environment;
+use crate::error::Error;
 use crate::profile::Profile;
+use crate::retry::RetryPolicy;
 use crate::signing::SignedRequest;
 use crate::timeouts::Timeouts;
-use crate::types::ProviderError;
 use std::time::Duration;
 
 pub const DISABLED_VAR: &str = "AWS_EC2_METADATA_DISABLED";
@@ -49,11 +50,16 @@ pub const TIMEOUTS: Timeouts = Timeouts {
     between_bytes: Duration::from_secs(1),
 };
 
-/// Attempts per IMDS request when it answers 5xx (never when it does not answer).
-pub const MAX_ATTEMPTS: u32 = 2;
+/// Two attempts per IMDS request when it answers 5xx, none more when it
+/// does not answer at all (off EC2, nothing ever will).
+pub const POLICY: RetryPolicy = RetryPolicy {
+    max_attempts: 2,
+    transport: false,
+    ..RetryPolicy::DEFAULT
+};
 
 /// The IMDS endpoint; the error names the setting that is wrong.
-pub fn endpoint(env: &Environment, profile: Option<&Profile>) -> Result<Endpoint, ProviderError> {
+pub fn endpoint(env: &Environment, profile: Option<&Profile>) -> Result<Endpoint, Error> {
     let configured = env
         .get(ENDPOINT_VAR)
         .map(|url| (url, ENDPOINT_VAR.to_string()))
@@ -70,10 +76,10 @@ pub fn endpoint(env: &Environment, profile: Option<&Profile>) -> Result<Endpoint
     if let Some((url, origin)) = configured {
         return Endpoint::parse(url).map_err(|e| {
             let why = match e {
-                ProviderError::InvalidRequest(m) => m,
-                other => crate::error::describe(&other),
+                Error::InvalidRequest(m) => m,
+                other => other.to_string(),
             };
-            ProviderError::CredentialSource(format!("{why} (set by {origin})"))
+            Error::CredentialSource(format!("{why} (set by {origin})"))
         });
     }
     let mode = env
@@ -94,7 +100,7 @@ pub fn endpoint(env: &Environment, profile: Option<&Profile>) -> Result<Endpoint
         Some((m, _)) if m.eq_ignore_ascii_case("ipv4") => IPV4_ENDPOINT,
         Some((m, _)) if m.eq_ignore_ascii_case("ipv6") => IPV6_ENDPOINT,
         Some((m, origin)) => {
-            return Err(ProviderError::CredentialSource(format!(
+            return Err(Error::CredentialSource(format!(
                 "`{m}` is not a valid endpoint mode (set by {origin}): use IPv4 or IPv6"
             )));
         }
@@ -103,7 +109,7 @@ pub fn endpoint(env: &Environment, profile: Option<&Profile>) -> Result<Endpoint
 }
 
 /// `PUT /latest/api/token`.
-pub fn token_request(endpoint: &Endpoint) -> Result<SignedRequest, ProviderError> {
+pub fn token_request(endpoint: &Endpoint) -> Result<SignedRequest, Error> {
     let request = build(
         http::Method::PUT,
         endpoint,
@@ -115,9 +121,9 @@ pub fn token_request(endpoint: &Endpoint) -> Result<SignedRequest, ProviderError
 }
 
 /// A `GET` of `path` with the session token.
-pub fn get(endpoint: &Endpoint, path: &str, token: &str) -> Result<SignedRequest, ProviderError> {
+pub fn get(endpoint: &Endpoint, path: &str, token: &str) -> Result<SignedRequest, Error> {
     let value = http::HeaderValue::from_str(token).map_err(|_| {
-        ProviderError::CredentialSource(
+        Error::CredentialSource(
             "IMDS answered a session token that is not a valid HTTP header value".into(),
         )
     })?;

@@ -5,8 +5,8 @@
 //! the rest of the AWS default chain: the shared config and credentials
 //! files, web identity, container credentials and EC2 instance metadata.
 //!
-//! * [`Chain`] resolves the whole chain without doing I/O: it asks its caller
-//!   to read files and send requests ([`Step`]), one at a time;
+//! * [`in_force`] is the operation: the host's cache, else the whole chain
+//!   ([`chain::resolve`]), over a [`Platform`];
 //! * [`resolve`] is the synchronous shortcut for the first two sources only
 //!   (environment variables), for callers that cannot do I/O at all;
 //! * [`cache`] is how temporary credentials outlive one component instance,
@@ -27,19 +27,20 @@ pub mod container;
 pub mod endpoints;
 mod environment;
 pub mod imds;
-pub mod io;
 mod json_credentials;
 pub mod profile_chain;
-mod sha1;
+mod send;
 pub mod sso;
 pub mod sts;
 mod xml;
 
-pub use chain::{Chain, ChainOptions};
-pub use io::{HttpAnswer, Step};
+pub use chain::ChainOptions;
+pub use send::{MAX_FILE_BYTES, MAX_RESPONSE_BYTES};
 
 use crate::env::Environment;
-use crate::types::{CredentialInfo, CredentialKind, ProviderError};
+use crate::error::Error;
+use crate::platform::Platform;
+use crate::types::{CredentialInfo, CredentialKind};
 use std::fmt;
 use std::time::{Duration, SystemTime};
 
@@ -118,19 +119,10 @@ impl Resolved {
         }
     }
 
-    /// The region in force: `explicit`, `AWS_REGION`, `AWS_DEFAULT_REGION`,
-    /// the profile's `region`, then `us-east-1`.
-    pub fn region(&self, explicit: Option<&str>, env: &Environment) -> String {
-        let outside_profile = explicit
-            .map(str::trim)
-            .filter(|r| !r.is_empty())
-            .or_else(|| env.get("AWS_REGION"))
-            .or_else(|| env.get("AWS_DEFAULT_REGION"));
-        match (outside_profile, &self.profile_region) {
-            (Some(region), _) => region.to_string(),
-            (None, Some(region)) => region.clone(),
-            (None, None) => crate::region::DEFAULT_REGION.to_string(),
-        }
+    /// The region in force ([`region::resolve`](crate::region::resolve)
+    /// with these credentials' profile region), validated.
+    pub fn region(&self, explicit: Option<&str>, env: &Environment) -> Result<String, Error> {
+        crate::region::resolve(explicit, env, self.profile_region.as_deref())
     }
 
     /// A stable, non-secret name for whose credentials these are, for cache
@@ -157,6 +149,36 @@ impl Resolved {
             expires_at: self.expires_at().map(crate::time::unix_seconds),
         }
     }
+}
+
+/// The credentials in force for a call whose explicit region is `region`.
+///
+/// Temporary credentials come from the host's cache while they are good for
+/// more than [`REFRESH_MARGIN`]; `fresh` skips the cache (after the service
+/// said the cached ones expired). A resolution is cached for the next call.
+pub fn in_force<P: Platform>(
+    platform: &mut P,
+    env: &Environment,
+    region: Option<&str>,
+    fresh: bool,
+) -> Result<Resolved, Error> {
+    let now = platform.now();
+    let options = ChainOptions {
+        region: region.map(str::to_string),
+        ..ChainOptions::at(now)
+    };
+    let key = cache::cache_key(env, &options);
+    if !fresh {
+        let cached = platform.cache_get(&key).and_then(|b| cache::decode(&b));
+        if let Some(cached) = cached.filter(|c| !needs_refresh(c.expires_at(), now)) {
+            return Ok(cached);
+        }
+    }
+    let resolved = chain::resolve(platform, env, &options)?;
+    if let Some(bytes) = cache::encode(&resolved) {
+        platform.cache_set(&key, &bytes);
+    }
+    Ok(resolved)
 }
 
 /// How long before their expiry temporary credentials are fetched again: a
@@ -190,11 +212,11 @@ const UNIMPLEMENTED_SOURCES: &[(&str, &str)] = &[
 ];
 
 /// The environment sources only (`AWS_BEARER_TOKEN_BEDROCK`, then AWS
-/// keys), for callers that cannot do I/O; [`Chain`] resolves the whole chain.
+/// keys), for callers that cannot do I/O; [`in_force`] resolves the whole chain.
 ///
 /// When neither is set but a later source is configured, the error says that
 /// this shortcut does not read it, naming the variable.
-pub fn resolve(env: &Environment) -> Result<Resolved, ProviderError> {
+pub fn resolve(env: &Environment) -> Result<Resolved, Error> {
     if let Some(resolved) = environment::bearer(env) {
         return Ok(resolved);
     }
@@ -205,16 +227,17 @@ pub fn resolve(env: &Environment) -> Result<Resolved, ProviderError> {
         .iter()
         .find(|(v, _)| env.get(v).is_some())
     {
-        return Err(ProviderError::NotImplemented(format!(
-            "{variable} is set, but {source} are not supported by this build of the plugin yet; \
-             set AWS_BEARER_TOKEN_BEDROCK or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY instead"
+        return Err(Error::NotImplemented(format!(
+            "{variable} is set, but {source} are read only by the whole credential chain, \
+             not by this environment-only shortcut; set AWS_BEARER_TOKEN_BEDROCK or \
+             AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY instead"
         )));
     }
-    Err(ProviderError::NoCredentials(
+    Err(Error::NoCredentials(
         "no AWS credentials found: looked for AWS_BEARER_TOKEN_BEDROCK, then \
          AWS_ACCESS_KEY_ID with AWS_SECRET_ACCESS_KEY (blank values count as unset); \
-         shared profiles, web identity, container and instance-role credentials are not \
-         read by this build yet"
+         this environment-only shortcut does not read shared profiles, web identity, \
+         container or instance-role credentials"
             .to_string(),
     ))
 }
@@ -259,16 +282,13 @@ mod tests {
             ("AWS_ACCESS_KEY_ID", "AKIDEXAMPLE"),
             ("AWS_SECRET_ACCESS_KEY", ""),
         ]);
-        assert!(matches!(
-            resolve(&env),
-            Err(ProviderError::NoCredentials(_))
-        ));
+        assert!(matches!(resolve(&env), Err(Error::NoCredentials(_))));
     }
 
     #[test]
     fn later_sources_say_they_are_not_implemented() {
         let env = Environment::from_vars([("AWS_PROFILE", "dev")]);
-        let Err(ProviderError::NotImplemented(why)) = resolve(&env) else {
+        let Err(Error::NotImplemented(why)) = resolve(&env) else {
             panic!()
         };
         assert!(why.contains("AWS_PROFILE"), "{why}");
@@ -300,16 +320,22 @@ mod tests {
             "env".into(),
         );
         let env = Environment::from_vars([("AWS_DEFAULT_REGION", "ap-south-1")]);
-        assert_eq!(r.region(None, &Environment::default()), "us-east-1");
-        r.profile_region = Some("eu-west-3".into());
-        assert_eq!(r.region(None, &Environment::default()), "eu-west-3");
-        assert_eq!(r.region(None, &env), "ap-south-1");
         assert_eq!(
-            r.region(Some(" "), &env),
+            r.region(None, &Environment::default()).unwrap(),
+            "us-east-1"
+        );
+        r.profile_region = Some("eu-west-3".into());
+        assert_eq!(
+            r.region(None, &Environment::default()).unwrap(),
+            "eu-west-3"
+        );
+        assert_eq!(r.region(None, &env).unwrap(), "ap-south-1");
+        assert_eq!(
+            r.region(Some(" "), &env).unwrap(),
             "ap-south-1",
             "a blank option counts as unset"
         );
-        assert_eq!(r.region(Some("us-west-2"), &env), "us-west-2");
+        assert_eq!(r.region(Some("us-west-2"), &env).unwrap(), "us-west-2");
     }
 
     #[test]

@@ -10,13 +10,12 @@
 //! sandbox only reads it. The error says to run `aws sso login` instead.
 
 use super::AwsCredentials;
-use super::io::{build, wire};
 use super::json_credentials::clip;
-use super::sha1;
+use super::send::{build, wire};
 use crate::endpoint::Endpoint;
+use crate::error::Error;
 use crate::signing::SignedRequest;
 use crate::time::parse_rfc3339;
-use crate::types::ProviderError;
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 use serde::Deserialize;
 use std::time::{Duration, SystemTime};
@@ -32,11 +31,11 @@ pub const TOKEN_HEADER: &str = "x-amz-sso_bearer_token";
 
 /// The cache file for a session name (or legacy start URL), under `home`.
 pub fn cache_path(home: &str, session_or_start_url: &str) -> String {
+    use sha1::Digest as _;
     let home = home.trim_end_matches('/');
-    format!(
-        "{home}/.aws/sso/cache/{}.json",
-        sha1::hex_digest(session_or_start_url.as_bytes())
-    )
+    let digest = sha1::Sha1::digest(session_or_start_url.as_bytes());
+    let hex: String = digest.iter().map(|b| format!("{b:02x}")).collect();
+    format!("{home}/.aws/sso/cache/{hex}.json")
 }
 
 /// The cached token. Only the access token and its expiry matter here; the
@@ -88,14 +87,14 @@ pub fn role_credentials_request(
     account_id: &str,
     role_name: &str,
     token: &str,
-) -> Result<SignedRequest, ProviderError> {
+) -> Result<SignedRequest, Error> {
     let path = format!(
         "/federation/credentials?role_name={}&account_id={}",
         utf8_percent_encode(role_name, QUERY_VALUE),
         utf8_percent_encode(account_id, QUERY_VALUE)
     );
     let header = http::HeaderValue::from_str(token).map_err(|_| {
-        ProviderError::CredentialSource(
+        Error::CredentialSource(
             "the cached SSO access token holds characters that cannot be sent in an HTTP header"
                 .into(),
         )

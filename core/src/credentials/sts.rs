@@ -5,13 +5,13 @@
 //! `AssumeRoleWithWebIdentity` is not signed at all, the JWT is the proof.
 
 use super::AwsCredentials;
-use super::io::{build, wire};
 use super::json_credentials::clip;
+use super::send::{build, wire};
 use super::xml;
 use crate::endpoint::Endpoint;
+use crate::error::Error;
 use crate::signing::{SigV4Scope, SignedRequest, sign_sigv4};
 use crate::time::parse_rfc3339;
-use crate::types::ProviderError;
 use aws_sigv4::http_request::SigningSettings;
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 use std::time::SystemTime;
@@ -44,7 +44,7 @@ pub fn assume_role(
     source: &AwsCredentials,
     params: &AssumeRoleParams<'_>,
     now: SystemTime,
-) -> Result<SignedRequest, ProviderError> {
+) -> Result<SignedRequest, Error> {
     let mut fields = vec![
         ("Action", "AssumeRole".to_string()),
         ("Version", API_VERSION.to_string()),
@@ -79,7 +79,7 @@ pub fn assume_role_with_web_identity(
     role_arn: &str,
     session_name: &str,
     token: &str,
-) -> Result<SignedRequest, ProviderError> {
+) -> Result<SignedRequest, Error> {
     let fields = [
         ("Action", "AssumeRoleWithWebIdentity".to_string()),
         ("Version", API_VERSION.to_string()),

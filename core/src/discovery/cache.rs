@@ -5,8 +5,9 @@
 
 use super::options::Settings;
 use crate::endpoint::Endpoint;
+use crate::error::Error;
 use crate::types::{
-    Discovery, DiscoveryStatus, InputModality, ModelCost, ModelDefinition, ModelKind, ProviderError,
+    Discovery, DiscoveryStatus, InputModality, ModelCost, ModelDefinition, ModelKind,
 };
 use serde::{Deserialize, Serialize};
 
@@ -185,9 +186,9 @@ pub fn serve_cached(
 /// list marked stale with the failure beside it. With nothing to fall back on
 /// the failure is the answer: an empty list would pass for "no models".
 pub fn after_refresh(
-    refreshed: Result<Discovery, ProviderError>,
+    refreshed: Result<Discovery, Error>,
     previous: Option<Discovery>,
-) -> Result<Discovery, ProviderError> {
+) -> Result<Discovery, Error> {
     match (refreshed, previous) {
         (Ok(fresh), _) => Ok(Discovery {
             status: DiscoveryStatus::Fresh,
@@ -195,7 +196,7 @@ pub fn after_refresh(
         }),
         (Err(error), Some(last_good)) => Ok(Discovery {
             status: DiscoveryStatus::Stale,
-            refresh_error: Some(error),
+            refresh_error: Some(error.into()),
             ..last_good
         }),
         (Err(error), None) => Err(error),
@@ -253,10 +254,10 @@ mod tests {
             Some(DiscoveryStatus::Cached)
         );
         assert_eq!(serve_cached(Some(&sample()), 9000, 3600), None);
-        let error = ProviderError::Network("down".into());
+        let error = Error::network(crate::error::NetworkKind::Refused, "down");
         let stale = after_refresh(Err(error.clone()), Some(sample())).unwrap();
         assert_eq!(stale.status, DiscoveryStatus::Stale);
-        assert_eq!(stale.refresh_error, Some(error.clone()));
+        assert_eq!(stale.refresh_error, Some(error.clone().into()));
         assert_eq!(stale.models, sample().models);
         assert_eq!(after_refresh(Err(error.clone()), None), Err(error));
         assert_eq!(

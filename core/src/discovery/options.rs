@@ -1,6 +1,7 @@
 //! The gateway's `models.bedrockDiscovery` block, with its defaults applied.
 
 use crate::env::Environment;
+use crate::error::Error;
 use crate::region;
 use crate::types::{DiscoveryOptions, ProviderConfig};
 
@@ -27,7 +28,8 @@ pub struct Settings {
 impl Settings {
     /// Applies the defaults. The region is the discovery block's own, else the
     /// provider config's, else what [`region::resolve`] finds in the
-    /// environment: discovery lists the models of the region calls go to.
+    /// environment and the profile (`profile_region`): discovery lists the
+    /// models of the region calls go to.
     ///
     /// A zero context window or output limit means nothing for a model, so it
     /// is taken as unset (the gateway does the same with non-positive values);
@@ -36,14 +38,15 @@ impl Settings {
         config: &ProviderConfig,
         options: &DiscoveryOptions,
         env: &Environment,
-    ) -> Settings {
+        profile_region: Option<&str>,
+    ) -> Result<Settings, Error> {
         let explicit = [options.region.as_deref(), config.region.as_deref()]
             .into_iter()
             .flatten()
             .map(str::trim)
             .find(|r| !r.is_empty());
-        Settings {
-            region: region::resolve(explicit, env),
+        Ok(Settings {
+            region: region::resolve(explicit, env, profile_region)?,
             provider_filter: ProviderFilter::new(&options.provider_filter),
             refresh_interval: options
                 .refresh_interval
@@ -53,7 +56,7 @@ impl Settings {
                 DEFAULT_CONTEXT_WINDOW,
             ),
             default_max_tokens: positive_or(options.default_max_tokens, DEFAULT_MAX_TOKENS),
-        }
+        })
     }
 }
 
@@ -127,30 +130,20 @@ mod tests {
     use super::*;
 
     fn options() -> DiscoveryOptions {
-        DiscoveryOptions {
-            enabled: None,
-            region: None,
-            provider_filter: Vec::new(),
-            refresh_interval: None,
-            default_context_window: None,
-            default_max_tokens: None,
-        }
+        DiscoveryOptions::default()
     }
 
     fn config(region: Option<&str>) -> ProviderConfig {
         ProviderConfig {
             region: region.map(Into::into),
-            base_url: None,
-            max_attempts: None,
-            connect_timeout_ms: None,
-            first_byte_timeout_ms: None,
-            between_bytes_timeout_ms: None,
+            ..Default::default()
         }
     }
 
     #[test]
     fn defaults_are_the_gateways() {
-        let s = Settings::resolve(&config(None), &options(), &Environment::default());
+        let s =
+            Settings::resolve(&config(None), &options(), &Environment::default(), None).unwrap();
         assert_eq!(s.region, "us-east-1");
         assert_eq!(s.refresh_interval, 3600);
         assert_eq!(s.default_context_window, 32_000);
@@ -166,7 +159,7 @@ mod tests {
             default_max_tokens: Some(8192),
             ..options()
         };
-        let s = Settings::resolve(&config(None), &opts, &Environment::default());
+        let s = Settings::resolve(&config(None), &opts, &Environment::default(), None).unwrap();
         assert_eq!(s.refresh_interval, 0, "0 disables caching");
         assert_eq!(
             s.default_context_window, 32_000,
@@ -183,7 +176,9 @@ mod tests {
             ..options()
         };
         assert_eq!(
-            Settings::resolve(&config(Some("us-west-2")), &opts, &env).region,
+            Settings::resolve(&config(Some("us-west-2")), &opts, &env, None)
+                .unwrap()
+                .region,
             "ap-northeast-1"
         );
         let blank = DiscoveryOptions {
@@ -191,11 +186,15 @@ mod tests {
             ..options()
         };
         assert_eq!(
-            Settings::resolve(&config(Some("us-west-2")), &blank, &env).region,
+            Settings::resolve(&config(Some("us-west-2")), &blank, &env, None)
+                .unwrap()
+                .region,
             "us-west-2"
         );
         assert_eq!(
-            Settings::resolve(&config(None), &blank, &env).region,
+            Settings::resolve(&config(None), &blank, &env, None)
+                .unwrap()
+                .region,
             "eu-west-1"
         );
     }

@@ -7,7 +7,7 @@
 //! enum values are kept as strings for the same reason. JSON that does not
 //! parse at all is a protocol error naming the API.
 
-use crate::types::ProviderError;
+use crate::error::Error;
 use serde::Deserialize;
 
 /// `ListFoundationModels` response.
@@ -73,22 +73,22 @@ pub struct InferenceProfileModel {
 }
 
 /// Parses a ListFoundationModels body.
-pub fn foundation_models(body: &[u8]) -> Result<Vec<FoundationModelSummary>, ProviderError> {
+pub fn foundation_models(body: &[u8]) -> Result<Vec<FoundationModelSummary>, Error> {
     let parsed: FoundationModels = parse(body, "ListFoundationModels")?;
     Ok(parsed.model_summaries.unwrap_or_default())
 }
 
 /// Parses one ListInferenceProfiles page. A blank `nextToken` means no more
 /// pages, as the SDK paginators read it.
-pub fn inference_profiles_page(body: &[u8]) -> Result<InferenceProfilesPage, ProviderError> {
+pub fn inference_profiles_page(body: &[u8]) -> Result<InferenceProfilesPage, Error> {
     let mut page: InferenceProfilesPage = parse(body, "ListInferenceProfiles")?;
     page.next_token = page.next_token.filter(|t| !t.trim().is_empty());
     Ok(page)
 }
 
-fn parse<T: serde::de::DeserializeOwned>(body: &[u8], api: &str) -> Result<T, ProviderError> {
+fn parse<T: serde::de::DeserializeOwned>(body: &[u8], api: &str) -> Result<T, Error> {
     let malformed = |why: String| {
-        ProviderError::Protocol(format!(
+        Error::Protocol(format!(
             "{api} answered with a body that is not the expected JSON: {why}"
         ))
     };
@@ -175,13 +175,12 @@ mod tests {
             b"",
             br#"{"modelSummaries":{}}"#,
         ] {
-            let Err(ProviderError::Protocol(why)) = foundation_models(body) else {
+            let Err(Error::Protocol(why)) = foundation_models(body) else {
                 panic!("{body:?}")
             };
             assert!(why.starts_with("ListFoundationModels"), "{why}");
         }
-        let Err(ProviderError::Protocol(why)) = inference_profiles_page(b"{\"nextToken\":5}")
-        else {
+        let Err(Error::Protocol(why)) = inference_profiles_page(b"{\"nextToken\":5}") else {
             panic!()
         };
         assert!(why.starts_with("ListInferenceProfiles"), "{why}");

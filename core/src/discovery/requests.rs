@@ -6,8 +6,8 @@
 
 use crate::credentials::Credentials;
 use crate::endpoint::Endpoint;
+use crate::error::Error;
 use crate::signing::SignedRequest;
-use crate::types::ProviderError;
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 use std::time::SystemTime;
 
@@ -56,7 +56,7 @@ pub fn foundation_models(
     credentials: &Credentials,
     region: &str,
     now: SystemTime,
-) -> Result<SignedRequest, ProviderError> {
+) -> Result<SignedRequest, Error> {
     SignedRequest::get(endpoint, FOUNDATION_MODELS_PATH, credentials, region, now)
 }
 
@@ -68,7 +68,7 @@ pub fn inference_profiles(
     credentials: &Credentials,
     region: &str,
     now: SystemTime,
-) -> Result<SignedRequest, ProviderError> {
+) -> Result<SignedRequest, Error> {
     SignedRequest::get(
         endpoint,
         &inference_profiles_path(next_token),

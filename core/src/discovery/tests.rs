@@ -1,7 +1,7 @@
 //! Discovery end to end on answers shaped like today's Bedrock in us-east-1.
 
 use super::*;
-use crate::credentials::AwsCredentials;
+use crate::platform::fake::{FakePlatform, Scripted};
 use crate::types::{ErrorDetail, InputModality, ModelDefinition, ModelKind};
 
 /// A trimmed ListFoundationModels answer from us-east-1, with the entries
@@ -136,25 +136,11 @@ const APP_ARN: &str =
     "arn:aws:bedrock:us-east-1:123456789012:application-inference-profile/abc123example";
 
 fn options() -> DiscoveryOptions {
-    DiscoveryOptions {
-        enabled: None,
-        region: None,
-        provider_filter: Vec::new(),
-        refresh_interval: None,
-        default_context_window: None,
-        default_max_tokens: None,
-    }
+    DiscoveryOptions::default()
 }
 
 fn config() -> ProviderConfig {
-    ProviderConfig {
-        region: None,
-        base_url: None,
-        max_attempts: None,
-        connect_timeout_ms: None,
-        first_byte_timeout_ms: None,
-        between_bytes_timeout_ms: None,
-    }
+    ProviderConfig::default()
 }
 
 fn settings(filter: &[&str]) -> Settings {
@@ -162,20 +148,11 @@ fn settings(filter: &[&str]) -> Settings {
         provider_filter: filter.iter().map(|f| f.to_string()).collect(),
         ..options()
     };
-    Settings::resolve(&config(), &options, &Environment::default())
+    Settings::resolve(&config(), &options, &Environment::default(), None).unwrap()
 }
 
 fn profiles() -> InferenceProfiles {
     InferenceProfiles::from_pages(&[PROFILES_PAGE_1, PROFILES_PAGE_2]).unwrap()
-}
-
-fn keys() -> Credentials {
-    Credentials::Aws(AwsCredentials {
-        access_key_id: "AKIDEXAMPLE".into(),
-        secret_access_key: "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY".into(),
-        session_token: None,
-        expires_at: None,
-    })
 }
 
 fn model<'a>(discovery: &'a Discovery, id: &str) -> &'a ModelDefinition {
@@ -190,8 +167,8 @@ fn ids(discovery: &Discovery) -> Vec<&str> {
     discovery.models.iter().map(|m| m.id.as_str()).collect()
 }
 
-fn denied() -> ProviderError {
-    ProviderError::AccessDenied(ErrorDetail {
+fn denied() -> Error {
+    Error::AccessDenied(ErrorDetail {
         message:
             "User: arn:aws:iam::123456789012:user/emulator is not authorized to perform: bedrock:ListInferenceProfiles"
                 .into(),
@@ -410,7 +387,7 @@ fn denied_profiles_are_a_warning() {
 
 #[test]
 fn other_failures_are_errors() {
-    let throttled = ProviderError::Throttled(ErrorDetail {
+    let throttled = Error::Throttled(ErrorDetail {
         message: "slow down".into(),
         status: Some(429),
         code: None,
@@ -424,7 +401,7 @@ fn other_failures_are_errors() {
         0,
     )
     .unwrap_err();
-    assert!(matches!(e, ProviderError::Throttled(_)), "{e:?}");
+    assert!(matches!(e, Error::Throttled(_)), "{e:?}");
     let e = assemble(
         b"{\"modelSummaries\": [",
         Ok(&profiles()),
@@ -433,12 +410,12 @@ fn other_failures_are_errors() {
     )
     .unwrap_err();
     assert!(
-        matches!(&e, ProviderError::Protocol(m) if m.contains("ListFoundationModels")),
+        matches!(&e, Error::Protocol(m) if m.contains("ListFoundationModels")),
         "{e:?}"
     );
     let e = InferenceProfiles::from_pages(&[PROFILES_PAGE_1, "<html>"]).unwrap_err();
     assert!(
-        matches!(&e, ProviderError::Protocol(m) if m.contains("ListInferenceProfiles")),
+        matches!(&e, Error::Protocol(m) if m.contains("ListInferenceProfiles")),
         "{e:?}"
     );
 }
@@ -452,23 +429,20 @@ fn pagination_guards() {
         Some("same")
     );
     assert!(
-        matches!(
-            profiles.add_page(page.as_bytes()),
-            Err(ProviderError::Protocol(_))
-        ),
+        matches!(profiles.add_page(page.as_bytes()), Err(Error::Protocol(_))),
         "a repeated token"
     );
     let mut endless = InferenceProfiles::new();
     let outcome = (0..=requests::MAX_PROFILE_PAGES)
         .map(|n| endless.add_page(format!(r#"{{"nextToken": "t{n}"}}"#).as_bytes()))
         .find(Result::is_err);
-    assert!(matches!(outcome, Some(Err(ProviderError::Protocol(_)))));
+    assert!(matches!(outcome, Some(Err(Error::Protocol(_)))));
 }
 
 #[test]
 fn plan_goes_to_the_control_plane_of_the_region() {
     let env = Environment::from_vars([("AWS_REGION", "eu-west-3")]);
-    let p = plan(&config(), &options(), &env).unwrap();
+    let p = plan(&config(), &options(), &env, None).unwrap();
     assert_eq!(p.settings.region, "eu-west-3");
     assert_eq!(p.endpoint.authority, "bedrock.eu-west-3.amazonaws.com");
     let env = Environment::from_vars([("AWS_ENDPOINT_URL_BEDROCK", "http://127.0.0.1:9")]);
@@ -476,15 +450,15 @@ fn plan_goes_to_the_control_plane_of_the_region() {
         base_url: Some("https://runtime-proxy.example".into()),
         ..config()
     };
-    let p = plan(&with_base_url, &options(), &env).unwrap();
+    let p = plan(&with_base_url, &options(), &env, None).unwrap();
     assert_eq!(
         p.endpoint.authority, "127.0.0.1:9",
         "baseUrl is the runtime's"
     );
     let env = Environment::from_vars([("AWS_ENDPOINT_URL", "not a url")]);
     assert!(matches!(
-        plan(&config(), &options(), &env),
-        Err(ProviderError::InvalidRequest(_))
+        plan(&config(), &options(), &env, None),
+        Err(Error::InvalidRequest(_))
     ));
     assert!(
         p.cache_key("env: AWS_ACCESS_KEY_ID")
@@ -500,105 +474,156 @@ fn disabled_discovery_is_empty() {
     assert_eq!(d.fetched_at, 42);
 }
 
-/// Drives a [`Run`] against canned answers; returns the paths requested.
-fn drive(
-    run: &mut Run,
-    mut answer: impl FnMut(&str) -> Result<Vec<u8>, ProviderError>,
-) -> Vec<String> {
-    let mut paths = Vec::new();
-    while let Some(request) = run.next_request(&keys(), SystemTime::now()).unwrap() {
-        assert_eq!(request.method, http::Method::GET);
-        paths.push(request.path_and_query.clone());
-        let response = answer(&request.path_and_query);
-        if run
-            .on_response(response.as_deref().map_err(Clone::clone))
-            .is_err()
-        {
-            break;
-        }
+const CONTROL_PLANE: &str = "GET https://bedrock.us-east-1.amazonaws.com";
+const FOUNDATION: &str = "GET https://bedrock.us-east-1.amazonaws.com/foundation-models";
+const PAGE_1: &str =
+    "GET https://bedrock.us-east-1.amazonaws.com/inference-profiles?maxResults=1000";
+
+fn env() -> Environment {
+    Environment::from_vars([
+        ("AWS_ACCESS_KEY_ID", "AKIDEXAMPLE"),
+        (
+            "AWS_SECRET_ACCESS_KEY",
+            "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY",
+        ),
+        ("AWS_REGION", "us-east-1"),
+    ])
+}
+
+fn every_page(platform: FakePlatform) -> FakePlatform {
+    platform
+        .answer(FOUNDATION, 200, FOUNDATION_MODELS)
+        .answer(PAGE_1, 200, PROFILES_PAGE_1)
+        .answer(
+            &format!("{PAGE_1}&nextToken=eyJvZmZzZXQiOjR9%2B%2F%3D"),
+            200,
+            PROFILES_PAGE_2,
+        )
+}
+
+fn error_answer(status: u16, error_type: &str, date: Option<&str>) -> Scripted {
+    let mut headers = vec![("x-amzn-ErrorType".to_string(), error_type.to_string())];
+    headers.extend(date.map(|d| ("Date".to_string(), d.to_string())));
+    Scripted::Answer {
+        status,
+        headers,
+        chunks: vec![Ok(
+            br#"{"message":"Signature not yet current: no"}"#.to_vec()
+        )],
     }
-    paths
 }
 
 #[test]
-fn a_run_follows_every_page() {
-    let p = plan(&config(), &options(), &Environment::default()).unwrap();
-    let mut run = Run::new(p);
-    let paths = drive(&mut run, |path| {
-        Ok(match path {
-            "/foundation-models" => FOUNDATION_MODELS,
-            "/inference-profiles?maxResults=1000" => PROFILES_PAGE_1,
-            "/inference-profiles?maxResults=1000&nextToken=eyJvZmZzZXQiOjR9%2B%2F%3D" => {
-                PROFILES_PAGE_2
-            }
-            other => panic!("unexpected {other}"),
-        }
-        .as_bytes()
-        .to_vec())
-    });
-    assert_eq!(paths.len(), 3);
-    assert!(
-        run.next_request(&keys(), SystemTime::now())
-            .unwrap()
-            .is_none()
-    );
-    let d = run.finish(7).unwrap();
+fn discovery_follows_every_page_and_caches_the_list() {
+    let mut platform = every_page(FakePlatform::new());
+    let d = discover(&mut platform, &env(), &config(), &options()).unwrap();
+    assert_eq!(d.status, DiscoveryStatus::Fresh);
     assert_eq!(d.models.len(), 13);
-    assert_eq!(d.fetched_at, 7);
+    assert_eq!(d.fetched_at, 1_609_459_200);
+    assert_eq!(platform.sent.len(), 3);
+    assert!(platform.slept.is_empty());
+    // The next call is served from the host's cache, without a request.
+    let again = discover(&mut platform, &env(), &config(), &options()).unwrap();
+    assert_eq!(again.status, DiscoveryStatus::Cached);
+    assert_eq!(platform.sent.len(), 3);
+    // An interval of 0 neither reads nor writes the cache.
+    let uncached = DiscoveryOptions {
+        refresh_interval: Some(0),
+        ..options()
+    };
+    let mut platform = every_page(FakePlatform::new());
+    discover(&mut platform, &env(), &config(), &uncached).unwrap();
+    assert!(platform.cache.is_empty(), "{:?}", platform.cache.keys());
 }
 
 #[test]
-fn a_run_survives_a_denied_profile_call_but_not_a_failed_model_call() {
-    let p = plan(&config(), &options(), &Environment::default()).unwrap();
-    let mut run = Run::new(p.clone());
-    drive(&mut run, |path| match path {
-        "/foundation-models" => Ok(FOUNDATION_MODELS.as_bytes().to_vec()),
-        _ => Err(denied()),
-    });
-    let d = run.finish(0).unwrap();
+fn discovery_survives_a_denied_profile_call_but_not_a_failed_model_call() {
+    let denied = || error_answer(403, "AccessDeniedException", None);
+    let mut platform = FakePlatform::new()
+        .answer(FOUNDATION, 200, FOUNDATION_MODELS)
+        .then(PAGE_1, denied());
+    let d = discover(&mut platform, &env(), &config(), &options()).unwrap();
     assert_eq!(d.warnings, [PROFILES_DENIED_WARNING]);
     assert_eq!(d.models.len(), 7);
 
-    let mut run = Run::new(p.clone());
-    let paths = drive(&mut run, |_| Err(denied()));
+    let mut platform = FakePlatform::new().then(FOUNDATION, denied());
+    let e = discover(&mut platform, &env(), &config(), &options()).unwrap_err();
+    assert!(matches!(e, Error::AccessDenied(_)), "{e:?}");
     assert_eq!(
-        paths,
-        ["/foundation-models"],
+        platform.sent_lines(),
+        [FOUNDATION],
         "no profile call after the model list failed"
     );
-    assert!(matches!(
-        run.clone().finish(0),
-        Err(ProviderError::InvalidRequest(_))
-    ));
-    assert!(
-        run.next_request(&keys(), SystemTime::now())
-            .unwrap()
-            .is_none()
-    );
 
-    let mut run = Run::new(p);
-    let e = run.on_response(Ok(b"not json")).unwrap_err();
-    assert!(matches!(e, ProviderError::Protocol(_)));
-    assert!(run.finish(0).is_err());
+    let mut platform = FakePlatform::new().answer(FOUNDATION, 200, "not json");
+    let e = discover(&mut platform, &env(), &config(), &options()).unwrap_err();
+    assert!(matches!(e, Error::Protocol(_)), "{e:?}");
 }
 
 #[test]
-fn a_run_is_not_finished_early() {
-    let p = plan(&config(), &options(), &Environment::default()).unwrap();
-    let mut run = Run::new(p);
-    assert!(matches!(
-        run.clone().finish(0),
-        Err(ProviderError::InvalidRequest(_))
-    ));
-    run.on_response(Ok(FOUNDATION_MODELS.as_bytes())).unwrap();
-    assert!(
-        run.clone().finish(0).is_err(),
-        "the profiles are still to come"
+fn discovery_retries_throttling_and_corrects_a_skewed_clock() {
+    let server_date = "Fri, 01 Jan 2021 00:20:00 GMT";
+    let platform = FakePlatform::new()
+        .then(FOUNDATION, error_answer(429, "ThrottlingException", None))
+        .then(
+            FOUNDATION,
+            error_answer(403, "InvalidSignatureException", Some(server_date)),
+        );
+    let mut platform = every_page(platform);
+    let d = discover(&mut platform, &env(), &config(), &options()).unwrap();
+    assert_eq!(d.models.len(), 13);
+    assert_eq!(
+        platform.slept.len(),
+        1,
+        "one backoff, the skew is a correction"
     );
-    run.on_response(Ok(PROFILES_PAGE_2.as_bytes())).unwrap();
-    assert!(
-        run.on_response(Ok(b"{}")).is_err(),
-        "an answer after the last request"
+    assert_eq!(
+        platform
+            .cache
+            .get(crate::retry::SKEW_CACHE_KEY)
+            .map(Vec::as_slice),
+        Some(&b"+1199500"[..]),
+        "20 minutes ahead of the clock after the half-second backoff"
     );
-    assert_eq!(run.finish(0).unwrap().models.len(), 10);
+    let dates: Vec<_> = platform
+        .sent
+        .iter()
+        .map(|r| {
+            r.headers
+                .iter()
+                .find(|(n, _)| n == "x-amz-date")
+                .map(|(_, v)| String::from_utf8(v.clone()).unwrap())
+                .unwrap()
+        })
+        .collect();
+    assert_eq!(
+        dates[2], "20210101T002000Z",
+        "re-signed with the server's time"
+    );
+    assert!(
+        platform
+            .sent_lines()
+            .iter()
+            .all(|l| l.starts_with(CONTROL_PLANE))
+    );
+}
+
+#[test]
+fn discovery_is_off_without_credentials_and_reports_a_broken_source() {
+    let mut platform = FakePlatform::new();
+    let none = Environment::from_vars([("AWS_EC2_METADATA_DISABLED", "true")]);
+    let d = discover(&mut platform, &none, &config(), &options()).unwrap();
+    assert_eq!(d.status, DiscoveryStatus::Disabled);
+    assert!(platform.sent.is_empty());
+    let bad_region = Environment::from_vars([
+        ("AWS_ACCESS_KEY_ID", "AKIDEXAMPLE"),
+        ("AWS_SECRET_ACCESS_KEY", "secret"),
+        ("AWS_REGION", "us-east1"),
+    ]);
+    let e = discover(&mut platform, &bad_region, &config(), &options()).unwrap_err();
+    assert!(matches!(e, Error::InvalidRegion(_)), "{e:?}");
+    assert!(
+        platform.sent.is_empty(),
+        "nothing is sent to a misspelt region"
+    );
 }

@@ -32,7 +32,7 @@ pub use location::{FileLocation, Locations, Os, ProfileSource};
 pub use parser::{Ignored, IgnoredReason, SyntaxError};
 pub use section::{Profile, Property, Section, SsoSession};
 
-use crate::types::ProviderError;
+use crate::error::Error;
 use std::collections::BTreeMap;
 use std::fmt;
 
@@ -157,9 +157,9 @@ impl fmt::Display for ProfileError {
 
 /// A broken shared file stops the profile sources, as in the SDKs: guessing
 /// around it could pick credentials the user did not mean.
-impl From<ProfileError> for ProviderError {
+impl From<ProfileError> for Error {
     fn from(e: ProfileError) -> Self {
-        ProviderError::CredentialSource(e.to_string())
+        Error::CredentialSource(e.to_string())
     }
 }
 
@@ -440,7 +440,7 @@ mod tests {
             "could not parse the AWS credentials file ~/.aws/credentials: line 3: \
              Expected an '=' sign defining a property (write `name = value`)"
         );
-        let ProviderError::CredentialSource(why) = ProviderError::from(err) else {
+        let Error::CredentialSource(why) = Error::from(err) else {
             panic!()
         };
         assert!(why.contains("~/.aws/credentials"), "{why}");

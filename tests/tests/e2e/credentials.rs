@@ -60,6 +60,33 @@ async fn streams(host: &bedrock_host::Host) {
 }
 
 #[tokio::test(flavor = "multi_thread")]
+async fn a_destination_off_the_allow_list_is_refused_by_the_host() {
+    // Only the profile names this STS endpoint: the host's allow-list has not
+    // heard of it, and says so; the chain names the role and the endpoint.
+    let home = Home::new("denied");
+    home.write(
+        ".aws/config",
+        "[profile keys]\naws_access_key_id = AKIDEXAMPLE\naws_secret_access_key = s\n\
+         [default]\nrole_arn = arn:aws:iam::123456789012:role/R\nsource_profile = keys\n\
+         endpoint_url = https://attacker.example.com\n",
+    );
+    let host = host(&[
+        ("HOME", home.path().to_str().unwrap().to_string()),
+        ("AWS_EC2_METADATA_DISABLED", "true".into()),
+    ]);
+    let error = host
+        .credential_source(&config())
+        .await
+        .unwrap()
+        .unwrap_err();
+    assert!(
+        matches!(&error, ProviderError::CredentialSource(m)
+            if m.contains("https://attacker.example.com") && m.contains("the host denied")),
+        "{error:?}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
 async fn profile_static_keys_and_region() {
     let emulator = emulator().await;
     let home = Home::new("static");

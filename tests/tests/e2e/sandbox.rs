@@ -19,15 +19,18 @@ async fn hosts_outside_the_allow_list_are_refused() {
         matches!(&error, ProviderError::InvalidRequest(m) if m.contains("not a valid AWS region")),
         "{error:?}"
     );
-    // A well-formed name that is no AWS region gets as far as the host, which refuses it.
-    cfg.region = Some("xx-nowhere".into());
+    // A hostname label that is no AWS region name is refused as such, by
+    // name, before anything is sent.
+    cfg.region = Some("us-east1".into());
     let error = converse(&host, &cfg, &request(MODEL, "Hi"))
         .await
         .unwrap_err();
     assert!(
-        matches!(&error, ProviderError::Network(m) if m.contains("denied")),
+        matches!(&error, ProviderError::InvalidRequest(m) if m.contains("`us-east1` is not a valid AWS region")),
         "{error:?}"
     );
+    // A destination off the allow-list gets as far as the host, which
+    // refuses it: see the credentials tests (an STS endpoint only a profile names).
 }
 
 #[tokio::test(flavor = "multi_thread")]

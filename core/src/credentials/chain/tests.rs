@@ -1,7 +1,11 @@
 //! The chain against a scripted world: files in a map, HTTP answers by URL.
 
 use super::*;
-use std::collections::BTreeMap;
+use crate::credentials::{imds, sso};
+use crate::error::NetworkKind;
+use crate::platform::fake::{FakePlatform, Scripted};
+use crate::time::format_rfc3339;
+use std::time::Duration;
 
 /// 2021-01-01T00:00:00Z.
 const NOW: u64 = 1_609_459_200;
@@ -14,56 +18,49 @@ fn later(secs: u64) -> String {
     format_rfc3339(now() + Duration::from_secs(secs))
 }
 
+/// A [`FakePlatform`] with the chain's test helpers.
 #[derive(Default)]
 struct World {
-    files: BTreeMap<String, Vec<u8>>,
-    /// `METHOD url` → answers, first one first.
-    answers: Vec<(String, HttpAnswer)>,
-    sent: Vec<SignedRequest>,
-    reads: Vec<String>,
-    /// Every `Debug` of every step, for the secrets check.
+    platform: FakePlatform,
+    /// `Debug` of every request sent, for the secrets check.
     shown: Vec<String>,
+}
+
+impl std::ops::Deref for World {
+    type Target = FakePlatform;
+
+    fn deref(&self) -> &FakePlatform {
+        &self.platform
+    }
+}
+
+impl std::ops::DerefMut for World {
+    fn deref_mut(&mut self) -> &mut FakePlatform {
+        &mut self.platform
+    }
 }
 
 impl World {
     fn file(mut self, path: &str, contents: &str) -> Self {
-        self.files.insert(path.into(), contents.as_bytes().to_vec());
+        self.platform = self.platform.file(path, contents);
         self
     }
 
     fn answer(mut self, request: &str, status: u16, body: &str) -> Self {
-        self.answers
-            .push((request.into(), HttpAnswer::new(status, body)));
+        self.platform = self.platform.answer(request, status, body);
         self
     }
 
-    fn run(
-        &mut self,
-        vars: &[(&str, &str)],
-        options: ChainOptions,
-    ) -> Result<Resolved, ProviderError> {
+    fn run(&mut self, vars: &[(&str, &str)], options: ChainOptions) -> Result<Resolved, Error> {
         let env = Environment::from_vars(vars.iter().copied());
-        let mut chain = Chain::new(&env, options);
-        loop {
-            let step = chain.next();
-            self.shown.push(format!("{step:?} {chain:?}"));
-            match step {
-                Step::ReadFile { path } => {
-                    self.reads.push(path.clone());
-                    chain.on_file(&path, self.files.get(&path).cloned());
-                }
-                Step::Send { request, .. } => {
-                    let key = format!("{} {}", request.method, url(&request));
-                    self.sent.push(request);
-                    let answer = match self.answers.iter().position(|(k, _)| *k == key) {
-                        Some(i) => Ok(self.answers.remove(i).1),
-                        None => Err(ProviderError::Network("connection refused".into())),
-                    };
-                    chain.on_response(answer);
-                }
-                Step::Done(result) => return result,
-            }
-        }
+        let result = resolve(&mut self.platform, &env, &options);
+        self.shown = self
+            .platform
+            .sent
+            .iter()
+            .map(|r| format!("{r:?}"))
+            .collect();
+        result
     }
 
     fn header(&self, index: usize, name: &str) -> Option<String> {
@@ -97,9 +94,9 @@ fn imds_answer(key: &str, secret: &str, token: &str, expiry: &str) -> String {
     )
 }
 
-fn source_error(result: Result<Resolved, ProviderError>) -> String {
+fn source_error(result: Result<Resolved, Error>) -> String {
     match result {
-        Err(ProviderError::CredentialSource(message)) => message,
+        Err(Error::CredentialSource(message)) => message,
         other => panic!("expected a credential-source error, got {other:?}"),
     }
 }
@@ -107,45 +104,6 @@ fn source_error(result: Result<Resolved, ProviderError>) -> String {
 const IMDS_TOKEN: &str = "PUT http://169.254.169.254/latest/api/token";
 const IMDS_ROLE: &str = "GET http://169.254.169.254/latest/meta-data/iam/security-credentials/";
 const STS: &str = "POST https://sts.us-east-1.amazonaws.com/";
-
-#[test]
-fn the_protocol_repeats_unanswered_steps_and_ignores_stray_answers() {
-    let env = Environment::from_vars([("HOME", "/h")]);
-    let mut chain = Chain::new(&env, opts());
-    let Step::ReadFile { path } = chain.next() else {
-        panic!()
-    };
-    assert_eq!(path, "/h/.aws/config");
-    let Step::ReadFile { path: again } = chain.next() else {
-        panic!()
-    };
-    assert_eq!(again, path, "an unanswered step is asked again");
-    chain.on_file("/elsewhere", Some(b"[default]".to_vec()));
-    chain.on_response(Ok(HttpAnswer::new(200, "")));
-    let Step::ReadFile { path: still } = chain.next() else {
-        panic!()
-    };
-    assert_eq!(still, path, "answers to other questions are ignored");
-    chain.on_file(&path, None);
-    let Step::ReadFile { path } = chain.next() else {
-        panic!()
-    };
-    assert_eq!(path, "/h/.aws/credentials");
-    chain.on_file(&path, None);
-    let Step::Send { request, timeouts } = chain.next() else {
-        panic!()
-    };
-    assert_eq!(format!("{} {}", request.method, url(&request)), IMDS_TOKEN);
-    assert_eq!(timeouts, imds::TIMEOUTS);
-    chain.on_response(Err(ProviderError::Timeout("connect".into())));
-    let Step::Done(Err(ProviderError::NoCredentials(first))) = chain.next() else {
-        panic!()
-    };
-    let Step::Done(Err(ProviderError::NoCredentials(second))) = chain.next() else {
-        panic!()
-    };
-    assert_eq!(first, second, "done stays done");
-}
 
 #[test]
 fn an_absent_imds_costs_one_attempt_and_the_message_lists_every_place() {
@@ -156,7 +114,7 @@ fn an_absent_imds_costs_one_attempt_and_the_message_lists_every_place() {
         1,
         "the token request is not retried when nothing answers"
     );
-    let Err(ProviderError::NoCredentials(message)) = result else {
+    let Err(Error::NoCredentials(message)) = result else {
         panic!("{result:?}")
     };
     for place in [
@@ -177,7 +135,7 @@ fn imds_retries_server_errors_once() {
         .answer(IMDS_TOKEN, 500, "")
         .answer(IMDS_TOKEN, 500, "");
     let message = source_error(world.run(&[], opts()));
-    assert_eq!(world.sent.len(), imds::MAX_ATTEMPTS as usize);
+    assert_eq!(world.sent.len(), imds::POLICY.max_attempts as usize);
     assert!(message.contains("HTTP 500"), "{message}");
 }
 
@@ -241,8 +199,11 @@ fn region_comes_from_the_profile_only_when_nothing_else_names_it() {
     let resolved = world.run(&bearer, opts()).unwrap();
     assert_eq!(resolved.profile_region.as_deref(), Some("eu-west-3"));
     let env = Environment::from_vars(bearer);
-    assert_eq!(resolved.region(None, &env), "eu-west-3");
-    assert_eq!(resolved.region(Some("ap-south-1"), &env), "ap-south-1");
+    assert_eq!(resolved.region(None, &env).unwrap(), "eu-west-3");
+    assert_eq!(
+        resolved.region(Some("ap-south-1"), &env).unwrap(),
+        "ap-south-1"
+    );
 
     let mut world = World::default().file("/h/.aws/config", config);
     let resolved = world
@@ -388,6 +349,42 @@ fn sts_errors_name_the_role_and_the_code() {
 }
 
 #[test]
+fn sts_is_retried_with_backoff_but_never_after_the_host_refused_it() {
+    let config = "[profile other]\nrole_arn = arn:aws:iam::1:role/R\nsource_profile = base\n\
+                  [profile base]\naws_access_key_id = A\naws_secret_access_key = S\n";
+    let options = ChainOptions {
+        profile: Some("other".into()),
+        ..opts()
+    };
+    let denied = || Scripted::Fail(Error::network(NetworkKind::Denied, ""));
+    let mut world = World::default().file("/h/.aws/config", config);
+    world.platform = std::mem::take(&mut world.platform)
+        .then(STS, denied())
+        .then(STS, denied());
+    let message = source_error(world.run(&[("HOME", "/h")], options.clone()));
+    assert_eq!(
+        world.sent.len(),
+        1,
+        "the allow-list does not change between attempts"
+    );
+    assert!(world.slept.is_empty());
+    assert!(message.contains("the host denied"), "{message}");
+
+    let mut world = World::default().file("/h/.aws/config", config);
+    world.platform = std::mem::take(&mut world.platform)
+        .then(STS, Scripted::Fail(Error::network(NetworkKind::Reset, "")))
+        .answer(
+            STS,
+            200,
+            &sts_answer("AssumeRole", "ASIAR", "secret", "token", &later(3600)),
+        );
+    let resolved = world.run(&[("HOME", "/h")], options).unwrap();
+    assert_eq!(resolved.kind, CredentialKind::AssumeRole);
+    assert_eq!(world.sent.len(), 2);
+    assert_eq!(world.slept.len(), 1, "a backoff before the second attempt");
+}
+
+#[test]
 fn roles_needing_mfa_and_processes_are_clear_errors() {
     let config = "[default]\nrole_arn = r\nsource_profile = base\nmfa_serial = arn:aws:iam::1:mfa/me\n\
                   [profile base]\naws_access_key_id = A\naws_secret_access_key = S\n\
@@ -527,8 +524,7 @@ fn container_credentials_with_a_token_file() {
 fn sso_with_an_expired_token_says_to_log_in() {
     let config = "[profile dev]\nsso_session = corp\nsso_account_id = 111122223333\nsso_role_name = Dev\n\
                   [sso-session corp]\nsso_region = eu-west-1\nsso_start_url = https://corp.awsapps.com/start\n";
-    let cache =
-        "/h/.aws/sso/cache/".to_string() + &super::super::sha1::hex_digest(b"corp") + ".json";
+    let cache = sso::cache_path("/h", "corp");
     let expired = r#"{"accessToken":"sso-access","expiresAt":"2020-12-31T00:00:00Z"}"#;
     let vars = [("HOME", "/h"), ("AWS_PROFILE", "dev")];
     let message = source_error(
@@ -605,8 +601,7 @@ fn no_secret_is_ever_shown() {
          [profile broken]\nrole_arn = arn:aws:iam::1:role/B\nsource_profile = keys\n",
         SECRETS[3], SECRETS[4]
     );
-    let sso_cache =
-        "/h/.aws/sso/cache/".to_string() + &super::super::sha1::hex_digest(b"s") + ".json";
+    let sso_cache = sso::cache_path("/h", "s");
     let world = || {
         World::default()
             .file("/h/.aws/config", &config)
@@ -634,7 +629,8 @@ fn no_secret_is_ever_shown() {
         "AWS_CONTAINER_CREDENTIALS_FULL_URI",
         "http://127.0.0.1:9/creds",
     );
-    let scenarios: Vec<(Vec<(&str, &str)>, Option<CredentialKind>)> = vec![
+    type Scenario<'a> = (Vec<(&'a str, &'a str)>, Option<CredentialKind>);
+    let scenarios: Vec<Scenario> = vec![
         (
             vec![("AWS_BEARER_TOKEN_BEDROCK", SECRETS[0])],
             Some(BearerToken),
@@ -708,7 +704,7 @@ fn no_secret_is_ever_shown() {
                     .is_none_or(|r| r == *resolved)
                 );
             }
-            Err(error) => shown.push_str(&format!("{error:?} {}", crate::error::describe(error))),
+            Err(error) => shown.push_str(&format!("{error:?} {}", error)),
         }
         for secret in SECRETS {
             assert!(

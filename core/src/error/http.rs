@@ -5,33 +5,15 @@
 //! the JSON body, and the HTTP status. The code is taken from the first one
 //! present; the status decides when no code is known.
 
+use super::Error;
 use crate::retry;
-use crate::types::{ErrorDetail, ProviderError};
+use crate::types::ErrorDetail;
 use serde::Deserialize;
 use std::time::SystemTime;
 
 /// Longest service message kept in an error; the rest is cut (an error body
 /// is the server's to size, not ours to carry around).
 const MAX_MESSAGE_LEN: usize = 1024;
-
-/// How a connect timeout is worded. The contract's `timeout` and `network`
-/// errors carry text only, and [`retry`](crate::retry) retries a connect
-/// timeout but no other: transports build these errors with
-/// [`connect_timeout`] and [`host_denied`] so the two stay told apart.
-pub const CONNECT_TIMEOUT: &str = "connecting timed out";
-/// How the host's refusal of a destination is worded (never retried: the
-/// allow-list does not change between attempts).
-pub const HOST_DENIED: &str = "the host denied this outbound request";
-
-/// The connection could not be opened in time.
-pub fn connect_timeout() -> ProviderError {
-    ProviderError::Timeout(CONNECT_TIMEOUT.to_string())
-}
-
-/// The host refused the destination (it is not on the host's allow-list).
-pub fn host_denied() -> ProviderError {
-    ProviderError::Network(format!("{HOST_DENIED} (destination not on its allow-list)"))
-}
 
 /// What is needed from an HTTP error answer.
 #[derive(Debug)]
@@ -64,7 +46,7 @@ struct ErrorBody {
 }
 
 /// Classifies an HTTP error answer (status >= 300).
-pub fn from_http(response: &HttpErrorResponse<'_>) -> ProviderError {
+pub fn from_http(response: &HttpErrorResponse<'_>) -> Error {
     let body: ErrorBody = serde_json::from_slice(response.body).unwrap_or_default();
     let code = response
         .error_type
@@ -90,7 +72,7 @@ pub fn from_http(response: &HttpErrorResponse<'_>) -> ProviderError {
 
 /// Classifies an in-stream exception frame (`:exception-type` and its JSON
 /// payload) or error frame (`:error-code`, `:error-message`).
-pub fn from_exception(exception_type: &str, payload: &[u8]) -> ProviderError {
+pub fn from_exception(exception_type: &str, payload: &[u8]) -> Error {
     let body: ErrorBody = serde_json::from_slice(payload).unwrap_or_default();
     let mut message = body
         .message
@@ -111,10 +93,10 @@ pub fn from_exception(exception_type: &str, payload: &[u8]) -> ProviderError {
 
 /// Maps an AWS error code (either casing of the first letter) or, failing
 /// that, a status to the contract's error kinds.
-fn classify(code: Option<&str>, status: Option<u16>, detail: ErrorDetail) -> ProviderError {
+fn classify(code: Option<&str>, status: Option<u16>, detail: ErrorDetail) -> Error {
     let code = code.map(|c| c.to_ascii_lowercase());
     match code.as_deref() {
-        Some("accessdeniedexception") => ProviderError::AccessDenied(detail),
+        Some("accessdeniedexception") => Error::AccessDenied(detail),
         Some(
             "unrecognizedclientexception"
             | "invalidsignatureexception"
@@ -124,31 +106,31 @@ fn classify(code: Option<&str>, status: Option<u16>, detail: ErrorDetail) -> Pro
             | "expiredtoken"
             | "invalidclienttokenid"
             | "signaturedoesnotmatch",
-        ) => ProviderError::Auth(detail),
+        ) => Error::Auth(detail),
         Some(
             "throttlingexception" | "toomanyrequestsexception" | "servicequotaexceededexception",
-        ) => ProviderError::Throttled(detail),
+        ) => Error::Throttled(detail),
         Some("validationexception") if is_context_overflow(&detail.message) => {
-            ProviderError::ContextWindowExceeded(detail)
+            Error::ContextWindowExceeded(detail)
         }
-        Some("validationexception") => ProviderError::Validation(detail),
-        Some("resourcenotfoundexception") => ProviderError::ModelNotFound(detail),
-        Some("modelnotreadyexception") => ProviderError::ModelNotReady(detail),
-        Some("serviceunavailableexception") => ProviderError::ServiceUnavailable(detail),
-        Some("internalserverexception") => ProviderError::InternalServer(detail),
-        Some("modelstreamerrorexception") => ProviderError::ModelStreamError(detail),
-        Some("modeltimeoutexception") => ProviderError::Timeout(detail.message),
+        Some("validationexception") => Error::Validation(detail),
+        Some("resourcenotfoundexception") => Error::ModelNotFound(detail),
+        Some("modelnotreadyexception") => Error::ModelNotReady(detail),
+        Some("serviceunavailableexception") => Error::ServiceUnavailable(detail),
+        Some("internalserverexception") => Error::InternalServer(detail),
+        Some("modelstreamerrorexception") => Error::ModelStreamError(detail),
+        Some("modeltimeoutexception") => Error::ModelTimeout(detail),
         _ => match status {
-            Some(401) => ProviderError::Auth(detail),
-            Some(403) => ProviderError::AccessDenied(detail),
-            Some(404) => ProviderError::ModelNotFound(detail),
-            Some(429) => ProviderError::Throttled(detail),
-            Some(503) => ProviderError::ServiceUnavailable(detail),
-            Some(500..=599) => ProviderError::InternalServer(detail),
-            Some(_) => ProviderError::Http(detail),
+            Some(401) => Error::Auth(detail),
+            Some(403) => Error::AccessDenied(detail),
+            Some(404) => Error::ModelNotFound(detail),
+            Some(429) => Error::Throttled(detail),
+            Some(503) => Error::ServiceUnavailable(detail),
+            Some(500..=599) => Error::InternalServer(detail),
+            Some(_) => Error::Http(detail),
             // An exception type this build does not know: the stream failed
             // on the service's side, which is what this variant says.
-            None => ProviderError::ModelStreamError(detail),
+            None => Error::ModelStreamError(detail),
         },
     }
 }
@@ -202,50 +184,11 @@ fn upper_first(s: &str) -> String {
         .unwrap_or_default()
 }
 
-/// A one-line, human-readable description of an error (no secrets: errors
-/// only ever carry the service's message and identifiers).
-pub fn describe(error: &ProviderError) -> String {
-    let detailed = |kind: &str, d: &ErrorDetail| {
-        let mut s = format!("{kind}: {}", d.message);
-        if let Some(code) = &d.code {
-            s += &format!(" [{code}]");
-        }
-        if let Some(status) = d.status {
-            s += &format!(" (HTTP {status})");
-        }
-        if let Some(id) = &d.request_id {
-            s += &format!(" request id {id}");
-        }
-        s
-    };
-    match error {
-        ProviderError::NotImplemented(m) => format!("not implemented: {m}"),
-        ProviderError::NoCredentials(m) => format!("no credentials: {m}"),
-        ProviderError::CredentialSource(m) => format!("credential source failed: {m}"),
-        ProviderError::InvalidRequest(m) => format!("invalid request: {m}"),
-        ProviderError::Auth(d) => detailed("authentication failed", d),
-        ProviderError::AccessDenied(d) => detailed("access denied", d),
-        ProviderError::Throttled(d) => detailed("throttled", d),
-        ProviderError::Validation(d) => detailed("validation error", d),
-        ProviderError::ModelNotFound(d) => detailed("model not found", d),
-        ProviderError::ModelNotReady(d) => detailed("model not ready", d),
-        ProviderError::ContextWindowExceeded(d) => detailed("context window exceeded", d),
-        ProviderError::ServiceUnavailable(d) => detailed("service unavailable", d),
-        ProviderError::InternalServer(d) => detailed("internal server error", d),
-        ProviderError::ModelStreamError(d) => detailed("model stream error", d),
-        ProviderError::Http(d) => detailed("HTTP error", d),
-        ProviderError::Timeout(m) => format!("timeout: {m}"),
-        ProviderError::Network(m) => format!("network error: {m}"),
-        ProviderError::Protocol(m) => format!("protocol error: {m}"),
-        ProviderError::Cancelled => "cancelled".to_string(),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    fn http(status: u16, error_type: Option<&str>, body: &str) -> ProviderError {
+    fn http(status: u16, error_type: Option<&str>, body: &str) -> Error {
         from_http(&HttpErrorResponse {
             status,
             error_type,
@@ -269,7 +212,7 @@ mod tests {
             body: b"{}",
         });
         assert!(
-            matches!(e, ProviderError::ServiceUnavailable(d) if d.retry_after_ms == Some(10_000)),
+            matches!(e, Error::ServiceUnavailable(d) if d.retry_after_ms == Some(10_000)),
             "measured from Date"
         );
     }
@@ -283,9 +226,7 @@ mod tests {
             ),
             r#"{"message":"The request signature we calculated does not match"}"#,
         );
-        let ProviderError::Auth(d) = e else {
-            panic!("{e:?}")
-        };
+        let Error::Auth(d) = e else { panic!("{e:?}") };
         assert_eq!(d.code.as_deref(), Some("InvalidSignatureException"));
         assert_eq!(d.status, Some(403));
         assert_eq!(d.request_id.as_deref(), Some("req-1"));
@@ -294,15 +235,15 @@ mod tests {
     #[test]
     fn status_decides_without_a_code() {
         assert!(
-            matches!(http(429, None, "{}"), ProviderError::Throttled(d) if d.retry_after_ms == Some(2000))
+            matches!(http(429, None, "{}"), Error::Throttled(d) if d.retry_after_ms == Some(2000))
         );
         assert!(
-            matches!(http(500, None, "<html>\n<h1>oops</h1>"), ProviderError::InternalServer(d) if d.message == "<html>")
+            matches!(http(500, None, "<html>\n<h1>oops</h1>"), Error::InternalServer(d) if d.message == "<html>")
         );
         assert!(
-            matches!(http(403, None, r#"{"Message":"no"}"#), ProviderError::AccessDenied(d) if d.message == "no")
+            matches!(http(403, None, r#"{"Message":"no"}"#), Error::AccessDenied(d) if d.message == "no")
         );
-        assert!(matches!(http(418, None, ""), ProviderError::Http(_)));
+        assert!(matches!(http(418, None, ""), Error::Http(_)));
     }
 
     #[test]
@@ -312,7 +253,7 @@ mod tests {
             None,
             r#"{"__type":"com.amazon.coral#ResourceNotFoundException","message":"x"}"#,
         );
-        assert!(matches!(e, ProviderError::ModelNotFound(_)));
+        assert!(matches!(e, Error::ModelNotFound(_)));
     }
 
     #[test]
@@ -322,20 +263,20 @@ mod tests {
             Some("ValidationException"),
             r#"{"message":"Input is too long for requested model."}"#,
         );
-        assert!(matches!(e, ProviderError::ContextWindowExceeded(_)));
+        assert!(matches!(e, Error::ContextWindowExceeded(_)));
     }
 
     #[test]
     fn in_stream_exceptions() {
         let e = from_exception("throttlingException", br#"{"message":"slow down"}"#);
         assert!(
-            matches!(e, ProviderError::Throttled(ref d) if d.code.as_deref() == Some("ThrottlingException"))
+            matches!(e, Error::Throttled(ref d) if d.code.as_deref() == Some("ThrottlingException"))
         );
         let e = from_exception(
             "modelStreamErrorException",
             br#"{"message":"boom","originalStatusCode":424,"originalMessage":"bad"}"#,
         );
-        let ProviderError::ModelStreamError(d) = e else {
+        let Error::ModelStreamError(d) = e else {
             panic!()
         };
         assert_eq!(d.status, Some(424));
@@ -345,21 +286,21 @@ mod tests {
                 "internalServerException",
                 matches!(
                     from_exception("internalServerException", b"{}"),
-                    ProviderError::InternalServer(_)
+                    Error::InternalServer(_)
                 ),
             ),
             (
                 "validationException",
                 matches!(
                     from_exception("validationException", b"{}"),
-                    ProviderError::Validation(_)
+                    Error::Validation(_)
                 ),
             ),
             (
                 "serviceUnavailableException",
                 matches!(
                     from_exception("serviceUnavailableException", b"{}"),
-                    ProviderError::ServiceUnavailable(_)
+                    Error::ServiceUnavailable(_)
                 ),
             ),
         ] {
@@ -368,18 +309,9 @@ mod tests {
     }
 
     #[test]
-    fn transport_wordings_are_stable() {
-        assert_eq!(
-            connect_timeout(),
-            ProviderError::Timeout(CONNECT_TIMEOUT.into())
-        );
-        assert!(matches!(host_denied(), ProviderError::Network(m) if m.starts_with(HOST_DENIED)));
-    }
-
-    #[test]
     fn long_messages_are_clipped() {
         let body = format!(r#"{{"message":"{}"}}"#, "é".repeat(2000));
-        let ProviderError::Validation(d) = http(400, Some("ValidationException"), &body) else {
+        let Error::Validation(d) = http(400, Some("ValidationException"), &body) else {
             panic!()
         };
         assert!(d.message.len() <= MAX_MESSAGE_LEN + '…'.len_utf8());

@@ -1,11 +1,11 @@
 //! The AWS SDK's own credential-provider suites (smithy-rs's
-//! `aws-config/test-data`), driven through [`Chain`].
+//! `aws-config/test-data`), driven through [`chain::resolve`].
 //!
 //! Each case folder holds `env.json`, a fake file tree `fs/` (mounted at `/`,
 //! as smithy-rs's harness mounts it), `http-traffic.json` (recorded requests
 //! and answers) and `test-case.json` (the expected credentials, or an error
-//! fragment). The runner answers every [`Step::ReadFile`] from `fs/` and
-//! every [`Step::Send`] from the recording: the request must match the next
+//! fragment). The runner answers every file read from `fs/` and every
+//! request from the recording: the request must match the next
 //! recorded one (method, URL with its query as a set, the headers that carry
 //! meaning, the form `Action`, signed or not), and a request that does not
 //! match is answered as if nothing listened (a connection error). A case
@@ -26,17 +26,19 @@
 //!   2009 to 2022: our chain refuses credentials that are expired on arrival.
 //! * `account_id` is not compared: the plugin does not use it.
 
-mod vectors;
+use crate::vectors;
 
 use base64::Engine as _;
-use bedrock_core::credentials::io::url;
 use bedrock_core::credentials::profile_chain::{self, Base, PlanError, ProfileChain};
-use bedrock_core::credentials::{Chain, ChainOptions, Credentials, HttpAnswer, Resolved, Step};
+use bedrock_core::credentials::{ChainOptions, Credentials, Resolved, chain};
 use bedrock_core::env::Environment;
+use bedrock_core::error::{Error, NetworkKind};
+use bedrock_core::platform::{Body, Chunk, HttpAnswer, Platform, Response, url};
 use bedrock_core::profile::{ProfileSet, keys};
 use bedrock_core::signing::SignedRequest;
 use bedrock_core::time::unix_seconds;
-use bedrock_core::types::{CredentialKind, ProviderError};
+use bedrock_core::timeouts::Timeouts;
+use bedrock_core::types::CredentialKind;
 use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
@@ -47,6 +49,67 @@ const NOW: u64 = 1_234_567_000;
 
 fn now() -> SystemTime {
     SystemTime::UNIX_EPOCH + Duration::from_secs(NOW)
+}
+
+/// The chain's world in these tests: files and answers from closures, the
+/// fixed clock, no cache, no waiting.
+struct Scripted<'a> {
+    files: &'a dyn Fn(&str) -> Option<Vec<u8>>,
+    send: &'a mut dyn FnMut(&SignedRequest, Timeouts) -> Result<HttpAnswer, Error>,
+}
+
+/// A body received in one piece.
+struct Whole(Option<Vec<u8>>);
+
+impl Body for Whole {
+    fn read(&mut self) -> Result<Option<Vec<u8>>, Error> {
+        Ok(self.0.take())
+    }
+
+    fn try_read(&mut self) -> Result<Chunk, Error> {
+        Ok(self.0.take().map_or(Chunk::End, Chunk::Data))
+    }
+}
+
+impl Platform for Scripted<'_> {
+    type Body = Whole;
+
+    fn send(
+        &mut self,
+        request: &SignedRequest,
+        timeouts: Timeouts,
+    ) -> Result<Response<Whole>, Error> {
+        let answer = (self.send)(request, timeouts)?;
+        Ok(Response {
+            status: answer.status,
+            headers: answer
+                .headers
+                .into_iter()
+                .map(|(n, v)| (n, v.into_bytes()))
+                .collect(),
+            body: Whole(Some(answer.body)),
+        })
+    }
+
+    fn read_file(&mut self, path: &str, limit: usize) -> Option<Vec<u8>> {
+        (self.files)(path).filter(|c| c.len() <= limit)
+    }
+
+    fn cache_get(&mut self, _: &str) -> Option<Vec<u8>> {
+        None
+    }
+
+    fn cache_set(&mut self, _: &str, _: &[u8]) {}
+
+    fn sleep(&mut self, _: Duration) {}
+
+    fn now(&mut self) -> SystemTime {
+        now()
+    }
+
+    fn random(&mut self) -> f64 {
+        0.5
+    }
 }
 
 fn read_json(path: &Path) -> Value {
@@ -66,11 +129,14 @@ struct Recorded {
     answer: HttpAnswer,
 }
 
+/// One connection's request, request body, response and response body, as
+/// the recording's events fill them in.
+type Exchange = (Option<Value>, String, Option<Value>, Vec<u8>);
+
 fn load_traffic(path: &Path) -> Vec<Recorded> {
     let traffic = read_json(path);
     let mut order: Vec<u64> = Vec::new();
-    let mut by_connection: BTreeMap<u64, (Option<Value>, String, Option<Value>, Vec<u8>)> =
-        BTreeMap::new();
+    let mut by_connection: BTreeMap<u64, Exchange> = BTreeMap::new();
     for event in traffic["events"].as_array().expect("events") {
         let id = event["connection_id"].as_u64().expect("connection_id");
         if !order.contains(&id) {
@@ -181,13 +247,13 @@ fn mismatch(request: &SignedRequest, recorded: &Recorded) -> Option<String> {
         "x-aws-ec2-metadata-token-ttl-seconds",
         "x-amz-sso_bearer_token",
     ] {
-        if let Some(expected) = recorded.headers.get(name) {
-            if header(request, name) != Some(expected.as_str()) {
-                return Some(format!(
-                    "header {name}: {:?} != recorded {expected:?}",
-                    header(request, name)
-                ));
-            }
+        if let Some(expected) = recorded.headers.get(name)
+            && header(request, name) != Some(expected.as_str())
+        {
+            return Some(format!(
+                "header {name}: {:?} != recorded {expected:?}",
+                header(request, name)
+            ));
         }
     }
     let body = String::from_utf8_lossy(&request.body);
@@ -211,7 +277,7 @@ fn mismatch(request: &SignedRequest, recorded: &Recorded) -> Option<String> {
 // Running one case folder.
 
 struct Run {
-    result: Result<Resolved, ProviderError>,
+    result: Result<Resolved, Error>,
     requests: Vec<String>,
     unmatched: Vec<String>,
     unconsumed: Vec<String>,
@@ -223,71 +289,63 @@ fn run_folder(dir: &Path, env: Environment) -> Run {
         .into_iter()
         .peekable();
     let mut run = Run {
-        result: Err(ProviderError::Cancelled),
+        result: Err(Error::Cancelled),
         requests: Vec::new(),
         unmatched: Vec::new(),
         unconsumed: Vec::new(),
     };
-    let mut chain = Chain::new(&env, ChainOptions::at(now()));
-    run.result = loop {
-        match chain.next() {
-            Step::ReadFile { path } => {
-                let contents = std::fs::read(fs.join(path.trim_start_matches('/'))).ok();
-                chain.on_file(&path, contents);
+    let files = |path: &str| std::fs::read(fs.join(path.trim_start_matches('/'))).ok();
+    let mut send = |request: &SignedRequest, timeouts: Timeouts| {
+        assert!(timeouts.connect <= Duration::from_secs(5), "{timeouts:?}");
+        run.requests
+            .push(format!("{} {}", request.method, url(request)));
+        match recorded.peek() {
+            Some(next) => match mismatch(request, next) {
+                None => Ok(recorded.next().unwrap().answer),
+                Some(why) => {
+                    run.unmatched
+                        .push(format!("{} {}: {why}", request.method, url(request)));
+                    Err(Error::network(NetworkKind::Refused, "not in the recording"))
+                }
+            },
+            None => {
+                run.unmatched.push(format!(
+                    "{} {}: after the end of the recording",
+                    request.method,
+                    url(request)
+                ));
+                Err(Error::network(NetworkKind::Refused, "not in the recording"))
             }
-            Step::Send { request, timeouts } => {
-                assert!(timeouts.connect <= Duration::from_secs(5), "{timeouts:?}");
-                run.requests
-                    .push(format!("{} {}", request.method, url(&request)));
-                let answer = match recorded.peek() {
-                    Some(next) => match mismatch(&request, next) {
-                        None => Ok(recorded.next().unwrap().answer),
-                        Some(why) => {
-                            run.unmatched.push(format!(
-                                "{} {}: {why}",
-                                request.method,
-                                url(&request)
-                            ));
-                            Err(ProviderError::Network(
-                                "connection refused (not in the recording)".into(),
-                            ))
-                        }
-                    },
-                    None => {
-                        run.unmatched.push(format!(
-                            "{} {}: after the end of the recording",
-                            request.method,
-                            url(&request)
-                        ));
-                        Err(ProviderError::Network(
-                            "connection refused (not in the recording)".into(),
-                        ))
-                    }
-                };
-                chain.on_response(answer);
-            }
-            Step::Done(result) => break result,
         }
     };
+    let mut platform = Scripted {
+        files: &files,
+        send: &mut send,
+    };
+    let result = chain::resolve(&mut platform, &env, &ChainOptions::at(now()));
+    run.result = result;
     run.unconsumed = recorded
         .map(|r| format!("{} {}", r.method, r.uri))
         .collect();
     run
 }
 
-fn message(error: &ProviderError) -> String {
-    bedrock_core::error::describe(error)
+fn message(error: &Error) -> String {
+    error.to_string()
 }
+
+/// Which kind of error a case expects.
+type IsKind = fn(&Error) -> bool;
 
 /// Our answer for a case whose SDK answer is an error: the variant, and a
 /// fragment of our message. Every error case is listed: a new one fails
 /// until someone decides what we say.
-fn expected_error(case: &str) -> Option<(fn(&ProviderError) -> bool, &'static str)> {
-    fn no_credentials(e: &ProviderError) -> bool {
-        matches!(e, ProviderError::NoCredentials(_))
+fn expected_error(case: &str) -> Option<(IsKind, &'static str)> {
+    fn no_credentials(e: &Error) -> bool {
+        matches!(e, Error::NoCredentials(_))
     }
-    fn source(e: &ProviderError) -> bool {
-        matches!(e, ProviderError::CredentialSource(_))
+    fn source(e: &Error) -> bool {
+        matches!(e, Error::CredentialSource(_))
     }
     Some(match case {
         "default-credential-provider-chain/eks_pod_identity_no_token_file" => (
@@ -402,7 +460,7 @@ fn check_folder(suite: &str, dir: &Path, tally: &mut Tally) {
         .is_ok_and(|c| c.contains("credential_process"));
     match (&run.result, &expected["result"]) {
         _ if is_process => match &run.result {
-            Err(ProviderError::CredentialSource(m))
+            Err(Error::CredentialSource(m))
                 if m.contains("not supported in the sandbox")
                     && m.contains("profile `default`") => {}
             other => problems.push(format!(
@@ -557,22 +615,19 @@ fn the_environment_beats_the_profile_in_the_whole_chain() {
 fn first_requests(
     env: Environment,
     files: &BTreeMap<String, String>,
-) -> (Vec<SignedRequest>, Result<Resolved, ProviderError>) {
-    let mut chain = Chain::new(&env, ChainOptions::at(now()));
+) -> (Vec<SignedRequest>, Result<Resolved, Error>) {
     let mut sent = Vec::new();
-    loop {
-        match chain.next() {
-            Step::ReadFile { path } => {
-                let contents = files.get(&path).map(|c| c.as_bytes().to_vec());
-                chain.on_file(&path, contents);
-            }
-            Step::Send { request, .. } => {
-                sent.push(request);
-                chain.on_response(Err(ProviderError::Network("connection refused".into())));
-            }
-            Step::Done(result) => return (sent, result),
-        }
-    }
+    let read = |path: &str| files.get(path).map(|c| c.as_bytes().to_vec());
+    let mut send = |request: &SignedRequest, _: Timeouts| {
+        sent.push(request.clone());
+        Err(Error::network(NetworkKind::Refused, ""))
+    };
+    let mut platform = Scripted {
+        files: &read,
+        send: &mut send,
+    };
+    let result = chain::resolve(&mut platform, &env, &ChainOptions::at(now()));
+    (sent, result)
 }
 
 #[test]
@@ -597,11 +652,11 @@ fn sdk_ecs_uri_cases() {
             (_, Some(sdk)) if sdk.contains("No environment variables") => {
                 // Not configured: the chain moved on to IMDS and said why.
                 first.as_deref() == Some("PUT http://169.254.169.254/latest/api/token")
-                    && matches!(&result, Err(ProviderError::NoCredentials(m)) if m.contains("AWS_CONTAINER_CREDENTIALS_RELATIVE_URI and AWS_CONTAINER_CREDENTIALS_FULL_URI are not set"))
+                    && matches!(&result, Err(Error::NoCredentials(m)) if m.contains("AWS_CONTAINER_CREDENTIALS_RELATIVE_URI and AWS_CONTAINER_CREDENTIALS_FULL_URI are not set"))
             }
             (_, Some(sdk)) if sdk.contains("did not specify a host") => {
                 sent.is_empty()
-                    && matches!(&result, Err(ProviderError::CredentialSource(m)) if m.contains("AWS_CONTAINER_CREDENTIALS_FULL_URI `/credentials` did not specify a host"))
+                    && matches!(&result, Err(Error::CredentialSource(m)) if m.contains("AWS_CONTAINER_CREDENTIALS_FULL_URI `/credentials` did not specify a host"))
             }
             _ => false,
         };
@@ -649,7 +704,7 @@ fn sdk_imds_endpoint_cases() {
             (Value::String(expected), _) => {
                 sent.first()
                     .is_some_and(|r| r.method == http::Method::PUT && url(r) == *expected)
-                    && matches!(&result, Err(ProviderError::NoCredentials(_)))
+                    && matches!(&result, Err(Error::NoCredentials(_)))
             }
             (_, Some(sdk)) => {
                 let ours = if sdk == "invalid uri character" {
@@ -658,7 +713,7 @@ fn sdk_imds_endpoint_cases() {
                     sdk
                 };
                 sent.is_empty()
-                    && matches!(&result, Err(ProviderError::CredentialSource(m)) if m.contains(ours))
+                    && matches!(&result, Err(Error::CredentialSource(m)) if m.contains(ours))
             }
             _ => false,
         };

@@ -1,7 +1,7 @@
 //! Event-stream frames written by aws-sdk-go and smithy-rs through the
 //! plugin's frame decoder.
 
-mod vectors;
+use crate::vectors;
 
 use aws_smithy_types::DateTime;
 use aws_smithy_types::event_stream::{HeaderValue, Message};

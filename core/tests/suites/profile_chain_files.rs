@@ -4,7 +4,7 @@
 //! [`ProfileSet::parse`]: every file parses unless the case expects a parse
 //! failure, and the selected profile's settings are what the chain will read.
 
-mod vectors;
+use crate::vectors;
 
 use bedrock_core::env::Environment;
 use bedrock_core::profile::location::{Locations, Os, locate};

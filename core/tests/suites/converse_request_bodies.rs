@@ -4,9 +4,10 @@
 //! replayed to models from other vendors, and GovCloud.
 
 use bedrock_core::converse::{request, tool_ids};
+use bedrock_core::error::Error;
 use bedrock_core::types::{
-    CacheRetention, ContentBlock, ConverseRequest, Message, ProviderError, ReasoningBlock,
-    ReasoningLevel, Role, ToolChoice, ToolResultBlock, ToolResultContent, ToolSpec, ToolUseBlock,
+    CacheRetention, ContentBlock, ConverseRequest, Message, ReasoningBlock, ReasoningLevel, Role,
+    ToolChoice, ToolResultBlock, ToolResultContent, ToolSpec, ToolUseBlock,
 };
 use serde_json::{Value, json};
 
@@ -76,11 +77,9 @@ fn agent_loop(model_id: &str) -> ConverseRequest {
         tool_choice: Some(ToolChoice::Auto),
         max_tokens: Some(2_000),
         temperature: Some(0.3),
-        top_p: None,
-        stop_sequences: vec![],
         reasoning: Some(ReasoningLevel::Medium),
         cache_retention: Some(CacheRetention::Short),
-        bedrock: None,
+        ..Default::default()
     }
 }
 
@@ -191,8 +190,7 @@ fn govcloud_adaptive_thinking_has_no_display_field() {
 fn refusals_name_the_problem() {
     let mut request = agent_loop("anthropic.claude-sonnet-4-20250514-v1:0");
     request.tool_choice = Some(ToolChoice::Tool("get_weather".into()));
-    let Err(ProviderError::InvalidRequest(message)) =
-        request::body_for_region(&request, "us-east-1")
+    let Err(Error::InvalidRequest(message)) = request::body_for_region(&request, "us-east-1")
     else {
         panic!("forced tool use while thinking must be refused")
     };
@@ -206,6 +204,6 @@ fn refusals_name_the_problem() {
     });
     assert!(matches!(
         request::body_for_region(&request, "us-east-1"),
-        Err(ProviderError::InvalidRequest(m)) if m.contains("no content")
+        Err(Error::InvalidRequest(m)) if m.contains("no content")
     ));
 }

@@ -1,7 +1,7 @@
 //! AWS's SigV4 test suite (aws-c-auth's `v4` cases) through the plugin's
 //! signing code, with the signature placed in headers and in the query.
 
-mod vectors;
+use crate::vectors;
 
 use aws_sigv4::http_request::{
     PayloadChecksumKind, PercentEncodingMode, SessionTokenMode, SignatureLocation, SigningSettings,

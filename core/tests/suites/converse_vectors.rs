@@ -3,7 +3,7 @@
 //! whatever the chunking, and the same text, tool input, reasoning and stop
 //! reason as the recording.
 
-mod vectors;
+use crate::vectors;
 
 use aws_smithy_eventstream::frame::write_message_to;
 use aws_smithy_types::event_stream::{Header, HeaderValue, Message};

@@ -3,7 +3,7 @@
 //! compared with the expected profiles and SSO sessions, or the expected
 //! error text.
 
-mod vectors;
+use crate::vectors;
 
 use bedrock_core::profile::ProfileSet;
 use serde_json::Value;

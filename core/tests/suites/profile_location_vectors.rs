@@ -2,7 +2,7 @@
 //! config and credentials files are read and which profile is selected, for
 //! Linux and Windows environments alike (paths are computed, not opened).
 
-mod vectors;
+use crate::vectors;
 
 use bedrock_core::env::Environment;
 use bedrock_core::profile::location::{Os, locate};

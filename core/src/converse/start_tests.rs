@@ -1,0 +1,277 @@
+//! [`start_stream`] against a scripted platform: the failure sequences of
+//! a real call, each checked natively.
+
+use super::*;
+use crate::endpoint::converse_stream_path;
+use crate::error::{NetworkKind, TimeoutPhase};
+use crate::platform::fake::{FakePlatform, Scripted};
+use crate::types::{ContentBlock, Message, Role, StreamEvent};
+use aws_smithy_eventstream::frame::write_message_to;
+use aws_smithy_types::event_stream::{Header, HeaderValue, Message as Frame};
+use bytes::Bytes;
+
+const MODEL: &str = "anthropic.claude-3-haiku-20240307-v1:0";
+
+fn converse_url() -> String {
+    format!(
+        "POST https://bedrock-runtime.us-east-1.amazonaws.com{}",
+        converse_stream_path(MODEL)
+    )
+}
+
+fn env() -> Environment {
+    Environment::from_vars([
+        ("AWS_ACCESS_KEY_ID", "AKIDEXAMPLE"),
+        (
+            "AWS_SECRET_ACCESS_KEY",
+            "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY",
+        ),
+        ("AWS_REGION", "us-east-1"),
+    ])
+}
+
+fn request() -> ConverseRequest {
+    ConverseRequest {
+        model_id: MODEL.into(),
+        messages: vec![Message {
+            role: Role::User,
+            content: vec![ContentBlock::Text("Hi".into())],
+        }],
+        ..Default::default()
+    }
+}
+
+fn frame(message_type: &str, kind: &str, payload: &str) -> Vec<u8> {
+    let type_header = if message_type == "event" {
+        ":event-type"
+    } else {
+        ":exception-type"
+    };
+    let m = Frame::new(Bytes::from(payload.to_string()))
+        .add_header(Header::new(
+            ":message-type",
+            HeaderValue::String(message_type.to_string().into()),
+        ))
+        .add_header(Header::new(
+            type_header,
+            HeaderValue::String(kind.to_string().into()),
+        ));
+    let mut out = Vec::new();
+    write_message_to(&m, &mut out).unwrap();
+    out
+}
+
+fn reply() -> Vec<Result<Vec<u8>, Error>> {
+    vec![
+        Ok(frame("event", "messageStart", r#"{"role":"assistant"}"#)),
+        Ok(frame(
+            "event",
+            "contentBlockDelta",
+            r#"{"contentBlockIndex":0,"delta":{"text":"Hello"}}"#,
+        )),
+        Ok(frame(
+            "event",
+            "messageStop",
+            r#"{"stopReason":"end_turn"}"#,
+        )),
+    ]
+}
+
+fn ok(chunks: Vec<Result<Vec<u8>, Error>>) -> Scripted {
+    Scripted::Answer {
+        status: 200,
+        headers: Vec::new(),
+        chunks,
+    }
+}
+
+fn error(status: u16, error_type: &str, message: &str) -> Scripted {
+    Scripted::Answer {
+        status,
+        headers: vec![("x-amzn-ErrorType".into(), error_type.into())],
+        chunks: vec![Ok(format!(r#"{{"message":"{message}"}}"#).into_bytes())],
+    }
+}
+
+fn events(platform: &mut FakePlatform) -> Result<Vec<StreamEvent>, Error> {
+    let mut pump = start_stream(platform, &env(), &ProviderConfig::default(), &request())?;
+    let mut all = Vec::new();
+    while let Some(batch) = pump.next()? {
+        all.extend(batch);
+    }
+    Ok(all)
+}
+
+#[test]
+fn throttling_then_success() {
+    let mut platform = FakePlatform::new()
+        .then(
+            &converse_url(),
+            error(429, "ThrottlingException", "slow down"),
+        )
+        .then(&converse_url(), ok(reply()));
+    assert_eq!(events(&mut platform).unwrap().len(), 3);
+    assert_eq!(platform.sent.len(), 2);
+    assert_eq!(platform.slept.len(), 1);
+}
+
+#[test]
+fn an_exception_in_the_first_frame_is_retried() {
+    let throttled = frame("exception", "throttlingException", r#"{"message":"slow"}"#);
+    let mut platform = FakePlatform::new()
+        .then(&converse_url(), ok(vec![Ok(throttled)]))
+        .then(&converse_url(), ok(reply()));
+    assert_eq!(events(&mut platform).unwrap().len(), 3);
+    assert_eq!(platform.sent.len(), 2);
+}
+
+#[test]
+fn no_retry_once_an_event_is_delivered() {
+    let mut late = reply();
+    late.truncate(1);
+    late.push(Ok(frame(
+        "exception",
+        "throttlingException",
+        r#"{"message":"slow"}"#,
+    )));
+    let mut platform = FakePlatform::new()
+        .then(&converse_url(), ok(late))
+        .then(&converse_url(), ok(reply()));
+    let mut pump = start_stream(
+        &mut platform,
+        &env(),
+        &ProviderConfig::default(),
+        &request(),
+    )
+    .unwrap();
+    assert_eq!(pump.next().unwrap().unwrap().len(), 1);
+    assert!(matches!(pump.next(), Err(Error::Throttled(_))));
+    assert_eq!(pump.next(), Ok(None));
+    assert_eq!(
+        platform.sent.len(),
+        1,
+        "the event went out: no second request"
+    );
+}
+
+#[test]
+fn connect_timeouts_are_retried_host_denials_are_not() {
+    let mut platform = FakePlatform::new()
+        .then(
+            &converse_url(),
+            Scripted::Fail(Error::timeout(TimeoutPhase::Connect, None)),
+        )
+        .then(&converse_url(), ok(reply()));
+    assert_eq!(events(&mut platform).unwrap().len(), 3);
+    assert_eq!(platform.sent.len(), 2);
+
+    let mut platform = FakePlatform::new()
+        .then(
+            &converse_url(),
+            Scripted::Fail(Error::network(NetworkKind::Denied, "")),
+        )
+        .then(&converse_url(), ok(reply()));
+    assert!(matches!(
+        events(&mut platform),
+        Err(Error::Network(n)) if n.kind == NetworkKind::Denied
+    ));
+    assert_eq!(platform.sent.len(), 1);
+    assert!(platform.slept.is_empty());
+}
+
+#[test]
+fn a_skewed_clock_is_corrected_then_the_call_succeeds() {
+    let mut platform = FakePlatform::new()
+        .then(
+            &converse_url(),
+            Scripted::Answer {
+                status: 403,
+                headers: vec![
+                    ("x-amzn-ErrorType".into(), "InvalidSignatureException".into()),
+                    ("Date".into(), "Thu, 31 Dec 2020 23:40:00 GMT".into()),
+                ],
+                chunks: vec![Ok(br#"{"message":"Signature expired: 20210101T000000Z is now earlier than 20201231T233500Z"}"#.to_vec())],
+            },
+        )
+        .then(&converse_url(), ok(reply()));
+    assert_eq!(events(&mut platform).unwrap().len(), 3);
+    let date = |i: usize| {
+        platform.sent[i]
+            .headers
+            .iter()
+            .find(|(n, _)| n == "x-amz-date")
+            .map(|(_, v)| String::from_utf8(v.clone()).unwrap())
+    };
+    assert_eq!(date(0).as_deref(), Some("20210101T000000Z"));
+    assert_eq!(date(1).as_deref(), Some("20201231T234000Z"));
+    assert!(platform.slept.is_empty());
+}
+
+#[test]
+fn expired_credentials_are_fetched_again_once() {
+    const CREDS: &str = "GET http://127.0.0.1:9/creds";
+    let creds = |key: &str| {
+        format!(
+            r#"{{"AccessKeyId":"{key}","SecretAccessKey":"s","Token":"t","Expiration":"2021-01-01T06:00:00Z"}}"#
+        )
+    };
+    let env = Environment::from_vars([
+        (
+            "AWS_CONTAINER_CREDENTIALS_FULL_URI",
+            "http://127.0.0.1:9/creds",
+        ),
+        ("AWS_REGION", "us-east-1"),
+    ]);
+    let mut platform = FakePlatform::new()
+        .answer(CREDS, 200, &creds("ASIAOLD"))
+        .then(
+            &converse_url(),
+            error(
+                403,
+                "ExpiredTokenException",
+                "The security token included in the request is expired",
+            ),
+        )
+        .answer(CREDS, 200, &creds("ASIANEW"))
+        .then(&converse_url(), ok(reply()));
+    let mut pump =
+        start_stream(&mut platform, &env, &ProviderConfig::default(), &request()).unwrap();
+    assert!(pump.next().unwrap().is_some());
+    let lines = platform.sent_lines();
+    assert_eq!(lines, [CREDS, &converse_url(), CREDS, &converse_url()]);
+    let signed_with = |i: usize| {
+        let (_, auth) = platform.sent[i]
+            .headers
+            .iter()
+            .find(|(n, _)| n == "authorization")
+            .unwrap();
+        String::from_utf8(auth.clone()).unwrap()
+    };
+    assert!(signed_with(1).contains("Credential=ASIAOLD/"));
+    assert!(signed_with(3).contains("Credential=ASIANEW/"));
+    assert!(platform.slept.is_empty(), "a correction, not a retry");
+}
+
+#[test]
+fn a_misspelt_region_is_named_before_anything_is_sent() {
+    let env = Environment::from_vars([
+        ("AWS_ACCESS_KEY_ID", "AKIDEXAMPLE"),
+        ("AWS_SECRET_ACCESS_KEY", "secret"),
+    ]);
+    let config = ProviderConfig {
+        region: Some("us-east1".into()),
+        ..Default::default()
+    };
+    let mut platform = FakePlatform::new();
+    let Err(Error::InvalidRegion(bad)) = start_stream(&mut platform, &env, &config, &request())
+    else {
+        panic!("expected an invalid region")
+    };
+    assert_eq!(bad.region, "us-east1");
+    assert!(platform.sent.is_empty());
+    let shown = crate::types::ProviderError::from(Error::InvalidRegion(bad));
+    assert!(
+        matches!(&shown, crate::types::ProviderError::InvalidRequest(m) if m.contains("not a valid AWS region")),
+        "{shown:?}"
+    );
+}
