@@ -81,6 +81,15 @@ pub enum HostError {
         function: &'static str,
         limit: usize,
     },
+    /// The guest put more bytes into one set of HTTP headers (`wasi:http`
+    /// `fields`) than the host allows.
+    #[error(
+        "the plugin put more than {limit} bytes into one set of HTTP headers in provider.{function} and was stopped"
+    )]
+    HeadersTooLarge {
+        function: &'static str,
+        limit: usize,
+    },
     /// The guest had more outbound HTTP requests open at once than a call may;
     /// the one beyond the cap was refused.
     #[error(

@@ -90,9 +90,8 @@ pub struct HostConfig {
     /// pollables...) a call may hold at once ([`HostError::TooManyResources`]).
     pub max_resources: usize,
     /// Most bytes of one set of HTTP headers (`wasi:http` `fields`, in memory)
-    /// the guest may build; an `append` or `set` beyond it is refused to the
-    /// guest (`header-error.size-exceeded`). With `max_resources`, bounds the
-    /// header bytes of a call.
+    /// the guest may build ([`HostError::HeadersTooLarge`]). With
+    /// `max_resources`, bounds the header bytes of a call.
     pub max_field_bytes: usize,
     /// Most outbound requests a call may have open at once; the next one is
     /// refused (`connection-limit-reached` to the guest) and the call fails

@@ -18,7 +18,7 @@
 //! wasmtime's hostcall fuel caps the bytes lifted out of the guest at once (a
 //! call's result, the arguments of one import), the resource table caps the
 //! host objects the guest holds handles to, `wasi:http` caps the bytes of each
-//! `fields`, and the [`RequestGate`] caps the outbound requests of a call.
+//! `fields` (together, the header bytes of a call), and the [`RequestGate`] caps the outbound requests of a call.
 
 use crate::HostConfig;
 use crate::error::HostError;
@@ -27,6 +27,7 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::Duration;
 use wasmtime::component::ResourceTableError;
 use wasmtime::{Engine, ResourceLimiter, StoreContextMut, UpdateDeadline};
+use wasmtime_wasi_http::FieldMapError;
 
 /// How often the epoch advances: the resolution of the CPU budget.
 pub(crate) const TICK: Duration = Duration::from_millis(10);
@@ -178,6 +179,17 @@ impl Meter {
             return Some(HostError::TooManyResources {
                 function,
                 limit: self.limits.resources,
+            });
+        }
+        if causes().any(|cause| {
+            matches!(
+                cause.downcast_ref::<FieldMapError>(),
+                Some(FieldMapError::TotalSizeTooBig | FieldMapError::TooManyFields)
+            )
+        }) {
+            return Some(HostError::HeadersTooLarge {
+                function,
+                limit: self.limits.field_bytes,
             });
         }
         if causes().any(|cause| cause.to_string().contains(HOSTCALL_FUEL_EXHAUSTED)) {
@@ -500,7 +512,7 @@ mod tests {
     }
 
     #[test]
-    fn a_full_resource_table_and_exhausted_hostcall_fuel_are_named() {
+    fn a_full_resource_table_oversized_headers_and_exhausted_fuel_are_named() {
         let meter = Meter::new(limits(100));
         let full = wasmtime::Error::from(ResourceTableError::Full).context("fields.new");
         assert_eq!(
@@ -508,6 +520,14 @@ mod tests {
             Some(HostError::TooManyResources {
                 function: "event-stream.next",
                 limit: meter.limits.resources,
+            })
+        );
+        let headers = wasmtime::Error::from(FieldMapError::TotalSizeTooBig);
+        assert_eq!(
+            meter.classify("converse-stream", &headers),
+            Some(HostError::HeadersTooLarge {
+                function: "converse-stream",
+                limit: meter.limits.field_bytes,
             })
         );
         let fuel = wasmtime::Error::msg(format!("too much data: {HOSTCALL_FUEL_EXHAUSTED}"));

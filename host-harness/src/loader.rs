@@ -173,9 +173,11 @@ fn linker(engine: &Engine) -> anyhow::Result<Linker<StoreState>> {
 }
 
 /// Refuses a component whose instance would hold more memories or tables
-/// than one call may (its share of the instance pool), before anything runs.
-/// Core instances, and components whose needs cannot be known before they
-/// run, are capped when instantiated (the pool and the call's limiter).
+/// than one call may, before anything runs. The instance pool refuses it
+/// already when it is compiled; this is the same bound where the host runs
+/// without a pool (a tight `ulimit -v`). Core instances, and components
+/// whose needs cannot be known before they run, are capped when
+/// instantiated (by the pool and by the call's limiter).
 fn check_resources(component: &Component) -> Result<(), HostError> {
     let Some(required) = component.resources_required() else {
         return Ok(());
