@@ -392,9 +392,9 @@ impl EventStream {
     /// CPU budgets, the deadline, a bound on what the guest made the host
     /// hold); after one the stream is unusable and every later call fails
     /// too. The guest's destructor runs after the last batch, under the same
-    /// limits: if it fails, so does this call. Dropping the future of a pending `next` (a
-    /// timeout, say) leaves the guest mid-call: the stream is unusable after
-    /// that too, drop it.
+    /// limits: if it fails, so does this call. Dropping the future of a
+    /// pending `next` (a timeout, say) leaves the guest mid-call: the stream
+    /// is unusable after that too, drop it.
     pub async fn next(
         &mut self,
     ) -> anyhow::Result<Result<Option<Vec<StreamEvent>>, ProviderError>> {

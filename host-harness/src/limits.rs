@@ -309,8 +309,8 @@ impl RequestGate {
         }
     }
 
-    /// A place for one more request, or the refusal (recorded).
-    pub(crate) fn admit(&mut self) -> Result<InFlight, ()> {
+    /// A place for one more request, or `None`: refused (and recorded).
+    pub(crate) fn admit(&mut self) -> Option<InFlight> {
         let cap = if self.sent >= self.max_total {
             OutboundCap::Total(self.max_total)
         } else if self.in_flight.load(Ordering::Relaxed) >= self.max_in_flight {
@@ -318,10 +318,10 @@ impl RequestGate {
         } else {
             self.sent += 1;
             self.in_flight.fetch_add(1, Ordering::Relaxed);
-            return Ok(InFlight(self.in_flight.clone()));
+            return Some(InFlight(self.in_flight.clone()));
         };
         self.refused.get_or_insert(cap);
-        Err(())
+        None
     }
 
     /// The error of a call during which a request was refused.
@@ -544,9 +544,9 @@ mod tests {
     fn requests_beyond_either_cap_are_refused_and_remembered() {
         let mut gate = RequestGate::new(&limits(100));
         assert_eq!(gate.refusal("f"), None);
-        let first = gate.admit().unwrap();
-        let _second = gate.admit().unwrap();
-        assert!(gate.admit().is_err());
+        let first = gate.admit().expect("admitted");
+        let _second = gate.admit().expect("admitted");
+        assert!(gate.admit().is_none());
         assert_eq!(
             gate.refusal("f"),
             Some(HostError::TooManyRequestsInFlight {
@@ -555,8 +555,8 @@ mod tests {
             })
         );
         drop(first);
-        let _third = gate.admit().unwrap();
-        assert!(gate.admit().is_err());
+        let _third = gate.admit().expect("admitted");
+        assert!(gate.admit().is_none());
         // The first refusal is the one reported.
         assert!(matches!(
             gate.refusal("f"),
@@ -564,9 +564,9 @@ mod tests {
         ));
         let mut gate = RequestGate::new(&limits(100));
         for _ in 0..3 {
-            drop(gate.admit().unwrap());
+            drop(gate.admit().expect("admitted"));
         }
-        assert!(gate.admit().is_err());
+        assert!(gate.admit().is_none());
         assert_eq!(
             gate.refusal("f"),
             Some(HostError::TooManyRequests {

@@ -75,9 +75,7 @@ impl StoreState {
         }
     }
 
-    /// Why the host stopped a call that failed with `error` (or that the
-    /// host cut off, whatever the guest made of it): the limit it hit, or
-    /// the guest's trap.
+    /// Why a call failed with `error`: the limit the guest hit, or its trap.
     pub(crate) fn failure(&self, function: &'static str, error: &wasmtime::Error) -> HostError {
         self.meter
             .classify(function, error)
@@ -143,7 +141,7 @@ impl WasiHttpHooks for OutboundHooks {
         fut: Box<dyn Future<Output = wasmtime_wasi_http::Result<()>> + Send>,
     ) -> Box<dyn Future<Output = SendResult> + Send> {
         drop(fut);
-        let Ok(in_flight) = self.gate.admit() else {
+        let Some(in_flight) = self.gate.admit() else {
             return refuse(request, HttpError::ConnectionLimitReached);
         };
         if self.policy.check(request.uri(), &self.call_hosts).is_err() {
