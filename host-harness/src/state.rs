@@ -219,6 +219,25 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn requests_beyond_the_cap_are_refused_before_the_policy() {
+        let mut hooks = hooks(&[]);
+        hooks.gate = RequestGate::new(&Limits {
+            requests: 1,
+            ..Limits::new(&HostConfig::new("x.wasm"))
+        });
+        // A denied request counts: the cap is on what the guest asks for.
+        assert!(matches!(
+            send(&mut hooks, "https://example.com/").await,
+            Err(HttpError::HttpRequestDenied)
+        ));
+        assert!(matches!(
+            send(&mut hooks, "https://example.com/").await,
+            Err(HttpError::ConnectionLimitReached)
+        ));
+        assert!(hooks.gate.refusal("f").is_some());
+    }
+
+    #[tokio::test]
     async fn allowed_requests_are_sent() {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
