@@ -52,6 +52,72 @@ pub enum HostError {
         function: &'static str,
         limit: usize,
     },
+    /// The guest ran on the CPU for longer than the budget of one store's
+    /// whole life: an event stream whose every `next` stays under the budget
+    /// of one call, but that never ends.
+    #[error(
+        "the plugin used more than its CPU budget of {budget:?} for one stream, in provider.{function}, and was stopped"
+    )]
+    StreamCpuBudgetExceeded {
+        function: &'static str,
+        budget: Duration,
+    },
+    /// The guest handed the host more bytes at once than it may: a result
+    /// (a batch of events, a model list) or the arguments of one call into
+    /// the host, measured as the host's copy (strings, lists, records).
+    #[error(
+        "the plugin handed the host more than {limit} bytes at once in provider.{function} and was stopped"
+    )]
+    ResultTooLarge {
+        function: &'static str,
+        limit: usize,
+    },
+    /// The guest held more host resources (HTTP fields, requests, streams,
+    /// pollables...) at once than a call may.
+    #[error(
+        "the plugin held more than {limit} host resources at once in provider.{function} and was stopped"
+    )]
+    TooManyResources {
+        function: &'static str,
+        limit: usize,
+    },
+    /// The guest put more bytes into one set of HTTP headers (`wasi:http`
+    /// `fields`) than the host allows.
+    #[error(
+        "the plugin put more than {limit} bytes into one set of HTTP headers in provider.{function} and was stopped"
+    )]
+    HeadersTooLarge {
+        function: &'static str,
+        limit: usize,
+    },
+    /// The guest had more outbound HTTP requests open at once than a call may;
+    /// the one beyond the cap was refused.
+    #[error(
+        "the plugin opened more than {limit} outbound requests at once in provider.{function}; the call was stopped"
+    )]
+    TooManyRequestsInFlight {
+        function: &'static str,
+        limit: usize,
+    },
+    /// The guest sent more outbound HTTP requests than one call may.
+    #[error(
+        "the plugin sent more than {limit} outbound requests in provider.{function}; the call was stopped"
+    )]
+    TooManyRequests {
+        function: &'static str,
+        limit: usize,
+    },
+    /// The component would create more core instances, memories or tables
+    /// than one call may have (each call's share of the instance pool), and
+    /// was refused when loaded.
+    #[error(
+        "the component needs {count} {resource} per instance; the host allows {limit}, and refused it"
+    )]
+    ComponentTooLarge {
+        resource: &'static str,
+        count: usize,
+        limit: usize,
+    },
     /// As many calls as the host allows are running; try again shortly.
     #[error("the host is busy: {limit} calls are in flight, its limit; try again shortly")]
     Busy { limit: usize },

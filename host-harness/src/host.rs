@@ -69,11 +69,7 @@ impl Inner {
             runtime,
             plugin,
             policy: Arc::new(Policy::new(config)),
-            limits: Limits {
-                memory: config.memory_limit,
-                cpu_budget: config.cpu_budget,
-                call_deadline: config.call_deadline,
-            },
+            limits: Limits::new(config),
             keyvalue: Arc::new(KeyValueStore::new()),
             discoveries: SingleFlight::default(),
         }
@@ -309,6 +305,7 @@ impl Host {
         );
         let mut store = Store::new(runtime.engine(), state);
         store.limiter(|state| &mut state.meter);
+        store.set_hostcall_fuel(self.inner.limits.result_bytes);
         store.epoch_deadline_callback(limits::on_epoch(|state: &mut StoreState| &mut state.meter));
         let pre = &loaded.pre;
         let plugin = guarded(&mut store, "instantiate", async |store| {
@@ -343,7 +340,10 @@ struct Call {
 }
 
 /// Runs one call into the guest under the store's limits: a fresh CPU
-/// budget, the wall-clock deadline, and failures turned into [`HostError`]s.
+/// budget of its own (the store's goes on draining), the wall-clock
+/// deadline, and failures turned into [`HostError`]s. A call during which
+/// the host refused the guest something it caps fails with that limit, even
+/// if the guest carried on.
 async fn guarded<R>(
     store: &mut Store<StoreState>,
     function: &'static str,
@@ -352,10 +352,15 @@ async fn guarded<R>(
     store.data_mut().meter.start_call();
     store.set_epoch_deadline(1);
     let deadline = store.data().meter.call_deadline();
-    match tokio::time::timeout(deadline, call(store)).await {
+    let outcome = tokio::time::timeout(deadline, call(store)).await;
+    let state = store.data();
+    if let Some(limit) = state.cut_off(function) {
+        return Err(limit.into());
+    }
+    match outcome {
         Ok(Ok(value)) => Ok(value),
-        Ok(Err(error)) => Err(store.data().meter.classify(function, &error).into()),
-        Err(_elapsed) => Err(store.data().meter.deadline(function).into()),
+        Ok(Err(error)) => Err(state.failure(function, &error).into()),
+        Err(_elapsed) => Err(state.meter.deadline(function).into()),
     }
 }
 
@@ -377,14 +382,19 @@ pub struct EventStream {
     _permit: Option<OwnedSemaphorePermit>,
 }
 
+/// How a failure of the guest's `event-stream` destructor names it.
+const DESTRUCTOR: &str = "event-stream destructor";
+
 impl EventStream {
     /// The next batch of events, in order; `Ok(Ok(None))` once the stream has
     /// ended. A `ProviderError` is terminal (later calls return `Ok(Ok(None))`).
     /// The outer error is a host-side failure (a [`HostError`]: a trap, the
-    /// CPU budget, the deadline); after one the stream is unusable and every
-    /// later call fails too. Dropping the future of a pending `next` (a
-    /// timeout, say) leaves the guest mid-call: the stream is unusable after
-    /// that too, drop it.
+    /// CPU budgets, the deadline, a bound on what the guest made the host
+    /// hold); after one the stream is unusable and every later call fails
+    /// too. The guest's destructor runs after the last batch, under the same
+    /// limits: if it fails, so does this call. Dropping the future of a
+    /// pending `next` (a timeout, say) leaves the guest mid-call: the stream
+    /// is unusable after that too, drop it.
     pub async fn next(
         &mut self,
     ) -> anyhow::Result<Result<Option<Vec<StreamEvent>>, ProviderError>> {
@@ -398,27 +408,38 @@ impl EventStream {
         let Some(resource) = self.resource else {
             return Ok(Ok(None));
         };
-        self.in_call = true;
-        let provider = &self.provider;
-        let result = guarded(&mut self.store, "event-stream.next", async |store| {
-            provider.event_stream().call_next(store, resource).await
-        })
-        .await;
-        self.in_call = false;
-        let result = match result {
-            Ok(result) => result,
-            Err(error) => {
-                self.unusable = Some("failed earlier");
-                return Err(error);
-            }
-        };
+        let provider = self.provider.clone();
+        let result = self
+            .enter("event-stream.next", async |store| {
+                provider.event_stream().call_next(store, resource).await
+            })
+            .await?;
         if !matches!(result, Ok(Some(_))) {
-            // Terminal: release the guest resource now. A failing destructor
-            // does not change what the stream returned.
+            // Terminal: release the guest resource now, under the same
+            // limits: a destructor that fails or spins fails the stream.
             self.resource = None;
-            let _ = resource.resource_drop_async(&mut self.store).await;
+            self.enter(DESTRUCTOR, async |store| {
+                resource.resource_drop_async(store).await
+            })
+            .await?;
         }
         Ok(result)
+    }
+
+    /// One guarded call into the stream's instance; a failure (or a future
+    /// dropped mid-call) leaves the stream unusable.
+    async fn enter<R>(
+        &mut self,
+        function: &'static str,
+        call: impl AsyncFnOnce(&mut Store<StoreState>) -> wasmtime::Result<R>,
+    ) -> anyhow::Result<R> {
+        self.in_call = true;
+        let result = guarded(&mut self.store, function, call).await;
+        self.in_call = false;
+        if result.is_err() {
+            self.unusable = Some("failed earlier");
+        }
+        result
     }
 
     /// Ends the stream early, running the guest's destructor (which cancels
@@ -428,7 +449,7 @@ impl EventStream {
             && self.unusable.is_none()
             && !self.in_call
         {
-            guarded(&mut self.store, "event-stream destructor", async |store| {
+            guarded(&mut self.store, DESTRUCTOR, async |store| {
                 resource.resource_drop_async(store).await
             })
             .await?;

@@ -54,14 +54,18 @@ pub struct HostConfig {
     pub extra_env: Vec<String>,
     /// Extra hosts (`host` or `host:port`) the guest may reach.
     pub extra_hosts: Vec<String>,
-    /// Most linear memory one call's instance may grow to, in bytes. A guest
-    /// that needs more fails that call ([`HostError::MemoryLimitExceeded`]);
-    /// the host goes on.
+    /// Most linear memory one call's instance may grow to, in bytes, summed
+    /// over all of its memories. A guest that needs more fails that call
+    /// ([`HostError::MemoryLimitExceeded`]); the host goes on.
     pub memory_limit: usize,
     /// Most CPU time one call into the guest may take (each
     /// `event-stream.next` is a call of its own); a guest that spins longer
     /// is stopped ([`HostError::CpuBudgetExceeded`]). Measured in 10 ms ticks.
     pub cpu_budget: Duration,
+    /// Most CPU time one call may take over its whole life: an event stream
+    /// is one call of many `next`s, each under `cpu_budget`
+    /// ([`HostError::StreamCpuBudgetExceeded`]).
+    pub stream_cpu_budget: Duration,
     /// Most wall-clock time one call into the guest may take, waiting on the
     /// network included ([`HostError::DeadlineExceeded`]). The guest's own
     /// connect, first-byte and between-bytes timeouts are much shorter; this
@@ -76,6 +80,25 @@ pub struct HostConfig {
     /// load). Default: `$BEDROCK_HOST_CACHE_DIR`, `$XDG_CACHE_HOME/bedrock-host`
     /// or `~/.cache/bedrock-host`.
     pub code_cache: Option<PathBuf>,
+    /// Most bytes the guest may hand the host at once: the result of one
+    /// call (a batch of events, a model list) or the arguments of one call
+    /// into the host, counted as the host's copy
+    /// ([`HostError::ResultTooLarge`]). wasmtime's hostcall fuel.
+    pub max_result_bytes: usize,
+    /// Most host resources (HTTP fields, requests, bodies, streams,
+    /// pollables...) a call may hold at once ([`HostError::TooManyResources`]).
+    pub max_resources: usize,
+    /// Most bytes of one set of HTTP headers (`wasi:http` `fields`, in memory)
+    /// the guest may build ([`HostError::HeadersTooLarge`]). With
+    /// `max_resources`, bounds the header bytes of a call.
+    pub max_field_bytes: usize,
+    /// Most outbound requests a call may have open at once; the next one is
+    /// refused (`connection-limit-reached` to the guest) and the call fails
+    /// ([`HostError::TooManyRequestsInFlight`]).
+    pub max_requests_in_flight: usize,
+    /// Most outbound requests a call may send over its life, retries and
+    /// credential requests included ([`HostError::TooManyRequests`]).
+    pub max_requests: usize,
     /// Directories the guest may read besides the AWS ones the environment
     /// names (e.g. where a profile's `web_identity_token_file` lives).
     pub extra_dirs: Vec<PathBuf>,
@@ -86,6 +109,23 @@ pub const DEFAULT_MEMORY_LIMIT: usize = 256 * 1024 * 1024;
 /// Default [`HostConfig::cpu_budget`]: far more than any call of the plugin
 /// needs (decoding a batch of events takes microseconds).
 pub const DEFAULT_CPU_BUDGET: Duration = Duration::from_secs(5);
+/// Default [`HostConfig::stream_cpu_budget`]: a reply that streams for an
+/// hour spends well under a second decoding.
+pub const DEFAULT_STREAM_CPU_BUDGET: Duration = Duration::from_secs(60);
+/// Default [`HostConfig::max_result_bytes`]: a batch of events or a model
+/// list is kilobytes, the guest writes request bodies in 4 KiB pieces.
+pub const DEFAULT_MAX_RESULT_BYTES: usize = 16 * 1024 * 1024;
+/// Default [`HostConfig::max_resources`]: the plugin holds a few dozen.
+pub const DEFAULT_MAX_RESOURCES: usize = 1024;
+/// Default [`HostConfig::max_field_bytes`]: a signed Bedrock request's
+/// headers, session token included, take a few KiB.
+pub const DEFAULT_MAX_FIELD_BYTES: usize = 16 * 1024;
+/// Default [`HostConfig::max_requests_in_flight`]: the plugin sends one at
+/// a time (a credential request, then the call).
+pub const DEFAULT_MAX_REQUESTS_IN_FLIGHT: usize = 16;
+/// Default [`HostConfig::max_requests`]: attempts, credential requests and
+/// discovery's pages, many times over.
+pub const DEFAULT_MAX_REQUESTS: usize = 256;
 /// Default [`HostConfig::call_deadline`].
 pub const DEFAULT_CALL_DEADLINE: Duration = Duration::from_secs(300);
 /// Default [`HostConfig::max_concurrent_calls`].
@@ -106,10 +146,16 @@ impl HostConfig {
             extra_hosts: Vec::new(),
             memory_limit: DEFAULT_MEMORY_LIMIT,
             cpu_budget: DEFAULT_CPU_BUDGET,
+            stream_cpu_budget: DEFAULT_STREAM_CPU_BUDGET,
             call_deadline: DEFAULT_CALL_DEADLINE,
             max_concurrent_calls: DEFAULT_MAX_CONCURRENT_CALLS,
             code_cache: code_cache::CodeCache::default_dir(),
             extra_dirs: Vec::new(),
+            max_result_bytes: DEFAULT_MAX_RESULT_BYTES,
+            max_resources: DEFAULT_MAX_RESOURCES,
+            max_field_bytes: DEFAULT_MAX_FIELD_BYTES,
+            max_requests_in_flight: DEFAULT_MAX_REQUESTS_IN_FLIGHT,
+            max_requests: DEFAULT_MAX_REQUESTS,
         }
     }
 

@@ -1,26 +1,55 @@
-//! What one call may use: memory, CPU time, wall-clock time, and how many
-//! calls may run at once.
+//! What one call may use and make the host hold: memory, CPU time,
+//! wall-clock time, bytes handed to the host, host resources, outbound
+//! requests, and how many calls may run at once.
 //!
 //! Memory is enforced by a [`wasmtime::ResourceLimiter`] that also remembers
 //! that it said no, because a Rust guest that cannot grow its memory aborts
 //! with a bare `unreachable` trap: the flag is what tells "out of memory" from
-//! any other crash. CPU time is measured with epoch interruption: a thread
-//! ticks the engine's epoch every [`TICK`], and every tick that lands while
-//! the guest is running wasm costs it one tick of its budget (the guest also
-//! yields to the executor there, so one busy plugin cannot starve the others).
+//! any other crash. The limit is on the sum of every memory of the call's
+//! instance (a component of several core modules has several), and the
+//! limiter also caps how many instances, memories and tables a call may
+//! create. CPU time is measured with epoch interruption: a thread ticks the
+//! engine's epoch every [`TICK`], and every tick that lands while the guest is
+//! running wasm costs it one tick of its budgets, the call's and the store's
+//! whole life's (an event stream is many calls); the guest also yields to the
+//! executor there, so one busy plugin cannot starve the others.
+//!
+//! What the guest makes the host hold is bounded where the host holds it:
+//! wasmtime's hostcall fuel caps the bytes lifted out of the guest at once (a
+//! call's result, the arguments of one import), the resource table caps the
+//! host objects the guest holds handles to, `wasi:http` caps the bytes of each
+//! `fields` (together, the header bytes of a call), and the [`RequestGate`] caps the outbound requests of a call.
 
+use crate::HostConfig;
 use crate::error::HostError;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::Duration;
+use wasmtime::component::ResourceTableError;
 use wasmtime::{Engine, ResourceLimiter, StoreContextMut, UpdateDeadline};
+use wasmtime_wasi_http::FieldMapError;
 
 /// How often the epoch advances: the resolution of the CPU budget.
 pub(crate) const TICK: Duration = Duration::from_millis(10);
 
-/// Most table elements one instance may grow to; tables hold function
-/// references, and a guest growing one without bound would eat host memory.
+/// Most table elements one instance may hold, summed over its tables; tables
+/// hold function references, and a guest growing them without bound would
+/// eat host memory.
 const MAX_TABLE_ELEMENTS: usize = 1 << 20;
+
+/// Most core instances, linear memories and tables one call's component may
+/// create. A Rust guest built for `wasm32-wasip2` has one memory, a few
+/// tables and a few core instances (the guest and `wit-component`'s shims);
+/// the instance pool is sized from these, so a component that wanted more
+/// would take other calls' places in it: it is refused when loaded.
+pub(crate) const MAX_CORE_INSTANCES: usize = 8;
+pub(crate) const MAX_MEMORIES: usize = 2;
+pub(crate) const MAX_TABLES: usize = 4;
+
+/// The text of wasmtime 48's (private) `HostcallFuelExhausted` error: the
+/// only sign that a lift ran out of hostcall fuel. The isolation tests fail
+/// if a wasmtime upgrade changes it.
+const HOSTCALL_FUEL_EXHAUSTED: &str = "fuel allocated for hostcalls has been exhausted";
 
 /// Limits of every call of a [`Host`](crate::Host). See the fields of
 /// [`HostConfig`](crate::HostConfig) for their meaning and defaults.
@@ -28,35 +57,71 @@ const MAX_TABLE_ELEMENTS: usize = 1 << 20;
 pub(crate) struct Limits {
     pub(crate) memory: usize,
     pub(crate) cpu_budget: Duration,
+    pub(crate) stream_cpu_budget: Duration,
     pub(crate) call_deadline: Duration,
+    pub(crate) result_bytes: usize,
+    pub(crate) resources: usize,
+    pub(crate) field_bytes: usize,
+    pub(crate) requests_in_flight: usize,
+    pub(crate) requests: usize,
 }
 
 impl Limits {
-    fn cpu_budget_ticks(&self) -> u64 {
-        (self.cpu_budget.as_millis() / TICK.as_millis()).max(1) as u64
+    pub(crate) fn new(config: &HostConfig) -> Self {
+        Self {
+            memory: config.memory_limit,
+            cpu_budget: config.cpu_budget,
+            stream_cpu_budget: config.stream_cpu_budget,
+            call_deadline: config.call_deadline,
+            result_bytes: config.max_result_bytes,
+            resources: config.max_resources,
+            field_bytes: config.max_field_bytes,
+            requests_in_flight: config.max_requests_in_flight,
+            requests: config.max_requests,
+        }
     }
+
+    fn ticks(budget: Duration) -> u64 {
+        (budget.as_millis() / TICK.as_millis()).max(1) as u64
+    }
+}
+
+/// Which CPU budget stopped the guest.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum CpuBudget {
+    Call,
+    Store,
 }
 
 /// The meters of one store: what the guest used, and whether a limit stopped it.
 #[derive(Debug)]
 pub(crate) struct Meter {
     limits: Limits,
+    /// Bytes of linear memory, summed over the instance's memories.
+    memory: usize,
     memory_denied: bool,
+    table_elements: usize,
+    /// Ticks of the current call, and of the store's whole life.
     cpu_ticks: u64,
-    cpu_exceeded: bool,
+    store_ticks: u64,
+    cpu_exceeded: Option<CpuBudget>,
 }
 
 impl Meter {
     pub(crate) fn new(limits: Limits) -> Self {
         Self {
             limits,
+            memory: 0,
             memory_denied: false,
+            table_elements: 0,
             cpu_ticks: 0,
-            cpu_exceeded: false,
+            store_ticks: 0,
+            cpu_exceeded: None,
         }
     }
 
-    /// Every call into the guest starts with a full CPU budget.
+    /// Every call into the guest starts with a full CPU budget of its own;
+    /// the store's budget goes on draining.
     pub(crate) fn start_call(&mut self) {
         self.cpu_ticks = 0;
     }
@@ -64,32 +129,76 @@ impl Meter {
     /// Called by the epoch callback when a tick lands while the guest runs.
     pub(crate) fn tick(&mut self) -> UpdateDeadline {
         self.cpu_ticks += 1;
-        if self.cpu_ticks > self.limits.cpu_budget_ticks() {
-            self.cpu_exceeded = true;
-            UpdateDeadline::Interrupt
-        } else {
-            UpdateDeadline::Yield(1)
+        self.store_ticks += 1;
+        if self.cpu_ticks > Limits::ticks(self.limits.cpu_budget) {
+            self.cpu_exceeded = Some(CpuBudget::Call);
+        } else if self.store_ticks > Limits::ticks(self.limits.stream_cpu_budget) {
+            self.cpu_exceeded = Some(CpuBudget::Store);
+        }
+        match self.cpu_exceeded {
+            Some(_) => UpdateDeadline::Interrupt,
+            None => UpdateDeadline::Yield(1),
         }
     }
 
-    /// The typed error for a call that failed with `error` inside wasmtime.
-    pub(crate) fn classify(&self, function: &'static str, error: &wasmtime::Error) -> HostError {
-        if self.cpu_exceeded {
-            HostError::CpuBudgetExceeded {
-                function,
-                budget: self.limits.cpu_budget,
+    /// The typed error for a call that failed with `error` inside wasmtime,
+    /// when the store's meters explain it; `None` otherwise.
+    pub(crate) fn classify(
+        &self,
+        function: &'static str,
+        error: &wasmtime::Error,
+    ) -> Option<HostError> {
+        match self.cpu_exceeded {
+            Some(CpuBudget::Call) => {
+                return Some(HostError::CpuBudgetExceeded {
+                    function,
+                    budget: self.limits.cpu_budget,
+                });
             }
-        } else if self.memory_denied {
-            HostError::MemoryLimitExceeded {
+            Some(CpuBudget::Store) => {
+                return Some(HostError::StreamCpuBudgetExceeded {
+                    function,
+                    budget: self.limits.stream_cpu_budget,
+                });
+            }
+            None => {}
+        }
+        if self.memory_denied {
+            return Some(HostError::MemoryLimitExceeded {
                 function,
                 limit: self.limits.memory,
-            }
-        } else {
-            HostError::Trapped {
-                function,
-                detail: format!("{error:?}"),
-            }
+            });
         }
+        let causes = || error.chain();
+        if causes().any(|cause| {
+            matches!(
+                cause.downcast_ref::<ResourceTableError>(),
+                Some(ResourceTableError::Full)
+            )
+        }) {
+            return Some(HostError::TooManyResources {
+                function,
+                limit: self.limits.resources,
+            });
+        }
+        if causes().any(|cause| {
+            matches!(
+                cause.downcast_ref::<FieldMapError>(),
+                Some(FieldMapError::TotalSizeTooBig | FieldMapError::TooManyFields)
+            )
+        }) {
+            return Some(HostError::HeadersTooLarge {
+                function,
+                limit: self.limits.field_bytes,
+            });
+        }
+        if causes().any(|cause| cause.to_string().contains(HOSTCALL_FUEL_EXHAUSTED)) {
+            return Some(HostError::ResultTooLarge {
+                function,
+                limit: self.limits.result_bytes,
+            });
+        }
+        None
     }
 
     /// The error for a call that outlived its wall-clock deadline.
@@ -106,24 +215,48 @@ impl Meter {
 }
 
 impl ResourceLimiter for Meter {
+    /// Also called with `current == 0` when a memory is created: the sum
+    /// covers every memory of the instance.
     fn memory_growing(
         &mut self,
-        _current: usize,
+        current: usize,
         desired: usize,
         _maximum: Option<usize>,
     ) -> wasmtime::Result<bool> {
-        let allowed = desired <= self.limits.memory;
+        let total = (self.memory - current.min(self.memory)).saturating_add(desired);
+        let allowed = total <= self.limits.memory;
+        if allowed {
+            self.memory = total;
+        }
         self.memory_denied |= !allowed;
         Ok(allowed)
     }
 
     fn table_growing(
         &mut self,
-        _current: usize,
+        current: usize,
         desired: usize,
         _maximum: Option<usize>,
     ) -> wasmtime::Result<bool> {
-        Ok(desired <= MAX_TABLE_ELEMENTS)
+        let total =
+            (self.table_elements - current.min(self.table_elements)).saturating_add(desired);
+        let allowed = total <= MAX_TABLE_ELEMENTS;
+        if allowed {
+            self.table_elements = total;
+        }
+        Ok(allowed)
+    }
+
+    fn instances(&self) -> usize {
+        MAX_CORE_INSTANCES
+    }
+
+    fn memories(&self) -> usize {
+        MAX_MEMORIES
+    }
+
+    fn tables(&self) -> usize {
+        MAX_TABLES
     }
 }
 
@@ -132,6 +265,72 @@ pub(crate) fn on_epoch<T>(
     meter: impl Fn(&mut T) -> &mut Meter,
 ) -> impl FnMut(StoreContextMut<'_, T>) -> wasmtime::Result<UpdateDeadline> {
     move |mut store| Ok(meter(store.data_mut()).tick())
+}
+
+/// Counts one call's outbound requests, in flight and in total, and refuses
+/// those beyond either cap. A refusal is remembered: the guest sees a
+/// `wasi:http` error it may shrug off, but the call then fails with the
+/// [`HostError`] that names the cap.
+#[derive(Debug)]
+pub(crate) struct RequestGate {
+    in_flight: Arc<AtomicUsize>,
+    sent: usize,
+    max_in_flight: usize,
+    max_total: usize,
+    refused: Option<OutboundCap>,
+}
+
+/// Which cap refused a request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum OutboundCap {
+    InFlight(usize),
+    Total(usize),
+}
+
+/// One admitted request's place among those in flight: dropped when its
+/// connection is closed (or the request never got one).
+#[derive(Debug)]
+pub(crate) struct InFlight(Arc<AtomicUsize>);
+
+impl Drop for InFlight {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::Relaxed);
+    }
+}
+
+impl RequestGate {
+    pub(crate) fn new(limits: &Limits) -> Self {
+        Self {
+            in_flight: Arc::default(),
+            sent: 0,
+            max_in_flight: limits.requests_in_flight,
+            max_total: limits.requests,
+            refused: None,
+        }
+    }
+
+    /// A place for one more request, or `None`: refused (and recorded).
+    pub(crate) fn admit(&mut self) -> Option<InFlight> {
+        let cap = if self.sent >= self.max_total {
+            OutboundCap::Total(self.max_total)
+        } else if self.in_flight.load(Ordering::Relaxed) >= self.max_in_flight {
+            OutboundCap::InFlight(self.max_in_flight)
+        } else {
+            self.sent += 1;
+            self.in_flight.fetch_add(1, Ordering::Relaxed);
+            return Some(InFlight(self.in_flight.clone()));
+        };
+        self.refused.get_or_insert(cap);
+        None
+    }
+
+    /// The error of a call during which a request was refused.
+    pub(crate) fn refusal(&self, function: &'static str) -> Option<HostError> {
+        self.refused.map(|cap| match cap {
+            OutboundCap::InFlight(limit) => HostError::TooManyRequestsInFlight { function, limit },
+            OutboundCap::Total(limit) => HostError::TooManyRequests { function, limit },
+        })
+    }
 }
 
 /// Advances an engine's epoch every [`TICK`] on a thread of its own, until
@@ -168,11 +367,17 @@ mod tests {
     use super::*;
 
     fn limits(cpu_ms: u64) -> Limits {
-        Limits {
-            memory: 1 << 20,
-            cpu_budget: Duration::from_millis(cpu_ms),
-            call_deadline: Duration::from_secs(1),
-        }
+        let mut config = HostConfig::new("x.wasm");
+        config.memory_limit = 1 << 20;
+        config.cpu_budget = Duration::from_millis(cpu_ms);
+        config.stream_cpu_budget = Duration::from_millis(cpu_ms * 2);
+        config.max_requests_in_flight = 2;
+        config.max_requests = 3;
+        Limits::new(&config)
+    }
+
+    fn trap() -> wasmtime::Error {
+        wasmtime::Error::msg("unreachable")
     }
 
     #[test]
@@ -182,13 +387,12 @@ mod tests {
             assert!(matches!(meter.tick(), UpdateDeadline::Yield(1)));
         }
         assert!(matches!(meter.tick(), UpdateDeadline::Interrupt));
-        let error = meter.classify("info", &wasmtime::Error::msg("interrupted"));
         assert!(matches!(
-            error,
-            HostError::CpuBudgetExceeded {
+            meter.classify("info", &trap()),
+            Some(HostError::CpuBudgetExceeded {
                 function: "info",
                 ..
-            }
+            })
         ));
 
         let mut meter = Meter::new(limits(30));
@@ -197,6 +401,32 @@ mod tests {
         }
         meter.start_call();
         assert!(matches!(meter.tick(), UpdateDeadline::Yield(1)));
+    }
+
+    #[test]
+    fn the_store_has_a_budget_of_its_own_across_calls() {
+        // 30 ms (3 ticks) per call, 60 ms (6 ticks) for the store's life:
+        // calls of 2 ticks each stay under the first; the 7th tick overall
+        // exhausts the second.
+        let mut meter = Meter::new(limits(30));
+        for tick in 1..=7 {
+            if tick % 2 == 1 {
+                meter.start_call();
+            }
+            let outcome = meter.tick();
+            if tick == 7 {
+                assert!(matches!(outcome, UpdateDeadline::Interrupt));
+            } else {
+                assert!(matches!(outcome, UpdateDeadline::Yield(1)), "tick {tick}");
+            }
+        }
+        assert!(matches!(
+            meter.classify("event-stream.next", &trap()),
+            Some(HostError::StreamCpuBudgetExceeded {
+                function: "event-stream.next",
+                ..
+            })
+        ));
     }
 
     #[test]
@@ -210,29 +440,139 @@ mod tests {
     fn denied_growth_makes_the_next_trap_a_memory_error() {
         let mut meter = Meter::new(limits(100));
         assert!(meter.memory_growing(0, 1 << 20, None).unwrap());
-        let trap = wasmtime::Error::msg("unreachable");
-        assert!(matches!(
-            meter.classify("next", &trap),
-            HostError::Trapped { .. }
-        ));
+        assert_eq!(meter.classify("next", &trap()), None);
         assert!(!meter.memory_growing(1 << 20, (1 << 20) + 1, None).unwrap());
         assert_eq!(
-            meter.classify("next", &trap),
-            HostError::MemoryLimitExceeded {
+            meter.classify("next", &trap()),
+            Some(HostError::MemoryLimitExceeded {
                 function: "next",
                 limit: 1 << 20
-            }
+            })
         );
     }
 
     #[test]
-    fn tables_are_capped() {
+    fn memory_is_summed_over_every_memory_of_the_instance() {
         let mut meter = Meter::new(limits(100));
-        assert!(meter.table_growing(0, MAX_TABLE_ELEMENTS, None).unwrap());
+        // Two memories created at 512 KiB each fill the 1 MiB limit...
+        assert!(meter.memory_growing(0, 512 << 10, None).unwrap());
+        assert!(meter.memory_growing(0, 512 << 10, None).unwrap());
+        // ...so neither may grow, nor a third be created.
+        assert!(!meter.memory_growing(512 << 10, 576 << 10, None).unwrap());
+        assert!(!meter.memory_growing(0, 64 << 10, None).unwrap());
+    }
+
+    #[test]
+    fn table_elements_are_summed_and_capped() {
+        let mut meter = Meter::new(limits(100));
         assert!(
-            !meter
-                .table_growing(0, MAX_TABLE_ELEMENTS + 1, None)
+            meter
+                .table_growing(0, MAX_TABLE_ELEMENTS / 2, None)
                 .unwrap()
+        );
+        assert!(
+            meter
+                .table_growing(0, MAX_TABLE_ELEMENTS / 2, None)
+                .unwrap()
+        );
+        assert!(!meter.table_growing(0, 1, None).unwrap());
+    }
+
+    /// Through wasmtime itself: a core module with two memories cannot get
+    /// twice the limit.
+    #[test]
+    fn a_module_with_two_memories_shares_one_limit() {
+        let mut config = wasmtime::Config::new();
+        config.wasm_multi_memory(true);
+        let engine = Engine::new(&config).unwrap();
+        let module = wasmtime::Module::new(
+            &engine,
+            r#"(module
+                (memory $a 0) (memory $b 0)
+                (func (export "grow_a") (param i32) (result i32) (memory.grow $a (local.get 0)))
+                (func (export "grow_b") (param i32) (result i32) (memory.grow $b (local.get 0))))"#,
+        )
+        .unwrap();
+        let mut store = wasmtime::Store::new(&engine, Meter::new(limits(100)));
+        store.limiter(|meter| meter);
+        let instance = wasmtime::Instance::new(&mut store, &module, &[]).unwrap();
+        let grow = |store: &mut wasmtime::Store<Meter>, name: &str, pages: i32| {
+            instance
+                .get_typed_func::<i32, i32>(&mut *store, name)
+                .unwrap()
+                .call(&mut *store, pages)
+                .unwrap()
+        };
+        // 1 MiB is 16 pages: 10 + 6 fit, one more page does not.
+        assert_eq!(grow(&mut store, "grow_a", 10), 0);
+        assert_eq!(grow(&mut store, "grow_b", 6), 0);
+        assert_eq!(grow(&mut store, "grow_b", 1), -1);
+        assert_eq!(grow(&mut store, "grow_a", 1), -1);
+        assert!(store.data().memory_denied);
+    }
+
+    #[test]
+    fn a_full_resource_table_oversized_headers_and_exhausted_fuel_are_named() {
+        let meter = Meter::new(limits(100));
+        let full = wasmtime::Error::from(ResourceTableError::Full).context("fields.new");
+        assert_eq!(
+            meter.classify("event-stream.next", &full),
+            Some(HostError::TooManyResources {
+                function: "event-stream.next",
+                limit: meter.limits.resources,
+            })
+        );
+        let headers = wasmtime::Error::from(FieldMapError::TotalSizeTooBig);
+        assert_eq!(
+            meter.classify("converse-stream", &headers),
+            Some(HostError::HeadersTooLarge {
+                function: "converse-stream",
+                limit: meter.limits.field_bytes,
+            })
+        );
+        let fuel = wasmtime::Error::msg(format!("too much data: {HOSTCALL_FUEL_EXHAUSTED}"));
+        assert_eq!(
+            meter.classify("discover", &fuel),
+            Some(HostError::ResultTooLarge {
+                function: "discover",
+                limit: meter.limits.result_bytes,
+            })
+        );
+    }
+
+    #[test]
+    fn requests_beyond_either_cap_are_refused_and_remembered() {
+        let mut gate = RequestGate::new(&limits(100));
+        assert_eq!(gate.refusal("f"), None);
+        let first = gate.admit().expect("admitted");
+        let _second = gate.admit().expect("admitted");
+        assert!(gate.admit().is_none());
+        assert_eq!(
+            gate.refusal("f"),
+            Some(HostError::TooManyRequestsInFlight {
+                function: "f",
+                limit: 2
+            })
+        );
+        drop(first);
+        let _third = gate.admit().expect("admitted");
+        assert!(gate.admit().is_none());
+        // The first refusal is the one reported.
+        assert!(matches!(
+            gate.refusal("f"),
+            Some(HostError::TooManyRequestsInFlight { .. })
+        ));
+        let mut gate = RequestGate::new(&limits(100));
+        for _ in 0..3 {
+            drop(gate.admit().expect("admitted"));
+        }
+        assert!(gate.admit().is_none());
+        assert_eq!(
+            gate.refusal("f"),
+            Some(HostError::TooManyRequests {
+                function: "f",
+                limit: 3
+            })
         );
     }
 }

@@ -9,15 +9,16 @@
 use crate::bindings::PluginPre;
 use crate::bindings::wasi::keyvalue::store;
 use crate::code_cache::{self, CodeCache, CodeSource};
+use crate::error::HostError;
 use crate::keyvalue::HasKeyValue;
-use crate::limits::Ticker;
+use crate::limits::{MAX_CORE_INSTANCES, MAX_MEMORIES, MAX_TABLES, Ticker};
 use crate::state::StoreState;
 use anyhow::Context as _;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
-use wasmtime::component::Linker;
+use wasmtime::component::{Component, Linker};
 use wasmtime::{Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig};
 
 /// What every build of the plugin shares.
@@ -98,6 +99,7 @@ impl Runtime {
             }
         }
         .with_context(|| format!("{shown} is not a valid WebAssembly component"))?;
+        check_resources(&component).with_context(|| format!("{shown} cannot be loaded"))?;
         let instance_pre = self
             .linker
             .instantiate_pre(&component)
@@ -129,14 +131,18 @@ fn engine(max_calls: usize) -> anyhow::Result<Engine> {
     config.wasm_component_model(true);
     config.epoch_interruption(true);
     let slots = u32::try_from(max_calls + POOL_HEADROOM).unwrap_or(u32::MAX);
+    let per_call = |count: usize| u32::try_from(count).unwrap_or(u32::MAX);
     let mut pool = PoolingAllocationConfig::new();
+    // Every call gets at most its share of the pool, so that no instance can
+    // take the places of others.
     pool.total_component_instances(slots)
         .total_stacks(slots)
-        // A component holds a few core instances (the guest, wit-component's
-        // shims), one memory and a few tables.
-        .total_core_instances(slots.saturating_mul(8))
-        .total_memories(slots.saturating_mul(2))
-        .total_tables(slots.saturating_mul(4));
+        .max_core_instances_per_component(per_call(MAX_CORE_INSTANCES))
+        .max_memories_per_component(per_call(MAX_MEMORIES))
+        .max_tables_per_component(per_call(MAX_TABLES))
+        .total_core_instances(slots.saturating_mul(per_call(MAX_CORE_INSTANCES)))
+        .total_memories(slots.saturating_mul(per_call(MAX_MEMORIES)))
+        .total_tables(slots.saturating_mul(per_call(MAX_TABLES)));
     config.allocation_strategy(InstanceAllocationStrategy::Pooling(pool));
     if let Ok(engine) = Engine::new(&config) {
         return Ok(engine);
@@ -166,6 +172,32 @@ fn linker(engine: &Engine) -> anyhow::Result<Linker<StoreState>> {
     Ok(linker)
 }
 
+/// Refuses a component whose instance would hold more memories or tables
+/// than one call may, before anything runs. The instance pool refuses it
+/// already when it is compiled; this is the same bound where the host runs
+/// without a pool (a tight `ulimit -v`). Core instances, and components
+/// whose needs cannot be known before they run, are capped when
+/// instantiated (by the pool and by the call's limiter).
+fn check_resources(component: &Component) -> Result<(), HostError> {
+    let Some(required) = component.resources_required() else {
+        return Ok(());
+    };
+    for (resource, count, limit) in [
+        ("memories", required.num_memories, MAX_MEMORIES),
+        ("tables", required.num_tables, MAX_TABLES),
+    ] {
+        let count = count as usize;
+        if count > limit {
+            return Err(HostError::ComponentTooLarge {
+                resource,
+                count,
+                limit,
+            });
+        }
+    }
+    Ok(())
+}
+
 /// Tells a component from a core module or a file that is not WebAssembly at
 /// all, for a clearer message than the parser's.
 fn check_header(bytes: &[u8]) -> anyhow::Result<()> {
@@ -180,5 +212,39 @@ fn check_header(bytes: &[u8]) -> anyhow::Result<()> {
             "a core WebAssembly module, not a component: build the guest for wasm32-wasip2"
         ),
         _ => anyhow::bail!("an unsupported WebAssembly binary version or layer"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A component instantiating `count` times a module that has one `item`.
+    fn component_of(engine: &Engine, item: &str, count: usize) -> Component {
+        let instances = "(core instance (instantiate $m))".repeat(count);
+        Component::new(
+            engine,
+            format!("(component (core module $m {item}) {instances})"),
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn components_beyond_a_calls_share_of_the_pool_are_refused() {
+        let engine = Engine::default();
+        for (item, resource, limit) in [
+            ("(memory 1)", "memories", MAX_MEMORIES),
+            ("(table 1 funcref)", "tables", MAX_TABLES),
+        ] {
+            assert_eq!(check_resources(&component_of(&engine, item, limit)), Ok(()));
+            assert_eq!(
+                check_resources(&component_of(&engine, item, limit + 1)),
+                Err(HostError::ComponentTooLarge {
+                    resource,
+                    count: limit + 1,
+                    limit
+                })
+            );
+        }
     }
 }

@@ -1,8 +1,9 @@
 //! The data of one call's `Store`: WASI contexts, the resource table, the
 //! outbound hooks that enforce the [`Policy`] and the host's key-value store.
 
+use crate::error::HostError;
 use crate::keyvalue::{KeyValue, KeyValueStore};
-use crate::limits::{Limits, Meter};
+use crate::limits::{InFlight, Limits, Meter, RequestGate};
 use crate::policy::{AllowedHost, Policy};
 use http_body_util::BodyExt;
 use std::sync::Arc;
@@ -56,14 +57,39 @@ impl StoreState {
             .and_then(|url| AllowedHost::parse_url(url, "base-url"))
             .into_iter()
             .collect();
+        let mut table = ResourceTable::new();
+        table.set_max_capacity(limits.resources);
+        let mut http = WasiHttpCtx::new();
+        http.set_field_size_limit(limits.field_bytes);
         Self {
-            table: ResourceTable::new(),
+            table,
             wasi,
-            http: WasiHttpCtx::new(),
-            hooks: OutboundHooks { policy, call_hosts },
+            http,
+            hooks: OutboundHooks {
+                policy,
+                call_hosts,
+                gate: RequestGate::new(&limits),
+            },
             keyvalue,
             meter: Meter::new(limits),
         }
+    }
+
+    /// Why a call failed with `error`: the limit the guest hit, or its trap.
+    pub(crate) fn failure(&self, function: &'static str, error: &wasmtime::Error) -> HostError {
+        self.meter
+            .classify(function, error)
+            .unwrap_or_else(|| HostError::Trapped {
+                function,
+                detail: format!("{error:?}"),
+            })
+    }
+
+    /// The limit the host enforced during a call against the guest's will
+    /// (an outbound request it refused), which fails the call even if the
+    /// guest carried on.
+    pub(crate) fn cut_off(&self, function: &'static str) -> Option<HostError> {
+        self.hooks.gate.refusal(function)
     }
 
     /// The view the `wasi:keyvalue/store` implementation works on.
@@ -94,11 +120,12 @@ impl WasiHttpView for StoreState {
     }
 }
 
-/// Checks every outgoing request against the policy, then sends it with
-/// wasmtime-wasi-http's default client.
+/// Checks every outgoing request against the call's caps and the policy,
+/// then sends it with wasmtime-wasi-http's default client.
 struct OutboundHooks {
     policy: Arc<Policy>,
     call_hosts: Vec<AllowedHost>,
+    gate: RequestGate,
 }
 
 type SendResult = wasmtime_wasi_http::Result<(
@@ -114,23 +141,38 @@ impl WasiHttpHooks for OutboundHooks {
         fut: Box<dyn Future<Output = wasmtime_wasi_http::Result<()>> + Send>,
     ) -> Box<dyn Future<Output = SendResult> + Send> {
         drop(fut);
+        let Some(in_flight) = self.gate.admit() else {
+            return refuse(request, HttpError::ConnectionLimitReached);
+        };
         if self.policy.check(request.uri(), &self.call_hosts).is_err() {
-            // Keep accepting (and discarding) the body the guest may still be
-            // writing, so that it sees the denial when it awaits the response
-            // rather than a closed body stream. The task ends with the body:
-            // when the guest finishes it, or when the store drops it.
-            let mut body = request.into_body();
-            tokio::spawn(async move { while let Some(Ok(_)) = body.frame().await {} });
-            return Box::new(async { Err(HttpError::HttpRequestDenied) });
+            return refuse(request, HttpError::HttpRequestDenied);
         }
         Box::new(async move {
             let (response, io) = wasmtime_wasi_http::default_send_request(request, options).await?;
+            // The request stays in flight as long as its connection is open.
+            let io = async move {
+                let _in_flight: InFlight = in_flight;
+                io.await
+            };
             Ok((
                 response.map(BodyExt::boxed_unsync),
                 Box::new(io) as Box<dyn Future<Output = _> + Send>,
             ))
         })
     }
+}
+
+/// Answers a request that is not sent with `error`. The body the guest may
+/// still be writing is accepted (and discarded), so that it sees the error
+/// when it awaits the response rather than a closed body stream. The task
+/// ends with the body: when the guest finishes it, or when the store drops it.
+fn refuse(
+    request: http::Request<WasiBody>,
+    error: HttpError,
+) -> Box<dyn Future<Output = SendResult> + Send> {
+    let mut body = request.into_body();
+    tokio::spawn(async move { while let Some(Ok(_)) = body.frame().await {} });
+    Box::new(async { Err(error) })
 }
 
 #[cfg(test)]
@@ -147,6 +189,7 @@ mod tests {
         OutboundHooks {
             policy: Arc::new(Policy::new(&config)),
             call_hosts: Vec::new(),
+            gate: RequestGate::new(&Limits::new(&config)),
         }
     }
 
@@ -173,6 +216,25 @@ mod tests {
                 Ok(_) => panic!("{url}: expected a denial, got a response"),
             }
         }
+    }
+
+    #[tokio::test]
+    async fn requests_beyond_the_cap_are_refused_before_the_policy() {
+        let mut hooks = hooks(&[]);
+        hooks.gate = RequestGate::new(&Limits {
+            requests: 1,
+            ..Limits::new(&HostConfig::new("x.wasm"))
+        });
+        // A denied request counts: the cap is on what the guest asks for.
+        assert!(matches!(
+            send(&mut hooks, "https://example.com/").await,
+            Err(HttpError::HttpRequestDenied)
+        ));
+        assert!(matches!(
+            send(&mut hooks, "https://example.com/").await,
+            Err(HttpError::ConnectionLimitReached)
+        ));
+        assert!(hooks.gate.refusal("f").is_some());
     }
 
     #[tokio::test]

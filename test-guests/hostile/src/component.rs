@@ -4,10 +4,10 @@ use bedrock_core::bindings::exports::gateway::provider::provider::{
     EventStream, Guest, GuestEventStream, PluginInfo,
 };
 use bedrock_core::types::{
-    ContentBlock, ConverseRequest, CredentialInfo, Discovery, DiscoveryOptions, ProviderConfig,
-    ProviderError, StreamEvent, TextDelta,
+    ContentBlock, ConverseRequest, CredentialInfo, Discovery, DiscoveryOptions, DiscoveryStatus,
+    ProviderConfig, ProviderError, StreamEvent, TextDelta,
 };
-use std::cell::{Cell, RefCell};
+use std::cell::RefCell;
 use wasi::http::outgoing_handler::{self, OutgoingRequest};
 use wasi::http::types::{Fields, Scheme};
 
@@ -28,10 +28,23 @@ impl Guest for Hostile {
         ))
     }
 
-    fn discover(_: ProviderConfig, _: DiscoveryOptions) -> Result<Discovery, ProviderError> {
-        Err(ProviderError::NotImplemented(
-            "the hostile plugin has no models".into(),
-        ))
+    /// `provider-filter: ["alias MIB COUNT"]` answers with COUNT warnings
+    /// that all share one buffer of MIB MiB; anything else has no models.
+    fn discover(_: ProviderConfig, options: DiscoveryOptions) -> Result<Discovery, ProviderError> {
+        let command = options.provider_filter.first().map(String::as_str);
+        let Some(("alias", argument)) = command.and_then(|c| c.split_once(' ')) else {
+            return Err(ProviderError::NotImplemented(
+                "the hostile plugin has no models".into(),
+            ));
+        };
+        let (mib, count) = two_numbers(argument);
+        Ok(Discovery {
+            status: DiscoveryStatus::Disabled,
+            models: Vec::new(),
+            warnings: aliases(mib << 20, count),
+            refresh_error: None,
+            fetched_at: 0,
+        })
     }
 
     fn converse_stream(
@@ -52,14 +65,41 @@ impl Guest for Hostile {
             })
             .unwrap_or_default();
         let (verb, argument) = command.split_once(' ').unwrap_or((command.as_str(), ""));
+        let mut mode = Mode::Plain;
         let report = match verb {
             "trap" => panic!("told to trap"),
             "spin" => spin(),
-            "spin-later" => {
-                return Ok(EventStream::new(Report {
-                    text: RefCell::new(None),
-                    spin: Cell::new(true),
-                }));
+            "spin-later" => return Ok(Report::stream(None, Mode::SpinInNext)),
+            "busy-each" => {
+                let ms = argument.parse().unwrap_or(100);
+                return Ok(Report::stream(None, Mode::BusyInEveryNext(ms)));
+            }
+            "spin-on-drop" => {
+                mode = Mode::SpinOnDrop;
+                "dropping".to_string()
+            }
+            "alias" => {
+                let (mib, count) = two_numbers(argument);
+                let batch = aliases(mib << 20, count).into_iter().map(text).collect();
+                return Ok(Report::stream(Some(batch), mode));
+            }
+            "events" => {
+                let count = argument.parse().unwrap_or(0);
+                let batch = (0..count).map(|_| text("x".into())).collect();
+                return Ok(Report::stream(Some(batch), mode));
+            }
+            "fields-flood" => fields_flood(argument.parse().unwrap_or(60)),
+            "request-flood" => {
+                let (url, count) = argument.split_once(' ').unwrap_or((argument, "1"));
+                request_flood(url, count.parse().unwrap_or(1))
+            }
+            "fetch-many" => {
+                let (url, count) = argument.split_once(' ').unwrap_or((argument, "1"));
+                let count: usize = count.parse().unwrap_or(1);
+                let fetched = (0..count)
+                    .filter(|_| fetch(url).starts_with("fetched"))
+                    .count();
+                format!("fetched {fetched} of {count}")
             }
             "grow" => grow(),
             "fetch" => fetch(argument),
@@ -77,30 +117,123 @@ impl Guest for Hostile {
                 )));
             }
         };
-        Ok(EventStream::new(Report {
-            text: RefCell::new(Some(report)),
-            spin: Cell::new(false),
-        }))
+        Ok(Report::stream(Some(vec![text(report)]), mode))
     }
 }
 
-/// One text delta with the report, then the end.
+/// One batch (a text delta with the report, usually), then the end.
 struct Report {
-    text: RefCell<Option<String>>,
-    spin: Cell<bool>,
+    batch: RefCell<Option<Vec<StreamEvent>>>,
+    mode: Mode,
+}
+
+/// How a stream misbehaves after it started.
+#[derive(Clone, Copy)]
+enum Mode {
+    Plain,
+    /// The first `next` loops forever.
+    SpinInNext,
+    /// Every `next` keeps the CPU busy this many milliseconds, then returns
+    /// one event: each call stays under a call's CPU budget, the stream
+    /// never ends.
+    BusyInEveryNext(u64),
+    /// The destructor loops forever.
+    SpinOnDrop,
+}
+
+impl Report {
+    fn stream(batch: Option<Vec<StreamEvent>>, mode: Mode) -> EventStream {
+        EventStream::new(Report {
+            batch: RefCell::new(batch),
+            mode,
+        })
+    }
 }
 
 impl GuestEventStream for Report {
     fn next(&self) -> Result<Option<Vec<StreamEvent>>, ProviderError> {
-        if self.spin.get() {
+        match self.mode {
+            Mode::SpinInNext => spin(),
+            Mode::BusyInEveryNext(ms) => {
+                busy(ms);
+                return Ok(Some(vec![text("busy".into())]));
+            }
+            Mode::Plain | Mode::SpinOnDrop => {}
+        }
+        Ok(self.batch.borrow_mut().take())
+    }
+}
+
+impl Drop for Report {
+    fn drop(&mut self) {
+        if let Mode::SpinOnDrop = self.mode {
             spin();
         }
-        Ok(self
-            .text
-            .borrow_mut()
-            .take()
-            .map(|text| vec![StreamEvent::TextDelta(TextDelta { index: 0, text })]))
     }
+}
+
+fn text(text: String) -> StreamEvent {
+    StreamEvent::TextDelta(TextDelta { index: 0, text })
+}
+
+/// `"A B"` as two numbers (0 where unreadable).
+fn two_numbers(argument: &str) -> (usize, usize) {
+    let mut numbers = argument.split(' ').map(|n| n.parse().unwrap_or(0));
+    (numbers.next().unwrap_or(0), numbers.next().unwrap_or(0))
+}
+
+/// `count` strings that all share one buffer of `bytes` bytes: the guest
+/// pays for it once, a host that copied each would pay `count` times.
+///
+/// Deliberately unsound: the strings alias. The host refuses to lift them
+/// and never lets the instance run again (the post-return function that
+/// would free the buffer `count` times is never called).
+fn aliases(bytes: usize, count: usize) -> Vec<String> {
+    let shared: &'static mut str = "a".repeat(bytes).leak();
+    let (pointer, length) = (shared.as_mut_ptr(), shared.len());
+    (0..count)
+        // SAFETY: none; see above.
+        .map(|_| unsafe { String::from_raw_parts(pointer, length, length) })
+        .collect()
+}
+
+/// Keeps the CPU busy for `ms` milliseconds of wall-clock time.
+fn busy(ms: u64) {
+    let start = wasi::clocks::monotonic_clock::now();
+    while wasi::clocks::monotonic_clock::now() - start < ms * 1_000_000 {
+        std::hint::black_box(start);
+    }
+}
+
+/// Header sets without end, each with one value of `kib` KiB: the host's
+/// memory, not the guest's, is what this spends.
+fn fields_flood(kib: usize) -> ! {
+    let value = vec![b'a'; kib * 1024];
+    loop {
+        let fields = Fields::new();
+        let _ = fields.append("x-flood", &value);
+        std::mem::forget(fields);
+    }
+}
+
+/// `count` requests to `url`, none awaited; reports how many the host took.
+fn request_flood(url: &str, count: usize) -> String {
+    let mut refused = 0;
+    let mut first_error = None;
+    for _ in 0..count {
+        let Some(request) = get_request(url) else {
+            return format!("request-flood failed: bad URL {url}");
+        };
+        match outgoing_handler::handle(request, None) {
+            // Keep every request open.
+            Ok(response) => std::mem::forget(response),
+            Err(error) => {
+                refused += 1;
+                first_error.get_or_insert(format!("{error:?}"));
+            }
+        }
+    }
+    format!("sent {count}, refused {refused} ({first_error:?})")
 }
 
 fn spin() -> ! {
@@ -119,22 +252,26 @@ fn grow() -> String {
     }
 }
 
-/// A GET of `url` (`http://host[:port]/path` or `https://...`).
-fn fetch(url: &str) -> String {
-    let (scheme, rest) = match url.split_once("://") {
-        Some(("https", rest)) => (Scheme::Https, rest),
-        Some((_, rest)) => (Scheme::Http, rest),
-        None => return format!("fetch failed: not a URL: {url}"),
+/// A GET request for `url` (`http://host[:port]/path` or `https://...`).
+fn get_request(url: &str) -> Option<OutgoingRequest> {
+    let (scheme, rest) = match url.split_once("://")? {
+        ("https", rest) => (Scheme::Https, rest),
+        (_, rest) => (Scheme::Http, rest),
     };
     let (authority, path) = rest.split_at(rest.find('/').unwrap_or(rest.len()));
     let request = OutgoingRequest::new(Fields::new());
     let path = if path.is_empty() { "/" } else { path };
-    if request.set_scheme(Some(&scheme)).is_err()
-        || request.set_authority(Some(authority)).is_err()
-        || request.set_path_with_query(Some(path)).is_err()
-    {
+    let set = request.set_scheme(Some(&scheme)).is_ok()
+        && request.set_authority(Some(authority)).is_ok()
+        && request.set_path_with_query(Some(path)).is_ok();
+    set.then_some(request)
+}
+
+/// A GET of `url`; reports the status or the error.
+fn fetch(url: &str) -> String {
+    let Some(request) = get_request(url) else {
         return format!("fetch failed: bad URL {url}");
-    }
+    };
     let response = match outgoing_handler::handle(request, None) {
         Ok(response) => response,
         Err(error) => return format!("fetch failed: {error:?}"),

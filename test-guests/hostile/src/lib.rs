@@ -11,6 +11,19 @@
 //! - `fetch URL`: a GET over `wasi:http`; reports the status or the error.
 //! - `read PATH`: reads a file; reports its length or the error.
 //! - `env`: reports the names of the variables it sees.
+//! - `alias MIB COUNT`: one batch of COUNT text deltas whose strings all
+//!   share one buffer of MIB MiB (result amplification).
+//! - `events COUNT`: one batch of COUNT one-letter text deltas.
+//! - `fields-flood KIB`: creates `wasi:http` header sets without end, each
+//!   with one value of KIB KiB.
+//! - `request-flood URL COUNT`: COUNT GETs of URL, none awaited; reports how
+//!   many were refused.
+//! - `fetch-many URL COUNT`: COUNT GETs of URL, one after the other.
+//! - `busy-each MS`: a stream that never ends, each `next` busy for MS ms.
+//! - `spin-on-drop`: a report whose destructor loops forever.
+//!
+//! `discover` with `provider-filter: ["alias MIB COUNT"]` answers with
+//! aliased warnings the same way.
 //!
 //! `info` panics, so a reload to this build is refused at its trial call.
 //! Built for `wasm32-wasip2`; on other targets the crate is empty.

@@ -7,7 +7,7 @@ use bedrock_host::{Host, HostConfig, HostError};
 use integration_tests::*;
 use std::time::{Duration, Instant};
 
-fn hostile(tweak: impl FnOnce(&mut HostConfig)) -> Host {
+pub(crate) fn hostile(tweak: impl FnOnce(&mut HostConfig)) -> Host {
     own_host(
         &hostile_component(),
         &[("AWS_REGION", "us-east-1".into())],
@@ -16,7 +16,7 @@ fn hostile(tweak: impl FnOnce(&mut HostConfig)) -> Host {
 }
 
 /// Runs `command` to its end: the report text, or the host's error.
-async fn run(host: &Host, command: &str) -> Result<String, anyhow::Error> {
+pub(crate) async fn run(host: &Host, command: &str) -> Result<String, anyhow::Error> {
     let mut stream = host
         .converse_stream(&config(), &request(MODEL, command))
         .await?
@@ -32,7 +32,7 @@ async fn run(host: &Host, command: &str) -> Result<String, anyhow::Error> {
     Ok(text)
 }
 
-fn host_error(error: &anyhow::Error) -> &HostError {
+pub(crate) fn host_error(error: &anyhow::Error) -> &HostError {
     error
         .downcast_ref::<HostError>()
         .unwrap_or_else(|| panic!("not a HostError: {error:#}"))
