@@ -9,7 +9,13 @@
 //! bounded in-memory `wasi:keyvalue/store` shared by the host's calls.
 //!
 //! All async methods must run inside a Tokio runtime (wasmtime-wasi's I/O is
-//! built on Tokio).
+//! built on Tokio). The host needs a Unix system: the code cache and the
+//! guest's file views rely on file ownership, modes and `O_NOFOLLOW`.
+
+#[cfg(not(unix))]
+compile_error!(
+    "bedrock-host runs on Unix systems only (Linux, macOS): its code cache and file views need POSIX ownership checks"
+);
 
 mod bindings;
 mod code_cache;
@@ -20,6 +26,7 @@ mod keyvalue;
 mod limits;
 mod loader;
 pub mod policy;
+mod private_fs;
 pub mod serve;
 mod single_flight;
 mod state;
