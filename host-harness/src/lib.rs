@@ -30,6 +30,7 @@ mod private_fs;
 pub mod serve;
 mod single_flight;
 mod state;
+pub mod terminal;
 #[cfg(test)]
 mod test_support;
 pub mod watch;
@@ -51,7 +52,7 @@ pub mod types {
 }
 
 /// How to build a [`Host`].
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct HostConfig {
     /// The component file (`bedrock_guest.wasm`).
     pub component: PathBuf,
@@ -139,8 +140,46 @@ impl HostConfig {
     }
 }
 
+/// The environment holds every secret of the process: its `Debug` shows how
+/// many variables there are, never a name or a value.
+impl std::fmt::Debug for HostConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("HostConfig")
+            .field("component", &self.component)
+            .field("env", &format_args!("<{} variables>", self.env.len()))
+            .field("extra_env", &self.extra_env)
+            .field("extra_hosts", &self.extra_hosts)
+            .field("memory_limit", &self.memory_limit)
+            .field("cpu_budget", &self.cpu_budget)
+            .field("call_deadline", &self.call_deadline)
+            .field("max_concurrent_calls", &self.max_concurrent_calls)
+            .field("code_cache", &self.code_cache)
+            .field("extra_dirs", &self.extra_dirs)
+            .finish()
+    }
+}
+
 impl Default for HostConfig {
     fn default() -> Self {
         Self::new(Self::default_component_path())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn debug_never_shows_the_environment() {
+        let mut config = HostConfig::new("x.wasm");
+        config.env = vec![
+            ("AWS_SECRET_ACCESS_KEY".into(), "wJalrXUtnFEMI".into()),
+            ("DATABASE_PASSWORD".into(), "hunter2".into()),
+        ];
+        let shown = format!("{config:?}");
+        assert!(shown.contains("<2 variables>"), "{shown}");
+        for secret in ["wJalrXUtnFEMI", "hunter2", "DATABASE_PASSWORD"] {
+            assert!(!shown.contains(secret), "{shown}");
+        }
     }
 }
