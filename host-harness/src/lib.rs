@@ -29,6 +29,7 @@ pub mod policy;
 mod private_fs;
 pub mod serve;
 mod single_flight;
+mod snapshot;
 mod state;
 pub mod terminal;
 #[cfg(test)]
@@ -85,8 +86,9 @@ pub struct HostConfig {
     /// load). Default: `$BEDROCK_HOST_CACHE_DIR`, `$XDG_CACHE_HOME/bedrock-host`
     /// or `~/.cache/bedrock-host`.
     pub code_cache: Option<PathBuf>,
-    /// Directories the guest may read besides the AWS ones the environment
-    /// names (e.g. where a profile's `web_identity_token_file` lives).
+    /// Directories the guest may read whole, besides the files the
+    /// credential chain reads (which it sees one by one). `/`, the home
+    /// directory and its parents are refused ([`Host::new`] fails).
     pub extra_dirs: Vec<PathBuf>,
 }
 

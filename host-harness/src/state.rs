@@ -4,9 +4,13 @@
 use crate::keyvalue::{KeyValue, KeyValueStore};
 use crate::limits::{Limits, Meter};
 use crate::policy::{AllowedHost, Policy};
+use crate::snapshot::CallFiles;
+use crate::terminal;
 use http_body_util::BodyExt;
+use std::io::Write as _;
 use std::sync::Arc;
 use wasmtime::component::ResourceTable;
+use wasmtime_wasi::cli::{IsTerminal, StdoutStream};
 use wasmtime_wasi::{FsPerms, WasiCtx, WasiCtxView, WasiView};
 use wasmtime_wasi_http::{
     Error as HttpError, RequestOptions, WasiBody, WasiHttpCtx, WasiHttpCtxView, WasiHttpHooks,
@@ -22,6 +26,8 @@ pub(crate) struct StoreState {
     keyvalue: Arc<KeyValueStore>,
     /// Memory and CPU used by this call, against its limits.
     pub(crate) meter: Meter,
+    /// The copies of the files the guest may read, kept for this call.
+    _files: CallFiles,
 }
 
 impl StoreState {
@@ -35,18 +41,17 @@ impl StoreState {
         limits: Limits,
     ) -> Self {
         let mut wasi = WasiCtx::builder();
-        for dir in policy.preopens() {
-            // A directory that vanished since the policy was made is skipped:
-            // the guest then reports the file as missing.
-            if let Some(path) = dir.to_str() {
-                let _ = wasi.preopened_dir(dir, path, FsPerms::ReadOnly);
-            }
+        let files = policy.call_files();
+        for (host_dir, guest_path) in &files.preopens {
+            // A directory that vanished since is skipped: the guest then
+            // reports the file as missing.
+            let _ = wasi.preopened_dir(host_dir, guest_path, FsPerms::ReadOnly);
         }
         let wasi = wasi
             .envs(policy.env())
             // stdin closed and stdout discarded (the builder's defaults); the
-            // guest's diagnostics go to our stderr.
-            .inherit_stderr()
+            // guest's diagnostics go to our stderr, without control characters.
+            .stderr(GuestStderr)
             // No raw sockets: HTTP goes through `wasi:http` and the hooks below.
             .allow_tcp(false)
             .allow_udp(false)
@@ -63,6 +68,7 @@ impl StoreState {
             hooks: OutboundHooks { policy, call_hosts },
             keyvalue,
             meter: Meter::new(limits),
+            _files: files,
         }
     }
 
@@ -114,7 +120,14 @@ impl WasiHttpHooks for OutboundHooks {
         fut: Box<dyn Future<Output = wasmtime_wasi_http::Result<()>> + Send>,
     ) -> Box<dyn Future<Output = SendResult> + Send> {
         drop(fut);
-        if self.policy.check(request.uri(), &self.call_hosts).is_err() {
+        if let Err(denied) = self.policy.check(&request, &self.call_hosts) {
+            // The guest only learns "denied"; the reason goes to the host's
+            // log, where whoever runs the host can act on it.
+            let _ = writeln!(
+                std::io::stderr(),
+                "bedrock-host: {}",
+                terminal::sanitize(&denied.to_string())
+            );
             // Keep accepting (and discarding) the body the guest may still be
             // writing, so that it sees the denial when it awaits the response
             // rather than a closed body stream. The task ends with the body:
@@ -130,6 +143,52 @@ impl WasiHttpHooks for OutboundHooks {
                 Box::new(io) as Box<dyn Future<Output = _> + Send>,
             ))
         })
+    }
+}
+
+/// The guest's stderr: the host's, with control characters removed
+/// ([`terminal::sanitize`]), so a plugin cannot drive the terminal.
+struct GuestStderr;
+
+impl IsTerminal for GuestStderr {
+    fn is_terminal(&self) -> bool {
+        // The guest is not told: it has no business with terminal features.
+        false
+    }
+}
+
+impl StdoutStream for GuestStderr {
+    fn async_stream(&self) -> Box<dyn tokio::io::AsyncWrite + Send + Sync> {
+        Box::new(GuestStderr)
+    }
+}
+
+impl tokio::io::AsyncWrite for GuestStderr {
+    fn poll_write(
+        self: std::pin::Pin<&mut Self>,
+        _: &mut std::task::Context<'_>,
+        buf: &[u8],
+    ) -> std::task::Poll<std::io::Result<usize>> {
+        let clean = terminal::sanitize_bytes(buf);
+        std::task::Poll::Ready(
+            std::io::stderr()
+                .write_all(clean.as_bytes())
+                .map(|()| buf.len()),
+        )
+    }
+
+    fn poll_flush(
+        self: std::pin::Pin<&mut Self>,
+        _: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        std::task::Poll::Ready(std::io::stderr().flush())
+    }
+
+    fn poll_shutdown(
+        self: std::pin::Pin<&mut Self>,
+        _: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        std::task::Poll::Ready(Ok(()))
     }
 }
 
