@@ -3,7 +3,7 @@
 
 use crate::keyvalue::{KeyValue, KeyValueStore};
 use crate::limits::{Limits, Meter};
-use crate::policy::{AllowedHost, Policy};
+use crate::policy::{AllowedHost, Denied, Policy};
 use crate::snapshot::CallFiles;
 use crate::terminal;
 use http_body_util::BodyExt;
@@ -65,7 +65,11 @@ impl StoreState {
             table: ResourceTable::new(),
             wasi,
             http: WasiHttpCtx::new(),
-            hooks: OutboundHooks { policy, call_hosts },
+            hooks: OutboundHooks {
+                policy,
+                call_hosts,
+                report_denial: log_denial,
+            },
             keyvalue,
             meter: Meter::new(limits),
             _files: files,
@@ -105,6 +109,18 @@ impl WasiHttpView for StoreState {
 struct OutboundHooks {
     policy: Arc<Policy>,
     call_hosts: Vec<AllowedHost>,
+    /// Where the reason of a denial goes ([`log_denial`] outside tests).
+    report_denial: fn(&Denied),
+}
+
+/// The guest only learns "denied"; the precise reason goes to the host's
+/// log (stderr), where whoever runs the host can act on it.
+fn log_denial(denied: &Denied) {
+    let _ = writeln!(
+        std::io::stderr(),
+        "bedrock-host: {}",
+        terminal::sanitize(&denied.to_string())
+    );
 }
 
 type SendResult = wasmtime_wasi_http::Result<(
@@ -121,13 +137,7 @@ impl WasiHttpHooks for OutboundHooks {
     ) -> Box<dyn Future<Output = SendResult> + Send> {
         drop(fut);
         if let Err(denied) = self.policy.check(&request, &self.call_hosts) {
-            // The guest only learns "denied"; the reason goes to the host's
-            // log, where whoever runs the host can act on it.
-            let _ = writeln!(
-                std::io::stderr(),
-                "bedrock-host: {}",
-                terminal::sanitize(&denied.to_string())
-            );
+            (self.report_denial)(&denied);
             // Keep accepting (and discarding) the body the guest may still be
             // writing, so that it sees the denial when it awaits the response
             // rather than a closed body stream. The task ends with the body:
@@ -206,7 +216,13 @@ mod tests {
         OutboundHooks {
             policy: Arc::new(Policy::new(&config)),
             call_hosts: Vec::new(),
+            report_denial: |denied| REPORTED.with(|r| r.borrow_mut().push(denied.clone())),
         }
+    }
+
+    thread_local! {
+        /// The denials reported on this thread (a current-thread runtime).
+        static REPORTED: std::cell::RefCell<Vec<Denied>> = const { std::cell::RefCell::new(Vec::new()) };
     }
 
     fn get(url: &str) -> http::Request<WasiBody> {
@@ -232,6 +248,17 @@ mod tests {
                 Ok(_) => panic!("{url}: expected a denial, got a response"),
             }
         }
+        // Each with its precise reason, for the host's log.
+        let reasons: Vec<String> =
+            REPORTED.with(|r| r.borrow().iter().map(ToString::to_string).collect());
+        assert_eq!(
+            reasons,
+            [
+                "outbound request to http://127.0.0.1:9 denied: loopback is reachable only through an endpoint override or an extra host",
+                "outbound request to https://example.com denied: not an AWS endpoint of the plugin (Bedrock, STS, SSO portal, valid region) nor a configured override",
+                "outbound request to http://localhost denied: loopback is reachable only through an endpoint override or an extra host",
+            ]
+        );
     }
 
     #[tokio::test]
