@@ -34,15 +34,21 @@ pub fn earlier_source(env: &Environment, profiles: Option<&ProfileSet>) -> Optio
         return Some("AWS_ACCESS_KEY_ID is set".into());
     }
     if let Some(set) = profiles {
-        // A call may select any profile: one that starts from instance
-        // metadata keeps it reachable.
-        if set
-            .profile_names()
-            .any(|name| uses_instance_metadata(set, name))
-        {
-            return None;
-        }
+        // The selected profile (`AWS_PROFILE`, else `default`; a call
+        // cannot choose another): one that starts from instance metadata
+        // needs it, any other configured one comes first.
         match profile_chain::plan(set) {
+            Ok(chain)
+                if matches!(
+                    chain.base,
+                    Base::CredentialSource {
+                        source: NamedSource::Ec2InstanceMetadata,
+                        ..
+                    }
+                ) =>
+            {
+                return None;
+            }
             Ok(_) | Err(PlanError::Invalid(_)) => {
                 return Some(format!(
                     "profile `{}` supplies the credentials",
@@ -59,19 +65,6 @@ pub fn earlier_source(env: &Environment, profiles: Option<&ProfileSet>) -> Optio
         return Some("container credentials are configured".into());
     }
     None
-}
-
-/// Whether profile `name` of `set` starts its chain from instance metadata
-/// (`credential_source = Ec2InstanceMetadata`, perhaps through `source_profile`).
-fn uses_instance_metadata(set: &ProfileSet, name: &str) -> bool {
-    let selected = set.clone().select(name);
-    matches!(
-        profile_chain::plan(&selected),
-        Ok(chain) if matches!(
-            chain.base,
-            Base::CredentialSource { source: NamedSource::Ec2InstanceMetadata, .. }
-        )
-    )
 }
 
 /// The requests the chain makes of instance metadata: `PUT /latest/api/token`,
@@ -168,6 +161,11 @@ mod tests {
              [profile ec2]\nrole_arn = arn:aws:iam::1:role/r\ncredential_source = Ec2InstanceMetadata\n",
             "",
         );
+        assert!(
+            earlier_source(&env(&[]), Some(&instance)).is_some(),
+            "the default profile is selected"
+        );
+        let instance = instance.select("ec2");
         assert_eq!(earlier_source(&env(&[]), Some(&instance)), None);
         // Static keys in the environment come before any profile.
         let keys_env = env(&[("AWS_ACCESS_KEY_ID", "A"), ("AWS_SECRET_ACCESS_KEY", "S")]);
