@@ -7,7 +7,8 @@
 //! each profile's `web_identity_token_file`, and the IAM Identity Center token
 //! cache `~/.aws/sso/cache`, a directory that holds nothing else. How single
 //! files reach a WASI guest, whose preopens are directories, is
-//! [`crate::snapshot`]'s business.
+//! the host's business (its `snapshot` module: private copies, one
+//! directory per source directory).
 
 use bedrock_core::env::Environment;
 use bedrock_core::profile::location::{Locations, Os, expand_home, home_dir};
