@@ -96,6 +96,7 @@ impl Host {
     /// [`Host::new`], calling `compiling` before a compile (not before a load
     /// from the code cache), so that a CLI can say why it is waiting.
     pub fn with_progress(config: HostConfig, compiling: impl FnOnce()) -> anyhow::Result<Host> {
+        Policy::check_extra_dirs(&config)?;
         let runtime = Runtime::new(config.max_concurrent_calls, config.code_cache.clone())?;
         let loaded = runtime.load(&config.component, compiling)?;
         let plugin = Arc::new(RwLock::new(Arc::new(loaded)));

@@ -9,7 +9,13 @@
 //! bounded in-memory `wasi:keyvalue/store` shared by the host's calls.
 //!
 //! All async methods must run inside a Tokio runtime (wasmtime-wasi's I/O is
-//! built on Tokio).
+//! built on Tokio). The host needs a Unix system: the code cache and the
+//! guest's file views rely on file ownership, modes and `O_NOFOLLOW`.
+
+#[cfg(not(unix))]
+compile_error!(
+    "bedrock-host runs on Unix systems only (Linux, macOS): its code cache and file views need POSIX ownership checks"
+);
 
 mod bindings;
 mod code_cache;
@@ -19,8 +25,11 @@ mod keyvalue;
 mod limits;
 mod loader;
 pub mod policy;
+mod private_fs;
 mod single_flight;
+mod snapshot;
 mod state;
+pub mod terminal;
 #[cfg(test)]
 mod test_support;
 pub mod watch;
@@ -43,7 +52,7 @@ pub mod types {
 }
 
 /// How to build a [`Host`].
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct HostConfig {
     /// The component file (`bedrock_guest.wasm`).
     pub component: PathBuf,
@@ -99,8 +108,9 @@ pub struct HostConfig {
     /// Most outbound requests a call may send over its life, retries and
     /// credential requests included ([`HostError::TooManyRequests`]).
     pub max_requests: usize,
-    /// Directories the guest may read besides the AWS ones the environment
-    /// names (e.g. where a profile's `web_identity_token_file` lives).
+    /// Directories the guest may read whole, besides the files the
+    /// credential chain reads (which it sees one by one). `/`, the home
+    /// directory and its parents are refused ([`Host::new`] fails).
     pub extra_dirs: Vec<PathBuf>,
 }
 
@@ -177,8 +187,46 @@ impl HostConfig {
     }
 }
 
+/// The environment holds every secret of the process: its `Debug` shows how
+/// many variables there are, never a name or a value.
+impl std::fmt::Debug for HostConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("HostConfig")
+            .field("component", &self.component)
+            .field("env", &format_args!("<{} variables>", self.env.len()))
+            .field("extra_env", &self.extra_env)
+            .field("extra_hosts", &self.extra_hosts)
+            .field("memory_limit", &self.memory_limit)
+            .field("cpu_budget", &self.cpu_budget)
+            .field("call_deadline", &self.call_deadline)
+            .field("max_concurrent_calls", &self.max_concurrent_calls)
+            .field("code_cache", &self.code_cache)
+            .field("extra_dirs", &self.extra_dirs)
+            .finish()
+    }
+}
+
 impl Default for HostConfig {
     fn default() -> Self {
         Self::new(Self::default_component_path())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn debug_never_shows_the_environment() {
+        let mut config = HostConfig::new("x.wasm");
+        config.env = vec![
+            ("AWS_SECRET_ACCESS_KEY".into(), "wJalrXUtnFEMI".into()),
+            ("DATABASE_PASSWORD".into(), "hunter2".into()),
+        ];
+        let shown = format!("{config:?}");
+        assert!(shown.contains("<2 variables>"), "{shown}");
+        for secret in ["wJalrXUtnFEMI", "hunter2", "DATABASE_PASSWORD"] {
+            assert!(!shown.contains(secret), "{shown}");
+        }
     }
 }

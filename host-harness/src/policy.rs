@@ -1,42 +1,56 @@
-//! The sandbox policy: which environment variables the guest sees and which
-//! hosts it may reach over `wasi:http`.
+//! The sandbox policy: which environment variables the guest sees, which
+//! files it may read and which hosts it may reach over `wasi:http`.
 //!
 //! * Environment: names starting with `AWS_`, the names in
 //!   [`HostConfig::extra_env`], and `HOME` when it is set (non-empty). Nothing
 //!   else, never the whole environment.
+//! * Files ([`files`]): the files the credential chain reads, each on its own
+//!   (never its directory), the SSO token cache and
+//!   [`HostConfig::extra_dirs`]; the root and home directories are refused.
 //! * Outbound HTTP, checked for every request the guest sends:
-//!   1. hosts given explicitly: the `host:port` of the endpoint overrides in
+//!   1. never with another cloud's instance-metadata header
+//!      ([`metadata::foreign_metadata_header`]);
+//!   2. hosts given explicitly: the `host:port` of the endpoint overrides in
 //!      the passed environment ([`ENDPOINT_OVERRIDE_VARS`]), of the call's
 //!      `provider-config.base-url`, and [`HostConfig::extra_hosts`];
-//!   2. otherwise `https://bedrock.{region}.amazonaws.com` and
-//!      `https://bedrock-runtime.{region}.amazonaws.com` (port 443) for any
-//!      syntactically valid region, and the identity endpoints the credential
-//!      chain may need: `https://sts.amazonaws.com`, `https://sts.{region}.amazonaws.com`
-//!      and `https://portal.sso.{region}.amazonaws.com`;
-//!   3. the link-local credential endpoints only when the environment selects
-//!      them: EC2 instance metadata (`169.254.169.254`, `fd00:ec2::254`) unless
-//!      `AWS_EC2_METADATA_DISABLED=true` (or its endpoint is overridden), the
-//!      ECS agent (`169.254.170.2`) when `AWS_CONTAINER_CREDENTIALS_RELATIVE_URI`
-//!      is set, and the hosts of `AWS_CONTAINER_CREDENTIALS_FULL_URI`,
-//!      `AWS_EC2_METADATA_SERVICE_ENDPOINT`, `AWS_ENDPOINT_URL_STS` and
-//!      `AWS_ENDPOINT_URL_SSO` (explicit entries, as in 1).
+//!   3. otherwise, over HTTPS on port 443, the AWS endpoints the core itself
+//!      builds for any region: Bedrock runtime and control plane, STS and the
+//!      IAM Identity Center portal, FIPS, dual-stack and China variants
+//!      included ([`aws_endpoints`]);
+//!   4. the link-local credential endpoints only when the chain needs them:
+//!      EC2 instance metadata (`169.254.169.254`, or `fd00:ec2::254` in IPv6
+//!      mode) only when no earlier credential source is configured, and then
+//!      only for the three requests the chain makes ([`metadata`]); the ECS
+//!      agent (`169.254.170.2`) when `AWS_CONTAINER_CREDENTIALS_RELATIVE_URI`
+//!      is set.
 //!
 //!   Loopback and unspecified addresses (`127.0.0.0/8`, `::1`, `0.0.0.0`, `::`,
 //!   `localhost`) are reachable only through explicit entries.
+//!
+//! The policy is made once per host, from the environment and the shared
+//! files as they are then: a credentials file written later does not close
+//! instance metadata until the host is made again.
+
+pub mod aws_endpoints;
+pub mod files;
+pub mod metadata;
+#[cfg(test)]
+mod tests;
 
 use crate::HostConfig;
+use crate::snapshot::{CallFiles, FileViews};
+use bedrock_core::credentials::imds;
+use bedrock_core::env::Environment;
+use bedrock_core::profile::ProfileSet;
+use bedrock_core::profile::location::{Locations, Os, locate};
 use std::fmt;
+use std::io::Read;
 use std::net::IpAddr;
-use std::path::{Path, PathBuf};
+use std::path::Path;
+use std::sync::Arc;
 
-/// Variables naming files the credential chain reads; their directories are
-/// opened to the guest, read-only.
-const FILE_VARS: [&str; 4] = [
-    "AWS_CONFIG_FILE",
-    "AWS_SHARED_CREDENTIALS_FILE",
-    "AWS_WEB_IDENTITY_TOKEN_FILE",
-    "AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE",
-];
+pub use aws_endpoints::{is_aws_endpoint, is_valid_region};
+pub use files::Readable;
 
 /// Environment variables whose URL adds its `host:port` to the outbound
 /// allow-list, in the order the AWS SDKs consult them.
@@ -50,25 +64,51 @@ pub const ENDPOINT_OVERRIDE_VARS: [&str; 7] = [
     "AWS_CONTAINER_CREDENTIALS_FULL_URI",
 ];
 
-/// EC2 instance metadata (IPv4 and IPv6), reachable unless disabled.
-const IMDS_HOSTS: [&str; 2] = ["169.254.169.254", "fd00:ec2::254"];
 /// The ECS agent, for `AWS_CONTAINER_CREDENTIALS_RELATIVE_URI`.
 const ECS_AGENT_HOST: &str = "169.254.170.2";
+/// The origin of the instance-metadata entry, for display.
+const IMDS_ORIGIN: &str = "EC2 instance metadata, the credential requests only";
+/// Largest shared file the host reads to learn the chain's configuration
+/// (the chain's own limit).
+const MAX_PROFILE_FILE_BYTES: u64 = 1024 * 1024;
 
-/// The env + outbound allow-lists in force for a [`Host`](crate::Host).
-#[derive(Debug, Clone)]
+/// The env, file and outbound allow-lists in force for a [`Host`](crate::Host).
+#[derive(Clone)]
 pub struct Policy {
     env: Vec<(String, String)>,
     extra_env: Vec<String>,
     allowed_hosts: Vec<AllowedHost>,
+    /// Why instance metadata is closed, when it is.
+    imds_closed: Option<String>,
     ignored: Vec<String>,
-    preopens: Vec<PathBuf>,
+    readable: Readable,
+    views: Arc<FileViews>,
+}
+
+/// Variable values may be secrets: names only.
+impl fmt::Debug for Policy {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Policy")
+            .field("env", &self.env_names().collect::<Vec<_>>())
+            .field("allowed_hosts", &self.allowed_hosts)
+            .field("imds_closed", &self.imds_closed)
+            .field("readable", &self.readable)
+            .field("ignored", &self.ignored)
+            .finish()
+    }
 }
 
 impl Policy {
-    /// Builds the policy from a host configuration.
+    /// Builds the policy from a host configuration. Reads the shared AWS
+    /// files (to learn which credential source comes first and which token
+    /// files profiles name); a directory of [`HostConfig::extra_dirs`] that
+    /// [`Policy::check_extra_dirs`] refuses is left out and listed in
+    /// [`Policy::ignored`].
     pub fn new(config: &HostConfig) -> Self {
         let env = filter_env(&config.env, &config.extra_env);
+        let environment = Environment::from_vars(env.iter().cloned());
+        let locations = locate(&environment, None, Os::current());
+        let profiles = read_profiles(&locations);
         let mut allowed_hosts = Vec::new();
         let mut ignored = Vec::new();
         for name in ENDPOINT_OVERRIDE_VARS {
@@ -79,22 +119,19 @@ impl Policy {
                 }
             }
         }
-        let set = |name: &str| env.iter().any(|(k, v)| k == name && !v.trim().is_empty());
-        let imds_disabled = env.iter().any(|(k, v)| {
-            k == "AWS_EC2_METADATA_DISABLED" && v.trim().eq_ignore_ascii_case("true")
-        });
-        if !imds_disabled && !set("AWS_EC2_METADATA_SERVICE_ENDPOINT") {
-            allowed_hosts.extend(IMDS_HOSTS.iter().map(|host| AllowedHost {
-                host: host.to_string(),
-                port: Some(80),
-                origin: "EC2 instance metadata".into(),
-            }));
+        let imds_closed = metadata::earlier_source(&environment, profiles.as_ref());
+        if imds_closed.is_none() {
+            allowed_hosts.extend(instance_metadata_entry(&environment, profiles.as_ref()));
         }
-        if set("AWS_CONTAINER_CREDENTIALS_RELATIVE_URI") {
+        if environment
+            .get("AWS_CONTAINER_CREDENTIALS_RELATIVE_URI")
+            .is_some()
+        {
             allowed_hosts.push(AllowedHost {
                 host: ECS_AGENT_HOST.into(),
                 port: Some(80),
                 origin: "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI".into(),
+                rules: Rules::Any,
             });
         }
         for spec in &config.extra_hosts {
@@ -103,19 +140,51 @@ impl Policy {
                 None => ignored.push(format!("extra host {spec:?}: not a host or host:port")),
             }
         }
+        let readable = files::readable(
+            &environment,
+            &locations,
+            profiles.as_ref(),
+            &config.extra_dirs,
+            &mut ignored,
+        );
         Self {
-            preopens: preopens(&env, &config.extra_dirs),
+            views: Arc::new(FileViews::new(
+                readable.files.clone(),
+                readable.dirs.clone(),
+            )),
+            readable,
             env,
             extra_env: config.extra_env.clone(),
             allowed_hosts,
+            imds_closed,
             ignored,
         }
     }
 
-    /// Directories the guest may read, each at its own absolute path inside
-    /// the sandbox (so paths in the environment work unchanged), read-only.
-    pub fn preopens(&self) -> &[PathBuf] {
-        &self.preopens
+    /// Refuses [`HostConfig::extra_dirs`] that would show the guest far more
+    /// than it needs: `/`, the home directory or a parent of it, a relative
+    /// path. [`Host::new`](crate::Host::new) fails with this error.
+    pub fn check_extra_dirs(config: &HostConfig) -> anyhow::Result<()> {
+        let env = filter_env(&config.env, &config.extra_env);
+        let home =
+            bedrock_core::profile::location::home_dir(&Environment::from_vars(env), Os::current());
+        for dir in &config.extra_dirs {
+            if let Some(why) = files::refusal(dir, home.as_deref().map(Path::new)) {
+                anyhow::bail!("extra directory {} for the plugin: {why}", dir.display());
+            }
+        }
+        Ok(())
+    }
+
+    /// What the guest may read, read-only, each at its own absolute path
+    /// inside the sandbox (so paths in the environment work unchanged).
+    pub fn readable(&self) -> &Readable {
+        &self.readable
+    }
+
+    /// The preopens of one call (see [`crate::snapshot`]).
+    pub(crate) fn call_files(&self) -> CallFiles {
+        self.views.for_call()
     }
 
     /// The variables passed to the guest (values included: handle with care,
@@ -134,35 +203,57 @@ impl Policy {
         env_name_allowed(name, &self.extra_env)
     }
 
-    /// The explicit outbound entries (endpoint overrides and extra hosts); the
-    /// Bedrock endpoints of every region are allowed besides these.
+    /// The explicit outbound entries (endpoint overrides, extra hosts, the
+    /// link-local credential endpoints in use); the AWS endpoints of every
+    /// region are allowed besides these.
     pub fn allowed_hosts(&self) -> &[AllowedHost] {
         &self.allowed_hosts
     }
 
     /// Configuration that could not be used (an override that is not a URL,
-    /// a malformed extra host), for display.
+    /// a malformed extra host, a refused directory), for display.
     pub fn ignored(&self) -> &[String] {
         &self.ignored
     }
 
-    /// Whether the guest may send a request to `uri`. `call_hosts` are the
-    /// entries allowed for the current call only (its `base-url`).
-    pub fn check(&self, uri: &http::Uri, call_hosts: &[AllowedHost]) -> Result<(), Denied> {
+    /// Whether the guest may send `request`. `call_hosts` are the entries
+    /// allowed for the current call only (its `base-url`).
+    pub fn check<B>(
+        &self,
+        request: &http::Request<B>,
+        call_hosts: &[AllowedHost],
+    ) -> Result<(), Denied> {
+        let uri = request.uri();
         let Some(host) = uri.host() else {
             return Err(Denied::new(uri, "no host"));
         };
         let host = normalize_host(host);
         let https = uri.scheme() == Some(&http::uri::Scheme::HTTPS);
         let port = uri.port_u16().unwrap_or(if https { 443 } else { 80 });
-
-        if self
+        if let Some(why) = metadata::foreign_metadata_header(request.headers()) {
+            return Err(Denied::new(uri, why));
+        }
+        if let Some(entry) = self
             .allowed_hosts
             .iter()
             .chain(call_hosts)
-            .any(|entry| entry.matches(&host, port))
+            .find(|entry| entry.matches(&host, port))
         {
-            return Ok(());
+            return match entry.rules {
+                Rules::Any => Ok(()),
+                Rules::InstanceMetadata => metadata::check_request(request.method(), uri)
+                    .map_err(|why| Denied::new(uri, why)),
+            };
+        }
+        if metadata::IMDS_HOSTS.contains(&host.as_str()) {
+            let why = self
+                .imds_closed
+                .as_deref()
+                .unwrap_or("another address is in use");
+            return Err(Denied::new(
+                uri,
+                format!("instance metadata is closed to the plugin: {why}"),
+            ));
         }
         if is_loopback(&host) {
             return Err(Denied::new(
@@ -170,7 +261,7 @@ impl Policy {
                 "loopback is reachable only through an endpoint override or an extra host",
             ));
         }
-        if is_bedrock_host(&host) || is_identity_host(&host) {
+        if is_aws_endpoint(&host) {
             if https && port == 443 {
                 return Ok(());
             }
@@ -181,26 +272,71 @@ impl Policy {
         }
         Err(Denied::new(
             uri,
-            "not a Bedrock or AWS identity endpoint nor a configured override",
+            "not an AWS endpoint of the plugin (Bedrock, STS, SSO portal, valid region) nor a configured override",
         ))
     }
 }
 
-/// A request the policy refused.
+/// The shared files' profiles as the chain will see them (selected profile
+/// included); `None` when neither file can be read or they do not parse.
+fn read_profiles(locations: &Locations) -> Option<ProfileSet> {
+    let read = |path: &str| {
+        let mut text = String::new();
+        std::fs::File::open(path)
+            .ok()?
+            .take(MAX_PROFILE_FILE_BYTES)
+            .read_to_string(&mut text)
+            .ok()?;
+        Some(text)
+    };
+    let config = read(&locations.config.path);
+    let credentials = read(&locations.credentials.path);
+    if config.is_none() && credentials.is_none() {
+        return None;
+    }
+    ProfileSet::parse(config.as_deref(), credentials.as_deref())
+        .ok()
+        .map(|set| set.select(locations.profile.clone()))
+}
+
+/// The instance-metadata address the core will call: the link-local one of
+/// the endpoint mode, limited to the credential requests, or a configured
+/// endpoint (allowed whole, as every override is).
+fn instance_metadata_entry(
+    env: &Environment,
+    profiles: Option<&ProfileSet>,
+) -> Option<AllowedHost> {
+    if env.get(imds::ENDPOINT_VAR).is_some() {
+        return None; // already an explicit entry (ENDPOINT_OVERRIDE_VARS)
+    }
+    let endpoint = imds::endpoint(env, profiles.and_then(ProfileSet::selected)).ok()?;
+    let mut entry = AllowedHost::parse_url(&endpoint.url(""), "ec2_metadata_service_endpoint")?;
+    if metadata::IMDS_HOSTS.contains(&entry.host.as_str()) {
+        entry.origin = IMDS_ORIGIN.into();
+        entry.rules = Rules::InstanceMetadata;
+    }
+    Some(entry)
+}
+
+/// A request the policy refused, and why.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Denied {
-    /// The refused URI without path and query.
+    /// The refused `scheme://host:port` (no user info, path or query).
     pub target: String,
-    pub reason: &'static str,
+    pub reason: String,
 }
 
 impl Denied {
-    fn new(uri: &http::Uri, reason: &'static str) -> Self {
+    fn new(uri: &http::Uri, reason: impl Into<String>) -> Self {
         let scheme = uri.scheme_str().unwrap_or("?");
-        let authority = uri.authority().map(|a| a.as_str()).unwrap_or("");
+        let host = uri.host().unwrap_or("");
+        let target = match uri.port_u16() {
+            Some(port) => format!("{scheme}://{host}:{port}"),
+            None => format!("{scheme}://{host}"),
+        };
         Self {
-            target: format!("{scheme}://{authority}"),
-            reason,
+            target,
+            reason: reason.into(),
         }
     }
 }
@@ -226,6 +362,16 @@ pub struct AllowedHost {
     pub port: Option<u16>,
     /// Where the entry comes from (`AWS_ENDPOINT_URL`, `base-url`, `extra host`).
     pub origin: String,
+    rules: Rules,
+}
+
+/// What an entry allows on its host.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Rules {
+    /// Any request.
+    Any,
+    /// Only the credential chain's requests ([`metadata::check_request`]).
+    InstanceMetadata,
 }
 
 impl AllowedHost {
@@ -251,6 +397,7 @@ impl AllowedHost {
             host,
             port: Some(uri.port_u16().unwrap_or(default_port)),
             origin: origin.to_string(),
+            rules: Rules::Any,
         })
     }
 
@@ -283,6 +430,7 @@ impl AllowedHost {
             host,
             port,
             origin: origin.to_string(),
+            rules: Rules::Any,
         })
     }
 
@@ -328,94 +476,6 @@ fn env_name_allowed(name: &str, extra_env: &[String]) -> bool {
             .any(|extra| !extra.is_empty() && extra == name)
 }
 
-/// `bedrock.{region}.amazonaws.com` or `bedrock-runtime.{region}.amazonaws.com`
-/// (lower case, as returned by [`normalize_host`]).
-pub fn is_bedrock_host(host: &str) -> bool {
-    let Some(rest) = host.strip_suffix(".amazonaws.com") else {
-        return false;
-    };
-    let region = rest
-        .strip_prefix("bedrock-runtime.")
-        .or_else(|| rest.strip_prefix("bedrock."));
-    region.is_some_and(is_valid_region)
-}
-
-/// The directories the credential chain needs: `$HOME/.aws` (shared config,
-/// credentials, SSO token cache), the directories of the files the
-/// environment names, and `extra`; only those that exist, each once.
-fn preopens(env: &[(String, String)], extra: &[PathBuf]) -> Vec<PathBuf> {
-    let value = |name: &str| {
-        env.iter()
-            .rev()
-            .find(|(k, v)| k == name && !v.trim().is_empty())
-            .map(|(_, v)| v.trim())
-    };
-    let home = value("HOME").map(PathBuf::from);
-    let expand = |path: &str| match (path.strip_prefix("~/"), &home) {
-        (Some(rest), Some(home)) => home.join(rest),
-        _ => PathBuf::from(path),
-    };
-    let mut dirs: Vec<PathBuf> = Vec::new();
-    let candidates = home
-        .as_ref()
-        .map(|h| h.join(".aws"))
-        .into_iter()
-        .chain(
-            FILE_VARS
-                .iter()
-                .filter_map(|v| value(v))
-                .filter_map(|p| expand(p).parent().map(Path::to_path_buf)),
-        )
-        .chain(extra.iter().cloned());
-    for dir in candidates {
-        if dir.is_absolute() && dir.is_dir() && !dirs.contains(&dir) {
-            dirs.push(dir);
-        }
-    }
-    dirs
-}
-
-/// The identity endpoints the credential chain calls: STS (global and
-/// regional) and the IAM Identity Center portal.
-pub fn is_identity_host(host: &str) -> bool {
-    let Some(rest) = host.strip_suffix(".amazonaws.com") else {
-        return false;
-    };
-    rest == "sts"
-        || rest.strip_prefix("sts.").is_some_and(is_valid_region)
-        || rest
-            .strip_prefix("portal.sso.")
-            .is_some_and(is_valid_region)
-}
-
-/// The region syntax `[a-z]{2}(-gov|-iso[a-z]*)?-[a-z]+-\d`, e.g. `us-east-1`,
-/// `us-gov-west-1`, `us-isob-east-1`.
-pub fn is_valid_region(region: &str) -> bool {
-    let parts: Vec<&str> = region.split('-').collect();
-    let lower = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_lowercase());
-    let (first, last) = match parts.as_slice() {
-        [first, .., last] if parts.len() >= 3 => (*first, *last),
-        _ => return false,
-    };
-    let middle = &parts[1..parts.len() - 1];
-    let middle_ok = match middle {
-        [name] => lower(name),
-        [partition, name] => {
-            (*partition == "gov"
-                || partition
-                    .strip_prefix("iso")
-                    .is_some_and(|tail| tail.bytes().all(|b| b.is_ascii_lowercase())))
-                && lower(name)
-        }
-        _ => false,
-    };
-    first.len() == 2
-        && lower(first)
-        && middle_ok
-        && last.len() == 1
-        && last.as_bytes()[0].is_ascii_digit()
-}
-
 /// Lower case, without IPv6 brackets and without a trailing dot.
 fn normalize_host(host: &str) -> String {
     let host = host
@@ -441,361 +501,5 @@ fn is_loopback(host: &str) -> bool {
                     .is_some_and(|v4| v4.is_loopback() || v4.is_unspecified())
         }
         Err(_) => false,
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn env(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
-        pairs
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect()
-    }
-
-    fn config(pairs: &[(&str, &str)], extra_env: &[&str], extra_hosts: &[&str]) -> HostConfig {
-        HostConfig {
-            env: env(pairs),
-            extra_env: extra_env.iter().map(|s| s.to_string()).collect(),
-            extra_hosts: extra_hosts.iter().map(|s| s.to_string()).collect(),
-            ..HostConfig::new("x.wasm")
-        }
-    }
-
-    fn allowed(policy: &Policy, url: &str) -> bool {
-        policy.check(&url.parse().unwrap(), &[]).is_ok()
-    }
-
-    #[test]
-    fn env_keeps_only_aws_home_and_extras() {
-        let filtered = filter_env(
-            &env(&[
-                ("AWS_REGION", "eu-west-1"),
-                ("AWS_ACCESS_KEY_ID", "AKID"),
-                ("PATH", "/usr/bin"),
-                ("HOME", "/home/me"),
-                ("SECRET_TOKEN", "x"),
-                ("aws_region", "lower"),
-                ("AWS_", "empty suffix"),
-                ("MY_PROXY", "p"),
-                ("AWSX", "no underscore"),
-            ]),
-            &["MY_PROXY".to_string()],
-        );
-        assert_eq!(
-            filtered,
-            env(&[
-                ("AWS_REGION", "eu-west-1"),
-                ("AWS_ACCESS_KEY_ID", "AKID"),
-                ("HOME", "/home/me"),
-                ("MY_PROXY", "p"),
-            ])
-        );
-    }
-
-    #[test]
-    fn env_skips_empty_home_and_keeps_last_duplicate() {
-        let filtered = filter_env(
-            &env(&[("HOME", ""), ("AWS_REGION", "a"), ("AWS_REGION", "b")]),
-            &[],
-        );
-        assert_eq!(filtered, env(&[("AWS_REGION", "b")]));
-    }
-
-    #[test]
-    fn env_name_allowed_on_policy() {
-        let policy = Policy::new(&config(&[], &["EXTRA"], &[]));
-        assert!(policy.env_name_allowed("AWS_PROFILE"));
-        assert!(policy.env_name_allowed("HOME"));
-        assert!(policy.env_name_allowed("EXTRA"));
-        assert!(!policy.env_name_allowed("PATH"));
-        assert!(!policy.env_name_allowed(""));
-    }
-
-    #[test]
-    fn region_syntax() {
-        for ok in [
-            "us-east-1",
-            "eu-central-1",
-            "ap-southeast-2",
-            "us-gov-west-1",
-            "us-iso-east-1",
-            "us-isob-east-1",
-            "us-isof-south-1",
-            "eu-isoe-west-1",
-            "ca-west-1",
-        ] {
-            assert!(is_valid_region(ok), "{ok} should be valid");
-        }
-        for bad in [
-            "",
-            "us",
-            "us-east",
-            "us-east-12",
-            "use-east-1",
-            "u-east-1",
-            "US-EAST-1",
-            "us-east-x",
-            "us--1",
-            "us-gov-west-east-1",
-            "us-foo-west-1",
-            "us-east-1.evil",
-            "us-east-1-",
-            "-us-east-1",
-            "us-ea5t-1",
-        ] {
-            assert!(!is_valid_region(bad), "{bad:?} should be invalid");
-        }
-    }
-
-    #[test]
-    fn bedrock_hosts() {
-        assert!(is_bedrock_host("bedrock.us-east-1.amazonaws.com"));
-        assert!(is_bedrock_host("bedrock-runtime.eu-west-3.amazonaws.com"));
-        assert!(is_bedrock_host(
-            "bedrock-runtime.us-gov-west-1.amazonaws.com"
-        ));
-        assert!(!is_bedrock_host("bedrock-agent.us-east-1.amazonaws.com"));
-        assert!(!is_bedrock_host("s3.us-east-1.amazonaws.com"));
-        assert!(!is_bedrock_host("bedrock.us-east-1.amazonaws.com.evil.com"));
-        assert!(!is_bedrock_host("evil.bedrock.us-east-1.amazonaws.com"));
-        assert!(!is_bedrock_host("bedrock.not-a-region.amazonaws.com"));
-        assert!(!is_bedrock_host("bedrock.amazonaws.com"));
-    }
-
-    #[test]
-    fn outbound_bedrock_any_region_https_443() {
-        let policy = Policy::new(&config(&[], &[], &[]));
-        assert!(allowed(
-            &policy,
-            "https://bedrock-runtime.us-west-2.amazonaws.com/model/x/converse-stream"
-        ));
-        assert!(allowed(
-            &policy,
-            "https://bedrock.ap-northeast-1.amazonaws.com/foundation-models"
-        ));
-        assert!(allowed(
-            &policy,
-            "https://BEDROCK.us-east-1.AMAZONAWS.com./x"
-        ));
-        assert!(allowed(
-            &policy,
-            "https://bedrock-runtime.us-east-1.amazonaws.com:443/"
-        ));
-        assert!(!allowed(
-            &policy,
-            "http://bedrock-runtime.us-east-1.amazonaws.com/"
-        ));
-        assert!(!allowed(
-            &policy,
-            "https://bedrock-runtime.us-east-1.amazonaws.com:8443/"
-        ));
-        assert!(!allowed(&policy, "https://s3.us-east-1.amazonaws.com/"));
-        assert!(!allowed(&policy, "https://example.com/"));
-    }
-
-    #[test]
-    fn preopens_are_the_aws_directories_that_exist() {
-        let root =
-            std::env::temp_dir().join(format!("bedrock-host-preopens-{}", std::process::id()));
-        let home = root.join("home");
-        let tokens = root.join("tokens");
-        std::fs::create_dir_all(home.join(".aws")).unwrap();
-        std::fs::create_dir_all(&tokens).unwrap();
-        let home_s = home.to_str().unwrap();
-        let token = tokens.join("token").to_str().unwrap().to_string();
-        let p = Policy::new(&config(
-            &[
-                ("HOME", home_s),
-                ("AWS_CONFIG_FILE", "~/.aws/config"),
-                ("AWS_WEB_IDENTITY_TOKEN_FILE", &token),
-                (
-                    "AWS_SHARED_CREDENTIALS_FILE",
-                    "/nonexistent/dir/credentials",
-                ),
-            ],
-            &[],
-            &[],
-        ));
-        assert_eq!(p.preopens(), &[home.join(".aws"), tokens.clone()]);
-        std::fs::remove_dir_all(&root).unwrap();
-    }
-
-    #[test]
-    fn credential_endpoints_only_as_the_chain_needs_them() {
-        let p = Policy::new(&config(&[], &[], &[]));
-        assert!(allowed(&p, "https://sts.amazonaws.com/"));
-        assert!(allowed(&p, "https://sts.eu-west-1.amazonaws.com/"));
-        assert!(allowed(
-            &p,
-            "https://portal.sso.us-east-1.amazonaws.com/federation/credentials"
-        ));
-        assert!(!allowed(&p, "http://sts.eu-west-1.amazonaws.com/"));
-        assert!(!allowed(&p, "https://s3.us-east-1.amazonaws.com/"));
-        assert!(allowed(&p, "http://169.254.169.254/latest/api/token"));
-        assert!(allowed(&p, "http://[fd00:ec2::254]/latest/api/token"));
-        assert!(
-            !allowed(&p, "http://169.254.170.2/v2/credentials/x"),
-            "ECS only when selected"
-        );
-
-        let p = Policy::new(&config(
-            &[
-                ("AWS_EC2_METADATA_DISABLED", "TRUE"),
-                (
-                    "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI",
-                    "/v2/credentials/x",
-                ),
-            ],
-            &[],
-            &[],
-        ));
-        assert!(!allowed(&p, "http://169.254.169.254/latest/api/token"));
-        assert!(allowed(&p, "http://169.254.170.2/v2/credentials/x"));
-
-        let p = Policy::new(&config(
-            &[
-                ("AWS_EC2_METADATA_SERVICE_ENDPOINT", "http://127.0.0.1:9100"),
-                (
-                    "AWS_CONTAINER_CREDENTIALS_FULL_URI",
-                    "http://127.0.0.1:9101/creds",
-                ),
-                ("AWS_ENDPOINT_URL_STS", "http://127.0.0.1:9102"),
-            ],
-            &[],
-            &[],
-        ));
-        assert!(
-            !allowed(&p, "http://169.254.169.254/latest/api/token"),
-            "overridden IMDS replaces the default"
-        );
-        for port in [9100, 9101, 9102] {
-            assert!(allowed(&p, &format!("http://127.0.0.1:{port}/")), "{port}");
-        }
-    }
-
-    #[test]
-    fn outbound_loopback_denied_without_explicit_entry() {
-        let policy = Policy::new(&config(&[("HOME", "/h")], &[], &[]));
-        for url in [
-            "http://127.0.0.1:8080/",
-            "http://127.1.2.3/",
-            "http://localhost:4566/",
-            "http://api.localhost/",
-            "http://[::1]:8080/",
-            "http://0.0.0.0:80/",
-            "http://[::ffff:127.0.0.1]/",
-        ] {
-            let err = policy.check(&url.parse().unwrap(), &[]).unwrap_err();
-            assert!(err.reason.contains("loopback"), "{url}: {err}");
-        }
-    }
-
-    #[test]
-    fn outbound_endpoint_overrides_from_env() {
-        let policy = Policy::new(&config(
-            &[
-                ("AWS_ENDPOINT_URL", "http://127.0.0.1:4567"),
-                (
-                    "AWS_ENDPOINT_URL_BEDROCK_RUNTIME",
-                    "https://gateway.internal/bedrock",
-                ),
-                ("AWS_ENDPOINT_URL_BEDROCK", "http://[::1]:9000/"),
-            ],
-            &[],
-            &[],
-        ));
-        assert!(allowed(
-            &policy,
-            "http://127.0.0.1:4567/model/m/converse-stream"
-        ));
-        assert!(!allowed(&policy, "http://127.0.0.1:4568/"));
-        assert!(!allowed(&policy, "http://127.0.0.2:4567/"));
-        assert!(allowed(&policy, "https://gateway.internal/x"));
-        assert!(allowed(&policy, "https://GATEWAY.internal:443/x"));
-        assert!(!allowed(&policy, "https://gateway.internal:8443/x"));
-        assert!(allowed(&policy, "http://[::1]:9000/x"));
-        let overrides: Vec<_> = policy
-            .allowed_hosts()
-            .iter()
-            .filter(|h| h.origin.starts_with("AWS_ENDPOINT_URL"))
-            .collect();
-        assert_eq!(overrides.len(), 3);
-        assert_eq!(overrides[0].origin, "AWS_ENDPOINT_URL_BEDROCK_RUNTIME");
-    }
-
-    #[test]
-    fn overrides_only_from_passed_names() {
-        // Not AWS_-prefixed: never reaches the guest, never widens the list.
-        let policy = Policy::new(&config(&[("ENDPOINT_URL", "http://127.0.0.1:1")], &[], &[]));
-        assert!(
-            policy
-                .allowed_hosts()
-                .iter()
-                .all(|h| h.origin == "EC2 instance metadata")
-        );
-        assert!(!allowed(&policy, "http://127.0.0.1:1/"));
-    }
-
-    #[test]
-    fn outbound_call_base_url() {
-        let policy = Policy::new(&config(&[], &[], &[]));
-        let call = [AllowedHost::parse_url("http://localhost:8123", "base-url").unwrap()];
-        let uri: http::Uri = "http://localhost:8123/model/x/converse-stream"
-            .parse()
-            .unwrap();
-        assert!(policy.check(&uri, &call).is_ok());
-        assert!(policy.check(&uri, &[]).is_err());
-        let other: http::Uri = "http://localhost:8124/".parse().unwrap();
-        assert!(policy.check(&other, &call).is_err());
-    }
-
-    #[test]
-    fn outbound_extra_hosts() {
-        let policy = Policy::new(&config(
-            &[],
-            &[],
-            &[
-                "proxy.corp:8080",
-                "localhost",
-                "[::1]:7000",
-                "bad host",
-                "x:notaport",
-            ],
-        ));
-        assert!(allowed(&policy, "http://proxy.corp:8080/"));
-        assert!(!allowed(&policy, "http://proxy.corp/"));
-        assert!(allowed(&policy, "http://localhost:1234/"));
-        assert!(allowed(&policy, "https://localhost/"));
-        assert!(allowed(&policy, "http://[::1]:7000/"));
-        assert!(!allowed(&policy, "http://[::1]:7001/"));
-        assert!(!allowed(&policy, "http://127.0.0.1:1234/"));
-        assert_eq!(policy.ignored().len(), 2);
-    }
-
-    #[test]
-    fn parse_host_specs() {
-        let h = AllowedHost::parse("Example.COM:443", "t").unwrap();
-        assert_eq!((h.host.as_str(), h.port), ("example.com", Some(443)));
-        let h = AllowedHost::parse("::1", "t").unwrap();
-        assert_eq!((h.host.as_str(), h.port), ("::1", None));
-        let h = AllowedHost::parse("[fe80::1]", "t").unwrap();
-        assert_eq!((h.host.as_str(), h.port), ("fe80::1", None));
-        assert!(AllowedHost::parse("", "t").is_none());
-        assert!(AllowedHost::parse("a/b", "t").is_none());
-        assert!(AllowedHost::parse("host:99999", "t").is_none());
-        let h = AllowedHost::parse_url("https://h.example", "t").unwrap();
-        assert_eq!(h.port, Some(443));
-        let h = AllowedHost::parse_url("http://h.example/path?q", "t").unwrap();
-        assert_eq!(h.port, Some(80));
-        assert!(AllowedHost::parse_url("ftp://h.example", "t").is_none());
-        assert_eq!(
-            AllowedHost::parse_url("http://[::1]:9/", "o")
-                .unwrap()
-                .to_string(),
-            "[::1]:9 (o)"
-        );
     }
 }

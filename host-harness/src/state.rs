@@ -4,10 +4,14 @@
 use crate::error::HostError;
 use crate::keyvalue::{KeyValue, KeyValueStore};
 use crate::limits::{InFlight, Limits, Meter, RequestGate};
-use crate::policy::{AllowedHost, Policy};
+use crate::policy::{AllowedHost, Denied, Policy};
+use crate::snapshot::CallFiles;
+use crate::terminal;
 use http_body_util::BodyExt;
+use std::io::Write as _;
 use std::sync::Arc;
 use wasmtime::component::ResourceTable;
+use wasmtime_wasi::cli::{IsTerminal, StdoutStream};
 use wasmtime_wasi::{FsPerms, WasiCtx, WasiCtxView, WasiView};
 use wasmtime_wasi_http::{
     Error as HttpError, RequestOptions, WasiBody, WasiHttpCtx, WasiHttpCtxView, WasiHttpHooks,
@@ -23,6 +27,8 @@ pub(crate) struct StoreState {
     keyvalue: Arc<KeyValueStore>,
     /// Memory and CPU used by this call, against its limits.
     pub(crate) meter: Meter,
+    /// The copies of the files the guest may read, kept for this call.
+    _files: CallFiles,
 }
 
 impl StoreState {
@@ -36,18 +42,17 @@ impl StoreState {
         limits: Limits,
     ) -> Self {
         let mut wasi = WasiCtx::builder();
-        for dir in policy.preopens() {
-            // A directory that vanished since the policy was made is skipped:
-            // the guest then reports the file as missing.
-            if let Some(path) = dir.to_str() {
-                let _ = wasi.preopened_dir(dir, path, FsPerms::ReadOnly);
-            }
+        let files = policy.call_files();
+        for (host_dir, guest_path) in &files.preopens {
+            // A directory that vanished since is skipped: the guest then
+            // reports the file as missing.
+            let _ = wasi.preopened_dir(host_dir, guest_path, FsPerms::ReadOnly);
         }
         let wasi = wasi
             .envs(policy.env())
             // stdin closed and stdout discarded (the builder's defaults); the
-            // guest's diagnostics go to our stderr.
-            .inherit_stderr()
+            // guest's diagnostics go to our stderr, without control characters.
+            .stderr(GuestStderr)
             // No raw sockets: HTTP goes through `wasi:http` and the hooks below.
             .allow_tcp(false)
             .allow_udp(false)
@@ -69,9 +74,11 @@ impl StoreState {
                 policy,
                 call_hosts,
                 gate: RequestGate::new(&limits),
+                report_denial: log_denial,
             },
             keyvalue,
             meter: Meter::new(limits),
+            _files: files,
         }
     }
 
@@ -126,6 +133,18 @@ struct OutboundHooks {
     policy: Arc<Policy>,
     call_hosts: Vec<AllowedHost>,
     gate: RequestGate,
+    /// Where the reason of a denial goes ([`log_denial`] outside tests).
+    report_denial: fn(&Denied),
+}
+
+/// The guest only learns "denied"; the precise reason goes to the host's
+/// log (stderr), where whoever runs the host can act on it.
+fn log_denial(denied: &Denied) {
+    let _ = writeln!(
+        std::io::stderr(),
+        "bedrock-host: {}",
+        terminal::sanitize(&denied.to_string())
+    );
 }
 
 type SendResult = wasmtime_wasi_http::Result<(
@@ -144,7 +163,8 @@ impl WasiHttpHooks for OutboundHooks {
         let Some(in_flight) = self.gate.admit() else {
             return refuse(request, HttpError::ConnectionLimitReached);
         };
-        if self.policy.check(request.uri(), &self.call_hosts).is_err() {
+        if let Err(denied) = self.policy.check(&request, &self.call_hosts) {
+            (self.report_denial)(&denied);
             return refuse(request, HttpError::HttpRequestDenied);
         }
         Box::new(async move {
@@ -175,6 +195,52 @@ fn refuse(
     Box::new(async { Err(error) })
 }
 
+/// The guest's stderr: the host's, with control characters removed
+/// ([`terminal::sanitize`]), so a plugin cannot drive the terminal.
+struct GuestStderr;
+
+impl IsTerminal for GuestStderr {
+    fn is_terminal(&self) -> bool {
+        // The guest is not told: it has no business with terminal features.
+        false
+    }
+}
+
+impl StdoutStream for GuestStderr {
+    fn async_stream(&self) -> Box<dyn tokio::io::AsyncWrite + Send + Sync> {
+        Box::new(GuestStderr)
+    }
+}
+
+impl tokio::io::AsyncWrite for GuestStderr {
+    fn poll_write(
+        self: std::pin::Pin<&mut Self>,
+        _: &mut std::task::Context<'_>,
+        buf: &[u8],
+    ) -> std::task::Poll<std::io::Result<usize>> {
+        let clean = terminal::sanitize_bytes(buf);
+        std::task::Poll::Ready(
+            std::io::stderr()
+                .write_all(clean.as_bytes())
+                .map(|()| buf.len()),
+        )
+    }
+
+    fn poll_flush(
+        self: std::pin::Pin<&mut Self>,
+        _: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        std::task::Poll::Ready(std::io::stderr().flush())
+    }
+
+    fn poll_shutdown(
+        self: std::pin::Pin<&mut Self>,
+        _: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        std::task::Poll::Ready(Ok(()))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -190,7 +256,13 @@ mod tests {
             policy: Arc::new(Policy::new(&config)),
             call_hosts: Vec::new(),
             gate: RequestGate::new(&Limits::new(&config)),
+            report_denial: |denied| REPORTED.with(|r| r.borrow_mut().push(denied.clone())),
         }
+    }
+
+    thread_local! {
+        /// The denials reported on this thread (a current-thread runtime).
+        static REPORTED: std::cell::RefCell<Vec<Denied>> = const { std::cell::RefCell::new(Vec::new()) };
     }
 
     fn get(url: &str) -> http::Request<WasiBody> {
@@ -216,6 +288,17 @@ mod tests {
                 Ok(_) => panic!("{url}: expected a denial, got a response"),
             }
         }
+        // Each with its precise reason, for the host's log.
+        let reasons: Vec<String> =
+            REPORTED.with(|r| r.borrow().iter().map(ToString::to_string).collect());
+        assert_eq!(
+            reasons,
+            [
+                "outbound request to http://127.0.0.1:9 denied: loopback is reachable only through an endpoint override or an extra host",
+                "outbound request to https://example.com denied: not an AWS endpoint of the plugin (Bedrock, STS, SSO portal, valid region) nor a configured override",
+                "outbound request to http://localhost denied: loopback is reachable only through an endpoint override or an extra host",
+            ]
+        );
     }
 
     #[tokio::test]

@@ -156,7 +156,11 @@ async fn turn(
     };
     let summary = render(stream, json).await?;
     if !json {
-        eprintln!("{}", dim(&summary.line()));
+        // The stop reason's raw text is the plugin's.
+        eprintln!(
+            "{}",
+            dim(&bedrock_host::terminal::sanitize(&summary.line()))
+        );
     }
     Ok(summary.transcript.into_message())
 }

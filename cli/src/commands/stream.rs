@@ -1,10 +1,13 @@
 //! Renders an [`EventStream`] live: text deltas to stdout in human mode, one
-//! JSON object per event per line in JSON mode.
+//! JSON object per event per line in JSON mode. Model text is the model's
+//! choice, so human mode strips its control characters
+//! ([`terminal::sanitize`]); JSON escapes them.
 
 use super::transcript::Transcript;
 use super::{Failure, cyan, dim};
 use crate::json;
 use bedrock_host::EventStream;
+use bedrock_host::terminal::sanitize;
 use bedrock_host::types::{MessageStop, StreamEvent, Usage, WitName};
 use std::io::Write;
 
@@ -97,21 +100,21 @@ pub async fn render(mut stream: EventStream, json_mode: bool) -> Result<Summary,
             match event {
                 StreamEvent::TextDelta(delta) => {
                     summary.streamed_text = true;
-                    let _ = out.write_all(delta.text.as_bytes());
+                    let _ = out.write_all(sanitize(&delta.text).as_bytes());
                 }
                 // Thinking goes to stderr, dimmed: stdout stays the answer.
-                StreamEvent::ReasoningDelta(delta) => eprint!("{}", dim(&delta.text)),
+                StreamEvent::ReasoningDelta(delta) => eprint!("{}", dim(&sanitize(&delta.text))),
                 StreamEvent::ToolUseStart(start) => {
                     summary.streamed_text = true;
                     summary.open_tool = Some(start.index);
                     let _ = write!(
                         out,
                         "\n{} ",
-                        cyan(&format!("→ {} [{}]", start.name, start.id))
+                        cyan(&sanitize(&format!("→ {} [{}]", start.name, start.id)))
                     );
                 }
                 StreamEvent::ToolInputDelta(delta) => {
-                    let _ = out.write_all(delta.text.as_bytes());
+                    let _ = out.write_all(sanitize(&delta.text).as_bytes());
                 }
                 StreamEvent::BlockStop(index) if summary.open_tool == Some(*index) => {
                     summary.open_tool = None;

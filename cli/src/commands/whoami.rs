@@ -2,6 +2,7 @@
 
 use super::{Failure, Global, Op, format_expiry, outbound_summary, print_json, report};
 use crate::json;
+use bedrock_host::terminal::sanitize;
 use bedrock_host::types::WitName;
 use std::process::ExitCode;
 
@@ -25,21 +26,27 @@ pub async fn run(global: &Global, args: Args) -> ExitCode {
     };
     let env: Vec<&str> = host.policy().env_names().collect();
     let outbound = outbound_summary(&host, &config);
-    let files: Vec<String> = host
-        .policy()
-        .preopens()
+    let readable = host.policy().readable();
+    let files: Vec<String> = readable
+        .files
         .iter()
         .map(|p| p.display().to_string())
+        .chain(
+            readable
+                .dirs
+                .iter()
+                .map(|d| format!("{}/ (directory)", d.display())),
+        )
         .collect();
     if args.json {
         let mut value = json::credential_info(&info);
-        value["sandbox"] =
-            serde_json::json!({ "env": env, "outbound": outbound, "read_only_dirs": files });
+        value["sandbox"] = serde_json::json!({ "env": env, "outbound": outbound, "read_only_files": readable.files, "read_only_dirs": readable.dirs });
         print_json(&value);
     } else {
-        println!("source: {}", info.label);
+        // The label and the region are the plugin's text.
+        println!("source: {}", sanitize(&info.label));
         println!("kind: {}", info.kind.wit_name());
-        println!("region: {}", info.region);
+        println!("region: {}", sanitize(&info.region));
         match info.expires_at {
             Some(at) => println!("expires: {}", format_expiry(at)),
             None => println!("expires: never (long-lived credentials)"),

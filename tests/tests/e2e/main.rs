@@ -7,6 +7,7 @@ mod concurrency;
 mod converse_stream;
 mod credentials;
 mod discovery;
+mod exposure;
 mod host_limits;
 mod hot_swap;
 mod isolation;
