@@ -8,23 +8,36 @@
 //! instance; a client that hangs up drops the handler's future or the SSE
 //! body, and with it the [`EventStream`], which cancels the Bedrock request.
 //!
-//! With an API key configured, every route wants `Authorization: Bearer
-//! KEY`. The key is compared in constant time and never logged or echoed.
+//! Every caller is treated as hostile: [`guard`] refuses web pages and
+//! rebound host names, [`ServeLimits`] bounds what one caller can hold and
+//! for how long, and [`error`] keeps paths, backtraces and principals out of
+//! what clients read. With an API key configured, every route wants
+//! `Authorization: Bearer KEY`, compared in constant time, never logged or
+//! echoed.
 
+mod error;
+mod guard;
+mod limits;
+mod listener;
 mod mapping;
 mod openai;
+mod redact;
 
-use crate::types::WitName as _;
-use crate::types::{DiscoveryOptions, ProviderConfig, ProviderError};
-use crate::{EventStream, Host, HostError};
+pub use limits::ServeLimits;
+
+use crate::EventStream;
+use crate::Host;
+use crate::types::{DiscoveryOptions, ProviderConfig};
 use axum::Router;
-use axum::body::Bytes;
-use axum::extract::{DefaultBodyLimit, Path, Request, State};
-use axum::http::{HeaderValue, StatusCode, header};
-use axum::middleware::{self, Next};
+use axum::body::{Body, Bytes};
+use axum::extract::{Path, Request, State};
+use axum::http::{StatusCode, header};
+use axum::middleware;
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
+use error::ApiError;
+use http_body_util::{BodyExt as _, LengthLimitError, Limited};
 use mapping::{Collector, InvalidRequest, Piece, Turn};
 use std::collections::VecDeque;
 use std::convert::Infallible;
@@ -34,13 +47,11 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{SystemTime, UNIX_EPOCH};
 use tokio::net::TcpListener;
-
-/// Images travel base64-encoded in the JSON body: Bedrock takes up to 20 of
-/// 3.75 MB each, 100 MB once encoded; axum's 2 MB default is far too small.
-const BODY_LIMIT: usize = 100 * 1024 * 1024;
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+use tokio::time::Instant;
 
 /// What the endpoint needs besides the [`Host`].
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct ServeConfig {
     /// Passed to every plugin call (region, endpoint override, timeouts).
     pub provider: ProviderConfig,
@@ -48,10 +59,33 @@ pub struct ServeConfig {
     pub discovery: DiscoveryOptions,
     /// When set, requests must carry `Authorization: Bearer <key>`.
     pub api_key: Option<String>,
+    /// Browser origins (`scheme://host[:port]`) whose pages may call the
+    /// endpoint; requests from any other page are refused.
+    pub cors_origins: Vec<String>,
+    /// Names `Host` may give besides the bound address (for a reverse proxy
+    /// or a name in /etc/hosts): `name` (any port) or `name:port`.
+    pub allowed_hosts: Vec<String>,
+    /// Connections, requests in flight, body size and timeouts.
+    pub limits: ServeLimits,
+}
+
+/// By hand: the API key is a secret.
+impl std::fmt::Debug for ServeConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ServeConfig")
+            .field("provider", &self.provider)
+            .field("discovery", &self.discovery)
+            .field("api_key", &self.api_key.as_ref().map(|_| "<redacted>"))
+            .field("cors_origins", &self.cors_origins)
+            .field("allowed_hosts", &self.allowed_hosts)
+            .field("limits", &self.limits)
+            .finish()
+    }
 }
 
 impl ServeConfig {
-    /// The plugin's defaults for everything, and no API key.
+    /// The plugin's defaults for everything, no API key, no browser origin,
+    /// and the default [`ServeLimits`].
     pub fn new(provider: ProviderConfig) -> Self {
         Self {
             provider,
@@ -64,8 +98,17 @@ impl ServeConfig {
                 default_max_tokens: None,
             },
             api_key: None,
+            cors_origins: Vec::new(),
+            allowed_hosts: Vec::new(),
+            limits: ServeLimits::default(),
         }
     }
+}
+
+/// A browser origin as `--cors-origin` takes it, normalised the way browsers
+/// send `Origin`; an error a user can act on for anything else.
+pub fn parse_cors_origin(origin: &str) -> Result<String, String> {
+    guard::normalize_origin(origin)
 }
 
 /// A bound, not yet running, endpoint: bind first, so that the caller can
@@ -73,6 +116,7 @@ impl ServeConfig {
 pub struct Server {
     listener: TcpListener,
     router: Router,
+    limits: ServeLimits,
 }
 
 impl Server {
@@ -84,6 +128,7 @@ impl Server {
         let listener = TcpListener::bind(addr).await?;
         Ok(Server {
             listener,
+            limits: config.limits,
             router: router(host, config),
         })
     }
@@ -92,165 +137,58 @@ impl Server {
         self.listener.local_addr()
     }
 
-    /// Serves until `shutdown` completes, then lets requests in flight finish.
+    /// Serves until `shutdown` completes, then stops accepting and lets
+    /// requests in flight finish, for up to the limits' shutdown deadline.
     pub async fn run(
         self,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> std::io::Result<()> {
-        axum::serve(self.listener, self.router)
-            .with_graceful_shutdown(shutdown)
-            .await
+        listener::serve(self.listener, self.router, self.limits, shutdown).await
     }
 }
 
 struct AppState {
     host: Host,
     config: ServeConfig,
+    /// Places for requests that call the plugin (`limits.max_requests`).
+    admission: Arc<Semaphore>,
 }
 
-/// The endpoint's routes, for callers that bring their own listener.
-pub fn router(host: Host, config: ServeConfig) -> Router {
-    let state = Arc::new(AppState { host, config });
+impl AppState {
+    /// A place for one more request that calls the plugin, or a `429`.
+    fn admit(&self) -> Result<OwnedSemaphorePermit, ApiError> {
+        self.admission
+            .clone()
+            .try_acquire_owned()
+            .map_err(|_| ApiError::busy(self.config.limits.max_requests))
+    }
+}
+
+/// The endpoint's routes behind the checks of [`guard`]. The checks need
+/// the address each request arrived on, which [`listener`] supplies.
+fn router(host: Host, config: ServeConfig) -> Router {
+    let gate = Arc::new(guard::Gate {
+        cors_origins: config.cors_origins.clone(),
+        allowed_hosts: config
+            .allowed_hosts
+            .iter()
+            .map(|h| h.to_ascii_lowercase())
+            .collect(),
+        api_key: config.api_key.clone(),
+    });
+    let state = Arc::new(AppState {
+        host,
+        admission: Arc::new(Semaphore::new(config.limits.max_requests)),
+        config,
+    });
     Router::new()
         .route("/v1/chat/completions", post(chat_completions))
         .route("/v1/models", get(list_models))
         // Model ids may be ARNs, which hold slashes.
         .route("/v1/models/{*id}", get(get_model))
         .fallback(not_found)
-        .layer(middleware::from_fn_with_state(state.clone(), authorize))
-        .layer(DefaultBodyLimit::max(BODY_LIMIT))
+        .layer(middleware::from_fn_with_state(gate, guard::check))
         .with_state(state)
-}
-
-/// An OpenAI-shaped failure.
-#[derive(Debug)]
-struct ApiError {
-    status: StatusCode,
-    kind: &'static str,
-    code: Option<String>,
-    param: Option<&'static str>,
-    message: String,
-    retry_after_ms: Option<u64>,
-}
-
-impl ApiError {
-    fn new(status: StatusCode, kind: &'static str, code: &str, message: impl Into<String>) -> Self {
-        Self {
-            status,
-            kind,
-            code: Some(code.into()),
-            param: None,
-            message: message.into(),
-            retry_after_ms: None,
-        }
-    }
-
-    /// A host-side failure (a trap, a limit, an instance that would not
-    /// start). The chain names the component and the guest function, no
-    /// secrets.
-    fn host(error: anyhow::Error) -> Self {
-        let message = format!("{error:#}");
-        match error.downcast_ref::<HostError>() {
-            Some(HostError::Busy { .. }) => {
-                let mut api = Self::new(
-                    StatusCode::TOO_MANY_REQUESTS,
-                    "rate_limit_error",
-                    "host_busy",
-                    message,
-                );
-                api.retry_after_ms = Some(1000);
-                api
-            }
-            Some(HostError::DeadlineExceeded { .. }) => Self::new(
-                StatusCode::GATEWAY_TIMEOUT,
-                "server_error",
-                "host_deadline_exceeded",
-                message,
-            ),
-            _ => Self::new(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "server_error",
-                "host_error",
-                message,
-            ),
-        }
-    }
-
-    fn body(&self) -> openai::ErrorBody {
-        openai::ErrorBody {
-            error: openai::ErrorObject {
-                message: self.message.clone(),
-                kind: self.kind,
-                param: self.param,
-                code: self.code.clone(),
-            },
-        }
-    }
-}
-
-impl From<InvalidRequest> for ApiError {
-    fn from(error: InvalidRequest) -> Self {
-        let mut api = Self::new(
-            StatusCode::BAD_REQUEST,
-            "invalid_request_error",
-            "invalid_request",
-            error.message,
-        );
-        api.param = error.param;
-        api
-    }
-}
-
-impl From<ProviderError> for ApiError {
-    fn from(error: ProviderError) -> Self {
-        use StatusCode as S;
-        let (status, kind) = match &error {
-            ProviderError::InvalidRequest(_)
-            | ProviderError::NotImplemented(_)
-            | ProviderError::Validation(_)
-            | ProviderError::ContextWindowExceeded(_) => (S::BAD_REQUEST, "invalid_request_error"),
-            // The plugin's own AWS credentials are missing or refused.
-            ProviderError::NoCredentials(_)
-            | ProviderError::CredentialSource(_)
-            | ProviderError::Auth(_) => (S::UNAUTHORIZED, "authentication_error"),
-            ProviderError::AccessDenied(_) => (S::FORBIDDEN, "permission_error"),
-            ProviderError::ModelNotFound(_) => (S::NOT_FOUND, "not_found_error"),
-            ProviderError::Throttled(_) => (S::TOO_MANY_REQUESTS, "rate_limit_error"),
-            ProviderError::ModelNotReady(_) | ProviderError::ServiceUnavailable(_) => {
-                (S::SERVICE_UNAVAILABLE, "server_error")
-            }
-            ProviderError::Timeout(_) => (S::GATEWAY_TIMEOUT, "server_error"),
-            ProviderError::Http(_)
-            | ProviderError::Network(_)
-            | ProviderError::Protocol(_)
-            | ProviderError::ModelStreamError(_) => (S::BAD_GATEWAY, "server_error"),
-            ProviderError::InternalServer(_) | ProviderError::Cancelled => {
-                (S::INTERNAL_SERVER_ERROR, "server_error")
-            }
-        };
-        let code = match &error {
-            // The code OpenAI clients look for.
-            ProviderError::ContextWindowExceeded(_) => "context_length_exceeded".to_string(),
-            other => other.wit_name().replace('-', "_"),
-        };
-        let mut api = Self::new(status, kind, &code, error.message());
-        api.retry_after_ms = error.detail().and_then(|d| d.retry_after_ms);
-        api
-    }
-}
-
-impl IntoResponse for ApiError {
-    fn into_response(self) -> Response {
-        let mut response = (self.status, json_body(&self.body())).into_response();
-        if let Some(ms) = self.retry_after_ms {
-            let headers = response.headers_mut();
-            // `retry-after` in whole seconds for everyone; OpenAI's SDKs
-            // read the exact `retry-after-ms` first.
-            headers.insert(header::RETRY_AFTER, HeaderValue::from(ms.div_ceil(1000)));
-            headers.insert("retry-after-ms", HeaderValue::from(ms));
-        }
-        response
-    }
 }
 
 /// A JSON response body. Serialising these types cannot fail (no maps with
@@ -260,40 +198,6 @@ fn json_body(value: &impl serde::Serialize) -> Response {
         Ok(bytes) => ([(header::CONTENT_TYPE, "application/json")], bytes).into_response(),
         Err(error) => (StatusCode::INTERNAL_SERVER_ERROR, error.to_string()).into_response(),
     }
-}
-
-async fn authorize(State(state): State<Arc<AppState>>, request: Request, next: Next) -> Response {
-    let Some(key) = &state.config.api_key else {
-        return next.run(request).await;
-    };
-    let given = request
-        .headers()
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.split_once(' '))
-        // The scheme is case-insensitive (RFC 9110).
-        .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
-        .map_or("", |(_, token)| token.trim());
-    if constant_time_eq(given.as_bytes(), key.as_bytes()) {
-        return next.run(request).await;
-    }
-    ApiError::new(
-        StatusCode::UNAUTHORIZED,
-        "invalid_request_error",
-        "invalid_api_key",
-        "Incorrect or missing API key: send Authorization: Bearer <the key serve was started with>",
-    )
-    .into_response()
-}
-
-/// Equality whose time depends on the lengths only, not on where the bytes
-/// first differ.
-fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
-    if a.len() != b.len() {
-        return false;
-    }
-    let diff = a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y));
-    std::hint::black_box(diff) == 0
 }
 
 async fn not_found() -> ApiError {
@@ -326,11 +230,16 @@ async fn get_model(
 }
 
 async fn models(state: &AppState) -> Result<openai::ModelList, ApiError> {
-    let discovery = state
-        .host
-        .discover(&state.config.provider, &state.config.discovery)
-        .await
-        .map_err(ApiError::host)??;
+    let _admitted = state.admit()?;
+    let discovery = tokio::time::timeout(
+        state.config.limits.stream_timeout,
+        state
+            .host
+            .discover(&state.config.provider, &state.config.discovery),
+    )
+    .await
+    .map_err(|_| reply_timeout(state.config.limits.stream_timeout))?
+    .map_err(ApiError::host)??;
     Ok(openai::ModelList {
         object: "list",
         data: discovery
@@ -346,14 +255,30 @@ async fn models(state: &AppState) -> Result<openai::ModelList, ApiError> {
     })
 }
 
+/// `POST /v1/chat/completions`. The order is the point: a declared body
+/// over the limit is refused before anything else, then the request takes
+/// its place under `max_requests` (or gets a `429`) before a byte of the
+/// body is read, and keeps it until its reply has been sent.
 async fn chat_completions(
     State(state): State<Arc<AppState>>,
-    body: Bytes,
+    request: Request,
 ) -> Result<Response, ApiError> {
+    let limits = &state.config.limits;
+    let declared = request
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok()?.parse::<u64>().ok());
+    if declared.is_some_and(|length| length > limits.max_body_bytes as u64) {
+        return Err(body_too_large(limits));
+    }
+    let admitted = state.admit()?;
+    let deadline = Instant::now() + limits.stream_timeout;
+    let body = read_body(request.into_body(), limits).await?;
     let chat: openai::ChatRequest = serde_json::from_slice(&body).map_err(|e| InvalidRequest {
         message: format!("the request body is not a valid chat completion request: {e}"),
         param: None,
     })?;
+    drop(body);
     let mapped = mapping::converse_request(chat)?;
     let reply = Reply {
         id: completion_id(),
@@ -363,20 +288,84 @@ async fn chat_completions(
             .unwrap_or(0),
         model: mapped.request.model_id.clone(),
     };
-    let mut stream = state
-        .host
-        .converse_stream(&state.config.provider, &mapped.request)
-        .await
-        .map_err(ApiError::host)??;
-    // The first batch comes before the status line, so that errors the
-    // plugin only reports there (throttling, auth, ...) still get their
-    // HTTP status rather than a 200 with an error inside.
-    let first = stream.next().await.map_err(ApiError::host)??;
-    if mapped.stream {
-        Ok(stream_reply(reply, stream, first, mapped.include_usage))
-    } else {
-        whole_reply(reply, stream, first).await
+    let started = tokio::time::timeout_at(deadline, async {
+        let mut stream = state
+            .host
+            .converse_stream(&state.config.provider, &mapped.request)
+            .await
+            .map_err(ApiError::host)??;
+        // The first batch comes before the status line, so that errors the
+        // plugin only reports there (throttling, auth, ...) still get their
+        // HTTP status rather than a 200 with an error inside.
+        let first = stream.next().await.map_err(ApiError::host)??;
+        Ok::<_, ApiError>((stream, first))
+    })
+    .await
+    .map_err(|_| reply_timeout(limits.stream_timeout))?;
+    let (stream, first) = started?;
+    if !mapped.stream {
+        let reply = tokio::time::timeout_at(deadline, whole_reply(reply, stream, first)).await;
+        drop(admitted);
+        return reply.map_err(|_| reply_timeout(limits.stream_timeout))?;
     }
+    let sending = Sending {
+        reply,
+        stream: Some(stream),
+        turn: Turn::default(),
+        include_usage: mapped.include_usage,
+        queue: VecDeque::new(),
+        deadline,
+        stream_timeout: limits.stream_timeout,
+        _admitted: admitted,
+    };
+    Ok(stream_reply(sending, first))
+}
+
+/// The request body, read within the body limit and timeout.
+async fn read_body(body: Body, limits: &ServeLimits) -> Result<Bytes, ApiError> {
+    let reading = Limited::new(body, limits.max_body_bytes).collect();
+    match tokio::time::timeout(limits.body_read_timeout, reading).await {
+        Ok(Ok(collected)) => Ok(collected.to_bytes()),
+        Ok(Err(error)) if error.downcast_ref::<LengthLimitError>().is_some() => {
+            Err(body_too_large(limits))
+        }
+        Ok(Err(_)) => Err(ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "invalid_request_error",
+            "invalid_body",
+            "The request body could not be read",
+        )),
+        Err(_) => Err(ApiError::new(
+            StatusCode::REQUEST_TIMEOUT,
+            "invalid_request_error",
+            "body_timeout",
+            format!(
+                "The request body did not arrive within {:?}",
+                limits.body_read_timeout
+            ),
+        )),
+    }
+}
+
+fn body_too_large(limits: &ServeLimits) -> ApiError {
+    ApiError::new(
+        StatusCode::PAYLOAD_TOO_LARGE,
+        "invalid_request_error",
+        "request_too_large",
+        format!(
+            "The request body is larger than this server's limit of {} bytes (serve --max-body-bytes)",
+            limits.max_body_bytes
+        ),
+    )
+}
+
+fn reply_timeout(limit: std::time::Duration) -> ApiError {
+    ApiError::new(
+        StatusCode::GATEWAY_TIMEOUT,
+        "server_error",
+        "reply_timeout",
+        format!("The reply took longer than this server's limit of {limit:?}"),
+    )
 }
 
 /// What every chunk of one reply repeats.
@@ -446,14 +435,20 @@ async fn whole_reply(
     Ok(json_body(&completion))
 }
 
-/// The SSE body's state. The [`EventStream`] lives here: when the client
-/// hangs up, hyper drops the body, and the Bedrock request is cancelled.
+/// The SSE body's state. The [`EventStream`] and the request's place under
+/// `max_requests` live here: when the client hangs up, or stops reading for
+/// the send timeout, hyper drops the body, the Bedrock request is cancelled
+/// and the place is free.
 struct Sending {
     reply: Reply,
     stream: Option<EventStream>,
     turn: Turn,
     include_usage: bool,
     queue: VecDeque<Event>,
+    /// When the whole reply must have been sent.
+    deadline: Instant,
+    stream_timeout: std::time::Duration,
+    _admitted: OwnedSemaphorePermit,
 }
 
 impl Sending {
@@ -504,7 +499,11 @@ impl Sending {
                 return Some(event);
             }
             let stream = self.stream.as_mut()?;
-            match stream.next().await {
+            let Ok(next) = tokio::time::timeout_at(self.deadline, stream.next()).await else {
+                self.fail(reply_timeout(self.stream_timeout));
+                continue;
+            };
+            match next {
                 Ok(Ok(Some(batch))) => self.push_batch(batch),
                 Ok(Ok(None)) => {
                     self.stream = None;
@@ -524,19 +523,7 @@ impl Sending {
     }
 }
 
-fn stream_reply(
-    reply: Reply,
-    stream: EventStream,
-    first: Option<Vec<crate::types::StreamEvent>>,
-    include_usage: bool,
-) -> Response {
-    let mut sending = Sending {
-        reply,
-        stream: Some(stream),
-        turn: Turn::default(),
-        include_usage,
-        queue: VecDeque::new(),
-    };
+fn stream_reply(mut sending: Sending, first: Option<Vec<crate::types::StreamEvent>>) -> Response {
     match first {
         Some(batch) => sending.push_batch(batch),
         None => {
@@ -556,93 +543,14 @@ fn stream_reply(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::types::ErrorDetail;
     use serde_json::json;
-
-    fn detail(retry_after_ms: Option<u64>) -> ErrorDetail {
-        ErrorDetail {
-            message: "Too many requests".into(),
-            status: Some(429),
-            code: Some("ThrottlingException".into()),
-            request_id: None,
-            retry_after_ms,
-        }
-    }
-
-    #[test]
-    fn serve_maps_provider_errors_to_openai_statuses() {
-        let cases = [
-            (
-                ProviderError::Throttled(detail(Some(1500))),
-                429,
-                "rate_limit_error",
-            ),
-            (
-                ProviderError::Validation(detail(None)),
-                400,
-                "invalid_request_error",
-            ),
-            (
-                ProviderError::Auth(detail(None)),
-                401,
-                "authentication_error",
-            ),
-            (
-                ProviderError::AccessDenied(detail(None)),
-                403,
-                "permission_error",
-            ),
-            (
-                ProviderError::ModelNotFound(detail(None)),
-                404,
-                "not_found_error",
-            ),
-            (ProviderError::Timeout("slow".into()), 504, "server_error"),
-            (
-                ProviderError::ServiceUnavailable(detail(None)),
-                503,
-                "server_error",
-            ),
-            (
-                ProviderError::ModelStreamError(detail(None)),
-                502,
-                "server_error",
-            ),
-        ];
-        for (error, status, kind) in cases {
-            let api = ApiError::from(error);
-            assert_eq!((api.status.as_u16(), api.kind), (status, kind), "{api:?}");
-        }
-        let throttled =
-            ApiError::from(ProviderError::Throttled(detail(Some(1500)))).into_response();
-        assert_eq!(throttled.headers()[header::RETRY_AFTER], "2");
-        assert_eq!(throttled.headers()["retry-after-ms"], "1500");
-        let window = ApiError::from(ProviderError::ContextWindowExceeded(detail(None)));
-        assert_eq!(window.code.as_deref(), Some("context_length_exceeded"));
-        let body =
-            serde_json::to_value(ApiError::from(ProviderError::ModelNotFound(detail(None))).body())
-                .unwrap();
-        assert_eq!(
-            body,
-            json!({"error": {"message": "Too many requests", "type": "not_found_error",
-                                         "param": null, "code": "model_not_found"}})
-        );
-    }
-
-    #[test]
-    fn serve_compares_keys_exactly() {
-        assert!(constant_time_eq(b"sk-local", b"sk-local"));
-        assert!(!constant_time_eq(b"sk-local", b"sk-locaL"));
-        assert!(!constant_time_eq(b"sk-local", b"sk-local-longer"));
-        assert!(!constant_time_eq(b"", b"sk-local"));
-    }
 
     /// One HTTP/1.1 exchange: the status and the body as JSON.
     async fn exchange(addr: SocketAddr, head: &str, body: &str) -> (u16, serde_json::Value) {
         use tokio::io::{AsyncReadExt, AsyncWriteExt};
         let mut socket = tokio::net::TcpStream::connect(addr).await.unwrap();
         let request = format!(
-            "{head}\r\nHost: test\r\nConnection: close\r\nContent-Length: {}\r\n\r\n{body}",
+            "{head}\r\nHost: {addr}\r\nConnection: close\r\nContent-Length: {}\r\n\r\n{body}",
             body.len()
         );
         socket.write_all(request.as_bytes()).await.unwrap();
