@@ -173,7 +173,7 @@ impl From<ProviderError> for ApiError {
             other => other.wit_name().replace('-', "_"),
         };
         let message = error.message();
-        let redacted = redact::aws_message(&message);
+        let redacted = redact::aws_message(message);
         if redacted != message {
             log(&format!("{code} (answered redacted): {message}"));
         }
