@@ -244,3 +244,65 @@ async fn serve_shuts_down_within_its_deadline_with_a_stuck_client() {
     assert_eq!(served(next.addr).await, 0);
     next.stop().await;
 }
+
+/// A body that never arrives holds its place only until the body timeout:
+/// `408`, and with one place the next client is served.
+#[tokio::test(flavor = "multi_thread")]
+async fn serve_times_out_a_body_that_never_arrives() {
+    let emulator = emulator().await;
+    let serve = start(host(&sigv4_env(&emulator)), |c| {
+        c.limits.max_requests = 1;
+        c.limits.body_read_timeout = Duration::from_secs(1);
+    })
+    .await;
+    let mut slow = TcpStream::connect(serve.addr).await.unwrap();
+    let head = format!(
+        "POST /v1/chat/completions HTTP/1.1\r\nHost: {}\r\nAuthorization: Bearer {}\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{{\"model\": ",
+        serve.addr,
+        super::wire::API_KEY
+    );
+    slow.write_all(head.as_bytes()).await.unwrap();
+    let answer = read_answer(&mut slow).await.expect("an answer");
+    assert_eq!(
+        (answer.status, answer.code()),
+        (408, "body_timeout"),
+        "{answer:?}"
+    );
+    assert_eq!(served(serve.addr).await, 0, "the next honest client");
+    assert_eq!(
+        emulator.requests().len(),
+        1,
+        "only the honest call reached Bedrock"
+    );
+    serve.stop().await;
+}
+
+/// A reply that outlasts the whole-reply timeout (the emulator stalls for a
+/// minute) ends with `reply_timeout` in OpenAI's shape (a `504`, or an error
+/// event once streaming), and its place is free for the next client.
+#[tokio::test(flavor = "multi_thread")]
+async fn serve_ends_a_reply_that_outlasts_its_timeout() {
+    let emulator = emulator().await;
+    let serve = start(host(&sigv4_env(&emulator)), |c| {
+        c.limits.max_requests = 1;
+        c.limits.stream_timeout = Duration::from_secs(1);
+    })
+    .await;
+    let mut stuck = TcpStream::connect(serve.addr).await.unwrap();
+    let request = raw(
+        &serve.addr.to_string(),
+        "POST",
+        "/v1/chat/completions",
+        &[
+            ("Content-Type", "application/json"),
+            ("Connection", "close"),
+        ],
+        &chat_body("[emulator stall] hello", true),
+    );
+    stuck.write_all(request.as_bytes()).await.unwrap();
+    let reply = String::from_utf8_lossy(&until_closed(&mut stuck).await).into_owned();
+    assert!(reply.contains("reply_timeout"), "{reply}");
+    assert!(!reply.contains("[DONE]"), "{reply}");
+    assert_eq!(served(serve.addr).await, 0, "the next honest client");
+    serve.stop().await;
+}
