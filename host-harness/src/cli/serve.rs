@@ -43,6 +43,9 @@ pub struct Args {
     /// The largest request body (base64 images count here).
     #[arg(long, value_name = "BYTES", default_value_t = ServeLimits::default().max_body_bytes)]
     max_body_bytes: usize,
+    /// The bytes all request bodies in memory may hold together.
+    #[arg(long, value_name = "BYTES", default_value_t = ServeLimits::default().body_budget_bytes)]
+    body_budget_bytes: usize,
     /// Seconds a connection may take to send a request's headers, or stay
     /// idle between requests.
     #[arg(long, value_name = "SECS", default_value_t = ServeLimits::default().header_read_timeout.as_secs())]
@@ -67,6 +70,7 @@ impl Args {
             max_connections: self.max_connections.max(1),
             max_requests: self.max_requests.max(1),
             max_body_bytes: self.max_body_bytes,
+            body_budget_bytes: self.body_budget_bytes,
             header_read_timeout: Duration::from_secs(self.header_timeout.max(1)),
             body_read_timeout: Duration::from_secs(self.body_timeout.max(1)),
             send_timeout: Duration::from_secs(self.send_timeout.max(1)),

@@ -23,9 +23,13 @@ pub struct ServeLimits {
     /// (Bedrock takes images of up to 3.75 MB, 5 MB encoded), so the default,
     /// 16 MiB, fits three of the largest images or many ordinary ones. A
     /// declared `Content-Length` above it is refused (`413`) before any of
-    /// the body is read. At worst the bodies in memory are `max_requests`
-    /// times this.
+    /// the body is read.
     pub max_body_bytes: usize,
+    /// The bytes all request bodies being read or handled may hold
+    /// together: a body that would pass it is refused (`429`) before more of
+    /// it is read. Never less than `max_body_bytes`. Default 64 MiB (four of
+    /// the largest bodies at once).
+    pub body_budget_bytes: usize,
     /// From the moment a connection waits for a request (a new connection,
     /// or an idle keep-alive one) until the request's headers are complete.
     /// This one timer also closes idle keep-alive connections. Default 10 s.
@@ -52,6 +56,7 @@ impl Default for ServeLimits {
             max_connections: 256,
             max_requests: 64,
             max_body_bytes: 16 * 1024 * 1024,
+            body_budget_bytes: 64 * 1024 * 1024,
             header_read_timeout: Duration::from_secs(10),
             body_read_timeout: Duration::from_secs(30),
             send_timeout: Duration::from_secs(30),

@@ -15,6 +15,7 @@
 //! `Authorization: Bearer KEY`, compared in constant time, never logged or
 //! echoed.
 
+mod body;
 mod error;
 mod guard;
 mod limits;
@@ -29,7 +30,6 @@ use crate::EventStream;
 use crate::Host;
 use crate::types::{DiscoveryOptions, ProviderConfig};
 use axum::Router;
-use axum::body::{Body, Bytes};
 use axum::extract::{Path, Request, State};
 use axum::http::{StatusCode, header};
 use axum::middleware;
@@ -37,7 +37,6 @@ use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use error::ApiError;
-use http_body_util::{BodyExt as _, LengthLimitError, Limited};
 use mapping::{Collector, InvalidRequest, Piece, Turn};
 use std::collections::VecDeque;
 use std::convert::Infallible;
@@ -152,6 +151,7 @@ struct AppState {
     config: ServeConfig,
     /// Places for requests that call the plugin (`limits.max_requests`).
     admission: Arc<Semaphore>,
+    body_budget: body::BodyBudget,
 }
 
 impl AppState {
@@ -179,6 +179,13 @@ fn router(host: Host, config: ServeConfig) -> Router {
     let state = Arc::new(AppState {
         host,
         admission: Arc::new(Semaphore::new(config.limits.max_requests)),
+        // One body of the largest size always fits.
+        body_budget: body::BodyBudget::new(
+            config
+                .limits
+                .body_budget_bytes
+                .max(config.limits.max_body_bytes),
+        ),
         config,
     });
     Router::new()
@@ -269,11 +276,13 @@ async fn chat_completions(
         .get(header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok()?.parse::<u64>().ok());
     if declared.is_some_and(|length| length > limits.max_body_bytes as u64) {
-        return Err(body_too_large(limits));
+        return Err(body::too_large(limits));
     }
     let admitted = state.admit()?;
     let deadline = Instant::now() + limits.stream_timeout;
-    let body = read_body(request.into_body(), limits).await?;
+    // The body's share of the budget is kept while its parsed form lives.
+    let (body, _reserved) =
+        body::read(request.into_body(), declared, limits, &state.body_budget).await?;
     let chat: openai::ChatRequest = serde_json::from_slice(&body).map_err(|e| InvalidRequest {
         message: format!("the request body is not a valid chat completion request: {e}"),
         param: None,
@@ -319,44 +328,6 @@ async fn chat_completions(
         _admitted: admitted,
     };
     Ok(stream_reply(sending, first))
-}
-
-/// The request body, read within the body limit and timeout.
-async fn read_body(body: Body, limits: &ServeLimits) -> Result<Bytes, ApiError> {
-    let reading = Limited::new(body, limits.max_body_bytes).collect();
-    match tokio::time::timeout(limits.body_read_timeout, reading).await {
-        Ok(Ok(collected)) => Ok(collected.to_bytes()),
-        Ok(Err(error)) if error.downcast_ref::<LengthLimitError>().is_some() => {
-            Err(body_too_large(limits))
-        }
-        Ok(Err(_)) => Err(ApiError::new(
-            StatusCode::BAD_REQUEST,
-            "invalid_request_error",
-            "invalid_body",
-            "The request body could not be read",
-        )),
-        Err(_) => Err(ApiError::new(
-            StatusCode::REQUEST_TIMEOUT,
-            "invalid_request_error",
-            "body_timeout",
-            format!(
-                "The request body did not arrive within {:?}",
-                limits.body_read_timeout
-            ),
-        )),
-    }
-}
-
-fn body_too_large(limits: &ServeLimits) -> ApiError {
-    ApiError::new(
-        StatusCode::PAYLOAD_TOO_LARGE,
-        "invalid_request_error",
-        "request_too_large",
-        format!(
-            "The request body is larger than this server's limit of {} bytes (serve --max-body-bytes)",
-            limits.max_body_bytes
-        ),
-    )
 }
 
 fn reply_timeout(limit: std::time::Duration) -> ApiError {
