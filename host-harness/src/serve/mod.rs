@@ -6,11 +6,12 @@
 //! `"stream": true`), `GET /v1/models` and `GET /v1/models/{id}` (from
 //! discovery). Each request runs one `converse-stream` call on its own
 //! instance; a client that hangs up drops the handler's future or the SSE
-//! body, and with it the [`EventStream`](crate::EventStream), which cancels the Bedrock request.
+//! body, and with it the [`EventStream`](crate::EventStream), which cancels
+//! the Bedrock request.
 //!
-//! Every caller is treated as hostile: [`guard`] refuses web pages and
+//! Every caller is treated as hostile: `guard` refuses web pages and
 //! rebound host names, [`ServeLimits`] bounds what one caller can hold and
-//! for how long, and [`error`] keeps paths, backtraces and principals out of
+//! for how long, and `error` keeps paths, backtraces and principals out of
 //! what clients read. With an API key configured, every route wants
 //! `Authorization: Bearer KEY`, compared in constant time, never logged or
 //! echoed.
