@@ -24,6 +24,19 @@ if [[ ! tests/node/node_modules/.package-lock.json -nt tests/node/package-lock.j
     npm install --prefix tests/node --no-save --silent --no-audit --no-fund
 fi
 export BEDROCK_NODE_DIR="$PWD/tests/node"
+# A real browser for serve's hostile-page test: Debian's Chromium, installed
+# under CI where apt-get is available (the test skips without one).
+if [[ -n "${CI:-}" ]] && ! command -v chromium >/dev/null 2>&1 && command -v apt-get >/dev/null 2>&1; then
+    as_root=()
+    [[ $(id -u) -ne 0 ]] && command -v sudo >/dev/null 2>&1 && as_root=(sudo -n)
+    { "${as_root[@]}" apt-get install -y -qq chromium >/dev/null 2>&1 \
+        || { "${as_root[@]}" apt-get update -qq >/dev/null 2>&1 && "${as_root[@]}" apt-get install -y -qq chromium >/dev/null 2>&1; }; } \
+        || echo "notice: chromium could not be installed; serve's browser test will skip" >&2
+fi
+if command -v chromium >/dev/null 2>&1; then
+    BEDROCK_CHROMIUM="$(command -v chromium)"
+    export BEDROCK_CHROMIUM
+fi
 export BEDROCK_COMPONENT="$PWD/target/wasm32-wasip2/release/bedrock_guest.wasm"
 # Compiled components are cached here rather than in ~/.cache.
 export BEDROCK_HOST_CACHE_DIR="$PWD/target/code-cache"

@@ -17,3 +17,4 @@ mod openai_serve;
 mod real_clients;
 mod retries;
 mod sandbox;
+mod serve_hostile;
