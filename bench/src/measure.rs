@@ -61,7 +61,7 @@ impl PeakRss {
                 let mut n = 0u64;
                 while !stop.load(Ordering::Relaxed) {
                     peak.fetch_max(rss_kib(), Ordering::Relaxed);
-                    if n % 10 == 0 {
+                    if n.is_multiple_of(10) {
                         peak_pss.fetch_max(pss_kib(), Ordering::Relaxed);
                     }
                     n += 1;

@@ -630,7 +630,7 @@ fn no_secret_is_ever_shown() {
         "http://127.0.0.1:9/creds",
     );
     type Scenario<'a> = (Vec<(&'a str, &'a str)>, Option<CredentialKind>);
-    let scenarios: Vec<Scenario> = vec![
+    let scenarios: Vec<Scenario<'_>> = vec![
         (
             vec![("AWS_BEARER_TOKEN_BEDROCK", SECRETS[0])],
             Some(BearerToken),
