@@ -8,6 +8,8 @@ use crate::openai::{
 use bedrock_host::types::{StopReason, StreamEvent, Usage};
 use std::collections::HashMap;
 
+/// OpenAI's `finish_reason` for a stop. `error` has no OpenAI counterpart:
+/// the model stopped, so `stop`.
 pub fn finish_reason(reason: StopReason) -> &'static str {
     match reason {
         StopReason::Stop | StopReason::Error => "stop",

@@ -321,9 +321,6 @@ fn reasoning_level(effort: &str) -> Result<Option<ReasoningLevel>, InvalidReques
     }))
 }
 
-/// OpenAI's `finish_reason` for a stop. `error` has no OpenAI counterpart:
-/// the model stopped, so `stop`.
-
 #[cfg(test)]
 mod tests {
     use super::*;
