@@ -30,6 +30,7 @@ mod eventstream;
 mod form;
 mod ids;
 mod imds;
+mod invocation;
 mod keyring;
 mod model_id;
 mod script;
@@ -424,14 +425,7 @@ fn converse_stream(shared: &Shared, model_id: &str, body: &[u8]) -> Result<Respo
         *count += 1;
         *count
     };
-    if !model_id::is_valid(model_id) {
-        return Err(ApiError::validation(
-            "The provided model identifier is invalid.",
-        ));
-    }
-    if model_id == model_id::MISSING_MODEL {
-        return Err(ApiError::stock(ErrorCode::ResourceNotFound));
-    }
+    invocation::resolve(model_id)?;
     let request = ConverseRequest::parse(body)?;
     let steps = script::plan(&request, &shared.config, attempt)?;
     let body = stream::play(
