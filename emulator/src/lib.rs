@@ -95,6 +95,10 @@ pub struct EmulatorConfig {
     pub bearer_tokens: Vec<String>,
     /// Length of the scripted reply when no `words=N` directive says otherwise.
     pub reply_words: usize,
+    /// A readable text the scripted reply streams instead of generated words (the demo's
+    /// answer). `words=N`, `maxTokens` and stop sequences still cut it, to its first N
+    /// words; without `words=N` it is streamed whole.
+    pub reply_text: Option<String>,
     /// Folder of recorded ConverseStream streams for the `replay=NAME` directive.
     pub vectors_dir: Option<PathBuf>,
     /// Answer ListInferenceProfiles with AccessDeniedException, as AWS answers a principal
@@ -162,6 +166,7 @@ impl Default for EmulatorConfig {
             ],
             bearer_tokens: vec!["bedrock-api-key-EXAMPLE".into()],
             reply_words: 24,
+            reply_text: None,
             vectors_dir: vectors
                 .is_dir()
                 .then(|| vectors.canonicalize().unwrap_or(vectors)),

@@ -183,6 +183,19 @@ pub fn reply_text(words: usize) -> String {
     (0..words).map(word).collect::<Vec<_>>().join(" ")
 }
 
+/// The first `words` words of the configured [`EmulatorConfig::reply_text`], or of the
+/// generated reply when none is configured.
+fn configured_reply(config: &EmulatorConfig, words: usize) -> String {
+    match &config.reply_text {
+        Some(text) => text
+            .split_whitespace()
+            .take(words)
+            .collect::<Vec<_>>()
+            .join(" "),
+        None => reply_text(words),
+    }
+}
+
 /// One `contentBlockDelta` per word of content block `block`: the word and its trailing
 /// space.
 fn text_deltas(block: usize, text: &str) -> Vec<Frame> {
@@ -195,8 +208,8 @@ fn text_deltas(block: usize, text: &str) -> Vec<Frame> {
 /// `leading` holds whole content blocks streamed before the text, which comes next.
 fn scripted_reply(
     request: &ConverseRequest,
+    config: &EmulatorConfig,
     directives: &Directives,
-    words: usize,
     leading: Vec<Frame>,
 ) -> Vec<Frame> {
     let text_block = leading
@@ -205,14 +218,20 @@ fn scripted_reply(
             |f| matches!(f, Frame::Event { event_type, .. } if event_type == "contentBlockStop"),
         )
         .count();
-    let config = &request.inference_config;
-    let budget = config.max_tokens.and_then(|max| usize::try_from(max).ok());
+    let words = directives.words.unwrap_or(match &config.reply_text {
+        Some(text) => text.split_whitespace().count(),
+        None => config.reply_words,
+    });
+    let inference = &request.inference_config;
+    let budget = inference
+        .max_tokens
+        .and_then(|max| usize::try_from(max).ok());
     let (generated, mut stop_reason) = match budget {
         Some(max) if max < words => (max, "max_tokens"),
         _ => (words, "end_turn"),
     };
-    let mut text = reply_text(generated);
-    let stop_at = config
+    let mut text = configured_reply(config, generated);
+    let stop_at = inference
         .stop_sequences
         .iter()
         .filter(|sequence| !sequence.is_empty())
@@ -277,7 +296,6 @@ pub fn plan(
     if let Some(code) = directives.status {
         return Err(ApiError::stock(code));
     }
-    let words = directives.words.unwrap_or(config.reply_words);
     let mut frames = match (&directives.replay, directives.exception) {
         (Some(name), _) => vectors::load(config.vectors_dir.as_deref(), name)?,
         (None, Some(code)) => {
@@ -294,7 +312,7 @@ pub fn plan(
             } else {
                 Vec::new()
             };
-            scripted_reply(request, &directives, words, leading)
+            scripted_reply(request, config, &directives, leading)
         }
     };
     if directives.non_json {
@@ -524,6 +542,21 @@ mod tests {
         };
         let steps = plan(&request("Hello", json!({})), &config, 1).unwrap();
         assert_eq!(text_of(&events(&steps)), reply_text(3));
+    }
+
+    #[test]
+    fn a_configured_text_replaces_the_generated_words() {
+        let config = EmulatorConfig {
+            reply_text: Some("Bedrock serves   many models.".into()),
+            ..EmulatorConfig::default()
+        };
+        let whole = events(&plan(&request("Hello", json!({})), &config, 1).unwrap());
+        assert_eq!(text_of(&whole), "Bedrock serves many models.");
+        assert_eq!(whole.last().unwrap().1["usage"]["outputTokens"], 4);
+        let cut = plan(&request("Hi", json!({ "maxTokens": 2 })), &config, 1).unwrap();
+        assert_eq!(text_of(&events(&cut)), "Bedrock serves");
+        let words = plan(&request("[emulator words=3]", json!({})), &config, 1).unwrap();
+        assert_eq!(text_of(&events(&words)), "Bedrock serves many");
     }
 
     #[test]
