@@ -4,7 +4,10 @@
 //! `bedrock-runtime.{region}.amazonaws.com` on loopback and behaves like it on the wire:
 //! SigV4 signatures and Bedrock API keys are verified as AWS verifies them, errors have
 //! AWS's shape, and ConverseStream answers with real event-stream frames, streamed as
-//! produced. Tests script replies and faults through `[emulator ...]` directives in the
+//! produced. It refuses what Bedrock refuses: model ids its catalogue does not serve,
+//! on-demand calls to models served only through inference profiles, and (with Claude's
+//! thinking on) a tool-result turn whose thinking was dropped, edited or not issued by it.
+//! Tests script replies and faults through `[emulator ...]` directives in the
 //! conversation itself, and can inspect every request received ([`Emulator::requests`]).
 //! The control plane's ListFoundationModels and ListInferenceProfiles answer from a
 //! catalogue shaped like today's Bedrock, for model discovery.
@@ -38,6 +41,7 @@ mod sigv4;
 mod sso;
 mod stream;
 mod sts;
+mod thinking;
 mod vectors;
 
 #[cfg(test)]
@@ -227,6 +231,8 @@ struct Shared {
     /// attempt number `fail-first=K` counts.
     attempts: Mutex<HashMap<(String, Vec<u8>), usize>>,
     streams: stream::StreamLog,
+    /// Signs the thinking the emulator streams and checks it when it comes back.
+    thinking: thinking::Signer,
     shutdown: watch::Receiver<bool>,
 }
 
@@ -251,6 +257,7 @@ impl Emulator {
             requests: Mutex::new(Vec::new()),
             attempts: Mutex::default(),
             streams: stream::StreamLog::default(),
+            thinking: thinking::Signer::random().context("drawing the thinking signature key")?,
             shutdown: stopped.clone(),
         });
         let app = Router::new().fallback(handle).with_state(shared.clone());
@@ -432,7 +439,8 @@ fn converse_stream(shared: &Shared, model_id: &str, body: &[u8]) -> Result<Respo
     };
     invocation::resolve(model_id)?;
     let request = ConverseRequest::parse(body)?;
-    let steps = script::plan(&request, &shared.config, attempt)?;
+    request.check_thinking(&shared.thinking)?;
+    let steps = script::plan(&request, &shared.config, attempt, &shared.thinking)?;
     let body = stream::play(
         steps,
         shared.shutdown.clone(),
