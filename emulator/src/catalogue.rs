@@ -506,6 +506,21 @@ pub fn model(id: &str) -> Option<&'static Model> {
     MODELS.iter().find(|m| m.id == id)
 }
 
+/// The model a system-defined inference profile (`us.anthropic...`) routes to.
+pub fn system_profile_model(profile_id: &str) -> Option<&'static Model> {
+    let (prefix, model_id) = profile_id.split_once('.')?;
+    SYSTEM_PROFILES
+        .iter()
+        .find(|(geography, _)| geography.prefix == prefix)
+        .filter(|(_, model_ids)| model_ids.contains(&model_id))
+        .and_then(|_| model(model_id))
+}
+
+/// The model the application inference profile routes to.
+pub fn application_profile_model() -> &'static Model {
+    model(APPLICATION_PROFILE_MODEL).expect("the application profile routes to a catalogue model")
+}
+
 pub fn foundation_model_arn(region: &str, model_id: &str) -> String {
     format!("arn:aws:bedrock:{region}::foundation-model/{model_id}")
 }

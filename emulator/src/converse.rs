@@ -8,6 +8,7 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use crate::errors::ApiError;
+use crate::thinking;
 
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -17,6 +18,7 @@ pub struct ConverseRequest {
     system: Vec<Value>,
     #[serde(default)]
     pub inference_config: InferenceConfig,
+    pub additional_model_request_fields: Option<Value>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -135,6 +137,24 @@ impl ConverseRequest {
 
     fn messages(&self) -> &[Message] {
         self.messages.as_deref().unwrap_or_default()
+    }
+
+    /// Claude's extended thinking is on for this request.
+    pub fn thinking(&self) -> bool {
+        thinking::is_enabled(self.additional_model_request_fields.as_ref())
+    }
+
+    /// Refuses a conversation that breaks Claude's thinking rules while thinking is on.
+    pub fn check_thinking(&self, signer: &thinking::Signer) -> Result<(), ApiError> {
+        if !self.thinking() {
+            return Ok(());
+        }
+        let messages: Vec<(&str, &[Value])> = self
+            .messages()
+            .iter()
+            .map(|m| (m.role.as_str(), content(m)))
+            .collect();
+        thinking::check(signer, &messages)
     }
 
     /// The input size Bedrock would bill, approximated as whitespace-separated words of

@@ -264,6 +264,18 @@ async fn request_errors_have_aws_error_shape() {
             "ValidationException",
         ),
         (
+            "/model/no.such-model/converse-stream",
+            body("hi"),
+            400,
+            "ValidationException",
+        ),
+        (
+            "/model/anthropic.claude-sonnet-4-5-20250929-v1%3A0/converse-stream",
+            body("hi"),
+            400,
+            "ValidationException",
+        ),
+        (
             "/model/emulator.missing-model/converse-stream",
             body("hi"),
             404,
@@ -298,7 +310,13 @@ async fn request_errors_have_aws_error_shape() {
     for (path, request_body, status, code) in cases {
         let (parts, bytes) = send(&emulator, signed(&emulator, path, &request_body, &key(0))).await;
         let message = error_message(&parts, &bytes, status, code);
-        if path.contains("not%20a%20model") {
+        if path.contains("claude-sonnet-4-5") {
+            assert!(
+                message.starts_with("Invocation of model ID anthropic.claude-sonnet-4-5-20250929-v1:0 with on-demand throughput isn't supported."),
+                "{message}"
+            );
+        }
+        if path.contains("not%20a%20model") || path.contains("no.such-model") {
             assert_eq!(message, "The provided model identifier is invalid.");
         }
         if status == 429 {

@@ -30,15 +30,24 @@ pub fn text_delta(block: usize, text: &str) -> Frame {
     )
 }
 
-/// A tool call's start. `server_tool_use`: a tool the service runs itself, whose result it
-/// then streams too.
-pub fn tool_use_start(block: usize, tool_use_id: &str, name: &str) -> Frame {
+/// A tool call's start. A `server` tool (`server_tool_use`) is one the service runs itself,
+/// whose result it then streams too; the others are the client's to run.
+pub fn tool_use_start(block: usize, tool_use_id: &str, name: &str, server: bool) -> Frame {
+    let mut tool_use = json!({ "toolUseId": tool_use_id, "name": name });
+    if server {
+        tool_use["type"] = json!("server_tool_use");
+    }
     padded_event(
         "contentBlockStart",
-        json!({
-            "contentBlockIndex": block,
-            "start": { "toolUse": { "toolUseId": tool_use_id, "name": name, "type": "server_tool_use" } },
-        }),
+        json!({ "contentBlockIndex": block, "start": { "toolUse": tool_use } }),
+    )
+}
+
+/// A piece of thinking: `{"text": ...}`, `{"signature": ...}` or `{"redactedContent": ...}`.
+pub fn reasoning_delta(block: usize, delta: Value) -> Frame {
+    padded_event(
+        "contentBlockDelta",
+        json!({ "contentBlockIndex": block, "delta": { "reasoningContent": delta } }),
     )
 }
 

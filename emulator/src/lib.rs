@@ -4,7 +4,10 @@
 //! `bedrock-runtime.{region}.amazonaws.com` on loopback and behaves like it on the wire:
 //! SigV4 signatures and Bedrock API keys are verified as AWS verifies them, errors have
 //! AWS's shape, and ConverseStream answers with real event-stream frames, streamed as
-//! produced. Tests script replies and faults through `[emulator ...]` directives in the
+//! produced. It refuses what Bedrock refuses: model ids its catalogue does not serve,
+//! on-demand calls to models served only through inference profiles, and (with Claude's
+//! thinking on) a tool-result turn whose thinking was dropped, edited or not issued by it.
+//! Tests script replies and faults through `[emulator ...]` directives in the
 //! conversation itself, and can inspect every request received ([`Emulator::requests`]).
 //! The control plane's ListFoundationModels and ListInferenceProfiles answer from a
 //! catalogue shaped like today's Bedrock, for model discovery.
@@ -30,6 +33,7 @@ mod eventstream;
 mod form;
 mod ids;
 mod imds;
+mod invocation;
 mod keyring;
 mod model_id;
 mod script;
@@ -37,6 +41,7 @@ mod sigv4;
 mod sso;
 mod stream;
 mod sts;
+mod thinking;
 mod vectors;
 
 #[cfg(test)]
@@ -94,6 +99,10 @@ pub struct EmulatorConfig {
     pub bearer_tokens: Vec<String>,
     /// Length of the scripted reply when no `words=N` directive says otherwise.
     pub reply_words: usize,
+    /// A readable text the scripted reply streams instead of generated words (the demo's
+    /// answer). `words=N`, `maxTokens` and stop sequences still cut it, to its first N
+    /// words; without `words=N` it is streamed whole.
+    pub reply_text: Option<String>,
     /// Folder of recorded ConverseStream streams for the `replay=NAME` directive.
     pub vectors_dir: Option<PathBuf>,
     /// Answer ListInferenceProfiles with AccessDeniedException, as AWS answers a principal
@@ -161,6 +170,7 @@ impl Default for EmulatorConfig {
             ],
             bearer_tokens: vec!["bedrock-api-key-EXAMPLE".into()],
             reply_words: 24,
+            reply_text: None,
             vectors_dir: vectors
                 .is_dir()
                 .then(|| vectors.canonicalize().unwrap_or(vectors)),
@@ -221,6 +231,8 @@ struct Shared {
     /// attempt number `fail-first=K` counts.
     attempts: Mutex<HashMap<(String, Vec<u8>), usize>>,
     streams: stream::StreamLog,
+    /// Signs the thinking the emulator streams and checks it when it comes back.
+    thinking: thinking::Signer,
     shutdown: watch::Receiver<bool>,
 }
 
@@ -245,6 +257,7 @@ impl Emulator {
             requests: Mutex::new(Vec::new()),
             attempts: Mutex::default(),
             streams: stream::StreamLog::default(),
+            thinking: thinking::Signer::random().context("drawing the thinking signature key")?,
             shutdown: stopped.clone(),
         });
         let app = Router::new().fallback(handle).with_state(shared.clone());
@@ -424,16 +437,10 @@ fn converse_stream(shared: &Shared, model_id: &str, body: &[u8]) -> Result<Respo
         *count += 1;
         *count
     };
-    if !model_id::is_valid(model_id) {
-        return Err(ApiError::validation(
-            "The provided model identifier is invalid.",
-        ));
-    }
-    if model_id == model_id::MISSING_MODEL {
-        return Err(ApiError::stock(ErrorCode::ResourceNotFound));
-    }
+    invocation::resolve(model_id)?;
     let request = ConverseRequest::parse(body)?;
-    let steps = script::plan(&request, &shared.config, attempt)?;
+    request.check_thinking(&shared.thinking)?;
+    let steps = script::plan(&request, &shared.config, attempt, &shared.thinking)?;
     let body = stream::play(
         steps,
         shared.shutdown.clone(),

@@ -16,10 +16,13 @@ use crate::errors::{ApiError, ErrorCode};
 use crate::events;
 use crate::eventstream::{self, Frame};
 use crate::stream::Step;
+use crate::thinking::Signer;
 use crate::vectors;
 
 /// The server tool call of the `tool-result-image` reply.
 const TOOL_USE_ID: &str = "tooluse_emulator_search";
+/// The thinking a reply streams, signed, when the request turns thinking on.
+pub const THINKING: &str = "The user wants a reply; a scripted one will do.";
 /// The eight bytes every PNG starts with: the `tool-result-image` reply's image.
 const PNG_SIGNATURE: [u8; 8] = [0x89, b'P', b'N', b'G', 0x0d, 0x0a, 0x1a, 0x0a];
 /// How long `stall` holds the stream after `messageStart`.
@@ -45,6 +48,11 @@ pub struct Directives {
     pub fail_first: Option<usize>,
     /// The reply streams a server tool's result and a generated image before its text.
     pub tool_result_image: bool,
+    /// The reply calls the client's tool NAME (input `{}`) and stops with `tool_use`;
+    /// it has no text unless `words=N` asks for some.
+    pub tool_use: Option<String>,
+    /// With thinking on, the reply's thinking is redacted rather than readable.
+    pub redacted_thinking: bool,
     pub corrupt_crc: bool,
     pub truncate: bool,
     pub huge_frame: bool,
@@ -111,8 +119,9 @@ impl Directives {
                 "non-json" => &mut self.non_json,
                 "stall" => &mut self.stall,
                 "tool-result-image" => &mut self.tool_result_image,
-                "words" | "stop" | "replay" | "exception" | "exception-after" | "status"
-                | "fail-first" | "slow" => {
+                "redacted-thinking" => &mut self.redacted_thinking,
+                "words" | "tool-use" | "stop" | "replay" | "exception" | "exception-after"
+                | "status" | "fail-first" | "slow" => {
                     return Err(DirectiveError::MissingValue(token.into()));
                 }
                 _ => return Err(DirectiveError::Unknown(token.into())),
@@ -130,6 +139,8 @@ impl Directives {
             "stop" if !value.is_empty() => self.stop_reason = Some(value.into()),
             "stop" => return Err(invalid("a stop reason such as end_turn")),
             "replay" => self.replay = Some(value.into()),
+            "tool-use" if !value.is_empty() => self.tool_use = Some(value.into()),
+            "tool-use" => return Err(invalid("a tool name")),
             "exception" => {
                 let code = ErrorCode::from_stream_name(value).ok_or(invalid(
                     "one of internalServerException, modelStreamErrorException, modelNotReadyException, validationException, throttlingException, serviceUnavailableException",
@@ -183,6 +194,19 @@ pub fn reply_text(words: usize) -> String {
     (0..words).map(word).collect::<Vec<_>>().join(" ")
 }
 
+/// The first `words` words of the configured [`EmulatorConfig::reply_text`], or of the
+/// generated reply when none is configured.
+fn configured_reply(config: &EmulatorConfig, words: usize) -> String {
+    match &config.reply_text {
+        Some(text) => text
+            .split_whitespace()
+            .take(words)
+            .collect::<Vec<_>>()
+            .join(" "),
+        None => reply_text(words),
+    }
+}
+
 /// One `contentBlockDelta` per word of content block `block`: the word and its trailing
 /// space.
 fn text_deltas(block: usize, text: &str) -> Vec<Frame> {
@@ -195,24 +219,31 @@ fn text_deltas(block: usize, text: &str) -> Vec<Frame> {
 /// `leading` holds whole content blocks streamed before the text, which comes next.
 fn scripted_reply(
     request: &ConverseRequest,
+    config: &EmulatorConfig,
     directives: &Directives,
-    words: usize,
     leading: Vec<Frame>,
 ) -> Vec<Frame> {
-    let text_block = leading
-        .iter()
-        .filter(
-            |f| matches!(f, Frame::Event { event_type, .. } if event_type == "contentBlockStop"),
-        )
-        .count();
-    let config = &request.inference_config;
-    let budget = config.max_tokens.and_then(|max| usize::try_from(max).ok());
+    let text_block = block_count(&leading);
+    let words = directives.words.unwrap_or(match &config.reply_text {
+        _ if directives.tool_use.is_some() => 0,
+        Some(text) => text.split_whitespace().count(),
+        None => config.reply_words,
+    });
+    let natural_stop = if directives.tool_use.is_some() {
+        "tool_use"
+    } else {
+        "end_turn"
+    };
+    let inference = &request.inference_config;
+    let budget = inference
+        .max_tokens
+        .and_then(|max| usize::try_from(max).ok());
     let (generated, mut stop_reason) = match budget {
         Some(max) if max < words => (max, "max_tokens"),
-        _ => (words, "end_turn"),
+        _ => (words, natural_stop),
     };
-    let mut text = reply_text(generated);
-    let stop_at = config
+    let mut text = configured_reply(config, generated);
+    let stop_at = inference
         .stop_sequences
         .iter()
         .filter(|sequence| !sequence.is_empty())
@@ -242,32 +273,73 @@ fn scripted_reply(
     frames
 }
 
-/// A server tool's call and streamed result, then a generated two-chunk PNG, then the
-/// text: blocks 0 to 3, each with Bedrock's start, delta and stop events.
-fn tool_result_image_blocks() -> Vec<Frame> {
+/// How many content blocks `frames` completed.
+fn block_count(frames: &[Frame]) -> usize {
+    frames
+        .iter()
+        .filter(
+            |f| matches!(f, Frame::Event { event_type, .. } if event_type == "contentBlockStop"),
+        )
+        .count()
+}
+
+/// A server tool's call and streamed result, then a generated two-chunk PNG: blocks
+/// `first` to `first + 2`, each with Bedrock's start, delta and stop events.
+fn tool_result_image_blocks(first: usize) -> Vec<Frame> {
+    let (call, result, image) = (first, first + 1, first + 2);
     vec![
-        events::tool_use_start(0, TOOL_USE_ID, "web_search"),
-        events::tool_use_delta(0, r#"{"query":"weather"}"#),
-        events::block_stop(0),
-        events::tool_result_start(1, TOOL_USE_ID),
+        events::tool_use_start(call, TOOL_USE_ID, "web_search", true),
+        events::tool_use_delta(call, r#"{"query":"weather"}"#),
+        events::block_stop(call),
+        events::tool_result_start(result, TOOL_USE_ID),
         events::tool_result_delta(
-            1,
+            result,
             json!([{ "text": "sunny" }, { "json": { "celsius": 21 } }]),
         ),
-        events::block_stop(1),
-        events::image_start(2, "png"),
-        events::image_delta(2, &PNG_SIGNATURE[..4]),
-        events::image_delta(2, &PNG_SIGNATURE[4..]),
-        events::block_stop(2),
+        events::block_stop(result),
+        events::image_start(image, "png"),
+        events::image_delta(image, &PNG_SIGNATURE[..4]),
+        events::image_delta(image, &PNG_SIGNATURE[4..]),
+        events::block_stop(image),
+    ]
+}
+
+/// Block `index`: [`THINKING`] and its signature, or its redaction, as Claude streams them
+/// (deltas only, no start event).
+fn thinking_block(index: usize, signer: &Signer, redacted: bool) -> Vec<Frame> {
+    let mut frames = if redacted {
+        let data = aws_smithy_types::base64::encode(signer.redact(THINKING));
+        vec![events::reasoning_delta(
+            index,
+            json!({ "redactedContent": data }),
+        )]
+    } else {
+        vec![
+            events::reasoning_delta(index, json!({ "text": THINKING })),
+            events::reasoning_delta(index, json!({ "signature": signer.sign(THINKING) })),
+        ]
+    };
+    frames.push(events::block_stop(index));
+    frames
+}
+
+/// Block `index`: a call of the client's tool `name`, with an empty input.
+fn tool_call_block(index: usize, name: &str) -> Vec<Frame> {
+    vec![
+        events::tool_use_start(index, &format!("tooluse_emulator_{name}"), name, false),
+        events::tool_use_delta(index, "{}"),
+        events::block_stop(index),
     ]
 }
 
 /// The response body for a request, or the error it is answered with instead.
-/// `attempt` counts the identical requests received so far, this one included.
+/// `attempt` counts the identical requests received so far, this one included; `signer`
+/// signs the thinking streamed when the request turns it on.
 pub fn plan(
     request: &ConverseRequest,
     config: &EmulatorConfig,
     attempt: usize,
+    signer: &Signer,
 ) -> Result<Vec<Step>, ApiError> {
     let mut directives = Directives::parse(&request.last_user_text())?;
     if directives.fail_first.is_some_and(|k| attempt > k) {
@@ -277,7 +349,6 @@ pub fn plan(
     if let Some(code) = directives.status {
         return Err(ApiError::stock(code));
     }
-    let words = directives.words.unwrap_or(config.reply_words);
     let mut frames = match (&directives.replay, directives.exception) {
         (Some(name), _) => vectors::load(config.vectors_dir.as_deref(), name)?,
         (None, Some(code)) => {
@@ -289,12 +360,17 @@ pub fn plan(
             frames
         }
         (None, None) => {
-            let leading = if directives.tool_result_image {
-                tool_result_image_blocks()
-            } else {
-                Vec::new()
-            };
-            scripted_reply(request, &directives, words, leading)
+            let mut leading = Vec::new();
+            if request.thinking() {
+                leading.extend(thinking_block(0, signer, directives.redacted_thinking));
+            }
+            if directives.tool_result_image {
+                leading.extend(tool_result_image_blocks(block_count(&leading)));
+            }
+            if let Some(name) = &directives.tool_use {
+                leading.extend(tool_call_block(block_count(&leading), name));
+            }
+            scripted_reply(request, config, &directives, leading)
         }
     };
     if directives.non_json {
@@ -344,6 +420,8 @@ mod tests {
     use aws_smithy_types::event_stream::Message;
     use serde_json::{Value, json};
 
+    const SIGNER: Signer = Signer::from_key([7; 32]);
+
     fn request(text: &str, inference_config: Value) -> ConverseRequest {
         let body = json!({
             "system": [{ "text": "be brief" }],
@@ -354,7 +432,12 @@ mod tests {
     }
 
     fn plan_for(text: &str) -> Result<Vec<Step>, ApiError> {
-        plan(&request(text, json!({})), &EmulatorConfig::default(), 1)
+        plan(
+            &request(text, json!({})),
+            &EmulatorConfig::default(),
+            1,
+            &SIGNER,
+        )
     }
 
     fn sent(steps: &[Step]) -> Vec<bytes::Bytes> {
@@ -418,6 +501,8 @@ mod tests {
                 exception_after: None,
                 fail_first: None,
                 tool_result_image: false,
+                tool_use: None,
+                redacted_thinking: false,
             }
         );
         assert_eq!(
@@ -439,6 +524,10 @@ mod tests {
         assert_eq!(
             err("[emulator explode]"),
             DirectiveError::Unknown("explode".into())
+        );
+        assert_eq!(
+            err("[emulator tool-use]"),
+            DirectiveError::MissingValue("tool-use".into())
         );
         assert_eq!(
             err("[emulator words]"),
@@ -522,14 +611,49 @@ mod tests {
             reply_words: 3,
             ..EmulatorConfig::default()
         };
-        let steps = plan(&request("Hello", json!({})), &config, 1).unwrap();
+        let steps = plan(&request("Hello", json!({})), &config, 1, &SIGNER).unwrap();
         assert_eq!(text_of(&events(&steps)), reply_text(3));
+    }
+
+    #[test]
+    fn a_configured_text_replaces_the_generated_words() {
+        let config = EmulatorConfig {
+            reply_text: Some("Bedrock serves   many models.".into()),
+            ..EmulatorConfig::default()
+        };
+        let whole = events(&plan(&request("Hello", json!({})), &config, 1, &SIGNER).unwrap());
+        assert_eq!(text_of(&whole), "Bedrock serves many models.");
+        assert_eq!(whole.last().unwrap().1["usage"]["outputTokens"], 4);
+        let cut = plan(
+            &request("Hi", json!({ "maxTokens": 2 })),
+            &config,
+            1,
+            &SIGNER,
+        )
+        .unwrap();
+        assert_eq!(text_of(&events(&cut)), "Bedrock serves");
+        let words = plan(
+            &request("[emulator words=3]", json!({})),
+            &config,
+            1,
+            &SIGNER,
+        )
+        .unwrap();
+        assert_eq!(text_of(&events(&words)), "Bedrock serves many");
     }
 
     #[test]
     fn max_tokens_and_stop_sequences_cut_the_reply() {
         let config = EmulatorConfig::default();
-        let capped = events(&plan(&request("x", json!({ "maxTokens": 3 })), &config, 1).unwrap());
+        let capped = events(
+            &plan(
+                &request("x", json!({ "maxTokens": 3 })),
+                &config,
+                1,
+                &SIGNER,
+            )
+            .unwrap(),
+        );
         assert_eq!(text_of(&capped), reply_text(3));
         assert_eq!(capped[capped.len() - 2].1["stopReason"], "max_tokens");
 
@@ -542,6 +666,7 @@ mod tests {
                 &request("x", json!({ "stopSequences": ["zzz", sequence] })),
                 &config,
                 1,
+                &SIGNER,
             )
             .unwrap(),
         );
@@ -638,7 +763,7 @@ mod tests {
         ] {
             let req = request(&format!("[emulator {directive} fail-first=2]"), json!({}));
             for attempt in 1..=2 {
-                let failed = match plan(&req, &config, attempt) {
+                let failed = match plan(&req, &config, attempt, &SIGNER) {
                     Err(_) => true,
                     Ok(steps) => decode(&steps)
                         .iter()
@@ -646,7 +771,7 @@ mod tests {
                 };
                 assert!(failed, "{directive}: attempt {attempt}");
             }
-            let third = events(&plan(&req, &config, 3).unwrap());
+            let third = events(&plan(&req, &config, 3, &SIGNER).unwrap());
             assert_eq!(text_of(&third), reply_text(24), "{directive}");
         }
     }
@@ -680,6 +805,64 @@ mod tests {
                 .all(|(_, p)| p["contentBlockIndex"] == 3)
         );
         assert_eq!(text_of(&events), reply_text(2));
+    }
+
+    #[test]
+    fn thinking_requests_stream_signed_thinking_then_the_tool_call() {
+        let thinking = |text: &str| {
+            let body = json!({
+                "messages": [{ "role": "user", "content": [{ "text": text }] }],
+                "additionalModelRequestFields": { "thinking": { "type": "enabled", "budget_tokens": 1024 } },
+            });
+            let request = ConverseRequest::parse(body.to_string().as_bytes()).unwrap();
+            events(&plan(&request, &EmulatorConfig::default(), 1, &SIGNER).unwrap())
+        };
+        let called = thinking("[emulator tool-use=get_weather]");
+        let reasoning: Vec<&Value> = called
+            .iter()
+            .filter_map(|(_, p)| p["delta"].get("reasoningContent"))
+            .collect();
+        assert_eq!(
+            reasoning,
+            [
+                &json!({ "text": THINKING }),
+                &json!({ "signature": SIGNER.sign(THINKING) })
+            ]
+        );
+        let start = called
+            .iter()
+            .find(|(n, _)| n == "contentBlockStart")
+            .unwrap();
+        assert_eq!(
+            start.1["start"]["toolUse"],
+            json!({ "toolUseId": "tooluse_emulator_get_weather", "name": "get_weather" })
+        );
+        assert_eq!(start.1["contentBlockIndex"], 1);
+        assert_eq!(text_of(&called), "");
+        assert_eq!(called[called.len() - 2].1["stopReason"], "tool_use");
+
+        let redacted = thinking("[emulator redacted-thinking words=2]");
+        let data = redacted[1].1["delta"]["reasoningContent"]["redactedContent"]
+            .as_str()
+            .unwrap();
+        assert_eq!(
+            aws_smithy_types::base64::decode(data).unwrap(),
+            SIGNER.redact(THINKING)
+        );
+        assert_eq!(text_of(&redacted), reply_text(2));
+        assert!(
+            redacted
+                .iter()
+                .filter(|(_, p)| p["delta"]["text"].is_string())
+                .all(|(_, p)| p["contentBlockIndex"] == 1)
+        );
+        // Without thinking, no thinking is streamed.
+        let plain = events(&plan_for("[emulator words=1]").unwrap());
+        assert!(
+            plain
+                .iter()
+                .all(|(_, p)| p["delta"].get("reasoningContent").is_none())
+        );
     }
 
     #[test]
@@ -758,6 +941,7 @@ mod tests {
             &request("[emulator replay=amazon-bedrock-reasoning]", json!({})),
             &config,
             1,
+            &SIGNER,
         )
         .unwrap();
         let recorded =
@@ -774,7 +958,13 @@ mod tests {
                 *payload
             );
         }
-        let unknown = plan(&request("[emulator replay=nope]", json!({})), &config, 1).unwrap_err();
+        let unknown = plan(
+            &request("[emulator replay=nope]", json!({})),
+            &config,
+            1,
+            &SIGNER,
+        )
+        .unwrap_err();
         assert_eq!(unknown.code, ErrorCode::Validation);
         assert!(unknown.message.contains("nope.chunks.txt"));
     }

@@ -41,7 +41,7 @@ async function run(scenario, modelId, prompt, { tools, ...options } = {}) {
 }
 
 await run("text", "anthropic.claude-3-5-sonnet-20240620-v1:0", "Hello there", { temperature: 0.5 });
-await run("reasoning", "anthropic.claude-sonnet-4-20250514-v1:0", "[emulator replay=amazon-bedrock-reasoning]", {
+await run("reasoning", "us.anthropic.claude-sonnet-4-20250514-v1:0", "[emulator replay=amazon-bedrock-reasoning]", {
   reasoning: "medium",
 });
 await run("tool_call", "anthropic.claude-3-5-sonnet-20240620-v1:0", "[emulator replay=amazon-bedrock-tool-call.1]", {

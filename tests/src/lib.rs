@@ -175,6 +175,66 @@ impl Outcome {
             .collect()
     }
 
+    /// The assistant message the stream built, its blocks in index order, as a client
+    /// keeps it to send back: thinking with its signature, redacted thinking, text and
+    /// tool calls.
+    pub fn assistant_message(&self) -> Message {
+        use bedrock_host::types::{ReasoningBlock, ToolUseBlock};
+        use std::collections::BTreeMap;
+        let mut blocks: BTreeMap<u32, ContentBlock> = BTreeMap::new();
+        for event in &self.events {
+            match event {
+                StreamEvent::TextDelta(d) => {
+                    let block = blocks
+                        .entry(d.index)
+                        .or_insert_with(|| ContentBlock::Text(String::new()));
+                    if let ContentBlock::Text(text) = block {
+                        text.push_str(&d.text);
+                    }
+                }
+                StreamEvent::ReasoningDelta(d) => {
+                    let block = blocks.entry(d.index).or_insert_with(|| {
+                        ContentBlock::Reasoning(ReasoningBlock {
+                            text: String::new(),
+                            signature: None,
+                        })
+                    });
+                    if let ContentBlock::Reasoning(reasoning) = block {
+                        reasoning.text.push_str(&d.text);
+                    }
+                }
+                StreamEvent::ReasoningSignature(d) => {
+                    if let Some(ContentBlock::Reasoning(reasoning)) = blocks.get_mut(&d.index) {
+                        reasoning.signature = Some(d.signature.clone());
+                    }
+                }
+                StreamEvent::ReasoningRedacted(d) => {
+                    blocks.insert(d.index, ContentBlock::RedactedReasoning(d.data.clone()));
+                }
+                StreamEvent::ToolUseStart(start) => {
+                    blocks.insert(
+                        start.index,
+                        ContentBlock::ToolUse(ToolUseBlock {
+                            id: start.id.clone(),
+                            name: start.name.clone(),
+                            input_json: String::new(),
+                        }),
+                    );
+                }
+                StreamEvent::ToolInputDelta(d) => {
+                    if let Some(ContentBlock::ToolUse(call)) = blocks.get_mut(&d.index) {
+                        call.input_json.push_str(&d.text);
+                    }
+                }
+                _ => {}
+            }
+        }
+        Message {
+            role: Role::Assistant,
+            content: blocks.into_values().collect(),
+        }
+    }
+
     pub fn stops(&self) -> Vec<&bedrock_host::types::MessageStop> {
         self.events
             .iter()

@@ -8,7 +8,11 @@ use bedrock_host::types::{ContentBlock, ConverseRequest, Message, Role};
 use std::io::{BufRead, IsTerminal, Read};
 use std::process::ExitCode;
 
-pub const DEFAULT_MODEL: &str = "anthropic.claude-3-5-sonnet-20240620-v1:0";
+/// Claude Sonnet 4.5 through its global cross-region inference profile: a current model
+/// that a new account can call (Claude 3.5 Sonnet is legacy), and Sonnet 4.5 is served
+/// only through inference profiles. The global profile is the one callable from every
+/// commercial source region, where `us.`/`eu.` profiles work only from their geography.
+pub const DEFAULT_MODEL: &str = "global.anthropic.claude-sonnet-4-5-20250929-v1:0";
 
 #[derive(clap::Args, Debug)]
 pub struct Args {

@@ -18,6 +18,15 @@ const SAMPLE_ROWS: usize = 5;
 
 const PROMPT: &str = "In one short paragraph: what is Amazon Bedrock, and why run a provider plugin in a WebAssembly sandbox?";
 
+/// The emulator's scripted answer to [`PROMPT`]: a first streamed reply should read as
+/// one, where the emulator's default is generated filler words.
+const ANSWER: &str = "Amazon Bedrock is AWS's managed service for foundation models: Claude, \
+    Llama, Nova, Mistral and others behind one API, billed per token in your own account. \
+    Running the provider plugin in a WebAssembly sandbox means the code that signs your \
+    requests and parses the model's stream can reach only what the host grants it, one \
+    endpoint and the credentials it needs, so a bug or a bad update cannot read your files, \
+    open other connections or take the host down.";
+
 #[derive(clap::Args, Debug)]
 pub struct Args {
     /// The prompt of the last step.
@@ -78,7 +87,12 @@ pub async fn run(global: &Global, args: Args) -> ExitCode {
     }
 
     tour.step(1, "Start a local Bedrock emulator");
-    let emulator = match Emulator::start(EmulatorConfig::default()).await {
+    let emulator = match Emulator::start(EmulatorConfig {
+        reply_text: Some(ANSWER.to_owned()),
+        ..EmulatorConfig::default()
+    })
+    .await
+    {
         Ok(emulator) => emulator,
         Err(error) => {
             return report(

@@ -544,6 +544,27 @@ async fn a_request_using_every_feature_is_accepted() {
         name: "Report (v2)".into(),
         data: b"%PDF-1.4".to_vec(),
     };
+    // Thinking the emulator issued: with thinking on, it refuses any other.
+    let mut issued = Vec::new();
+    for directives in [
+        "tool-use=get_weather",
+        "tool-use=get_weather redacted-thinking",
+    ] {
+        let mut turn = request(
+            "us.anthropic.claude-sonnet-4-20250514-v1:0",
+            &format!("Weather? [emulator {directives}]"),
+        );
+        turn.temperature = None;
+        turn.reasoning = Some(ReasoningLevel::Low);
+        let outcome = converse(&host, &config(), &turn).await.unwrap();
+        issued.push(outcome.assistant_message().content.remove(0));
+    }
+    let [signed, redacted] = <[ContentBlock; 2]>::try_from(issued).unwrap();
+    assert!(matches!(signed, ContentBlock::Reasoning(_)), "{signed:?}");
+    assert!(
+        matches!(redacted, ContentBlock::RedactedReasoning(_)),
+        "{redacted:?}"
+    );
     let messages = vec![
         Message {
             role: Role::User,
@@ -556,11 +577,8 @@ async fn a_request_using_every_feature_is_accepted() {
         Message {
             role: Role::Assistant,
             content: vec![
-                ContentBlock::Reasoning(ReasoningBlock {
-                    text: "Thinking.".into(),
-                    signature: Some("sig".into()),
-                }),
-                ContentBlock::RedactedReasoning(vec![1, 2, 3]),
+                signed,
+                redacted,
                 ContentBlock::Text("Let me check.".into()),
                 ContentBlock::ToolUse(ToolUseBlock {
                     id: "call_1|x".into(),

@@ -18,3 +18,4 @@ mod real_clients;
 mod retries;
 mod sandbox;
 mod serve_hostile;
+mod thinking;

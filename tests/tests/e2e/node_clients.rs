@@ -211,7 +211,7 @@ async fn pi_ai_bedrock_provider_matches_the_component() {
     let host = host(&sigv4_env(&emulator));
     let text = request(MODEL, "Hello there");
     let mut reasoning = request(
-        "anthropic.claude-sonnet-4-20250514-v1:0",
+        "us.anthropic.claude-sonnet-4-20250514-v1:0",
         "[emulator replay=amazon-bedrock-reasoning]",
     );
     reasoning.reasoning = Some(ReasoningLevel::Medium);
