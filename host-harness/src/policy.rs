@@ -49,7 +49,7 @@ use std::net::IpAddr;
 use std::path::Path;
 use std::sync::Arc;
 
-pub use aws_endpoints::{is_aws_endpoint, is_valid_region};
+pub use aws_endpoints::is_aws_endpoint;
 pub use files::Readable;
 
 /// Environment variables whose URL adds its `host:port` to the outbound

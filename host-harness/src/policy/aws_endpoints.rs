@@ -8,18 +8,19 @@
 //! Center portal, with every FIPS / dual-stack variant), gives back that very
 //! host. Partitions (`amazonaws.com.cn` for `cn-*`, GovCloud's FIPS rules)
 //! come with the resolvers. The region must also have AWS's region syntax
-//! ([`is_valid_region`]): a bare hostname label would let
+//! ([`region::is_valid`], the validator the plugin itself uses): a bare hostname label would let
 //! `bedrock.s3.amazonaws.com`, an S3 bucket anyone can own, through.
 
 use bedrock_core::credentials::endpoints::{self as credential_endpoints, CredentialService};
 use bedrock_core::endpoint::{self, Service};
 use bedrock_core::env::Environment;
+use bedrock_core::region;
 
 /// Whether `host` (lower case, as `normalize_host` returns it) is an AWS
 /// endpoint the plugin's core would build for some valid region.
 pub fn is_aws_endpoint(host: &str) -> bool {
     host.split('.')
-        .filter(|label| is_valid_region(label))
+        .filter(|label| region::is_valid(label))
         .any(|region| built_for(region).iter().any(|built| built == host))
 }
 
@@ -51,75 +52,9 @@ fn built_for(region: &str) -> Vec<String> {
     hosts
 }
 
-/// The region syntax `[a-z]{2}(-gov|-iso[a-z]*)?-[a-z]+-\d`, e.g. `us-east-1`,
-/// `us-gov-west-1`, `us-isob-east-1`, `cn-northwest-1`.
-pub fn is_valid_region(region: &str) -> bool {
-    let parts: Vec<&str> = region.split('-').collect();
-    let lower = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_lowercase());
-    let (first, last) = match parts.as_slice() {
-        [first, .., last] if parts.len() >= 3 => (*first, *last),
-        _ => return false,
-    };
-    let middle = &parts[1..parts.len() - 1];
-    let middle_ok = match middle {
-        [name] => lower(name),
-        [partition, name] => {
-            (*partition == "gov"
-                || partition
-                    .strip_prefix("iso")
-                    .is_some_and(|tail| tail.bytes().all(|b| b.is_ascii_lowercase())))
-                && lower(name)
-        }
-        _ => false,
-    };
-    first.len() == 2
-        && lower(first)
-        && middle_ok
-        && last.len() == 1
-        && last.as_bytes()[0].is_ascii_digit()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn region_syntax() {
-        for ok in [
-            "us-east-1",
-            "eu-central-1",
-            "ap-southeast-2",
-            "us-gov-west-1",
-            "us-iso-east-1",
-            "us-isob-east-1",
-            "us-isof-south-1",
-            "eu-isoe-west-1",
-            "ca-west-1",
-            "cn-northwest-1",
-        ] {
-            assert!(is_valid_region(ok), "{ok} should be valid");
-        }
-        for bad in [
-            "",
-            "us",
-            "us-east",
-            "us-east-12",
-            "use-east-1",
-            "u-east-1",
-            "US-EAST-1",
-            "us-east-x",
-            "us--1",
-            "us-gov-west-east-1",
-            "us-foo-west-1",
-            "us-east-1.evil",
-            "us-east-1-",
-            "-us-east-1",
-            "us-ea5t-1",
-            "s3",
-        ] {
-            assert!(!is_valid_region(bad), "{bad:?} should be invalid");
-        }
-    }
 
     #[test]
     fn bedrock_endpoints_of_every_partition() {
