@@ -11,6 +11,7 @@ pub mod transcript;
 pub mod whoami;
 
 use crate::json;
+use bedrock_host::terminal::sanitize;
 use bedrock_host::types::{ProviderConfig, ProviderError};
 use bedrock_host::{Host, HostConfig};
 use std::io::{IsTerminal, Write};
@@ -139,7 +140,10 @@ pub fn report(failure: Failure, json_mode: bool, op: Op) -> ExitCode {
             if json_mode {
                 print_json(&json::error(&error));
             } else {
-                eprintln!("{}", red(&format!("error: {}", describe(&error, op))));
+                eprintln!(
+                    "{}",
+                    red(&sanitize(&format!("error: {}", describe(&error, op))))
+                );
             }
             ExitCode::from(1)
         }
@@ -147,7 +151,7 @@ pub fn report(failure: Failure, json_mode: bool, op: Op) -> ExitCode {
             if json_mode {
                 print_json(&json::host_error(&error));
             } else {
-                eprintln!("{}", red(&format!("error: {error:#}")));
+                eprintln!("{}", red(&sanitize(&format!("error: {error:#}"))));
             }
             ExitCode::from(2)
         }

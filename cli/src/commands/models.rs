@@ -2,6 +2,7 @@
 
 use super::{Failure, Global, Op, describe, dim, format_utc, print_json_pretty, report};
 use bedrock_host::Host;
+use bedrock_host::terminal::sanitize;
 use bedrock_host::types::{
     Discovery, DiscoveryOptions, DiscoveryStatus, InputModality, ModelDefinition, ProviderConfig,
     WitName,
@@ -48,8 +49,9 @@ pub async fn run(global: &Global, args: Args) -> ExitCode {
         let base_url = runtime_endpoint(&host, &config).await;
         print_json_pretty(&provider_block(&discovery, base_url));
     } else {
+        // Model names and ids come from the plugin: no escape sequences.
         for line in table(&discovery.models, Columns::All) {
-            println!("{line}");
+            println!("{}", sanitize(&line));
         }
     }
     if discovery.models.is_empty() && !args.providers.is_empty() {
@@ -60,10 +62,10 @@ pub async fn run(global: &Global, args: Args) -> ExitCode {
     }
     let mut lines = status_lines(&discovery).into_iter();
     if let Some(summary) = lines.next() {
-        eprintln!("{}", dim(&summary));
+        eprintln!("{}", dim(&sanitize(&summary)));
     }
     for line in lines {
-        eprintln!("{line}");
+        eprintln!("{}", sanitize(&line));
     }
     ExitCode::SUCCESS
 }
