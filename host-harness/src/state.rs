@@ -10,6 +10,7 @@ use crate::terminal;
 use http_body_util::BodyExt;
 use std::io::Write as _;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use wasmtime::component::ResourceTable;
 use wasmtime_wasi::cli::{IsTerminal, StdoutStream};
 use wasmtime_wasi::{FsPerms, WasiCtx, WasiCtxView, WasiView};
@@ -52,7 +53,7 @@ impl StoreState {
             .envs(policy.env())
             // stdin closed and stdout discarded (the builder's defaults); the
             // guest's diagnostics go to our stderr, without control characters.
-            .stderr(GuestStderr)
+            .stderr(GuestStderr::default())
             // No raw sockets: HTTP goes through `wasi:http` and the hooks below.
             .allow_tcp(false)
             .allow_udp(false)
@@ -196,8 +197,29 @@ fn refuse(
 }
 
 /// The guest's stderr: the host's, with control characters removed
-/// ([`terminal::sanitize`]), so a plugin cannot drive the terminal.
-struct GuestStderr;
+/// ([`terminal::sanitize`]), so a plugin cannot drive the terminal, and at
+/// most [`GUEST_STDERR_BYTES`] per call, so a plugin cannot flood the host's
+/// log. What is over the budget is accepted and dropped, with one notice.
+#[derive(Clone, Default)]
+struct GuestStderr {
+    written: Arc<AtomicUsize>,
+}
+
+/// What one call's guest may write to the host's stderr.
+const GUEST_STDERR_BYTES: usize = 64 * 1024;
+
+impl GuestStderr {
+    /// What of `buf` goes to the host's stderr: sanitised, within the budget.
+    fn admit(&self, buf: &[u8]) -> String {
+        let before = self.written.fetch_add(buf.len(), Ordering::Relaxed);
+        let allowed = GUEST_STDERR_BYTES.saturating_sub(before).min(buf.len());
+        let mut out = terminal::sanitize_bytes(&buf[..allowed]);
+        if allowed < buf.len() && before <= GUEST_STDERR_BYTES {
+            out.push_str("\n[bedrock-host: the plugin's further stderr output is dropped]\n");
+        }
+        out
+    }
+}
 
 impl IsTerminal for GuestStderr {
     fn is_terminal(&self) -> bool {
@@ -208,7 +230,7 @@ impl IsTerminal for GuestStderr {
 
 impl StdoutStream for GuestStderr {
     fn async_stream(&self) -> Box<dyn tokio::io::AsyncWrite + Send + Sync> {
-        Box::new(GuestStderr)
+        Box::new(self.clone())
     }
 }
 
@@ -218,12 +240,9 @@ impl tokio::io::AsyncWrite for GuestStderr {
         _: &mut std::task::Context<'_>,
         buf: &[u8],
     ) -> std::task::Poll<std::io::Result<usize>> {
-        let clean = terminal::sanitize_bytes(buf);
-        std::task::Poll::Ready(
-            std::io::stderr()
-                .write_all(clean.as_bytes())
-                .map(|()| buf.len()),
-        )
+        // The guest's write succeeds either way: its log is not its business.
+        let _ = std::io::stderr().write_all(self.admit(buf).as_bytes());
+        std::task::Poll::Ready(Ok(buf.len()))
     }
 
     fn poll_flush(
@@ -246,6 +265,32 @@ mod tests {
     use super::*;
     use crate::HostConfig;
     use http_body_util::Empty;
+
+    #[test]
+    fn guest_stderr_is_sanitised_and_bounded_per_call() {
+        let stderr = GuestStderr::default();
+        let osc52 = b"ok\x1b]52;c;aGk=\x07\n";
+        assert_eq!(stderr.admit(osc52), "ok]52;c;aGk=\n");
+        let chunk = vec![b'x'; GUEST_STDERR_BYTES / 2];
+        assert_eq!(stderr.admit(&chunk).len(), chunk.len());
+        let cut = stderr.admit(&chunk);
+        assert!(
+            cut.ends_with("output is dropped]\n"),
+            "{}",
+            &cut[cut.len() - 80..]
+        );
+        assert_eq!(
+            cut.bytes().filter(|&b| b == b'x').count(),
+            GUEST_STDERR_BYTES - osc52.len() - chunk.len()
+        );
+        assert_eq!(
+            stderr.admit(&chunk),
+            "",
+            "nothing more, and one notice only"
+        );
+        // Each call has a budget of its own.
+        assert_eq!(GuestStderr::default().admit(b"fresh"), "fresh");
+    }
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
     fn hooks(extra_hosts: &[String]) -> OutboundHooks {
