@@ -65,6 +65,7 @@ use axum::Router;
 use axum::body::Body;
 use axum::extract::{Request, State};
 use axum::response::Response;
+use axum::serve::ListenerExt as _;
 use http::{HeaderValue, Method, header};
 use percent_encoding::percent_decode_str;
 use tokio::net::TcpListener;
@@ -263,6 +264,12 @@ impl Emulator {
         let app = Router::new().fallback(handle).with_state(shared.clone());
         let mut stop_signal = stopped;
         tokio::spawn(async move {
+            // Like Bedrock's front end, write each event at once: without
+            // TCP_NODELAY, a reused connection waits on Nagle against the
+            // client's delayed ACK (about 40 ms an answer).
+            let listener = listener.tap_io(|tcp| {
+                let _ = tcp.set_nodelay(true);
+            });
             let server = axum::serve(listener, app).with_graceful_shutdown(async move {
                 let _ = stop_signal.wait_for(|stopped| *stopped).await;
             });

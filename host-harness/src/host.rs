@@ -8,6 +8,7 @@ use crate::error::HostError;
 use crate::keyvalue::KeyValueStore;
 use crate::limits::{self, Limits};
 use crate::loader::{Loaded, Runtime};
+use crate::outbound::{OutboundClient, OutboundConfig};
 use crate::policy::Policy;
 use crate::single_flight::SingleFlight;
 use crate::state::StoreState;
@@ -55,6 +56,9 @@ struct Inner {
     keyvalue: Arc<KeyValueStore>,
     /// `discover` calls in flight, by arguments (see [`Host::discover`]).
     discoveries: SingleFlight<String, SharedDiscovery>,
+    /// What sends the guest's allowed requests: one connection pool for
+    /// every call, shared with the hosts made by `with_policy`.
+    outbound: OutboundClient,
 }
 
 /// One `discover` outcome as every caller of a flight gets it: a host-side
@@ -64,10 +68,16 @@ type SharedDiscovery = Result<Result<Discovery, ProviderError>, String>;
 impl Inner {
     /// A host identity: the plugin under `config`'s policy and limits, with
     /// a cache and flights of its own.
-    fn new(runtime: Arc<Runtime>, plugin: Arc<RwLock<Arc<Loaded>>>, config: &HostConfig) -> Self {
+    fn new(
+        runtime: Arc<Runtime>,
+        plugin: Arc<RwLock<Arc<Loaded>>>,
+        outbound: OutboundClient,
+        config: &HostConfig,
+    ) -> Self {
         Self {
             runtime,
             plugin,
+            outbound,
             policy: Arc::new(Policy::new(config)),
             limits: Limits::new(config),
             keyvalue: Arc::new(KeyValueStore::new()),
@@ -100,15 +110,18 @@ impl Host {
         let runtime = Runtime::new(config.max_concurrent_calls, config.code_cache.clone())?;
         let loaded = runtime.load(&config.component, compiling)?;
         let plugin = Arc::new(RwLock::new(Arc::new(loaded)));
+        let outbound = OutboundClient::new(&OutboundConfig::from(&config))?;
         Ok(Host {
-            inner: Arc::new(Inner::new(Arc::new(runtime), plugin, &config)),
+            inner: Arc::new(Inner::new(Arc::new(runtime), plugin, outbound, &config)),
         })
     }
 
     /// The same plugin under the sandbox policy and limits of `config`
     /// (environment, extra hosts, memory, CPU, deadline), without compiling
     /// again; a reload of either host reaches both. `config.component`,
-    /// `max_concurrent_calls` and `code_cache` are the original host's.
+    /// `max_concurrent_calls`, `code_cache` and the outbound client's
+    /// settings (`ca_bundle`, `outbound_*`) are the original host's: both
+    /// hosts send over one connection pool.
     ///
     /// The new host starts with an empty key-value store: another
     /// environment may mean other credentials, and what the guest cached
@@ -118,6 +131,7 @@ impl Host {
             inner: Arc::new(Inner::new(
                 self.inner.runtime.clone(),
                 self.inner.plugin.clone(),
+                self.inner.outbound.clone(),
                 config,
             )),
         }
@@ -301,6 +315,7 @@ impl Host {
         let state = StoreState::new(
             self.inner.policy.clone(),
             self.inner.keyvalue.clone(),
+            self.inner.outbound.clone(),
             base_url,
             self.inner.limits,
         );

@@ -24,6 +24,7 @@ mod host;
 mod keyvalue;
 mod limits;
 mod loader;
+mod outbound;
 pub mod policy;
 mod private_fs;
 mod single_flight;
@@ -112,6 +113,20 @@ pub struct HostConfig {
     /// credential chain reads (which it sees one by one). `/`, the home
     /// directory and its parents are refused ([`Host::new`] fails).
     pub extra_dirs: Vec<PathBuf>,
+    /// A PEM file of CA certificates the host trusts for the guest's HTTPS
+    /// requests besides the platform's (a private endpoint, a TLS-inspecting
+    /// proxy). Default: the host's own `AWS_CA_BUNDLE`, the AWS SDKs'
+    /// convention; the guest's environment plays no part. [`Host::new`]
+    /// fails if the file is unreadable or holds no certificate.
+    pub ca_bundle: Option<PathBuf>,
+    /// How long an unused outbound connection stays open for the next
+    /// request to the same endpoint.
+    pub outbound_idle_timeout: Duration,
+    /// Most unused outbound connections kept open per endpoint (scheme,
+    /// host and port). In-use connections are not capped here: a call's
+    /// requests are ([`HostConfig::max_requests_in_flight`]), and the calls
+    /// ([`HostConfig::max_concurrent_calls`]).
+    pub outbound_max_idle_per_host: usize,
 }
 
 /// Default [`HostConfig::memory_limit`]: ample for a plugin that streams.
@@ -140,6 +155,14 @@ pub const DEFAULT_MAX_REQUESTS: usize = 256;
 pub const DEFAULT_CALL_DEADLINE: Duration = Duration::from_secs(300);
 /// Default [`HostConfig::max_concurrent_calls`].
 pub const DEFAULT_MAX_CONCURRENT_CALLS: usize = 1000;
+/// Default [`HostConfig::outbound_idle_timeout`]: under the 60 s idle
+/// timeout of AWS's load balancers, so that the host closes an idle
+/// connection before the server does and never sends on one being closed.
+pub const DEFAULT_OUTBOUND_IDLE_TIMEOUT: Duration = Duration::from_secs(50);
+/// Default [`HostConfig::outbound_max_idle_per_host`]: over HTTP/2 (Bedrock)
+/// one connection carries every stream; over HTTP/1.1 a burst of
+/// concurrent calls leaves this many connections warm for the next.
+pub const DEFAULT_OUTBOUND_MAX_IDLE_PER_HOST: usize = 64;
 
 impl HostConfig {
     /// A configuration for `component` with the process environment as `env`
@@ -166,6 +189,11 @@ impl HostConfig {
             max_field_bytes: DEFAULT_MAX_FIELD_BYTES,
             max_requests_in_flight: DEFAULT_MAX_REQUESTS_IN_FLIGHT,
             max_requests: DEFAULT_MAX_REQUESTS,
+            ca_bundle: std::env::var_os("AWS_CA_BUNDLE")
+                .filter(|path| !path.is_empty())
+                .map(PathBuf::from),
+            outbound_idle_timeout: DEFAULT_OUTBOUND_IDLE_TIMEOUT,
+            outbound_max_idle_per_host: DEFAULT_OUTBOUND_MAX_IDLE_PER_HOST,
         }
     }
 
@@ -202,6 +230,12 @@ impl std::fmt::Debug for HostConfig {
             .field("max_concurrent_calls", &self.max_concurrent_calls)
             .field("code_cache", &self.code_cache)
             .field("extra_dirs", &self.extra_dirs)
+            .field("ca_bundle", &self.ca_bundle)
+            .field("outbound_idle_timeout", &self.outbound_idle_timeout)
+            .field(
+                "outbound_max_idle_per_host",
+                &self.outbound_max_idle_per_host,
+            )
             .finish()
     }
 }

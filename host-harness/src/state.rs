@@ -3,7 +3,8 @@
 
 use crate::error::HostError;
 use crate::keyvalue::{KeyValue, KeyValueStore};
-use crate::limits::{InFlight, Limits, Meter, RequestGate};
+use crate::limits::{Limits, Meter, RequestGate};
+use crate::outbound::OutboundClient;
 use crate::policy::{AllowedHost, Denied, Policy};
 use crate::snapshot::CallFiles;
 use crate::terminal;
@@ -39,6 +40,7 @@ impl StoreState {
     pub(crate) fn new(
         policy: Arc<Policy>,
         keyvalue: Arc<KeyValueStore>,
+        outbound: OutboundClient,
         base_url: Option<&str>,
         limits: Limits,
     ) -> Self {
@@ -76,6 +78,7 @@ impl StoreState {
                 call_hosts,
                 gate: RequestGate::new(&limits),
                 report_denial: log_denial,
+                outbound,
             },
             keyvalue,
             meter: Meter::new(limits),
@@ -129,13 +132,15 @@ impl WasiHttpView for StoreState {
 }
 
 /// Checks every outgoing request against the call's caps and the policy,
-/// then sends it with wasmtime-wasi-http's default client.
+/// then sends it with the host's pooled client.
 struct OutboundHooks {
     policy: Arc<Policy>,
     call_hosts: Vec<AllowedHost>,
     gate: RequestGate,
     /// Where the reason of a denial goes ([`log_denial`] outside tests).
     report_denial: fn(&Denied),
+    /// The host's client, shared by all of its calls.
+    outbound: OutboundClient,
 }
 
 /// The guest only learns "denied"; the precise reason goes to the host's
@@ -168,16 +173,15 @@ impl WasiHttpHooks for OutboundHooks {
             (self.report_denial)(&denied);
             return refuse(request, HttpError::HttpRequestDenied);
         }
+        let outbound = self.outbound.clone();
         Box::new(async move {
-            let (response, io) = wasmtime_wasi_http::default_send_request(request, options).await?;
-            // The request stays in flight as long as its connection is open.
-            let io = async move {
-                let _in_flight: InFlight = in_flight;
-                io.await
-            };
+            // The request stays in flight until its response body ends or
+            // is dropped; the connection then goes back to the pool, which
+            // drives it: there is no per-request connection task.
+            let response = outbound.send(request, options, in_flight).await?;
             Ok((
-                response.map(BodyExt::boxed_unsync),
-                Box::new(io) as Box<dyn Future<Output = _> + Send>,
+                response,
+                Box::new(async { Ok(()) }) as Box<dyn Future<Output = _> + Send>,
             ))
         })
     }
@@ -302,6 +306,7 @@ mod tests {
             call_hosts: Vec::new(),
             gate: RequestGate::new(&Limits::new(&config)),
             report_denial: |denied| REPORTED.with(|r| r.borrow_mut().push(denied.clone())),
+            outbound: OutboundClient::new(&(&config).into()).unwrap(),
         }
     }
 

@@ -14,6 +14,7 @@ mod isolation;
 mod jco;
 mod node_clients;
 mod openai_serve;
+mod pooling;
 mod real_clients;
 mod retries;
 mod sandbox;
