@@ -190,8 +190,15 @@ impl SignedRequest {
             .body(body)
             .map_err(|e| Error::InvalidRequest(format!("cannot build the request: {e}")))?;
         authorize(&mut request, credentials, region, now)?;
+        Ok(Self::from_request(endpoint, request))
+    }
+
+    /// Takes a built (and possibly signed) request apart into what `wasi:http`
+    /// needs: the endpoint's scheme and authority, the path and query, and
+    /// every header but `Host` (the authority carries it).
+    pub(crate) fn from_request(endpoint: &Endpoint, request: http::Request<Vec<u8>>) -> Self {
         let (parts, body) = request.into_parts();
-        Ok(SignedRequest {
+        SignedRequest {
             method: parts.method,
             scheme: endpoint.scheme,
             authority: endpoint.authority.clone(),
@@ -207,7 +214,7 @@ impl SignedRequest {
                 .map(|(name, value)| (name.as_str().to_string(), value.as_bytes().to_vec()))
                 .collect(),
             body,
-        })
+        }
     }
 }
 

@@ -12,7 +12,7 @@
 //! EKS rotates it) beats `AWS_CONTAINER_AUTHORIZATION_TOKEN`; the token goes
 //! in the `Authorization` header as is.
 
-use super::send::{build, wire};
+use super::send::build;
 use crate::endpoint::{Endpoint, Scheme};
 use crate::env::Environment;
 use crate::error::Error;
@@ -172,7 +172,7 @@ pub fn request(config: &Config, token: Option<&str>) -> Result<SignedRequest, Er
             .headers_mut()
             .insert(http::header::AUTHORIZATION, value);
     }
-    Ok(wire(&config.endpoint, request))
+    Ok(SignedRequest::from_request(&config.endpoint, request))
 }
 
 #[cfg(test)]

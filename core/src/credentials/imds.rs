@@ -16,7 +16,7 @@
 //! fast ([`TIMEOUTS`]; the token request is not retried when nothing
 //! answers, so an absent IMDS costs one connect timeout).
 
-use super::send::{build, wire};
+use super::send::build;
 use crate::endpoint::Endpoint;
 use crate::env::Environment;
 use crate::error::Error;
@@ -117,7 +117,7 @@ pub fn token_request(endpoint: &Endpoint) -> Result<SignedRequest, Error> {
         &[(TOKEN_TTL_HEADER, TOKEN_TTL_SECONDS)],
         Vec::new(),
     )?;
-    Ok(wire(endpoint, request))
+    Ok(SignedRequest::from_request(endpoint, request))
 }
 
 /// A `GET` of `path` with the session token.
@@ -129,7 +129,7 @@ pub fn get(endpoint: &Endpoint, path: &str, token: &str) -> Result<SignedRequest
     })?;
     let mut request = build(http::Method::GET, endpoint, path, &[], Vec::new())?;
     request.headers_mut().insert(TOKEN_HEADER, value);
-    Ok(wire(endpoint, request))
+    Ok(SignedRequest::from_request(endpoint, request))
 }
 
 /// The path of a role's credentials, or `None` when `listing` (the answer

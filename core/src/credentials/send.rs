@@ -127,29 +127,6 @@ fn transient(answer: &HttpAnswer) -> Option<Error> {
     (retry::is_retryable(&error) || retry::is_clock_skew_error(&error)).then_some(error)
 }
 
-/// Takes a built (and possibly signed) request apart into what `wasi:http`
-/// needs, as `SignedRequest`'s own constructors do.
-pub(super) fn wire(endpoint: &Endpoint, request: http::Request<Vec<u8>>) -> SignedRequest {
-    let (parts, body) = request.into_parts();
-    SignedRequest {
-        method: parts.method,
-        scheme: endpoint.scheme,
-        authority: endpoint.authority.clone(),
-        path_and_query: parts
-            .uri
-            .path_and_query()
-            .map(|p| p.as_str().to_string())
-            .unwrap_or_else(|| "/".into()),
-        headers: parts
-            .headers
-            .iter()
-            .filter(|(name, _)| *name != http::header::HOST)
-            .map(|(name, value)| (name.as_str().to_string(), value.as_bytes().to_vec()))
-            .collect(),
-        body,
-    }
-}
-
 /// Builds a request for `path_and_query` on `endpoint` with `headers`.
 pub(super) fn build(
     method: http::Method,

@@ -11,7 +11,7 @@
 
 use super::AwsCredentials;
 use super::json_credentials::clip;
-use super::send::{build, wire};
+use super::send::build;
 use crate::endpoint::Endpoint;
 use crate::error::Error;
 use crate::signing::SignedRequest;
@@ -101,7 +101,7 @@ pub fn role_credentials_request(
     })?;
     let mut request = build(http::Method::GET, endpoint, &path, &[], Vec::new())?;
     request.headers_mut().insert(TOKEN_HEADER, header);
-    Ok(wire(endpoint, request))
+    Ok(SignedRequest::from_request(endpoint, request))
 }
 
 #[derive(Deserialize)]

@@ -6,7 +6,7 @@
 
 use super::AwsCredentials;
 use super::json_credentials::clip;
-use super::send::{build, wire};
+use super::send::build;
 use super::xml;
 use crate::endpoint::Endpoint;
 use crate::error::Error;
@@ -70,7 +70,7 @@ pub fn assume_role(
         time: now,
     };
     sign_sigv4(&mut request, source, scope, SigningSettings::default())?;
-    Ok(wire(endpoint, request))
+    Ok(SignedRequest::from_request(endpoint, request))
 }
 
 /// An unsigned `AssumeRoleWithWebIdentity` request.
@@ -94,7 +94,7 @@ pub fn assume_role_with_web_identity(
         &[("content-type", FORM)],
         form(&fields),
     )?;
-    Ok(wire(endpoint, request))
+    Ok(SignedRequest::from_request(endpoint, request))
 }
 
 fn form(fields: &[(&str, String)]) -> Vec<u8> {
