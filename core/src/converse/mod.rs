@@ -122,13 +122,8 @@ impl<P: Platform> Attempt<P> for ConverseAttempt<'_> {
         )?;
         let response = platform.send(&signed, self.timeouts)?;
         if response.status >= 300 {
-            let server_date = response.header("date").map(str::to_string);
             let now = platform.now();
-            return Err(Failure {
-                error: response.into_error(now),
-                server_date,
-                answer: None,
-            });
+            return Err(Failure::from_error_response(response, now));
         }
         Ok(EventPump::start(response.body)?)
     }

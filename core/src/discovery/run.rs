@@ -113,13 +113,8 @@ impl<P: Platform> Attempt<P> for ControlPlaneRequest<'_> {
         let request = (self.build)(&self.resolved.credentials, signing_time)?;
         let response = platform.send(&request, self.timeouts)?;
         if response.status >= 300 {
-            let server_date = response.header("date").map(str::to_string);
             let now = platform.now();
-            return Err(Failure {
-                error: response.into_error(now),
-                server_date,
-                answer: None,
-            });
+            return Err(Failure::from_error_response(response, now));
         }
         Ok(response.read_to_end(requests::MAX_RESPONSE_BYTES)?)
     }

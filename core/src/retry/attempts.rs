@@ -18,7 +18,7 @@
 
 use super::{ClockSkew, Decision, RetryPolicy, SKEW_CACHE_KEY, is_expired_credentials};
 use crate::error::Error;
-use crate::platform::{HttpAnswer, Platform};
+use crate::platform::{Body, HttpAnswer, Platform, Response};
 use std::time::SystemTime;
 
 /// Why one attempt failed.
@@ -36,6 +36,19 @@ pub struct Failure {
     /// The whole answer, for callers that describe error answers themselves
     /// (the credential sources); returned with the error on giving up.
     pub answer: Option<HttpAnswer>,
+}
+
+impl Failure {
+    /// An HTTP error answer (status 300 and up), read and classified
+    /// ([`Response::into_error`]), with its `Date` kept for skew correction.
+    pub fn from_error_response<B: Body>(response: Response<B>, received_at: SystemTime) -> Failure {
+        let server_date = response.header("date").map(str::to_string);
+        Failure {
+            error: response.into_error(received_at),
+            server_date,
+            answer: None,
+        }
+    }
 }
 
 impl From<Error> for Failure {
