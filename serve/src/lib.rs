@@ -35,7 +35,7 @@ use axum::middleware;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use bedrock_host::Host;
-use bedrock_host::types::{DiscoveryOptions, ProviderConfig};
+use bedrock_host::types::{CacheRetention, DiscoveryOptions, ProviderConfig};
 use error::ApiError;
 use mapping::InvalidRequest;
 use reply::{Reply, Sending, completion_id, reply_timeout, stream_reply, whole_reply};
@@ -64,6 +64,11 @@ pub struct ServeConfig {
     pub allowed_hosts: Vec<String>,
     /// Connections, requests in flight, body size and timeouts.
     pub limits: ServeLimits,
+    /// The cache points every chat request gets (OpenAI's request has no
+    /// field for them). Default `short`, as the gateway's own Bedrock
+    /// provider places them: repeated system prompts and conversations are
+    /// billed at the cache-read price.
+    pub cache_retention: CacheRetention,
 }
 
 /// By hand: the API key is a secret.
@@ -76,13 +81,14 @@ impl std::fmt::Debug for ServeConfig {
             .field("cors_origins", &self.cors_origins)
             .field("allowed_hosts", &self.allowed_hosts)
             .field("limits", &self.limits)
+            .field("cache_retention", &self.cache_retention)
             .finish()
     }
 }
 
 impl ServeConfig {
     /// The plugin's defaults for everything, no API key, no browser origin,
-    /// and the default [`ServeLimits`].
+    /// the default [`ServeLimits`] and short cache retention.
     pub fn new(provider: ProviderConfig) -> Self {
         Self {
             provider,
@@ -91,6 +97,7 @@ impl ServeConfig {
             cors_origins: Vec::new(),
             allowed_hosts: Vec::new(),
             limits: ServeLimits::default(),
+            cache_retention: CacheRetention::Short,
         }
     }
 }
@@ -243,12 +250,7 @@ async fn models(state: &AppState) -> Result<openai::ModelList, ApiError> {
         data: discovery
             .models
             .into_iter()
-            .map(|m| openai::Model {
-                id: m.id,
-                object: "model",
-                created: discovery.fetched_at,
-                owned_by: m.provider,
-            })
+            .map(|m| mapping::model(m, discovery.fetched_at))
             .collect(),
     })
 }
@@ -279,7 +281,7 @@ async fn chat_completions(
         param: None,
     })?;
     drop(body);
-    let mapped = mapping::converse_request(chat)?;
+    let mapped = mapping::converse_request(chat, state.config.cache_retention)?;
     let reply = Reply {
         id: completion_id(),
         created: SystemTime::now()

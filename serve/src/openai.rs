@@ -56,6 +56,15 @@ pub enum ChatMessage {
         content: Option<Content>,
         #[serde(default)]
         tool_calls: Vec<ToolCall>,
+        /// The reasoning text as this server (or another) returned it.
+        #[serde(default)]
+        reasoning_content: Option<String>,
+        /// Signed and redacted thinking as this server returned it.
+        #[serde(default)]
+        thinking_blocks: Option<Vec<ThinkingBlock>>,
+        /// OpenRouter's field, as clients that keep it send it back.
+        #[serde(default)]
+        reasoning_details: Option<Vec<Value>>,
     },
     Tool {
         tool_call_id: String,
@@ -87,6 +96,21 @@ pub enum ContentPart {
     /// Any other part type (`input_audio`, `file`, ...): refused by name.
     #[serde(untagged)]
     Other(Value),
+}
+
+/// One block of a reply's reasoning, in LiteLLM's `thinking_blocks` shape:
+/// what a client sends back so that the model gets its own signed (or
+/// redacted) thinking again, byte for byte.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum ThinkingBlock {
+    Thinking {
+        thinking: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        signature: Option<String>,
+    },
+    /// Encrypted thinking, base64.
+    RedactedThinking { data: String },
 }
 
 #[derive(Debug, Deserialize)]
@@ -183,6 +207,13 @@ pub struct AssistantMessage {
     /// The model's reasoning text: not OpenAI's, but a common extension.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub reasoning_content: Option<String>,
+    /// The reasoning with its signatures (LiteLLM's field).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub thinking_blocks: Vec<ThinkingBlock>,
+    /// The same, for clients that keep only OpenRouter's field beside tool
+    /// calls (see [`crate::mapping`]).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub reasoning_details: Vec<Value>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub tool_calls: Vec<ToolCall>,
     pub refusal: Option<String>,
@@ -233,6 +264,12 @@ pub struct Delta {
     pub content: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub reasoning_content: Option<String>,
+    /// Each entry a whole block, sent when the block ends.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub thinking_blocks: Vec<ThinkingBlock>,
+    /// Sent with the first tool call's start.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub reasoning_details: Vec<Value>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub tool_calls: Vec<ToolCallDelta>,
 }
@@ -263,12 +300,42 @@ pub struct ModelList {
     pub data: Vec<Model>,
 }
 
-#[derive(Debug, Serialize)]
+/// OpenAI's four fields, then what OpenRouter adds so that a gateway can
+/// size prompts and show costs.
+#[derive(Debug, PartialEq, Serialize)]
 pub struct Model {
     pub id: String,
     pub object: &'static str,
     pub created: u64,
     pub owned_by: String,
+    pub name: String,
+    pub context_length: u32,
+    pub architecture: Architecture,
+    pub top_provider: TopProvider,
+    pub pricing: Pricing,
+    pub supported_parameters: Vec<&'static str>,
+}
+
+#[derive(Debug, PartialEq, Serialize)]
+pub struct Architecture {
+    pub input_modalities: Vec<&'static str>,
+    pub output_modalities: Vec<&'static str>,
+}
+
+#[derive(Debug, PartialEq, Serialize)]
+pub struct TopProvider {
+    pub context_length: u32,
+    pub max_completion_tokens: u32,
+}
+
+/// US dollars per token, as decimal strings (OpenRouter's convention: no
+/// float rounding on the way).
+#[derive(Debug, PartialEq, Serialize)]
+pub struct Pricing {
+    pub prompt: String,
+    pub completion: String,
+    pub input_cache_read: String,
+    pub input_cache_write: String,
 }
 
 /// `{"error": {...}}`, the body of every failure.

@@ -69,7 +69,7 @@ pub(super) async fn whole_reply(
     let mut collector = Collector::default();
     let mut batch = first;
     while let Some(events) = batch {
-        for piece in events.into_iter().filter_map(|e| turn.step(e)) {
+        for piece in events.into_iter().flat_map(|e| turn.step(e)) {
             collector.add(piece);
         }
         batch = stream.next().await.map_err(ApiError::host)??;
@@ -137,16 +137,16 @@ impl Sending {
     }
 
     fn push_batch(&mut self, events: Vec<bedrock_host::types::StreamEvent>) {
-        for event in events {
-            let choice = match self.turn.step(event) {
-                None => continue,
-                Some(Piece::Delta(delta)) => openai::ChunkChoice {
+        let pieces: Vec<Piece> = events.into_iter().flat_map(|e| self.turn.step(e)).collect();
+        for piece in pieces {
+            let choice = match piece {
+                Piece::Delta(delta) => openai::ChunkChoice {
                     index: 0,
                     delta,
                     finish_reason: None,
                     logprobs: None,
                 },
-                Some(Piece::Finish(reason)) => openai::ChunkChoice {
+                Piece::Finish(reason) => openai::ChunkChoice {
                     index: 0,
                     delta: openai::Delta::default(),
                     finish_reason: Some(reason),

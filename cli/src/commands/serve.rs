@@ -2,6 +2,7 @@
 //! port, until Ctrl-C.
 
 use super::{Failure, Global, Op, report};
+use bedrock_host::types::CacheRetention;
 use bedrock_serve::{ServeConfig, ServeLimits, Server, parse_cors_origin};
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::process::ExitCode;
@@ -59,9 +60,32 @@ pub struct Args {
     /// Seconds a whole reply may take.
     #[arg(long, value_name = "SECS", default_value_t = ServeLimits::default().stream_timeout.as_secs())]
     reply_timeout: u64,
+    /// Prompt-cache points placed on every chat request (after the system
+    /// prompt, the tools and the conversation so far): `short` (about 5
+    /// minutes), `long` (about 1 hour, where the model offers it) or `none`.
+    #[arg(long, value_name = "RETENTION", value_enum, default_value_t = Retention::Short)]
+    cache_retention: Retention,
     /// Seconds requests in flight get to finish after Ctrl-C.
     #[arg(long, value_name = "SECS", default_value_t = ServeLimits::default().shutdown_deadline.as_secs())]
     shutdown_timeout: u64,
+}
+
+/// `--cache-retention`, as the contract's `cache-retention` names it.
+#[derive(clap::ValueEnum, Clone, Copy, Debug)]
+enum Retention {
+    None,
+    Short,
+    Long,
+}
+
+impl From<Retention> for CacheRetention {
+    fn from(retention: Retention) -> Self {
+        match retention {
+            Retention::None => CacheRetention::None,
+            Retention::Short => CacheRetention::Short,
+            Retention::Long => CacheRetention::Long,
+        }
+    }
 }
 
 impl Args {
@@ -106,6 +130,7 @@ pub async fn run(global: &Global, args: Args) -> ExitCode {
     config.cors_origins = args.cors_origin.clone();
     config.allowed_hosts = args.allow_host_header.clone();
     config.limits = args.limits();
+    config.cache_retention = args.cache_retention.into();
     let addr = SocketAddr::new(args.bind, args.port);
     let server = match Server::bind(addr, host, config).await {
         Ok(server) => server,

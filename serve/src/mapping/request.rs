@@ -1,11 +1,12 @@
 //! OpenAI chat requests to the contract's `converse-request`: a pure
 //! function over the types, tested here without a component or a socket.
 
+use super::reasoning::assistant_reasoning;
 use crate::openai::{self, ChatMessage, Content, ContentPart, FunctionCall, ToolCall};
 use base64::Engine as _;
 use bedrock_host::types::{
-    ContentBlock, ConverseRequest, ImageBlock, ImageFormat, Message, ReasoningLevel, Role,
-    ToolChoice, ToolResultBlock, ToolResultContent, ToolSpec, ToolUseBlock,
+    CacheRetention, ContentBlock, ConverseRequest, ImageBlock, ImageFormat, Message,
+    ReasoningLevel, Role, ToolChoice, ToolResultBlock, ToolResultContent, ToolSpec, ToolUseBlock,
 };
 use std::fmt;
 
@@ -18,7 +19,7 @@ pub struct InvalidRequest {
 }
 
 impl InvalidRequest {
-    fn new(param: &'static str, message: impl Into<String>) -> Self {
+    pub(super) fn new(param: &'static str, message: impl Into<String>) -> Self {
         Self {
             message: message.into(),
             param: Some(param),
@@ -42,8 +43,12 @@ pub struct Mapped {
     pub include_usage: bool,
 }
 
-/// Maps an OpenAI chat request onto the contract.
-pub fn converse_request(chat: openai::ChatRequest) -> Result<Mapped, InvalidRequest> {
+/// Maps an OpenAI chat request onto the contract, with the server's prompt
+/// cache retention (OpenAI's request has no field for it).
+pub fn converse_request(
+    chat: openai::ChatRequest,
+    cache_retention: CacheRetention,
+) -> Result<Mapped, InvalidRequest> {
     if chat.n.is_some_and(|n| n != 1) {
         return Err(InvalidRequest::new("n", "only n=1 is supported"));
     }
@@ -59,8 +64,14 @@ pub fn converse_request(chat: openai::ChatRequest) -> Result<Mapped, InvalidRequ
             ChatMessage::Assistant {
                 content,
                 tool_calls,
+                reasoning_content,
+                thinking_blocks,
+                reasoning_details,
             } => {
-                let mut blocks = Vec::new();
+                // Reasoning first: Claude wants its thinking before the
+                // tool calls it led to.
+                let mut blocks =
+                    assistant_reasoning(reasoning_content, thinking_blocks, reasoning_details)?;
                 if let Some(content) = content {
                     let text = plain_text(content, "assistant messages")?;
                     // Bedrock refuses empty text blocks; OpenAI clients send
@@ -135,6 +146,7 @@ pub fn converse_request(chat: openai::ChatRequest) -> Result<Mapped, InvalidRequ
             top_p: chat.top_p,
             stop_sequences,
             reasoning,
+            cache_retention: Some(cache_retention),
             ..Default::default()
         },
         stream,
@@ -327,7 +339,10 @@ mod tests {
     use serde_json::json;
 
     fn map(body: serde_json::Value) -> Result<Mapped, InvalidRequest> {
-        converse_request(serde_json::from_value(body).expect("parses"))
+        converse_request(
+            serde_json::from_value(body).expect("parses"),
+            CacheRetention::Short,
+        )
     }
 
     #[test]
@@ -421,6 +436,46 @@ mod tests {
             })
         );
         assert_eq!(user.content[2], ContentBlock::Text("Thanks".into()));
+    }
+
+    #[test]
+    fn serve_replays_reasoning_before_tool_calls_and_places_cache_points() {
+        let body = json!({
+            "model": "m",
+            "messages": [
+                {"role": "user", "content": "Weather?"},
+                {"role": "assistant", "content": "Checking.", "reasoning_content": "Hmm.",
+                 "thinking_blocks": [
+                    {"type": "thinking", "thinking": "Hmm.", "signature": "c2ln"},
+                    {"type": "redacted_thinking", "data": "AAE="}
+                 ],
+                 "tool_calls": [{"id": "c1", "type": "function", "function": {"name": "w", "arguments": "{}"}}]},
+                {"role": "tool", "tool_call_id": "c1", "content": "sunny"}
+            ]
+        });
+        let mapped = map(body.clone()).unwrap();
+        assert_eq!(mapped.request.cache_retention, Some(CacheRetention::Short));
+        assert_eq!(
+            mapped.request.messages[1].content,
+            vec![
+                ContentBlock::Reasoning(bedrock_host::types::ReasoningBlock {
+                    text: "Hmm.".into(),
+                    signature: Some("c2ln".into()),
+                }),
+                ContentBlock::RedactedReasoning(vec![0, 1]),
+                ContentBlock::Text("Checking.".into()),
+                ContentBlock::ToolUse(ToolUseBlock {
+                    id: "c1".into(),
+                    name: "w".into(),
+                    input_json: "{}".into()
+                }),
+            ]
+        );
+        let none = converse_request(serde_json::from_value(body).unwrap(), CacheRetention::None);
+        assert_eq!(
+            none.unwrap().request.cache_retention,
+            Some(CacheRetention::None)
+        );
     }
 
     #[test]
