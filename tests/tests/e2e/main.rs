@@ -14,6 +14,7 @@ mod isolation;
 mod jco;
 mod node_clients;
 mod openai_serve;
+mod openai_thinking;
 mod pooling;
 mod real_clients;
 mod retries;
