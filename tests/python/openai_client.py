@@ -154,7 +154,16 @@ def models(client):
     ids = [m.id for m in page.data]
     one = client.models.retrieve(ids[0])
     arn = client.models.retrieve(next(i for i in ids if i.startswith("arn:")))
-    return {"ids": ids, "object": page.object, "retrieved": one.id, "retrieved_arn": arn.id}
+    # OpenRouter's fields are not in the SDK's model: it keeps them as extras.
+    listed = {m.id: m.to_dict() for m in page.data}
+    return {
+        "ids": ids,
+        "object": page.object,
+        "retrieved": one.id,
+        "retrieved_arn": arn.id,
+        "listed": listed,
+        "retrieved_fields": one.to_dict(),
+    }
 
 
 def error_of(call):

@@ -4,6 +4,7 @@
 //! judge of the wire format.
 
 use bedrock_emulator::reply_text;
+use bedrock_host::types::{DiscoveryOptions, InputModality, ModelDefinition};
 use bedrock_serve::{ServeConfig, Server};
 use integration_tests::{config, emulator, host, python, sigv4_env};
 use serde_json::{Value, json};
@@ -141,6 +142,24 @@ async fn openai_python_client_against_serve() {
             .starts_with("arn:aws:bedrock:"),
         "ids with slashes: {models}"
     );
+    let catalogue = host(&sigv4_env(&emulator))
+        .discover(&config(), &DiscoveryOptions::default())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(catalogue.models.len(), ids.len());
+    for definition in &catalogue.models {
+        assert_models_entry(&models["listed"][&definition.id], definition);
+    }
+    assert_eq!(
+        models["retrieved_fields"], models["listed"][ids[0]],
+        "one model reads as it is listed"
+    );
+    assert!(
+        catalogue.models.iter().any(|m| m.reasoning)
+            && catalogue.models.iter().any(|m| !m.reasoning),
+        "the catalogue has models of both kinds"
+    );
 
     for wrong in ["wrong_key", "wrong_key_chat"] {
         assert_eq!(s[wrong]["error"], "AuthenticationError", "{}", s[wrong]);
@@ -180,4 +199,53 @@ async fn openai_python_client_against_serve() {
 
     stop.send(()).unwrap();
     running.await.unwrap().expect("shuts down cleanly");
+}
+
+/// One `/v1/models` entry, as the SDK kept it, against discovery's definition.
+fn assert_models_entry(entry: &Value, definition: &ModelDefinition) {
+    assert_eq!(entry["id"], definition.id.as_str(), "{entry}");
+    assert_eq!(entry["object"], "model");
+    assert_eq!(entry["owned_by"], definition.provider.as_str());
+    assert_eq!(
+        entry["context_length"], definition.context_window,
+        "{entry}"
+    );
+    assert_eq!(
+        entry["top_provider"]["max_completion_tokens"], definition.max_tokens,
+        "{entry}"
+    );
+    let modalities: Vec<&str> = definition
+        .input
+        .iter()
+        .map(|m| match m {
+            InputModality::Text => "text",
+            InputModality::Image => "image",
+            InputModality::Document => "file",
+            InputModality::Video => "video",
+            InputModality::Audio => "audio",
+        })
+        .collect();
+    assert_eq!(entry["architecture"]["input_modalities"], json!(modalities));
+    let cost = &definition.cost;
+    for (field, per_million) in [
+        ("prompt", cost.input),
+        ("completion", cost.output),
+        ("input_cache_read", cost.cache_read),
+        ("input_cache_write", cost.cache_write),
+    ] {
+        let per_token: f64 = entry["pricing"][field]
+            .as_str()
+            .unwrap_or_else(|| panic!("{field} is a decimal string: {entry}"))
+            .parse()
+            .unwrap();
+        assert!(
+            (per_token * 1e6 - per_million).abs() <= per_million * 1e-9,
+            "{field}: {per_token} per token for {per_million} per million: {entry}"
+        );
+    }
+    let reasons = entry["supported_parameters"]
+        .as_array()
+        .unwrap()
+        .contains(&json!("reasoning"));
+    assert_eq!(reasons, definition.reasoning, "{entry}");
 }
