@@ -36,6 +36,24 @@ pub struct ChatRequest {
     pub stream_options: Option<StreamOptions>,
     #[serde(default)]
     pub reasoning_effort: Option<String>,
+    /// OpenRouter's form of the same, which some clients send instead.
+    #[serde(default)]
+    pub reasoning: Option<ReasoningOptions>,
+}
+
+/// OpenRouter's `reasoning` request object.
+#[derive(Debug, Default, Deserialize)]
+pub struct ReasoningOptions {
+    /// As `reasoning_effort`.
+    #[serde(default)]
+    pub effort: Option<String>,
+    /// `true` without an effort: medium; `false`: off.
+    #[serde(default)]
+    pub enabled: Option<bool>,
+    /// A thinking budget: the contract takes levels, so any budget turns
+    /// reasoning on at medium unless an effort is given.
+    #[serde(default)]
+    pub max_tokens: Option<u32>,
 }
 
 /// One message, tagged by `role`.

@@ -21,7 +21,7 @@ pub fn model(definition: ModelDefinition, created: u64) -> Model {
     let cost = &definition.cost;
     let mut supported_parameters = PARAMETERS.to_vec();
     if definition.reasoning {
-        supported_parameters.extend(["reasoning", "reasoning_effort", "include_reasoning"]);
+        supported_parameters.extend(["reasoning", "reasoning_effort"]);
     }
     Model {
         object: "model",

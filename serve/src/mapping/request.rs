@@ -126,12 +126,7 @@ pub fn converse_request(
         Some(openai::Stop::One(stop)) => vec![stop],
         Some(openai::Stop::Many(stops)) => stops,
     };
-    let reasoning = chat
-        .reasoning_effort
-        .as_deref()
-        .map(reasoning_level)
-        .transpose()?
-        .flatten();
+    let reasoning = reasoning(chat.reasoning_effort, chat.reasoning.unwrap_or_default())?;
     let stream = chat.stream.unwrap_or(false);
     let include_usage = stream && chat.stream_options.is_some_and(|o| o.include_usage);
     Ok(Mapped {
@@ -313,7 +308,23 @@ fn tool_choice(
     }
 }
 
-/// `reasoning_effort`: `none` turns reasoning off (`Ok(None)`).
+/// `reasoning_effort`, else OpenRouter's `reasoning` object; `none` (or
+/// `enabled: false`) turns reasoning off (`Ok(None)`).
+fn reasoning(
+    effort: Option<String>,
+    options: openai::ReasoningOptions,
+) -> Result<Option<ReasoningLevel>, InvalidRequest> {
+    match effort.or(options.effort) {
+        Some(effort) => reasoning_level(&effort),
+        None if options.enabled == Some(false) => Ok(None),
+        None if options.enabled == Some(true) || options.max_tokens.is_some() => {
+            Ok(Some(ReasoningLevel::Medium))
+        }
+        None => Ok(None),
+    }
+}
+
+/// One effort name: `none` turns reasoning off (`Ok(None)`).
 fn reasoning_level(effort: &str) -> Result<Option<ReasoningLevel>, InvalidRequest> {
     Ok(Some(match effort {
         "none" => return Ok(None),
@@ -505,6 +516,35 @@ mod tests {
         assert_eq!(effort("xhigh"), Ok(Some(ReasoningLevel::Max)));
         assert_eq!(effort("none"), Ok(None));
         assert!(effort("extreme").is_err());
+
+        let openrouter = |reasoning: serde_json::Value| {
+            map(json!({"model": "m", "messages": [], "reasoning": reasoning}))
+                .map(|m| m.request.reasoning)
+        };
+        assert_eq!(
+            openrouter(json!({"effort": "low"})),
+            Ok(Some(ReasoningLevel::Low))
+        );
+        assert_eq!(
+            openrouter(json!({"enabled": true})),
+            Ok(Some(ReasoningLevel::Medium))
+        );
+        assert_eq!(
+            openrouter(json!({"max_tokens": 2048})),
+            Ok(Some(ReasoningLevel::Medium))
+        );
+        assert_eq!(openrouter(json!({"enabled": false})), Ok(None));
+        assert_eq!(openrouter(json!({"effort": "none"})), Ok(None));
+        assert!(openrouter(json!({"effort": "lots"})).is_err());
+        let both = map(
+            json!({"model": "m", "messages": [], "reasoning_effort": "high",
+                              "reasoning": {"effort": "low"}}),
+        );
+        assert_eq!(
+            both.unwrap().request.reasoning,
+            Some(ReasoningLevel::High),
+            "OpenAI's field wins"
+        );
 
         let plain = map(
             json!({"model": "m", "messages": [], "max_tokens": 7, "stop": ["a", "b"],
