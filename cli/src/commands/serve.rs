@@ -170,3 +170,35 @@ fn generate_key() -> anyhow::Result<String> {
     let hex: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
     Ok(format!("sk-bedrock-host-{hex}"))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::Parser;
+
+    #[derive(Parser)]
+    struct Serve {
+        #[command(flatten)]
+        args: Args,
+    }
+
+    fn retention(argv: &[&str]) -> Result<CacheRetention, clap::Error> {
+        let argv = std::iter::once("serve").chain(argv.iter().copied());
+        Serve::try_parse_from(argv).map(|s| s.args.cache_retention.into())
+    }
+
+    #[test]
+    fn serve_places_short_cache_points_unless_told_otherwise() {
+        assert_eq!(retention(&[]).unwrap(), CacheRetention::Short);
+        assert_eq!(
+            retention(&["--cache-retention", "none"]).unwrap(),
+            CacheRetention::None
+        );
+        assert_eq!(
+            retention(&["--cache-retention", "long"]).unwrap(),
+            CacheRetention::Long
+        );
+        let error = retention(&["--cache-retention", "forever"]).unwrap_err();
+        assert!(error.to_string().contains("none, short, long"), "{error}");
+    }
+}
