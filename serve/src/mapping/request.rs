@@ -18,7 +18,7 @@ pub struct InvalidRequest {
 }
 
 impl InvalidRequest {
-    fn new(param: &'static str, message: impl Into<String>) -> Self {
+    pub fn new(param: &'static str, message: impl Into<String>) -> Self {
         Self {
             message: message.into(),
             param: Some(param),
