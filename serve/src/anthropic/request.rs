@@ -34,11 +34,16 @@ pub fn converse_request(
         Some(System::Blocks(blocks)) => Some(system_text(blocks, &mut marks)?),
     }
     .filter(|text| !text.is_empty());
-    let messages = body
-        .messages
-        .into_iter()
-        .map(|message| self::message(message, &mut marks))
-        .collect::<Result<Vec<_>, _>>()?;
+    let mut messages: Vec<Message> = Vec::new();
+    for message in body.messages {
+        let message = self::message(message, &mut marks)?;
+        // Anthropic combines consecutive turns of one role; Bedrock wants
+        // roles to alternate.
+        match messages.last_mut() {
+            Some(last) if last.role == message.role => last.content.extend(message.content),
+            _ => messages.push(message),
+        }
+    }
     let tools = body
         .tools
         .unwrap_or_default()
@@ -450,7 +455,8 @@ mod tests {
                     {"type": "tool_result", "tool_use_id": "toolu_2", "is_error": true,
                      "content": [{"type": "text", "text": "failed"}]},
                     {"type": "text", "text": "Thanks"}
-                ]}
+                ]},
+                {"role": "user", "content": "More?"}
             ],
             "tools": [{"name": "look", "description": "Looks", "input_schema": {"type": "object"}},
                       {"type": "custom", "name": "noop"}],
@@ -540,7 +546,9 @@ mod tests {
                     is_error: true
                 }),
                 ContentBlock::Text("Thanks".into()),
-            ]
+                ContentBlock::Text("More?".into()),
+            ],
+            "consecutive user turns are combined"
         );
     }
 
