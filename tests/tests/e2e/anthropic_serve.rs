@@ -554,7 +554,7 @@ async fn pi_ai_anthropic_messages_conversation_through_serve() {
     let Some(dir) = node() else { return };
     let emulator = emulator().await;
     let host = host(&sigv4_env(&emulator));
-    let serving = start(host).await;
+    let serving = start(host.clone()).await;
     let url = format!("http://{}", serving.addr);
     let lines = run_node(
         &dir,
@@ -586,6 +586,13 @@ async fn pi_ai_anthropic_messages_conversation_through_serve() {
     assert_eq!(text["type"], "text", "{last}");
     assert!(last["usage"]["input"].as_u64().unwrap() > 0, "{last}");
 
+    // The plugin called directly with the same conversation says the same.
+    let direct = converse(&host, &config(), &pi_ai_direct_request(&turns))
+        .await
+        .unwrap();
+    assert_eq!(direct.error, None);
+    assert_eq!(direct.text(), text["text"].as_str().unwrap());
+
     let final_body = final_turn_body(&emulator);
     let issued = signatures(
         [&turns["turn1"], &turns["turn2"]].into_iter(),
@@ -607,4 +614,77 @@ async fn pi_ai_anthropic_messages_conversation_through_serve() {
             .any(|b| b.get("cachePoint").is_some()),
         "pi-ai's default cache_control reaches Bedrock as a cache point: {sent}"
     );
+}
+
+/// The conversation `pi_ai_anthropic_client.mjs` held, from the turns it
+/// printed, as the contract's request.
+fn pi_ai_direct_request(turns: &HashMap<String, Value>) -> ConverseRequest {
+    let assistant = |turn: &str| Message {
+        role: Role::Assistant,
+        content: turns[turn]["content"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|b| match b["type"].as_str().unwrap() {
+                "thinking" => ContentBlock::Reasoning(ReasoningBlock {
+                    text: b["thinking"].as_str().unwrap().into(),
+                    signature: b["thinkingSignature"].as_str().map(Into::into),
+                }),
+                "text" => ContentBlock::Text(b["text"].as_str().unwrap().into()),
+                "toolCall" => ContentBlock::ToolUse(ToolUseBlock {
+                    id: b["id"].as_str().unwrap().into(),
+                    name: b["name"].as_str().unwrap().into(),
+                    input_json: b["arguments"].to_string(),
+                }),
+                other => panic!("unexpected pi-ai block {other}"),
+            })
+            .collect(),
+    };
+    let result = |turn: &str, text: &str| {
+        let call = turns[turn]["content"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|b| b["type"] == "toolCall")
+            .unwrap();
+        ContentBlock::ToolResult(ToolResultBlock {
+            tool_use_id: call["id"].as_str().unwrap().into(),
+            content: vec![ToolResultContent::Text(text.into())],
+            is_error: false,
+        })
+    };
+    let user = |content| Message {
+        role: Role::User,
+        content,
+    };
+    let city = json!({"type": "object", "properties": {"city": {"type": "string"}}});
+    let tool = |name: &str, description: &str| ToolSpec {
+        name: name.into(),
+        description: Some(description.into()),
+        input_schema_json: city.to_string(),
+    };
+    ConverseRequest {
+        model_id: THINKING_MODEL.into(),
+        system: Some("You are a terse assistant. Call the tools you are asked to call.".into()),
+        messages: vec![
+            user(vec![ContentBlock::Text(
+                "Weather and time in Paris? [emulator tool-use=get_weather]".into(),
+            )]),
+            assistant("turn1"),
+            user(vec![
+                result("turn1", "sunny, 21 °C"),
+                ContentBlock::Text("[emulator tool-use=get_time]".into()),
+            ]),
+            assistant("turn2"),
+            user(vec![result("turn2", "14:05")]),
+        ],
+        tools: vec![
+            tool("get_weather", "The weather in a city."),
+            tool("get_time", "The local time in a city."),
+        ],
+        max_tokens: Some(2048),
+        reasoning: Some(ReasoningLevel::Minimal),
+        cache_retention: Some(CacheRetention::Short),
+        ..Default::default()
+    }
 }
