@@ -3,7 +3,8 @@
 //! agents) can use Bedrock through the sandboxed plugin.
 //!
 //! Routes: `POST /v1/chat/completions` (whole replies, or SSE with
-//! `"stream": true`), `GET /v1/models` and `GET /v1/models/{id}` (from
+//! `"stream": true`), `POST /v1/messages` (Anthropic's Messages API, in
+//! `anthropic/`), `GET /v1/models` and `GET /v1/models/{id}` (from
 //! discovery). Each request runs one `converse-stream` call on its own
 //! instance; a client that hangs up drops the handler's future or the SSE
 //! body, and with it the [`EventStream`](bedrock_host::EventStream), which cancels
@@ -13,8 +14,8 @@
 //! rebound host names, [`ServeLimits`] bounds what one caller can hold and
 //! for how long, and `error` keeps paths, backtraces and principals out of
 //! what clients read. With an API key configured, every route wants
-//! `Authorization: Bearer KEY`, compared in constant time, never logged or
-//! echoed.
+//! `Authorization: Bearer KEY` or `x-api-key: KEY` (what Anthropic's SDKs
+//! send), compared in constant time, never logged or echoed.
 
 mod anthropic;
 mod body;
