@@ -290,6 +290,48 @@ async fn anthropic_messages_over_raw_http() {
         assert_eq!(error["error"]["type"], "invalid_request_error", "{error}");
     }
 
+    // Images and documents reach Bedrock as bytes; the model's reply is the same.
+    let png = "iVBORw0KGgo=";
+    let pdf = "JVBERi0xLjQK";
+    let with_files = json!({"model": MODEL, "max_tokens": 256, "messages": [{"role": "user", "content": [
+        {"type": "image", "source": {"type": "base64", "media_type": "image/png", "data": png}},
+        {"type": "document", "title": "Q3 report", "source": {"type": "base64", "media_type": "application/pdf", "data": pdf}},
+        {"type": "document", "source": {"type": "text", "media_type": "text/plain", "data": "Plain notes."}},
+        {"type": "text", "text": "[emulator words=4] Describe these."}]}]});
+    let answer = post(addr, KEY, &with_files).await;
+    assert_eq!(answer.status, 200, "{answer:?}");
+    assert_eq!(answer.json()["content"][0]["text"], reply_text(4));
+    let sent = last_converse_body(&emulator);
+    let blocks = &sent["messages"][0]["content"];
+    assert_eq!(blocks[0]["image"]["format"], "png", "{sent}");
+    assert_eq!(blocks[0]["image"]["source"]["bytes"], png, "{sent}");
+    assert_eq!(blocks[1]["document"]["format"], "pdf", "{sent}");
+    assert_eq!(blocks[1]["document"]["name"], "Q3 report", "{sent}");
+    assert_eq!(blocks[2]["document"]["format"], "txt", "{sent}");
+
+    // Adaptive thinking asked of a budget model: the effort's level, as that
+    // model takes it (medium: a budget of 8 192).
+    let adaptive = json!({
+        "model": THINKING_MODEL, "max_tokens": 2048,
+        "thinking": {"type": "adaptive"}, "output_config": {"effort": "medium"},
+        "messages": [{"role": "user", "content": "[emulator words=2] Think."}]});
+    let answer = post(addr, KEY, &adaptive).await;
+    assert_eq!(answer.status, 200, "{answer:?}");
+    let reply = answer.json();
+    assert_eq!(reply["content"][0]["type"], "thinking", "{reply}");
+    assert!(
+        !reply["content"][0]["signature"]
+            .as_str()
+            .unwrap()
+            .is_empty()
+    );
+    let sent = last_converse_body(&emulator);
+    assert_eq!(
+        sent["additionalModelRequestFields"]["thinking"],
+        json!({"type": "enabled", "budget_tokens": 8192}),
+        "{sent}"
+    );
+
     // Errors in Anthropic's shape, with their status.
     let answer = post(addr, "x-api-key: sk-wrong", &hello("Hi", false)).await;
     assert_eq!(answer.status, 401);
@@ -407,6 +449,16 @@ fn block(b: &Value) -> ContentBlock {
         }),
         other => panic!("unexpected block {other}"),
     }
+}
+
+/// The body of the last ConverseStream call the emulator received.
+fn last_converse_body(emulator: &Emulator) -> Value {
+    let request = emulator
+        .requests()
+        .into_iter()
+        .rfind(|r| r.raw_path.ends_with("/converse-stream"))
+        .expect("a ConverseStream call");
+    serde_json::from_slice(&request.body).unwrap()
 }
 
 /// The body of the conversation's last turn as the emulator received it:
