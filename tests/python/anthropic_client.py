@@ -103,6 +103,21 @@ def conversation(client, model):
     return out
 
 
+def redacted_round_trip(client, model):
+    """Redacted thinking, streamed and sent back as the SDK returned it."""
+    messages = [{"role": "user", "content": "Weather? [emulator tool-use=get_weather redacted-thinking]"}]
+    first, _ = turn(client, model, messages)
+    messages.append({"role": "assistant", "content": first.content})
+    messages.append(
+        {
+            "role": "user",
+            "content": [{"type": "tool_result", "tool_use_id": tool_use_id(first, "get_weather"), "content": "rain"}],
+        }
+    )
+    second, _ = turn(client, model, messages)
+    return {"first": dumped(first.content), "stop_reason": second.stop_reason, "content": dumped(second.content)}
+
+
 def error_of(run):
     try:
         run()
@@ -134,6 +149,7 @@ def main():
 
     whole = hello(client, "Hello there")
     scenarios = {
+        "redacted": lambda: redacted_round_trip(client, model),
         "whole": lambda: {
             "id": whole.id,
             "type": whole.type,

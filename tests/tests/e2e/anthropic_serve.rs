@@ -369,6 +369,21 @@ async fn anthropic_messages_over_raw_http() {
     assert_eq!(data["error"]["type"], "api_error", "{data}");
     assert!(events.iter().any(|(n, _)| n == "content_block_delta"));
 
+    // A body declared over the limit is refused before it is read, in
+    // Anthropic's shape.
+    let mut socket = TcpStream::connect(addr).await.unwrap();
+    let head = format!(
+        "POST /v1/messages HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n{KEY}\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{{",
+        1u64 << 30
+    );
+    socket.write_all(head.as_bytes()).await.unwrap();
+    let mut bytes = Vec::new();
+    let _ = socket.read_to_end(&mut bytes).await;
+    let text = String::from_utf8_lossy(&bytes);
+    assert!(text.starts_with("HTTP/1.1 413"), "{text}");
+    let body: Value = serde_json::from_str(text.split_once("\r\n\r\n").unwrap().1).unwrap();
+    assert_eq!(body["error"]["type"], "request_too_large", "{body}");
+
     // The same server then answers a normal call.
     let answer = post(addr, KEY, &hello("[emulator words=3] Hello", false)).await;
     assert_eq!(answer.json()["content"][0]["text"], reply_text(3));
@@ -597,6 +612,12 @@ async fn anthropic_python_sdk_conversation_through_serve() {
         assert_eq!(e["status"], status, "{e}");
         assert_eq!(e["body"]["error"]["type"], kind, "{e}");
     }
+    let redacted = &s["redacted"];
+    assert_eq!(
+        redacted["first"][0]["type"], "redacted_thinking",
+        "{redacted}"
+    );
+    assert_eq!(redacted["stop_reason"], "end_turn", "{redacted}");
     let stream_error = &s["stream_error"];
     assert_eq!(stream_error["error"], "APIStatusError", "{stream_error}");
 }
