@@ -299,12 +299,31 @@ fn block_kind(block: &InputBlock) -> String {
         InputBlock::ToolResult { .. } => "tool_result",
         InputBlock::Thinking { .. } => "thinking",
         InputBlock::RedactedThinking { .. } => "redacted_thinking",
-        InputBlock::Other(value) => match value.get("type").and_then(Value::as_str) {
-            Some(kind) => return format!("'{kind}'"),
-            None => return "untyped".into(),
-        },
+        InputBlock::Other(value) => return other_kind(value, &BLOCK_TYPES),
     };
     format!("'{name}'")
+}
+
+const BLOCK_TYPES: [&str; 7] = [
+    "text",
+    "image",
+    "document",
+    "tool_use",
+    "tool_result",
+    "thinking",
+    "redacted_thinking",
+];
+
+/// The `type` of a block or source kept as raw JSON: one this server knows
+/// lands here only when a field is missing or of the wrong type.
+fn other_kind(value: &Value, known: &[&str]) -> String {
+    match value.get("type").and_then(Value::as_str) {
+        Some(kind) if known.contains(&kind) => {
+            format!("'{kind}' (with a missing or mistyped field)")
+        }
+        Some(kind) => format!("'{kind}'"),
+        None => "(untyped)".into(),
+    }
 }
 
 /// Base64 data of a source; remote URLs are refused: the sandbox lets the
@@ -326,10 +345,7 @@ fn base64_source(source: &Source, what: &str) -> Result<(String, Vec<u8>), Inval
         ))),
         Source::Other(value) => Err(invalid(format!(
             "unsupported {what} source type {}",
-            value
-                .get("type")
-                .and_then(Value::as_str)
-                .map_or("(untyped)".into(), |t| format!("'{t}'"))
+            other_kind(value, &["base64", "text", "url"])
         ))),
     }
 }
@@ -646,6 +662,14 @@ mod tests {
         let search =
             message(json!([{"type": "search_result", "source": "s", "title": "t", "content": []}]));
         assert!(search.contains("'search_result'"), "{search}");
+        let malformed =
+            message(json!([{"type": "image", "source": {"type": "base64", "data": "AAAA"}}]));
+        assert!(
+            malformed.contains("'base64' (with a missing or mistyped field)"),
+            "{malformed}"
+        );
+        let no_text = message(json!([{"type": "text"}]));
+        assert!(no_text.contains("'text' (with a missing"), "{no_text}");
         let redacted = message(json!([{"type": "redacted_thinking", "data": "%%"}]));
         assert!(redacted.contains("redacted_thinking.data"), "{redacted}");
         let server = map(json!({"model": "m", "messages": [],
