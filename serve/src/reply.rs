@@ -49,16 +49,21 @@ impl Reply {
     }
 }
 
-/// `chatcmpl-` and 24 hex digits, unique within the process and unlikely to
-/// repeat across restarts.
-pub(super) fn completion_id() -> String {
+/// `prefix` and 24 hex digits, unique within the process and unlikely to
+/// repeat across restarts: a reply's id.
+pub(super) fn reply_id(prefix: &str) -> String {
     static COUNTER: AtomicU64 = AtomicU64::new(0);
     let nanos = SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map(|d| d.as_nanos() as u64)
         .unwrap_or(0);
     let n = COUNTER.fetch_add(1, Ordering::Relaxed);
-    format!("chatcmpl-{nanos:016x}{:08x}", n as u32)
+    format!("{prefix}{nanos:016x}{:08x}", n as u32)
+}
+
+/// OpenAI's `chatcmpl-` ids.
+pub(super) fn completion_id() -> String {
+    reply_id("chatcmpl-")
 }
 
 /// Feeds every event of a reply to `each`, the already received `first`

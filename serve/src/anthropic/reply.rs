@@ -7,25 +7,17 @@ use super::wire::{ErrorBody, ErrorObject, StreamEvent as Out};
 use crate::error::ApiError;
 use crate::json_body;
 use crate::mapping::InvalidRequest;
-use crate::reply::{SseDialect, drain};
-use axum::http::{HeaderValue, StatusCode, header};
+use crate::reply::{SseDialect, drain, reply_id};
+use axum::http::StatusCode;
 use axum::response::sse::Event;
 use axum::response::{IntoResponse, Response};
 use bedrock_host::EventStream;
 use bedrock_host::types::StreamEvent;
 use std::collections::VecDeque;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::{SystemTime, UNIX_EPOCH};
 
-/// `msg_` and 24 hex digits, unique within the process.
+/// Anthropic's `msg_` ids.
 pub fn message_id() -> String {
-    static COUNTER: AtomicU64 = AtomicU64::new(0);
-    let nanos = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_nanos() as u64)
-        .unwrap_or(0);
-    let n = COUNTER.fetch_add(1, Ordering::Relaxed);
-    format!("msg_{nanos:016x}{:08x}", n as u32)
+    reply_id("msg_")
 }
 
 /// Anthropic's error type and status for one of `serve`'s failures, chosen
@@ -79,14 +71,7 @@ impl IntoResponse for AnthropicError {
     fn into_response(self) -> Response {
         let (status, _) = error_kind(self.0.status);
         let mut response = (status, json_body(&self.body())).into_response();
-        if let Some(ms) = self.0.retry_after_ms {
-            response
-                .headers_mut()
-                .insert(header::RETRY_AFTER, HeaderValue::from(ms.div_ceil(1000)));
-            response
-                .headers_mut()
-                .insert("retry-after-ms", HeaderValue::from(ms));
-        }
+        self.0.add_retry_after(response.headers_mut());
         response
     }
 }
