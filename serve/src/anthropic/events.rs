@@ -37,9 +37,8 @@ pub fn stop_reason(stop: &MessageStop) -> &'static str {
     }
 }
 
-/// The stop sequence that ended the turn, when Bedrock reports it among the
-/// additional response fields.
-fn stop_sequence(stop: &MessageStop) -> Option<String> {
+/// The stop sequence Bedrock reports among the additional response fields.
+fn reported_stop_sequence(stop: &MessageStop) -> Option<String> {
     let fields: serde_json::Value =
         serde_json::from_str(stop.additional_model_response_fields.as_deref()?).ok()?;
     fields.get("stop_sequence")?.as_str().map(str::to_owned)
@@ -86,9 +85,23 @@ pub struct Translator {
     open: HashMap<u32, Open>,
     stop: Option<MessageStop>,
     usage: Option<Usage>,
+    /// The request's stop sequence when it gave exactly one: then a
+    /// `stop_sequence` stop can only mean it.
+    only_stop_sequence: Option<String>,
 }
 
 impl Translator {
+    /// A translator for a request with `stop_sequences`.
+    pub fn new(stop_sequences: &[String]) -> Self {
+        Self {
+            only_stop_sequence: match stop_sequences {
+                [only] => Some(only.clone()),
+                _ => None,
+            },
+            ..Self::default()
+        }
+    }
+
     /// The Anthropic events for one of the plugin's.
     pub fn step(&mut self, event: StreamEvent, out: &mut Vec<Out>) {
         match event {
@@ -177,10 +190,17 @@ impl Translator {
             self.close(index, out);
         }
         let stop = self.stop.take();
+        let reason = stop.as_ref().map_or("end_turn", stop_reason);
+        let stop_sequence = match (&stop, reason) {
+            (Some(stop), "stop_sequence") => {
+                reported_stop_sequence(stop).or_else(|| self.only_stop_sequence.clone())
+            }
+            _ => None,
+        };
         out.push(Out::MessageDelta {
             delta: MessageDelta {
-                stop_reason: Some(stop.as_ref().map_or("end_turn", stop_reason)),
-                stop_sequence: stop.as_ref().and_then(stop_sequence),
+                stop_reason: Some(reason),
+                stop_sequence,
             },
             usage: self.usage.take().unwrap_or_default(),
         });
@@ -485,5 +505,21 @@ mod tests {
                 usage: Usage::default()
             }
         );
+        let stopped = |sequences: &[String]| {
+            let mut translator = Translator::new(sequences);
+            let mut out = Vec::new();
+            translator.step(stop(StopReason::Stop, "stop_sequence"), &mut out);
+            translator.finish(&mut out);
+            match &out[0] {
+                Out::MessageDelta { delta, .. } => delta.stop_sequence.clone(),
+                other => panic!("{other:?}"),
+            }
+        };
+        assert_eq!(
+            stopped(&["STOP".into()]),
+            Some("STOP".into()),
+            "the only one"
+        );
+        assert_eq!(stopped(&["A".into(), "B".into()]), None, "unknown which");
     }
 }

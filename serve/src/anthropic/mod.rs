@@ -33,8 +33,8 @@
 //!   `disable_parallel_tool_use` are ignored; image and document `url`
 //!   sources are refused (the sandbox reaches Bedrock, not the web).
 //! * `stop_reason` is Claude's own value when Bedrock passes it on, else the
-//!   nearest (`refusal` for content filtered); `stop_sequence` is set when
-//!   Bedrock reports it. Usage is Bedrock's: input tokens apart from cache
+//!   nearest (`refusal` for content filtered); `stop_sequence` is the one
+//!   Bedrock reports, or the request's when it gave only one. Usage is Bedrock's: input tokens apart from cache
 //!   reads and writes, as Anthropic counts them, sent in `message_delta`
 //!   (Bedrock reports usage at the end; `message_start` carries zeros).
 
@@ -80,15 +80,16 @@ pub(crate) async fn messages(
     drop(body);
     let mapped = request::converse_request(parsed, default_cache_retention(&state.config))?;
     let (id, model) = (reply::message_id(), mapped.request.model_id.clone());
+    let translator = events::Translator::new(&mapped.request.stop_sequences);
     let (stream, first) = start_turn(&state, &mapped.request, deadline).await?;
     if !mapped.stream {
-        let whole =
-            tokio::time::timeout_at(deadline, reply::whole_reply(id, model, stream, first)).await;
+        let whole = reply::whole_reply(id, model, translator, stream, first);
+        let whole = tokio::time::timeout_at(deadline, whole).await;
         drop(place);
         return whole.map_err(|_| AnthropicError(reply_timeout(limits.stream_timeout)))?;
     }
     let sending = Sending::new(
-        reply::AnthropicEvents::new(id, model),
+        reply::AnthropicEvents::new(id, model, translator),
         stream,
         deadline,
         limits.stream_timeout,

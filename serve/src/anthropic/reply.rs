@@ -79,10 +79,10 @@ impl IntoResponse for AnthropicError {
 pub async fn whole_reply(
     id: String,
     model: String,
+    mut translator: Translator,
     stream: EventStream,
     first: Option<Vec<StreamEvent>>,
 ) -> Result<Response, AnthropicError> {
-    let mut translator = Translator::default();
     let mut assembler = Assembler::new(id, model);
     let mut out = Vec::new();
     drain(stream, first, |event| {
@@ -105,9 +105,9 @@ pub struct AnthropicEvents {
 }
 
 impl AnthropicEvents {
-    pub fn new(id: String, model: String) -> Self {
+    pub fn new(id: String, model: String, translator: Translator) -> Self {
         Self {
-            translator: Translator::default(),
+            translator,
             start: Some(message_start(id, model)),
         }
     }

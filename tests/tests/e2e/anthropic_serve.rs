@@ -209,6 +209,20 @@ async fn anthropic_messages_over_raw_http() {
         assert_eq!(message["usage"]["cache_read_input_tokens"], 0);
     }
 
+    // A stop sequence cuts the reply; the only one asked is the one named.
+    let words = reply_text(10);
+    let word = words.split_whitespace().nth(4).unwrap();
+    let mut stopped = hello("[emulator words=10] Hello", false);
+    stopped["stop_sequences"] = json!([word]);
+    let message = post(addr, KEY, &stopped).await.json();
+    assert_eq!(message["stop_reason"], "stop_sequence", "{message}");
+    assert_eq!(message["stop_sequence"], word, "{message}");
+    assert_eq!(
+        message["content"][0]["text"],
+        words[..words.find(word).unwrap()],
+        "{message}"
+    );
+
     // The same, streamed: Anthropic's event sequence, names matching types.
     let answer = post(addr, KEY, &hello("[emulator words=5] Hello", true)).await;
     assert_eq!(answer.status, 200, "{answer:?}");
