@@ -62,24 +62,24 @@ const followUps = [
   null,
 ];
 
-for (const [i, followUp] of followUps.entries()) {
-  const message = await complete(model, context, {
-    apiKey,
-    maxTokens: 2048,
-    thinkingEnabled: true,
-    thinkingBudgetTokens: 1024,
-    maxRetries: 0,
-  });
+const options = { apiKey, maxTokens: 2048, thinkingEnabled: true, thinkingBudgetTokens: 1024, maxRetries: 0 };
+
+function report(scenario, message) {
   const { input, output, cacheRead, cacheWrite } = message.usage;
   console.log(
     JSON.stringify({
-      scenario: `turn${i + 1}`,
+      scenario,
       content: message.content,
       stop_reason: message.stopReason,
       usage: { input, output, cacheRead, cacheWrite },
       error: message.errorMessage ?? null,
     }),
   );
+}
+
+for (const [i, followUp] of followUps.entries()) {
+  const message = await complete(model, context, options);
+  report(`turn${i + 1}`, message);
   if (message.stopReason === "error") break;
   context.messages.push(message);
   if (followUp) {
@@ -87,3 +87,13 @@ for (const [i, followUp] of followUps.entries()) {
     context.messages.push(...followUp(calls));
   }
 }
+
+// Redacted thinking, kept by pi-ai as an opaque signature and sent back.
+const redacted = {
+  ...context,
+  messages: [{ role: "user", content: "Weather? [emulator tool-use=get_weather redacted-thinking]", timestamp: Date.now() }],
+};
+const first = await complete(model, redacted, options);
+report("redacted_turn1", first);
+redacted.messages.push(first, toolResult(first.content.find((b) => b.type === "toolCall"), "rain"));
+report("redacted_turn2", await complete(model, redacted, options));

@@ -680,6 +680,17 @@ async fn pi_ai_anthropic_messages_conversation_through_serve() {
     assert_eq!(direct.error, None);
     assert_eq!(direct.text(), text["text"].as_str().unwrap());
 
+    let redacted = &turns["redacted_turn1"];
+    assert_eq!(redacted["stop_reason"], "toolUse", "{redacted}");
+    assert_eq!(redacted["content"][0]["redacted"], true, "{redacted}");
+    let after = &turns["redacted_turn2"];
+    assert_eq!(
+        after["error"],
+        Value::Null,
+        "the redacted data came back intact: {after}"
+    );
+    assert_eq!(after["stop_reason"], "stop", "{after}");
+
     let final_body = final_turn_body(&emulator);
     let issued = signatures(
         [&turns["turn1"], &turns["turn2"]].into_iter(),
