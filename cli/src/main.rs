@@ -39,7 +39,7 @@ enum Command {
     Chat(commands::chat::Args),
     /// List the models the credentials in force can invoke.
     Models(commands::models::Args),
-    /// An OpenAI-compatible HTTP endpoint (chat completions, models) on a local port.
+    /// An OpenAI- and Anthropic-compatible HTTP endpoint (chat completions, messages, models) on a local port.
     Serve(commands::serve::Args),
     /// A guided tour against a local Bedrock emulator (no AWS account needed).
     #[cfg(feature = "demo")]

@@ -8,7 +8,7 @@
 
 use super::mapping::InvalidRequest;
 use super::{openai, redact};
-use axum::http::{HeaderValue, StatusCode, header};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use bedrock_host::HostError;
 use bedrock_host::types::ProviderError;
@@ -103,6 +103,15 @@ impl ApiError {
         }
     }
 
+    /// `retry-after` in whole seconds for everyone, and the exact
+    /// `retry-after-ms` that OpenAI's and Anthropic's SDKs read first.
+    pub fn add_retry_after(&self, headers: &mut HeaderMap) {
+        if let Some(ms) = self.retry_after_ms {
+            headers.insert(header::RETRY_AFTER, HeaderValue::from(ms.div_ceil(1000)));
+            headers.insert("retry-after-ms", HeaderValue::from(ms));
+        }
+    }
+
     /// The body as JSON text. Serialising it cannot fail (strings only).
     pub fn json(&self) -> String {
         serde_json::to_string(&self.body()).unwrap_or_default()
@@ -191,13 +200,7 @@ impl IntoResponse for ApiError {
             self.json(),
         )
             .into_response();
-        if let Some(ms) = self.retry_after_ms {
-            let headers = response.headers_mut();
-            // `retry-after` in whole seconds for everyone; OpenAI's SDKs
-            // read the exact `retry-after-ms` first.
-            headers.insert(header::RETRY_AFTER, HeaderValue::from(ms.div_ceil(1000)));
-            headers.insert("retry-after-ms", HeaderValue::from(ms));
-        }
+        self.add_retry_after(response.headers_mut());
         response
     }
 }

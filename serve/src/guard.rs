@@ -16,6 +16,7 @@
 //! 4. A `POST` body must be `application/json` (`415`): a page can send
 //!    `text/plain` without a preflight.
 
+use super::anthropic::AnthropicError;
 use super::error::ApiError;
 use super::listener::LocalAddr;
 use axum::extract::{Request, State};
@@ -42,18 +43,23 @@ pub(super) struct Gate {
 /// The middleware: refuses what the checks refuse, answers preflights, and
 /// adds CORS headers to the answers to allowed origins.
 pub(super) async fn check(State(gate): State<Arc<Gate>>, request: Request, next: Next) -> Response {
+    // Anthropic's clients read refusals of its route in Anthropic's shape.
+    let anthropic = request.uri().path().starts_with("/v1/messages");
+    let refuse = |error: ApiError| match anthropic {
+        true => AnthropicError(error).into_response(),
+        false => error.into_response(),
+    };
     if !host_allowed(&gate, &request) {
-        return ApiError::new(
+        return refuse(ApiError::new(
             StatusCode::FORBIDDEN,
             "permission_error",
             "host_not_allowed",
             "The Host header does not name this server's address; start serve with --allow-host-header NAME to accept another name",
-        )
-        .into_response();
+        ));
     }
     let origin = match browser_origin(&gate, request.headers()) {
         Ok(origin) => origin,
-        Err(refused) => return refused.into_response(),
+        Err(refused) => return refuse(refused),
     };
     if let Some(origin) = &origin
         && request.method() == Method::OPTIONS
@@ -64,7 +70,7 @@ pub(super) async fn check(State(gate): State<Arc<Gate>>, request: Request, next:
         return preflight(origin, request.headers());
     }
     if let Err(refused) = authorize(&gate, request.headers()) {
-        return with_cors(refused.into_response(), origin.as_ref());
+        return with_cors(refuse(refused), origin.as_ref());
     }
     if request.method() == Method::POST && !is_json(request.headers()) {
         let refused = ApiError::new(
@@ -73,7 +79,7 @@ pub(super) async fn check(State(gate): State<Arc<Gate>>, request: Request, next:
             "unsupported_media_type",
             "The request body must be JSON: send Content-Type: application/json",
         );
-        return with_cors(refused.into_response(), origin.as_ref());
+        return with_cors(refuse(refused), origin.as_ref());
     }
     with_cors(next.run(request).await, origin.as_ref())
 }
@@ -185,21 +191,30 @@ fn authorize(gate: &Gate, headers: &HeaderMap) -> Result<(), ApiError> {
     let Some(key) = &gate.api_key else {
         return Ok(());
     };
-    let given = headers
+    let bearer = headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.split_once(' '))
         // The scheme is case-insensitive (RFC 9110).
         .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
-        .map_or("", |(_, token)| token.trim());
-    if constant_time_eq(given.as_bytes(), key.as_bytes()) {
+        .map(|(_, token)| token.trim());
+    // What Anthropic's SDKs send.
+    let api_key = headers
+        .get("x-api-key")
+        .and_then(|v| v.to_str().ok())
+        .map(str::trim);
+    if [bearer, api_key]
+        .into_iter()
+        .flatten()
+        .any(|given| constant_time_eq(given.as_bytes(), key.as_bytes()))
+    {
         return Ok(());
     }
     Err(ApiError::new(
         StatusCode::UNAUTHORIZED,
         "invalid_request_error",
         "invalid_api_key",
-        "Incorrect or missing API key: send Authorization: Bearer <the key serve was started with>",
+        "Incorrect or missing API key: send Authorization: Bearer <the key serve was started with>, or x-api-key: <the key>",
     ))
 }
 

@@ -3,7 +3,8 @@
 //! agents) can use Bedrock through the sandboxed plugin.
 //!
 //! Routes: `POST /v1/chat/completions` (whole replies, or SSE with
-//! `"stream": true`), `GET /v1/models` and `GET /v1/models/{id}` (from
+//! `"stream": true`), `POST /v1/messages` (Anthropic's Messages API, in
+//! `anthropic/`), `GET /v1/models` and `GET /v1/models/{id}` (from
 //! discovery). Each request runs one `converse-stream` call on its own
 //! instance; a client that hangs up drops the handler's future or the SSE
 //! body, and with it the [`EventStream`](bedrock_host::EventStream), which cancels
@@ -13,9 +14,10 @@
 //! rebound host names, [`ServeLimits`] bounds what one caller can hold and
 //! for how long, and `error` keeps paths, backtraces and principals out of
 //! what clients read. With an API key configured, every route wants
-//! `Authorization: Bearer KEY`, compared in constant time, never logged or
-//! echoed.
+//! `Authorization: Bearer KEY` or `x-api-key: KEY` (what Anthropic's SDKs
+//! send), compared in constant time, never logged or echoed.
 
+mod anthropic;
 mod body;
 mod error;
 mod guard;
@@ -34,11 +36,16 @@ use axum::http::{StatusCode, header};
 use axum::middleware;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
+use bedrock_host::EventStream;
 use bedrock_host::Host;
-use bedrock_host::types::{CacheRetention, DiscoveryOptions, ProviderConfig};
+use bedrock_host::types::{
+    CacheRetention, ConverseRequest, DiscoveryOptions, ProviderConfig, StreamEvent,
+};
 use error::ApiError;
 use mapping::InvalidRequest;
-use reply::{Reply, Sending, completion_id, reply_timeout, stream_reply, whole_reply};
+use reply::{
+    OpenAiChunks, Reply, Sending, completion_id, reply_timeout, stream_reply, whole_reply,
+};
 use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -188,6 +195,7 @@ fn router(host: Host, config: ServeConfig) -> Router {
     });
     Router::new()
         .route("/v1/chat/completions", post(chat_completions))
+        .route("/v1/messages", post(anthropic::messages))
         .route("/v1/models", get(list_models))
         // Model ids may be ARNs, which hold slashes.
         .route("/v1/models/{*id}", get(get_model))
@@ -210,7 +218,7 @@ async fn not_found() -> ApiError {
         StatusCode::NOT_FOUND,
         "invalid_request_error",
         "unknown_url",
-        "Unknown route: this server offers POST /v1/chat/completions, GET /v1/models and GET /v1/models/{id}",
+        "Unknown route: this server offers POST /v1/chat/completions, POST /v1/messages, GET /v1/models and GET /v1/models/{id}",
     )
 }
 
@@ -255,14 +263,21 @@ async fn models(state: &AppState) -> Result<openai::ModelList, ApiError> {
     })
 }
 
-/// `POST /v1/chat/completions`. The order is the point: a declared body
-/// over the limit is refused before anything else, then the request takes
-/// its place under `max_requests` (or gets a `429`) before a byte of the
-/// body is read, and keeps it until its reply has been sent.
-async fn chat_completions(
-    State(state): State<Arc<AppState>>,
-    request: Request,
-) -> Result<Response, ApiError> {
+/// A request body read under the limits, with the request's place under
+/// `max_requests` and the deadline of its whole reply.
+struct Admitted {
+    body: axum::body::Bytes,
+    /// The body's share of the budget, kept while its parsed form lives.
+    _reserved: body::Reserved,
+    place: OwnedSemaphorePermit,
+    deadline: Instant,
+}
+
+/// The order is the point: a declared body over the limit is refused before
+/// anything else, then the request takes its place under `max_requests` (or
+/// gets a `429`) before a byte of the body is read, and keeps it until its
+/// reply has been sent.
+async fn admit_body(state: &AppState, request: Request) -> Result<Admitted, ApiError> {
     let limits = &state.config.limits;
     let declared = request
         .headers()
@@ -271,11 +286,52 @@ async fn chat_completions(
     if declared.is_some_and(|length| length > limits.max_body_bytes as u64) {
         return Err(body::too_large(limits));
     }
-    let admitted = state.admit()?;
+    let place = state.admit()?;
     let deadline = Instant::now() + limits.stream_timeout;
-    // The body's share of the budget is kept while its parsed form lives.
-    let (body, _reserved) =
+    let (body, reserved) =
         body::read(request.into_body(), declared, limits, &state.body_budget).await?;
+    Ok(Admitted {
+        body,
+        _reserved: reserved,
+        place,
+        deadline,
+    })
+}
+
+/// Starts one turn and waits for its first batch. The first batch comes
+/// before the status line, so that errors the plugin only reports there
+/// (throttling, auth, ...) still get their HTTP status rather than a 200
+/// with an error inside.
+async fn start_turn(
+    state: &AppState,
+    request: &ConverseRequest,
+    deadline: Instant,
+) -> Result<(EventStream, Option<Vec<StreamEvent>>), ApiError> {
+    tokio::time::timeout_at(deadline, async {
+        let mut stream = state
+            .host
+            .converse_stream(&state.config.provider, request)
+            .await
+            .map_err(ApiError::host)??;
+        let first = stream.next().await.map_err(ApiError::host)??;
+        Ok::<_, ApiError>((stream, first))
+    })
+    .await
+    .map_err(|_| reply_timeout(state.config.limits.stream_timeout))?
+}
+
+/// `POST /v1/chat/completions`.
+async fn chat_completions(
+    State(state): State<Arc<AppState>>,
+    request: Request,
+) -> Result<Response, ApiError> {
+    let limits = &state.config.limits;
+    let Admitted {
+        body,
+        _reserved,
+        place,
+        deadline,
+    } = admit_body(&state, request).await?;
     let chat: openai::ChatRequest = serde_json::from_slice(&body).map_err(|e| InvalidRequest {
         message: format!("the request body is not a valid chat completion request: {e}"),
         param: None,
@@ -290,34 +346,18 @@ async fn chat_completions(
             .unwrap_or(0),
         model: mapped.request.model_id.clone(),
     };
-    let started = tokio::time::timeout_at(deadline, async {
-        let mut stream = state
-            .host
-            .converse_stream(&state.config.provider, &mapped.request)
-            .await
-            .map_err(ApiError::host)??;
-        // The first batch comes before the status line, so that errors the
-        // plugin only reports there (throttling, auth, ...) still get their
-        // HTTP status rather than a 200 with an error inside.
-        let first = stream.next().await.map_err(ApiError::host)??;
-        Ok::<_, ApiError>((stream, first))
-    })
-    .await
-    .map_err(|_| reply_timeout(limits.stream_timeout))?;
-    let (stream, first) = started?;
+    let (stream, first) = start_turn(&state, &mapped.request, deadline).await?;
     if !mapped.stream {
         let reply = tokio::time::timeout_at(deadline, whole_reply(reply, stream, first)).await;
-        drop(admitted);
+        drop(place);
         return reply.map_err(|_| reply_timeout(limits.stream_timeout))?;
     }
-    let sending = Sending::new(
+    let chunks = OpenAiChunks {
         reply,
-        stream,
-        mapped.include_usage,
-        deadline,
-        limits.stream_timeout,
-        admitted,
-    );
+        turn: Default::default(),
+        include_usage: mapped.include_usage,
+    };
+    let sending = Sending::new(chunks, stream, deadline, limits.stream_timeout, place);
     Ok(stream_reply(sending, first))
 }
 
@@ -425,6 +465,66 @@ mod tests {
             (status, &body["error"]["code"]),
             (404, &json!("unknown_url")),
             "{body}"
+        );
+
+        stop.send(()).unwrap();
+        running.await.unwrap().unwrap();
+    }
+
+    #[tokio::test(flavor = "multi_thread")]
+    async fn serve_answers_messages_refusals_in_anthropic_shape() {
+        let mut config = ServeConfig::new(ProviderConfig::default());
+        config.api_key = Some("sk-local".into());
+        let server = Server::bind(([127, 0, 0, 1], 0).into(), stand_in_host(), config)
+            .await
+            .unwrap();
+        let addr = server.local_addr().unwrap();
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let running = tokio::spawn(server.run(async {
+            let _ = stopped.await;
+        }));
+        let error = |kind: &str, body: &serde_json::Value| {
+            assert_eq!(body["type"], "error", "{body}");
+            assert_eq!(body["error"]["type"], kind, "{body}");
+            assert!(body["error"]["message"].is_string(), "{body}");
+        };
+        let post = "POST /v1/messages HTTP/1.1\r\nContent-Type: application/json\r\nanthropic-version: 2023-06-01";
+        let hello =
+            r#"{"model": "m", "max_tokens": 8, "messages": [{"role": "user", "content": "hi"}]}"#;
+
+        let (status, body) = exchange(addr, post, hello).await;
+        assert_eq!(status, 401);
+        error("authentication_error", &body);
+        let wrong = format!("{post}\r\nx-api-key: sk-locaX");
+        assert_eq!(exchange(addr, &wrong, hello).await.0, 401);
+
+        let keyed = format!("{post}\r\nx-api-key: sk-local");
+        let (status, body) = exchange(addr, &keyed, r#"{"model": "m", "messages": "#).await;
+        assert_eq!(status, 400);
+        error("invalid_request_error", &body);
+        let url = r#"{"model": "m", "max_tokens": 8, "messages": [{"role": "user", "content": [
+            {"type": "image", "source": {"type": "url", "url": "https://example.com/cat.png"}}]}]}"#;
+        let (status, body) = exchange(addr, &keyed, url).await;
+        assert_eq!(status, 400);
+        error("invalid_request_error", &body);
+        assert!(
+            body["error"]["message"].as_str().unwrap().contains("'url'"),
+            "{body}"
+        );
+        let text = keyed.replace("application/json", "text/plain");
+        let (status, body) = exchange(addr, &text, hello).await;
+        assert_eq!(status, 415);
+        error("invalid_request_error", &body);
+        // The key passes, the plugin traps: a server error, by kind only.
+        let (status, body) = exchange(addr, &keyed, hello).await;
+        assert_eq!(status, 500);
+        error("api_error", &body);
+        // The OpenAI route keeps its shape, and takes x-api-key too.
+        let (status, body) =
+            exchange(addr, "GET /v1/models HTTP/1.1\r\nx-api-key: sk-local", "").await;
+        assert_eq!(
+            (status, &body["error"]["type"]),
+            (500, &json!("server_error"))
         );
 
         stop.send(()).unwrap();

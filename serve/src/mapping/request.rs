@@ -19,7 +19,7 @@ pub struct InvalidRequest {
 }
 
 impl InvalidRequest {
-    pub(super) fn new(param: &'static str, message: impl Into<String>) -> Self {
+    pub fn new(param: &'static str, message: impl Into<String>) -> Self {
         Self {
             message: message.into(),
             param: Some(param),
