@@ -27,9 +27,9 @@ pub struct Settings {
 
 impl Settings {
     /// Applies the defaults. The region is the discovery block's own, else the
-    /// provider config's, else what [`region::resolve`] finds in the
-    /// environment and the profile (`profile_region`): discovery lists the
-    /// models of the region calls go to.
+    /// region calls go to: the provider config's, else what
+    /// [`region::resolve_for_base_url`] finds in the environment, a regional
+    /// base URL and the profile (`profile_region`).
     ///
     /// A zero context window or output limit means nothing for a model, so it
     /// is taken as unset (the gateway does the same with non-positive values);
@@ -40,13 +40,23 @@ impl Settings {
         env: &Environment,
         profile_region: Option<&str>,
     ) -> Result<Settings, Error> {
-        let explicit = [options.region.as_deref(), config.region.as_deref()]
-            .into_iter()
-            .flatten()
+        let own = options
+            .region
+            .as_deref()
             .map(str::trim)
-            .find(|r| !r.is_empty());
+            .filter(|r| !r.is_empty());
+        let region = match own {
+            Some(own) => region::resolve(Some(own), env, profile_region)?,
+            // The region calls go to, a regional base URL's included.
+            None => region::resolve_for_base_url(
+                config.region.as_deref(),
+                env,
+                profile_region,
+                config.base_url.as_deref(),
+            )?,
+        };
         Ok(Settings {
-            region: region::resolve(explicit, env, profile_region)?,
+            region,
             provider_filter: ProviderFilter::new(&options.provider_filter),
             refresh_interval: options
                 .refresh_interval

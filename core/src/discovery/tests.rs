@@ -522,6 +522,14 @@ fn discovery_follows_every_page_and_caches_the_list() {
     assert_eq!(d.fetched_at, 1_609_459_200);
     assert_eq!(platform.sent.len(), 3);
     assert!(platform.slept.is_empty());
+    // Calls on the application profile will know its base model.
+    assert_eq!(
+        platform
+            .cache
+            .get(&crate::application_profile::cache_key(APP_ARN))
+            .map(Vec::as_slice),
+        Some(b"anthropic.claude-3-haiku-20240307-v1:0".as_slice())
+    );
     // The next call is served from the host's cache, without a request.
     let again = discover(&mut platform, &env(), &config(), &options()).unwrap();
     assert_eq!(again.status, DiscoveryStatus::Cached);
