@@ -3,6 +3,7 @@
 //! One test binary, so wasmtime is linked once; compiled components come
 //! from the host's code cache after the first test compiles them.
 
+mod application_profiles;
 mod concurrency;
 mod converse_stream;
 mod credentials;
