@@ -6,6 +6,7 @@
 //! usage, 130 interrupted.
 
 mod commands;
+mod component;
 mod json;
 
 use clap::{Parser, Subcommand};
