@@ -4,6 +4,7 @@
 //! from the host's code cache after the first test compiles them.
 
 mod application_profiles;
+mod cli;
 mod concurrency;
 mod converse_stream;
 mod credentials;
