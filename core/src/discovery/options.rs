@@ -210,6 +210,30 @@ mod tests {
     }
 
     #[test]
+    fn discovery_lists_the_region_a_regional_base_url_calls() {
+        let regional = ProviderConfig {
+            base_url: Some("https://bedrock-runtime.eu-west-3.amazonaws.com".into()),
+            ..config(None)
+        };
+        let none = Environment::default();
+        let region = |config: &ProviderConfig, opts: &DiscoveryOptions, env: &Environment| {
+            Settings::resolve(config, opts, env, Some("us-west-2")).map(|s| s.region)
+        };
+        assert_eq!(region(&regional, &options(), &none).unwrap(), "eu-west-3");
+        // The discovery block's own region is its own business.
+        let own = DiscoveryOptions {
+            region: Some("ap-south-1".into()),
+            ..options()
+        };
+        assert_eq!(region(&regional, &own, &none).unwrap(), "ap-south-1");
+        let env = Environment::from_vars([("AWS_REGION", "us-east-1")]);
+        assert!(matches!(
+            region(&regional, &options(), &env),
+            Err(Error::RegionConflict(_))
+        ));
+    }
+
+    #[test]
     fn provider_filter_ignores_case_and_matches_name_or_id() {
         let f = ProviderFilter::new(&[" Anthropic ", "mistral", "", "ANTHROPIC", "ai21 labs"]);
         assert_eq!(f.names(), ["ai21 labs", "anthropic", "mistral"]);
