@@ -7,7 +7,7 @@
 use bedrock_host::Host;
 use bedrock_host::types::{Discovery, InputModality, ProviderConfig, WitName};
 use serde::Serialize;
-use serde_json::{Value, json};
+use std::collections::BTreeMap;
 
 /// Which provider entry `--gateway-config` prints.
 #[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
@@ -62,9 +62,24 @@ pub const SERVE_PROVIDER_ID: &str = "bedrock-serve";
 pub const SERVE_API_KEY_REFERENCE: &str = "${BEDROCK_HOST_API_KEY}";
 
 /// `{"models": {"providers": {id: block}}}`: the block exactly where the
-/// gateway's config expects it.
-pub fn document(provider_id: &str, block: &impl Serialize) -> Value {
-    json!({ "models": { "providers": { provider_id: block } } })
+/// gateway's config expects it, its keys in the gateway's order.
+pub fn document<'a, B: Serialize>(provider_id: &'a str, block: &'a B) -> Document<'a, B> {
+    Document {
+        models: Providers {
+            providers: BTreeMap::from([(provider_id, block)]),
+        },
+    }
+}
+
+/// See [`document`].
+#[derive(Serialize)]
+pub struct Document<'a, B: Serialize> {
+    models: Providers<'a, B>,
+}
+
+#[derive(Serialize)]
+struct Providers<'a, B: Serialize> {
+    providers: BTreeMap<&'a str, &'a B>,
 }
 
 /// The entry for `discovery`'s models, called through `serve` at
@@ -341,13 +356,20 @@ mod tests {
             DiscoveryStatus::Fresh,
             vec![model("us.anthropic.x", vec![InputModality::Text])],
         );
-        let native = document(
-            NATIVE_PROVIDER_ID,
-            &provider_block(
-                &found,
-                "https://bedrock-runtime.eu-west-3.amazonaws.com".into(),
-            ),
+        let block = provider_block(
+            &found,
+            "https://bedrock-runtime.eu-west-3.amazonaws.com".into(),
         );
+        let native = serde_json::to_string(&document(NATIVE_PROVIDER_ID, &block)).unwrap();
+        assert!(
+            native.starts_with(concat!(
+                r#"{"models":{"providers":{"amazon-bedrock":{"#,
+                r#""baseUrl":"https://bedrock-runtime.eu-west-3.amazonaws.com","#,
+                r#""api":"bedrock-converse-stream","auth":"aws-sdk","models":[{"id":"#
+            )),
+            "{native}"
+        );
+        let native: serde_json::Value = serde_json::from_str(&native).unwrap();
         let block = &native["models"]["providers"]["amazon-bedrock"];
         assert_eq!(block["api"], "bedrock-converse-stream");
         assert_eq!(block["models"][0]["id"], "us.anthropic.x");
@@ -374,7 +396,8 @@ mod tests {
                 "http://127.0.0.1:8080",
             ),
         ] {
-            let served = document(SERVE_PROVIDER_ID, &serve_block(&found, url, api));
+            let block = serve_block(&found, url, api);
+            let served = serde_json::to_value(document(SERVE_PROVIDER_ID, &block)).unwrap();
             let block = &served["models"]["providers"]["bedrock-serve"];
             assert_eq!(block["baseUrl"], base, "{api:?} {url}");
             assert_eq!(block["api"], api.name());
