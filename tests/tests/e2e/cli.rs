@@ -11,7 +11,7 @@ use std::process::Output;
 
 /// The CLI binary of this build (`cargo test --workspace`, as `scripts/test.sh` runs
 /// it, builds it beside the test binaries), or `$BEDROCK_CLI`.
-fn cli_binary() -> PathBuf {
+pub(crate) fn cli_binary() -> PathBuf {
     if let Some(path) = std::env::var_os("BEDROCK_CLI").filter(|p| !p.is_empty()) {
         return PathBuf::from(path);
     }
@@ -32,7 +32,7 @@ fn cli_binary() -> PathBuf {
 
 /// Runs `binary ARGS` with only the variables a user would have: `PATH`, `HOME`, the
 /// code cache, the emulator's endpoint and keys; never `BEDROCK_COMPONENT`.
-async fn run(binary: &Path, args: &[&str], emulator: &Emulator, home: &Path) -> Output {
+pub(crate) async fn run(binary: &Path, args: &[&str], emulator: &Emulator, home: &Path) -> Output {
     let mut command = std::process::Command::new(binary);
     command.args(args).env_clear().env("HOME", home);
     if let Some(path) = std::env::var_os("PATH") {
@@ -50,7 +50,7 @@ async fn run(binary: &Path, args: &[&str], emulator: &Emulator, home: &Path) -> 
         .unwrap()
 }
 
-fn json_out(output: &Output) -> Value {
+pub(crate) fn json_out(output: &Output) -> Value {
     assert!(
         output.status.success(),
         "exit {:?}\nstderr:\n{}",
@@ -61,7 +61,7 @@ fn json_out(output: &Output) -> Value {
         .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&output.stdout)))
 }
 
-fn temp_dir(name: &str) -> PathBuf {
+pub(crate) fn temp_dir(name: &str) -> PathBuf {
     let dir = std::env::temp_dir().join(format!("bedrock-e2e-{name}-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
@@ -216,92 +216,4 @@ async fn an_installed_cli_finds_the_plugin_installed_beside_it() {
     let stderr = String::from_utf8_lossy(&refused.stderr);
     assert!(stderr.contains(&beside.display().to_string()), "{stderr}");
     std::fs::remove_dir_all(&prefix).unwrap();
-}
-
-/// The gateway's own CLI, to validate with: `BEDROCK_OPENCLAW` names the `openclaw.mjs`
-/// of an installed `openclaw` package, `BEDROCK_OPENCLAW_NODE` a Node.js it runs on (24 or
-/// later; default `node`). `None`, with a notice, when unset: the package and its Node.js
-/// are not part of the test set-up (see the README).
-fn openclaw() -> Option<(PathBuf, PathBuf)> {
-    let Some(script) = std::env::var_os("BEDROCK_OPENCLAW").filter(|p| !p.is_empty()) else {
-        eprintln!("notice: skipping, BEDROCK_OPENCLAW not set (the gateway's openclaw.mjs)");
-        return None;
-    };
-    let node = std::env::var_os("BEDROCK_OPENCLAW_NODE")
-        .filter(|p| !p.is_empty())
-        .unwrap_or_else(|| "node".into());
-    Some((PathBuf::from(node), PathBuf::from(script)))
-}
-
-/// `openclaw config validate` on `config`: whether the gateway accepts it, and its words.
-async fn gateway_validates(
-    node: &Path,
-    script: &Path,
-    config: &Path,
-    home: &Path,
-) -> (bool, String) {
-    let mut command = std::process::Command::new(node);
-    command
-        .arg(script)
-        .args(["config", "validate"])
-        .env_clear()
-        .env("HOME", home)
-        .env("OPENCLAW_CONFIG_PATH", config)
-        .env("BEDROCK_HOST_API_KEY", "test-key");
-    if let Some(path) = std::env::var_os("PATH") {
-        command.env("PATH", path);
-    }
-    let output = tokio::task::spawn_blocking(move || command.output().expect("openclaw runs"))
-        .await
-        .unwrap();
-    let words = format!(
-        "{}{}",
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    );
-    (
-        output.status.success() && words.contains("Config valid"),
-        words,
-    )
-}
-
-#[tokio::test(flavor = "multi_thread")]
-async fn the_gateway_accepts_both_configs() {
-    let Some((node, script)) = openclaw() else {
-        return;
-    };
-    let emulator = emulator().await;
-    let dir = temp_dir("openclaw");
-    let cli = cli_binary();
-    for (name, args) in [
-        ("native", &["--gateway-config", "native"][..]),
-        ("serve-openai", &["--gateway-config", "serve"][..]),
-        (
-            "serve-anthropic",
-            &[
-                "--gateway-config",
-                "serve",
-                "--serve-api",
-                "anthropic-messages",
-            ][..],
-        ),
-    ] {
-        let printed = run(&cli, &[&["models"], args].concat(), &emulator, &dir).await;
-        let document = json_out(&printed);
-        let path = dir.join(format!("{name}.json"));
-        std::fs::write(&path, &printed.stdout).unwrap();
-        let (valid, words) = gateway_validates(&node, &script, &path, &dir).await;
-        assert!(valid, "{name}: {words}");
-
-        // The validator can refuse: the same document with an API the gateway lacks.
-        let mut broken = document;
-        let providers = broken["models"]["providers"].as_object_mut().unwrap();
-        let block = providers.values_mut().next().unwrap();
-        block["api"] = "bedrock-invoke-model".into();
-        std::fs::write(&path, broken.to_string()).unwrap();
-        let (valid, words) = gateway_validates(&node, &script, &path, &dir).await;
-        assert!(!valid, "{name}: the broken copy passed: {words}");
-        assert!(words.contains(".api"), "{name}: {words}");
-    }
-    std::fs::remove_dir_all(&dir).unwrap();
 }

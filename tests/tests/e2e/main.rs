@@ -16,6 +16,7 @@ mod isolation;
 mod jco;
 mod node_clients;
 mod openai_serve;
+mod openclaw;
 mod pooling;
 mod real_clients;
 mod retries;
