@@ -19,6 +19,7 @@ mod openai_serve;
 mod openclaw;
 mod pooling;
 mod real_clients;
+mod regional_base_url;
 mod retries;
 mod sandbox;
 mod serve_hostile;
