@@ -13,7 +13,7 @@
 //! stale: a recreated profile has a new id.
 
 use crate::control_plane;
-use crate::credentials::Resolved;
+use crate::credentials::{Credentials, Resolved};
 use crate::discovery::parse;
 use crate::endpoint::{self, Endpoint, Service};
 use crate::env::Environment;
@@ -23,6 +23,7 @@ use crate::region;
 use crate::signing::SignedRequest;
 use crate::types::{ModelDefinition, ModelKind, ProviderConfig};
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
+use std::collections::BTreeMap;
 use std::time::SystemTime;
 
 /// The resource type of an application inference profile's ARN.
@@ -41,11 +42,39 @@ pub fn is_application_profile(model_id: &str) -> bool {
     model_id.starts_with("arn:") && model_id.contains(RESOURCE)
 }
 
-/// The cache entry holding the base model of the profile `arn`. The ARN
-/// names the account and region, so no two principals share an entry by
-/// mistake.
-pub fn cache_key(arn: &str) -> String {
-    format!("bedrock-application-profile/v1|{arn}")
+/// The one cache entry holding every application profile's base model, as
+/// a JSON object from ARN to model id. One entry, not one per profile: an
+/// account with many profiles must not crowd the host's bounded store (the
+/// credential and discovery caches live there too). The ARN names the
+/// account and region, so principals cannot mix their entries up.
+pub const CACHE_KEY: &str = "bedrock-application-profiles/v1";
+
+/// The most profiles the entry remembers; past it, the entry starts over.
+pub const MAX_REMEMBERED: usize = 2048;
+
+/// The base models remembered so far (an unreadable entry reads as none).
+fn remembered<P: Platform>(platform: &mut P) -> BTreeMap<String, String> {
+    platform
+        .cache_get(CACHE_KEY)
+        .and_then(|bytes| serde_json::from_slice(&bytes).ok())
+        .unwrap_or_default()
+}
+
+/// Stores `known` with `more` added, starting over from `more` alone when
+/// the entry would outgrow [`MAX_REMEMBERED`].
+fn remember<P: Platform>(
+    platform: &mut P,
+    mut known: BTreeMap<String, String>,
+    more: impl IntoIterator<Item = (String, String)>,
+) {
+    let more: BTreeMap<String, String> = more.into_iter().collect();
+    known.extend(more.clone());
+    if known.len() > MAX_REMEMBERED {
+        known = more.into_iter().take(MAX_REMEMBERED).collect();
+    }
+    if let Ok(bytes) = serde_json::to_vec(&known) {
+        platform.cache_set(CACHE_KEY, &bytes);
+    }
 }
 
 /// `GET /inference-profiles/{inferenceProfileIdentifier}`.
@@ -56,11 +85,16 @@ pub fn get_inference_profile_path(arn: &str) -> String {
 /// Keeps the base model of every application profile of a discovery in the
 /// host's cache, for the calls that use them later.
 pub fn remember_discovered<P: Platform>(platform: &mut P, models: &[ModelDefinition]) {
-    for model in models {
-        if let (ModelKind::ApplicationProfile, Some(base)) = (model.kind, &model.base_model_id) {
-            platform.cache_set(&cache_key(&model.id), base.as_bytes());
-        }
+    let discovered: Vec<(String, String)> = models
+        .iter()
+        .filter(|m| m.kind == ModelKind::ApplicationProfile)
+        .filter_map(|m| Some((m.id.clone(), m.base_model_id.clone()?)))
+        .collect();
+    if discovered.is_empty() {
+        return;
     }
+    let known = remembered(platform);
+    remember(platform, known, discovered);
 }
 
 /// The foundation model whose capabilities apply to a call on `model_id`:
@@ -80,17 +114,13 @@ pub fn capability_model<P: Platform>(
     if !is_application_profile(model_id) {
         return Ok(model_id.to_string());
     }
-    let key = cache_key(model_id);
-    if let Some(base) = platform
-        .cache_get(&key)
-        .and_then(|bytes| String::from_utf8(bytes).ok())
-        .filter(|base| !base.trim().is_empty())
-    {
-        return Ok(base);
+    let known = remembered(platform);
+    if let Some(base) = known.get(model_id).filter(|base| !base.trim().is_empty()) {
+        return Ok(base.clone());
     }
     match get_base_model(platform, env, config, resolved, model_id) {
         Ok(Some(base)) => {
-            platform.cache_set(&key, base.as_bytes());
+            remember(platform, known, [(model_id.to_string(), base.clone())]);
             Ok(base)
         }
         Ok(None) | Err(Error::AccessDenied(_)) => Ok(model_id.to_string()),
@@ -123,7 +153,7 @@ fn get_base_model<P: Platform>(
 fn request(
     endpoint: &Endpoint,
     arn: &str,
-    credentials: &crate::credentials::Credentials,
+    credentials: &Credentials,
     region: &str,
     now: SystemTime,
 ) -> Result<SignedRequest, Error> {
@@ -273,8 +303,8 @@ mod tests {
         assert!(auth.contains("/eu-west-3/bedrock/aws4_request"), "{auth}");
         assert_mapped_for_claude(&sent_body(&platform));
         assert_eq!(
-            platform.cache.get(&cache_key(ARN)).map(Vec::as_slice),
-            Some(BASE.as_bytes())
+            remembered(&mut platform).get(ARN).map(String::as_str),
+            Some(BASE)
         );
 
         // The next call reads the cache: no second GetInferenceProfile.
@@ -379,6 +409,35 @@ mod tests {
             panic!("a malformed answer is a protocol error")
         };
         assert!(message.contains("GetInferenceProfile"), "{message}");
+    }
+
+    #[test]
+    fn one_bounded_entry_holds_every_profile() {
+        let mut platform = FakePlatform::new();
+        let arn = |i: usize| {
+            format!("arn:aws:bedrock:us-east-1:123456789012:application-inference-profile/p{i}")
+        };
+        for i in 0..MAX_REMEMBERED {
+            let known = remembered(&mut platform);
+            remember(&mut platform, known, [(arn(i), BASE.to_string())]);
+        }
+        assert_eq!(platform.cache.len(), 1, "one entry, whatever the count");
+        assert_eq!(remembered(&mut platform).len(), MAX_REMEMBERED);
+        // One more starts the entry over rather than growing it.
+        let known = remembered(&mut platform);
+        remember(
+            &mut platform,
+            known,
+            [(arn(MAX_REMEMBERED), BASE.to_string())],
+        );
+        let now = remembered(&mut platform);
+        assert_eq!(now.len(), 1);
+        assert!(now.contains_key(&arn(MAX_REMEMBERED)));
+        // An unreadable entry reads as none.
+        platform
+            .cache
+            .insert(CACHE_KEY.into(), b"not json".to_vec());
+        assert!(remembered(&mut platform).is_empty());
     }
 
     #[test]

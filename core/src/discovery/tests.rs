@@ -523,12 +523,11 @@ fn discovery_follows_every_page_and_caches_the_list() {
     assert_eq!(platform.sent.len(), 3);
     assert!(platform.slept.is_empty());
     // Calls on the application profile will know its base model.
+    let profiles: std::collections::BTreeMap<String, String> =
+        serde_json::from_slice(&platform.cache[crate::application_profile::CACHE_KEY]).unwrap();
     assert_eq!(
-        platform
-            .cache
-            .get(&crate::application_profile::cache_key(APP_ARN))
-            .map(Vec::as_slice),
-        Some(b"anthropic.claude-3-haiku-20240307-v1:0".as_slice())
+        profiles.get(APP_ARN).map(String::as_str),
+        Some("anthropic.claude-3-haiku-20240307-v1:0")
     );
     // The next call is served from the host's cache, without a request.
     let again = discover(&mut platform, &env(), &config(), &options()).unwrap();
