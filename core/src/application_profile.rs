@@ -23,7 +23,7 @@ use crate::region;
 use crate::signing::SignedRequest;
 use crate::types::{ModelDefinition, ModelKind, ProviderConfig};
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
-use std::collections::BTreeMap;
+use serde_json::{Map, Value};
 use std::time::SystemTime;
 
 /// The resource type of an application inference profile's ARN.
@@ -53,7 +53,9 @@ pub const CACHE_KEY: &str = "bedrock-application-profiles/v1";
 pub const MAX_REMEMBERED: usize = 2048;
 
 /// The base models remembered so far (an unreadable entry reads as none).
-fn remembered<P: Platform>(platform: &mut P) -> BTreeMap<String, String> {
+/// A JSON object, the type the mapping already carries, rather than a typed
+/// map whose own serde code would grow the component.
+fn remembered<P: Platform>(platform: &mut P) -> Map<String, Value> {
     platform
         .cache_get(CACHE_KEY)
         .and_then(|bytes| serde_json::from_slice(&bytes).ok())
@@ -64,10 +66,13 @@ fn remembered<P: Platform>(platform: &mut P) -> BTreeMap<String, String> {
 /// the entry would outgrow [`MAX_REMEMBERED`].
 fn remember<P: Platform>(
     platform: &mut P,
-    mut known: BTreeMap<String, String>,
+    mut known: Map<String, Value>,
     more: impl IntoIterator<Item = (String, String)>,
 ) {
-    let more: BTreeMap<String, String> = more.into_iter().collect();
+    let more: Map<String, Value> = more
+        .into_iter()
+        .map(|(arn, base)| (arn, Value::String(base)))
+        .collect();
     known.extend(more.clone());
     if known.len() > MAX_REMEMBERED {
         known = more.into_iter().take(MAX_REMEMBERED).collect();
@@ -115,8 +120,12 @@ pub fn capability_model<P: Platform>(
         return Ok(model_id.to_string());
     }
     let known = remembered(platform);
-    if let Some(base) = known.get(model_id).filter(|base| !base.trim().is_empty()) {
-        return Ok(base.clone());
+    if let Some(base) = known
+        .get(model_id)
+        .and_then(Value::as_str)
+        .filter(|base| !base.trim().is_empty())
+    {
+        return Ok(base.to_string());
     }
     match get_base_model(platform, env, config, resolved, model_id) {
         Ok(Some(base)) => {
@@ -176,7 +185,6 @@ mod tests {
         CacheRetention, ContentBlock, ConverseRequest, Message, ModelCost, ReasoningBlock,
         ReasoningLevel, Role,
     };
-    use serde_json::Value;
 
     const ARN: &str = "arn:aws:bedrock:eu-west-3:123456789012:application-inference-profile/a1b2c3";
     const BASE: &str = "anthropic.claude-sonnet-4-20250514-v1:0";
@@ -303,7 +311,7 @@ mod tests {
         assert!(auth.contains("/eu-west-3/bedrock/aws4_request"), "{auth}");
         assert_mapped_for_claude(&sent_body(&platform));
         assert_eq!(
-            remembered(&mut platform).get(ARN).map(String::as_str),
+            remembered(&mut platform).get(ARN).and_then(Value::as_str),
             Some(BASE)
         );
 
