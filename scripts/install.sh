@@ -15,7 +15,7 @@ while [[ $# -gt 0 ]]; do
     case "$1" in
         --root) root="$2"; shift 2 ;;
         --root=*) root="${1#--root=}"; shift ;;
-        -h|--help) sed -n '2,11p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+        -h|--help) sed -n '2,10p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
         *) echo "error: unknown argument $1 (expected --root DIR)" >&2; exit 2 ;;
     esac
 done
