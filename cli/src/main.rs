@@ -6,6 +6,7 @@
 //! usage, 130 interrupted.
 
 mod commands;
+mod component;
 mod json;
 
 use clap::{Parser, Subcommand};
@@ -20,6 +21,7 @@ use std::process::ExitCode;
 Examples:\n  \
 bedrock-host whoami                      which credentials, region and sandbox are in force\n  \
 bedrock-host models --json               the gateway's provider block, ready to paste\n  \
+bedrock-host models --gateway-config serve   the gateway's config for a provider calling `serve`\n  \
 bedrock-host chat \"Hello\"                one reply, streamed\n  \
 bedrock-host chat -i --watch             a conversation; new plugin builds are picked up\n  \
 bedrock-host serve --port 8080           an OpenAI-compatible endpoint on 127.0.0.1"

@@ -11,6 +11,9 @@
 //! * [`profile`]: the shared `config` / `credentials` files, read as the SDKs read them;
 //! * [`signing`]: SigV4 (through `aws-sigv4`) or a Bedrock API key;
 //! * [`converse`]: the Converse request body and the ConverseStream events;
+//! * [`application_profile`]: the base model of an application inference
+//!   profile, whose capabilities the Converse mapping then applies;
+//! * [`control_plane`]: one signed, retried `GET` on the `bedrock` control plane;
 //! * [`discovery`]: ListFoundationModels / ListInferenceProfiles as the
 //!   gateway's model list, and the rules of its cache;
 //! * [`time`]: the dates AWS writes (RFC 3339);
@@ -42,6 +45,8 @@ pub mod bindings {
 /// The contract's records and variants (`gateway:provider/types`).
 pub use bindings::exports::gateway::provider::types;
 
+pub mod application_profile;
+pub mod control_plane;
 pub mod converse;
 pub mod credentials;
 mod defaults;

@@ -1,7 +1,7 @@
 //! Which region a call goes to.
 
 use crate::env::Environment;
-use crate::error::{Error, InvalidRegion};
+use crate::error::{Error, InvalidRegion, RegionConflict};
 
 /// The region the AWS SDKs fall back to when nothing names one.
 pub const DEFAULT_REGION: &str = "us-east-1";
@@ -28,11 +28,86 @@ pub fn resolve(
 /// blank option or variable counts as unset): the credential chain reads the
 /// shared files for the profile's region only when this is `None`.
 pub fn outside_profile<'a>(explicit: Option<&'a str>, env: &'a Environment) -> Option<&'a str> {
+    configured(explicit, env).map(|(region, _)| region)
+}
+
+/// [`outside_profile`] with the name of where the region came from, for
+/// messages.
+fn configured<'a>(
+    explicit: Option<&'a str>,
+    env: &'a Environment,
+) -> Option<(&'a str, &'static str)> {
     explicit
         .map(str::trim)
         .filter(|r| !r.is_empty())
-        .or_else(|| env.get("AWS_REGION"))
-        .or_else(|| env.get("AWS_DEFAULT_REGION"))
+        .map(|r| (r, "the region option"))
+        .or_else(|| env.get("AWS_REGION").map(|r| (r, "AWS_REGION")))
+        .or_else(|| {
+            env.get("AWS_DEFAULT_REGION")
+                .map(|r| (r, "AWS_DEFAULT_REGION"))
+        })
+}
+
+/// The region of a call whose runtime endpoint may be the gateway's
+/// `base_url`: as [`resolve`], except that a standard regional base URL
+/// ([`of_base_url`]) takes the place of the profile's region and the
+/// default (a user who points at `bedrock-runtime.eu-west-3.amazonaws.com`
+/// means eu-west-3), and that a region set by the option or the variables
+/// that disagrees with it is [`Error::RegionConflict`], before anything is
+/// signed, rather than a signature every attempt would have refused.
+pub fn resolve_for_base_url(
+    explicit: Option<&str>,
+    env: &Environment,
+    profile_region: Option<&str>,
+    base_url: Option<&str>,
+) -> Result<String, Error> {
+    let Some(url_region) = base_url.and_then(of_base_url) else {
+        return resolve(explicit, env, profile_region);
+    };
+    match configured(explicit, env) {
+        Some((region, source)) => {
+            let region = validate(region)?;
+            check_base_url(region, source, base_url)?;
+            Ok(region.to_string())
+        }
+        None => Ok(url_region),
+    }
+}
+
+/// [`Error::RegionConflict`] when `base_url` is a standard regional endpoint
+/// of another region than `region` (which came from `source`).
+pub fn check_base_url(region: &str, source: &str, base_url: Option<&str>) -> Result<(), Error> {
+    match base_url.map(|url| (url, of_base_url(url))) {
+        Some((url, Some(url_region))) if url_region != region => {
+            Err(Error::RegionConflict(RegionConflict {
+                base_url: url.trim().to_string(),
+                base_url_region: url_region,
+                region: region.to_string(),
+                source: source.to_string(),
+            }))
+        }
+        _ => Ok(()),
+    }
+}
+
+/// The region named by a standard regional Bedrock Runtime endpoint:
+/// `https://bedrock-runtime.REGION.amazonaws.com`, its FIPS
+/// (`bedrock-runtime-fips.`) and dual-stack (`.api.aws`) variants, and
+/// `.amazonaws.com.cn` for the China regions. Any other URL (a proxy, the
+/// emulator, a VPC endpoint) names no region.
+pub fn of_base_url(base_url: &str) -> Option<String> {
+    let uri: http::Uri = base_url.trim().parse().ok()?;
+    let host = uri.host()?.to_ascii_lowercase();
+    let rest = host
+        .strip_prefix("bedrock-runtime.")
+        .or_else(|| host.strip_prefix("bedrock-runtime-fips."))?;
+    let (region, suffix) = rest.split_once('.')?;
+    let partition_ok = match suffix {
+        "amazonaws.com" | "api.aws" => !region.starts_with("cn-"),
+        "amazonaws.com.cn" => region.starts_with("cn-"),
+        _ => false,
+    };
+    (partition_ok && is_valid(region)).then(|| region.to_string())
 }
 
 /// Whether `region` has the syntax of an AWS region name:
@@ -193,5 +268,106 @@ mod tests {
             None
         );
         assert_eq!(region_of_arn("arn:aws:bedrock::123:foo"), None);
+    }
+
+    #[test]
+    fn standard_regional_base_urls_name_their_region() {
+        for (url, region) in [
+            (
+                "https://bedrock-runtime.eu-west-3.amazonaws.com",
+                Some("eu-west-3"),
+            ),
+            (
+                "https://bedrock-runtime.eu-west-3.amazonaws.com/",
+                Some("eu-west-3"),
+            ),
+            (
+                "https://Bedrock-Runtime.US-WEST-2.amazonaws.com:443",
+                Some("us-west-2"),
+            ),
+            (
+                "https://bedrock-runtime-fips.us-gov-west-1.amazonaws.com",
+                Some("us-gov-west-1"),
+            ),
+            (
+                "https://bedrock-runtime.cn-north-1.amazonaws.com.cn",
+                Some("cn-north-1"),
+            ),
+            (
+                "https://bedrock-runtime.us-east-1.api.aws",
+                Some("us-east-1"),
+            ),
+            ("https://bedrock-runtime.cn-north-1.amazonaws.com", None),
+            ("https://bedrock-runtime.us-east-1.amazonaws.com.cn", None),
+            (
+                "https://bedrock-runtime.us-east-1.amazonaws.com.evil.com",
+                None,
+            ),
+            ("https://bedrock.us-east-1.amazonaws.com", None),
+            ("https://bedrock-runtime.useast1.amazonaws.com", None),
+            ("http://127.0.0.1:4567", None),
+            (
+                "https://proxy.example/bedrock-runtime.us-east-1.amazonaws.com",
+                None,
+            ),
+            ("not a url", None),
+        ] {
+            assert_eq!(of_base_url(url).as_deref(), region, "{url}");
+        }
+    }
+
+    #[test]
+    fn a_regional_base_url_sets_the_region_unless_one_is_configured() {
+        let url = Some("https://bedrock-runtime.eu-west-3.amazonaws.com");
+        let none = Environment::default();
+        let resolve =
+            |explicit, env, profile, url| resolve_for_base_url(explicit, env, profile, url);
+        // No option, no variable: the URL wins over the profile and the default.
+        assert_eq!(
+            resolve(None, &none, Some("us-west-2"), url).unwrap(),
+            "eu-west-3"
+        );
+        assert_eq!(resolve(None, &none, None, url).unwrap(), "eu-west-3");
+        // Agreeing settings are fine; a proxy URL changes nothing.
+        let env = Environment::from_vars([("AWS_REGION", "eu-west-3")]);
+        assert_eq!(resolve(None, &env, None, url).unwrap(), "eu-west-3");
+        let proxy = Some("https://proxy.example/bedrock");
+        assert_eq!(
+            resolve(None, &none, Some("us-west-2"), proxy).unwrap(),
+            "us-west-2"
+        );
+        assert_eq!(resolve(None, &none, None, None).unwrap(), "us-east-1");
+    }
+
+    #[test]
+    fn a_configured_region_that_disagrees_is_a_conflict() {
+        let url = Some("https://bedrock-runtime.eu-west-3.amazonaws.com");
+        let env = Environment::from_vars([("AWS_REGION", "us-east-1")]);
+        let Err(Error::RegionConflict(conflict)) = resolve_for_base_url(None, &env, None, url)
+        else {
+            panic!("expected a conflict")
+        };
+        assert_eq!(conflict.base_url_region, "eu-west-3");
+        assert_eq!(conflict.region, "us-east-1");
+        assert_eq!(conflict.source, "AWS_REGION");
+        let shown = Error::RegionConflict(conflict).to_string();
+        assert!(
+            shown.contains(
+                "base-url https://bedrock-runtime.eu-west-3.amazonaws.com is in eu-west-3 \
+                 but the region is us-east-1 (from AWS_REGION)"
+            ),
+            "{shown}"
+        );
+        let Err(Error::RegionConflict(conflict)) =
+            resolve_for_base_url(Some("ap-south-1"), &env, None, url)
+        else {
+            panic!("expected a conflict")
+        };
+        assert_eq!(conflict.source, "the region option");
+        // A misspelt configured region is still an invalid region first.
+        assert!(matches!(
+            resolve_for_base_url(Some("us-east1"), &env, None, url),
+            Err(Error::InvalidRegion(_))
+        ));
     }
 }

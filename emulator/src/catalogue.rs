@@ -7,7 +7,9 @@
 //! (`inferenceTypesSupported: ["INFERENCE_PROFILE"]`, as Claude 4 is). System-defined
 //! profiles cover every geography prefix (`us.`, `eu.`, `apac.`, `jp.`, `au.`, `global.`);
 //! real Bedrock lists only the profiles sourced in the caller's region, the emulator lists
-//! them all so that clients meet every shape. One APPLICATION profile routes to Claude.
+//! them all so that clients meet every shape. Two APPLICATION profiles route to Claude: one
+//! over an on-demand model in the caller's region, one copied from the US profile of a
+//! model that thinks and caches prompts (its models span the US regions, as a copy's do).
 //!
 //! ARNs carry the emulator's region, so that a client that signs for the region of an ARN
 //! model id (as the AWS SDKs do) reaches the emulator with a valid scope.
@@ -17,8 +19,12 @@ use serde_json::{Value, json};
 /// The account that owns the emulator's profiles (AWS's documentation example account).
 pub const ACCOUNT_ID: &str = "123456789012";
 
-/// The id of the one application inference profile.
+/// The id of the application inference profile over an on-demand model.
 pub const APPLICATION_PROFILE_ID: &str = "abc123example";
+
+/// The id of the application inference profile copied from the US profile of Claude
+/// Sonnet 4.5 (extended thinking, prompt caching).
+pub const THINKING_APPLICATION_PROFILE_ID: &str = "f3a9c2d41b7e";
 
 /// One `FoundationModelSummary`.
 #[derive(Debug, Clone, Copy)]
@@ -496,8 +502,36 @@ const SYSTEM_PROFILES: &[(&Geography, &[&str])] = &[
     ),
 ];
 
-/// The model the application profile routes to.
-const APPLICATION_PROFILE_MODEL: &str = "anthropic.claude-3-5-sonnet-20240620-v1:0";
+/// One APPLICATION inference profile.
+struct ApplicationProfile {
+    id: &'static str,
+    name: &'static str,
+    description: &'static str,
+    model: &'static str,
+    /// The geography of the system profile it was copied from; `None` for a profile over a
+    /// model in the caller's region.
+    copied_from: Option<&'static Geography>,
+    created_at: &'static str,
+}
+
+const APPLICATION_PROFILES: &[ApplicationProfile] = &[
+    ApplicationProfile {
+        id: APPLICATION_PROFILE_ID,
+        name: "claims-assistant",
+        description: "Claims team assistant, tagged for cost allocation",
+        model: "anthropic.claude-3-5-sonnet-20240620-v1:0",
+        copied_from: None,
+        created_at: "2025-01-15T09:30:00Z",
+    },
+    ApplicationProfile {
+        id: THINKING_APPLICATION_PROFILE_ID,
+        name: "support-reasoning",
+        description: "Support team assistant, copied from the US Claude Sonnet 4.5 profile",
+        model: "anthropic.claude-sonnet-4-5-20250929-v1:0",
+        copied_from: Some(&US),
+        created_at: "2025-10-02T14:00:00Z",
+    },
+];
 
 /// When the profiles were created, as Bedrock reports it (ISO 8601).
 const PROFILES_CREATED_AT: &str = "2024-08-27T00:00:00Z";
@@ -516,20 +550,21 @@ pub fn system_profile_model(profile_id: &str) -> Option<&'static Model> {
         .and_then(|_| model(model_id))
 }
 
-/// The model the application inference profile routes to.
-pub fn application_profile_model() -> &'static Model {
-    model(APPLICATION_PROFILE_MODEL).expect("the application profile routes to a catalogue model")
+/// The model the application inference profile `id` routes to.
+pub fn application_profile_model(id: &str) -> Option<&'static Model> {
+    APPLICATION_PROFILES
+        .iter()
+        .find(|p| p.id == id)
+        .map(|p| model(p.model).expect("application profiles route to catalogue models"))
 }
 
 pub fn foundation_model_arn(region: &str, model_id: &str) -> String {
     format!("arn:aws:bedrock:{region}::foundation-model/{model_id}")
 }
 
-/// The application profile's ARN in `region`.
-pub fn application_profile_arn(region: &str) -> String {
-    format!(
-        "arn:aws:bedrock:{region}:{ACCOUNT_ID}:application-inference-profile/{APPLICATION_PROFILE_ID}"
-    )
+/// The ARN of the application profile `id` in `region`.
+pub fn application_profile_arn(region: &str, id: &str) -> String {
+    format!("arn:aws:bedrock:{region}:{ACCOUNT_ID}:application-inference-profile/{id}")
 }
 
 impl Model {
@@ -590,20 +625,29 @@ pub fn profiles(region: &str) -> Vec<Profile> {
             });
         }
     }
-    profiles.push(Profile {
-        profile_type: "APPLICATION",
-        summary: json!({
-            "inferenceProfileName": "claims-assistant",
-            "description": "Claims team assistant, tagged for cost allocation",
-            "createdAt": "2025-01-15T09:30:00Z",
-            "updatedAt": "2025-01-15T09:30:00Z",
-            "inferenceProfileArn": application_profile_arn(region),
-            "models": [{ "modelArn": foundation_model_arn(region, APPLICATION_PROFILE_MODEL) }],
-            "inferenceProfileId": APPLICATION_PROFILE_ID,
-            "status": "ACTIVE",
-            "type": "APPLICATION",
-        }),
-    });
+    for app in APPLICATION_PROFILES {
+        let regions = match app.copied_from {
+            Some(geography) => geography.regions.to_vec(),
+            None => vec![region],
+        };
+        profiles.push(Profile {
+            profile_type: "APPLICATION",
+            summary: json!({
+                "inferenceProfileName": app.name,
+                "description": app.description,
+                "createdAt": app.created_at,
+                "updatedAt": app.created_at,
+                "inferenceProfileArn": application_profile_arn(region, app.id),
+                "models": regions
+                    .iter()
+                    .map(|r| json!({ "modelArn": foundation_model_arn(r, app.model) }))
+                    .collect::<Vec<_>>(),
+                "inferenceProfileId": app.id,
+                "status": "ACTIVE",
+                "type": "APPLICATION",
+            }),
+        });
+    }
     profiles
 }
 
@@ -638,7 +682,7 @@ mod tests {
                     .to_owned(),
             );
         }
-        ids.retain(|id| id != APPLICATION_PROFILE_ID);
+        ids.retain(|id| APPLICATION_PROFILES.iter().all(|app| app.id != id));
         for id in &ids {
             assert!(model_id::is_valid(id), "ConverseStream would refuse {id}");
         }
@@ -704,10 +748,15 @@ mod tests {
             .iter()
             .filter(|p| p.profile_type == "APPLICATION")
             .collect();
-        assert_eq!(app.len(), 1);
+        assert_eq!(app.len(), 2);
         assert_eq!(
             app[0].summary["inferenceProfileArn"],
             "arn:aws:bedrock:us-east-1:123456789012:application-inference-profile/abc123example"
+        );
+        // A copy of the US profile spans the US regions.
+        assert_eq!(
+            app[1].summary["models"][2]["modelArn"],
+            "arn:aws:bedrock:us-west-2::foundation-model/anthropic.claude-sonnet-4-5-20250929-v1:0"
         );
         assert!(
             profiles.len() > 30,

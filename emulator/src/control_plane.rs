@@ -1,5 +1,6 @@
-//! The control-plane list operations discovery clients call: ListFoundationModels and
-//! ListInferenceProfiles, with their query filters, validation and pagination.
+//! The control-plane operations discovery clients call: ListFoundationModels and
+//! ListInferenceProfiles, with their query filters, validation and pagination, and
+//! GetInferenceProfile, which the plugin calls to learn an application profile's model.
 //!
 //! Query parameters are the wire names of the Bedrock API model: `byProvider`,
 //! `byOutputModality`, `byInferenceType`, `byCustomizationType` for the models;
@@ -155,6 +156,25 @@ pub fn list_inference_profiles(
     Ok(page)
 }
 
+/// `GET /inference-profiles/{inferenceProfileIdentifier}`: the profile named by its id or
+/// ARN, with the same fields as its summary. An identifier that names no profile of this
+/// account is a ResourceNotFoundException, as for any missing Bedrock resource.
+pub fn get_inference_profile(region: &str, identifier: &str) -> Result<Value, ApiError> {
+    catalogue::profiles(region)
+        .into_iter()
+        .map(|p| p.summary)
+        .find(|summary| {
+            summary["inferenceProfileId"] == identifier
+                || summary["inferenceProfileArn"] == identifier
+        })
+        .ok_or_else(|| {
+            ApiError::new(
+                ErrorCode::ResourceNotFound,
+                format!("Inference profile {identifier} not found."),
+            )
+        })
+}
+
 /// An opaque-looking token for the page starting at `offset`. It holds `+`, `/` and `=`,
 /// as AWS's base64 tokens do, so that clients that do not escape query values fail here
 /// as they would against Bedrock.
@@ -301,12 +321,40 @@ mod tests {
         let app = page("type=APPLICATION").unwrap();
         assert_eq!(
             ids(&app, "inferenceProfileSummaries", "inferenceProfileArn"),
-            ["arn:aws:bedrock:us-east-1:123456789012:application-inference-profile/abc123example"]
+            [
+                "arn:aws:bedrock:us-east-1:123456789012:application-inference-profile/abc123example",
+                "arn:aws:bedrock:us-east-1:123456789012:application-inference-profile/f3a9c2d41b7e"
+            ]
         );
         let system = page("type=SYSTEM_DEFINED&maxResults=1000").unwrap();
         let system = system["inferenceProfileSummaries"].as_array().unwrap();
         assert!(system.iter().all(|p| p["type"] == "SYSTEM_DEFINED"));
-        assert_eq!(system.len(), catalogue::profiles("us-east-1").len() - 1);
+        assert_eq!(system.len(), catalogue::profiles("us-east-1").len() - 2);
+    }
+
+    #[test]
+    fn get_inference_profile_by_arn_or_id() {
+        let arn =
+            "arn:aws:bedrock:eu-west-3:123456789012:application-inference-profile/f3a9c2d41b7e";
+        let profile = get_inference_profile("eu-west-3", arn).unwrap();
+        assert_eq!(profile["type"], "APPLICATION");
+        assert_eq!(
+            profile["models"][0]["modelArn"],
+            "arn:aws:bedrock:us-east-1::foundation-model/anthropic.claude-sonnet-4-5-20250929-v1:0"
+        );
+        assert_eq!(
+            get_inference_profile("eu-west-3", "f3a9c2d41b7e").unwrap(),
+            profile
+        );
+        let system = get_inference_profile("us-east-1", "us.amazon.nova-pro-v1:0").unwrap();
+        assert_eq!(system["type"], "SYSTEM_DEFINED");
+        for missing in [
+            "zzz999",
+            "arn:aws:bedrock:us-east-1:210987654321:application-inference-profile/f3a9c2d41b7e",
+        ] {
+            let e = get_inference_profile("us-east-1", missing).unwrap_err();
+            assert_eq!(e.code, ErrorCode::ResourceNotFound, "{missing}");
+        }
     }
 
     #[test]

@@ -7,7 +7,7 @@
 //! The emulator decides from its [`catalogue`], so what discovery lists is what can be
 //! called, and a client under test meets the refusals a real account meets.
 
-use crate::catalogue::{self, ACCOUNT_ID, APPLICATION_PROFILE_ID, Model};
+use crate::catalogue::{self, ACCOUNT_ID, Model};
 use crate::errors::{ApiError, ErrorCode};
 use crate::model_id;
 
@@ -69,10 +69,8 @@ fn lookup(model_id: &str) -> Option<(&'static Model, Target)> {
         "inference-profile" => {
             catalogue::system_profile_model(name).map(|model| (model, Target::InferenceProfile))
         }
-        "application-inference-profile" if name == APPLICATION_PROFILE_ID => Some((
-            catalogue::application_profile_model(),
-            Target::InferenceProfile,
-        )),
+        "application-inference-profile" => catalogue::application_profile_model(name)
+            .map(|model| (model, Target::InferenceProfile)),
         _ => None,
     }
 }
@@ -118,6 +116,10 @@ mod tests {
             (
                 "arn:aws:bedrock:us-east-1:123456789012:application-inference-profile/abc123example",
                 "anthropic.claude-3-5-sonnet-20240620-v1:0",
+            ),
+            (
+                "arn:aws:bedrock:us-east-1:123456789012:application-inference-profile/f3a9c2d41b7e",
+                "anthropic.claude-sonnet-4-5-20250929-v1:0",
             ),
         ] {
             assert_eq!(resolve(id).map(|m| m.id), Ok(model), "{id}");

@@ -333,6 +333,9 @@ enum Route {
     },
     ListFoundationModels,
     ListInferenceProfiles,
+    GetInferenceProfile {
+        identifier: String,
+    },
     /// Anything under `/latest/`, EC2's instance metadata.
     Imds(imds::Request),
     /// `GET /v2/credentials/{id}` (ECS) or `GET /container-credentials` (full URI).
@@ -355,6 +358,11 @@ impl Route {
             }
             (&Method::GET, ["", "foundation-models"]) => Route::ListFoundationModels,
             (&Method::GET, ["", "inference-profiles"]) => Route::ListInferenceProfiles,
+            (&Method::GET, ["", "inference-profiles", id]) if !id.is_empty() => {
+                Route::GetInferenceProfile {
+                    identifier: percent_decode_str(id).decode_utf8_lossy().into(),
+                }
+            }
             (method, ["", "latest", rest @ ..]) => Route::Imds(imds::Request::of(method, rest)),
             (&Method::GET, ["", "v2", "credentials", id]) if !id.is_empty() => {
                 Route::ContainerCredentials
@@ -426,6 +434,9 @@ async fn respond(
             parts.uri.query(),
             shared.config.deny_inference_profiles,
         )?)),
+        Route::GetInferenceProfile { identifier } => Ok(json_response(
+            control_plane::get_inference_profile(&shared.config.region, &identifier)?,
+        )),
         Route::Imds(_)
         | Route::ContainerCredentials
         | Route::SsoRoleCredentials
@@ -540,6 +551,7 @@ impl Shared {
             Route::ConverseStream { .. }
             | Route::ListFoundationModels
             | Route::ListInferenceProfiles
+            | Route::GetInferenceProfile { .. }
             | Route::Unknown => return None,
         };
         Some((response, AuthOutcome::Unsigned))

@@ -46,7 +46,7 @@ impl Guest for Plugin {
         let env = environment();
         let region = config.region.as_deref();
         let resolved = credentials::in_force(&mut Wasi::new(), &env, region, false)?;
-        Ok(resolved.info(resolved.region(region, &env)?))
+        Ok(resolved.info(resolved.call_region(&config, &env)?))
     }
 
     fn discover(

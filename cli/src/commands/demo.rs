@@ -110,7 +110,11 @@ pub async fn run(global: &Global, args: Args) -> ExitCode {
     ));
 
     tour.step(2, "Load the plugin");
-    let mut config = HostConfig::new(&global.component);
+    let component = match global.component_path() {
+        Ok(path) => path,
+        Err(missing) => return report(Failure::Host(missing.into()), args.json, Op::Converse),
+    };
+    let mut config = HostConfig::new(component);
     config.env = vec![
         ("AWS_ENDPOINT_URL".into(), endpoint.clone()),
         ("AWS_REGION".into(), "us-east-1".into()),

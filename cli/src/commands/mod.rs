@@ -4,12 +4,14 @@
 pub mod chat;
 #[cfg(feature = "demo")]
 pub mod demo;
+pub mod gateway_config;
 pub mod models;
 pub mod serve;
 pub mod stream;
 pub mod transcript;
 pub mod whoami;
 
+use crate::component;
 use crate::json;
 use bedrock_host::terminal::sanitize;
 use bedrock_host::types::{ProviderConfig, ProviderError};
@@ -22,9 +24,11 @@ use std::process::ExitCode;
 #[derive(clap::Args, Debug)]
 #[command(next_help_heading = "Global options")]
 pub struct Global {
-    /// The provider component ($BEDROCK_COMPONENT overrides the default).
-    #[arg(long, global = true, value_name = "PATH", default_value_os_t = HostConfig::default_component_path())]
-    pub component: PathBuf,
+    /// The provider component (default: $BEDROCK_COMPONENT, else the one
+    /// installed beside this executable or in <prefix>/share/bedrock-host/,
+    /// else this checkout's build).
+    #[arg(long, global = true, value_name = "PATH")]
+    pub component: Option<PathBuf>,
     /// AWS region (default: AWS_REGION, AWS_DEFAULT_REGION, the profile, us-east-1).
     #[arg(long, global = true, value_name = "REGION")]
     pub region: Option<String>,
@@ -46,11 +50,21 @@ pub struct Global {
 }
 
 impl Global {
-    pub fn host_config(&self) -> HostConfig {
-        let mut config = HostConfig::new(&self.component);
+    /// The component to load; see [`component::locate`].
+    pub fn component_path(&self) -> Result<PathBuf, component::NotFound> {
+        let exe = std::env::current_exe().ok();
+        component::locate(
+            self.component.as_deref(),
+            std::env::var_os("BEDROCK_COMPONENT"),
+            exe.as_deref(),
+        )
+    }
+
+    pub fn host_config(&self) -> Result<HostConfig, component::NotFound> {
+        let mut config = HostConfig::new(self.component_path()?);
         config.extra_env = self.pass_env.clone();
         config.extra_hosts = self.allow_hosts.clone();
-        config
+        Ok(config)
     }
 
     pub fn provider_config(&self) -> ProviderConfig {
@@ -64,7 +78,7 @@ impl Global {
     /// Loads the component, saying so on stderr when it has to be compiled
     /// (the first run after a build; later runs load the cached code).
     pub fn host(&self) -> anyhow::Result<Host> {
-        Host::with_progress(self.host_config(), || {
+        Host::with_progress(self.host_config()?, || {
             eprintln!(
                 "{}",
                 dim("compiling the plugin (first run of this build; cached afterwards)...")

@@ -1,13 +1,13 @@
-//! `models`: discovery, as a table or as the gateway's provider block.
+//! `models`: discovery, as a table or as the gateway's configuration
+//! ([`gateway_config`](super::gateway_config)).
 
-use super::{Failure, Global, Op, describe, dim, format_utc, print_json_pretty, report};
-use bedrock_host::Host;
-use bedrock_host::terminal::sanitize;
-use bedrock_host::types::{
-    Discovery, DiscoveryOptions, DiscoveryStatus, InputModality, ModelDefinition, ProviderConfig,
-    WitName,
+use super::gateway_config::{
+    NATIVE_PROVIDER_ID, SERVE_PROVIDER_ID, ServeApi, Target, document, provider_block,
+    runtime_endpoint, serve_block,
 };
-use serde::Serialize;
+use super::{Failure, Global, Op, describe, dim, format_utc, print_json_pretty, report};
+use bedrock_host::terminal::sanitize;
+use bedrock_host::types::{Discovery, DiscoveryOptions, DiscoveryStatus, ModelDefinition, WitName};
 use std::process::ExitCode;
 
 #[derive(clap::Args, Debug)]
@@ -16,47 +16,104 @@ pub struct Args {
     /// ready to paste under `models.providers` in its config, instead of a table.
     #[arg(long)]
     json: bool,
+    /// Print a JSON document rooted at `models.providers.<id>`, ready to
+    /// merge into the gateway's config: its native Bedrock provider
+    /// (`amazon-bedrock`), or a provider entry calling `bedrock-host serve`
+    /// (`bedrock-serve`; see --serve-url and --serve-api).
+    #[arg(long, value_name = "TARGET", value_enum)]
+    gateway_config: Option<Target>,
+    /// The provider id the document uses (default amazon-bedrock for
+    /// native, bedrock-serve for serve).
+    #[arg(long, value_name = "ID", requires = "gateway_config")]
+    provider_id: Option<String>,
+    /// Where `bedrock-host serve` listens, for --gateway-config serve.
+    #[arg(long, value_name = "URL", default_value = "http://127.0.0.1:8080")]
+    serve_url: String,
+    /// Which of serve's APIs the gateway calls, for --gateway-config serve.
+    #[arg(long, value_name = "API", value_enum, default_value_t = ServeApi::OpenaiCompletions)]
+    serve_api: ServeApi,
     /// Keep only this provider's models, e.g. anthropic, meta, "Mistral AI"
-    /// (case-insensitive; repeatable or comma-separated).
-    #[arg(long = "provider", value_name = "NAME", value_delimiter = ',')]
+    /// (case-insensitive; repeatable or comma-separated; the gateway's
+    /// `providerFilter`).
+    #[arg(
+        long = "provider-filter",
+        visible_alias = "provider",
+        value_name = "NAME",
+        value_delimiter = ','
+    )]
     providers: Vec<String>,
     /// Seconds the plugin may reuse a discovery result (default 3600; 0 always
-    /// asks Bedrock).
+    /// asks Bedrock; the gateway's `refreshInterval`).
     #[arg(long, value_name = "SECS")]
     refresh_interval: Option<u32>,
+    /// Context window of a model the plugin has no figure for (default
+    /// 32000; the gateway's `defaultContextWindow`).
+    #[arg(long, value_name = "TOKENS")]
+    default_context_window: Option<u32>,
+    /// Output limit of a model the plugin has no figure for (default 4096;
+    /// the gateway's `defaultMaxTokens`).
+    #[arg(long, value_name = "TOKENS")]
+    default_max_tokens: Option<u32>,
+}
+
+impl Args {
+    /// Whether stdout carries JSON (errors are then JSON too).
+    fn prints_json(&self) -> bool {
+        self.json || self.gateway_config.is_some()
+    }
+
+    /// The gateway's `models.bedrockDiscovery` options these flags set.
+    fn discovery_options(&self) -> DiscoveryOptions {
+        DiscoveryOptions {
+            // Asked for explicitly: missing credentials are an error that says
+            // what to set, not an empty "disabled" list.
+            enabled: Some(true),
+            provider_filter: self.providers.clone(),
+            refresh_interval: self.refresh_interval,
+            default_context_window: self.default_context_window,
+            default_max_tokens: self.default_max_tokens,
+            ..Default::default()
+        }
+    }
 }
 
 pub async fn run(global: &Global, args: Args) -> ExitCode {
+    let json_out = args.prints_json();
     let host = match global.host() {
         Ok(host) => host,
-        Err(error) => return report(Failure::Host(error), args.json, Op::Discover),
+        Err(error) => return report(Failure::Host(error), json_out, Op::Discover),
     };
     let config = global.provider_config();
-    let options = DiscoveryOptions {
-        // Asked for explicitly: missing credentials are an error that says
-        // what to set, not an empty "disabled" list.
-        enabled: Some(true),
-        provider_filter: args.providers.clone(),
-        refresh_interval: args.refresh_interval,
-        ..Default::default()
-    };
-    let discovery = match host.discover(&config, &options).await {
+    let discovery = match host.discover(&config, &args.discovery_options()).await {
         Ok(Ok(discovery)) => discovery,
-        Ok(Err(error)) => return report(Failure::Provider(error), args.json, Op::Discover),
-        Err(error) => return report(Failure::Host(error), args.json, Op::Discover),
+        Ok(Err(error)) => return report(Failure::Provider(error), json_out, Op::Discover),
+        Err(error) => return report(Failure::Host(error), json_out, Op::Discover),
     };
-    if args.json {
-        let base_url = runtime_endpoint(&host, &config).await;
-        print_json_pretty(&provider_block(&discovery, base_url));
-    } else {
-        // Model names and ids come from the plugin: no escape sequences.
-        for line in table(&discovery.models, Columns::All) {
-            println!("{}", sanitize(&line));
+    match args.gateway_config {
+        Some(Target::Native) => {
+            let block = provider_block(&discovery, runtime_endpoint(&host, &config).await);
+            let id = args.provider_id.as_deref().unwrap_or(NATIVE_PROVIDER_ID);
+            print_json_pretty(&document(id, &block));
+        }
+        Some(Target::Serve) => {
+            let block = serve_block(&discovery, &args.serve_url, args.serve_api);
+            let id = args.provider_id.as_deref().unwrap_or(SERVE_PROVIDER_ID);
+            print_json_pretty(&document(id, &block));
+        }
+        None if args.json => {
+            let base_url = runtime_endpoint(&host, &config).await;
+            print_json_pretty(&provider_block(&discovery, base_url));
+        }
+        None => {
+            // Model names and ids come from the plugin: no escape sequences.
+            for line in table(&discovery.models, Columns::All) {
+                println!("{}", sanitize(&line));
+            }
         }
     }
     if discovery.models.is_empty() && !args.providers.is_empty() {
         eprintln!(
-            "warning: no model matched --provider {}: check the names (e.g. anthropic, meta, amazon)",
+            "warning: no model matched --provider-filter {}: check the names (e.g. anthropic, meta, amazon)",
             args.providers.join(",")
         );
     }
@@ -175,155 +232,13 @@ pub fn status_lines(discovery: &Discovery) -> Vec<String> {
     lines
 }
 
-/// The gateway's provider block for Bedrock (`models.providers.<name>` in its
-/// config). Keys and their order are the gateway's.
-#[derive(Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct ProviderBlock<'a> {
-    base_url: String,
-    api: &'static str,
-    auth: &'static str,
-    models: Vec<GatewayModel<'a>>,
-}
-
-#[derive(Serialize)]
-#[serde(rename_all = "camelCase")]
-struct GatewayModel<'a> {
-    id: &'a str,
-    name: &'a str,
-    reasoning: bool,
-    input: Vec<&'static str>,
-    cost: GatewayCost,
-    context_window: u32,
-    max_tokens: u32,
-}
-
-#[derive(Serialize)]
-#[serde(rename_all = "camelCase")]
-struct GatewayCost {
-    input: f64,
-    output: f64,
-    cache_read: f64,
-    cache_write: f64,
-}
-
-/// The provider block for `discovery`'s models, calling `base_url`.
-///
-/// `input` keeps only `text` and `image`: the gateway's model shape knows no
-/// other modality, and what the model also reads (documents) travels as text
-/// or is not sent by the gateway at all.
-pub fn provider_block(discovery: &Discovery, base_url: String) -> ProviderBlock<'_> {
-    let models = discovery
-        .models
-        .iter()
-        .map(|m| GatewayModel {
-            id: &m.id,
-            name: &m.name,
-            reasoning: m.reasoning,
-            input: m
-                .input
-                .iter()
-                .filter(|i| matches!(i, InputModality::Text | InputModality::Image))
-                .map(|i| i.wit_name())
-                .collect(),
-            cost: GatewayCost {
-                input: m.cost.input,
-                output: m.cost.output,
-                cache_read: m.cost.cache_read,
-                cache_write: m.cost.cache_write,
-            },
-            context_window: m.context_window,
-            max_tokens: m.max_tokens,
-        })
-        .collect();
-    ProviderBlock {
-        base_url,
-        api: "bedrock-converse-stream",
-        auth: "aws-sdk",
-        models,
-    }
-}
-
-/// The `bedrock-runtime` endpoint calls go to, as the plugin picks it (see
-/// [`Runtime::of`]); the region in force when no endpoint is configured comes
-/// from the plugin when neither `--region` nor the environment names one (it
-/// reads the profile's `region`).
-async fn runtime_endpoint(host: &Host, config: &ProviderConfig) -> String {
-    let region = match Runtime::of(host.policy().env(), config) {
-        Runtime::Url(url) => return url,
-        Runtime::Region(Some(region)) => region,
-        Runtime::Region(None) => match host.credential_source(config).await {
-            Ok(Ok(info)) => info.region,
-            _ => "us-east-1".to_string(),
-        },
-    };
-    aws_runtime_endpoint(&region)
-}
-
-/// Where runtime calls go, as far as the options and the environment the
-/// plugin sees tell.
-#[derive(Debug, PartialEq)]
-enum Runtime {
-    /// An endpoint override.
-    Url(String),
-    /// AWS's own endpoint, in this region if named.
-    Region(Option<String>),
-}
-
-impl Runtime {
-    /// The explicit base URL (`--endpoint`), else
-    /// `AWS_ENDPOINT_URL_BEDROCK_RUNTIME`, then `AWS_ENDPOINT_URL` (unless
-    /// `AWS_IGNORE_CONFIGURED_ENDPOINT_URLS=true`); else the region:
-    /// `--region`, `AWS_REGION`, `AWS_DEFAULT_REGION`. Blank values count as
-    /// unset, as in the plugin.
-    fn of(env: &[(String, String)], config: &ProviderConfig) -> Runtime {
-        let var = |name: &str| {
-            env.iter()
-                .find(|(k, _)| k == name)
-                .map(|(_, v)| v.trim().to_string())
-                .filter(|v| !v.is_empty())
-        };
-        let given = |value: &Option<String>| {
-            value
-                .as_deref()
-                .map(str::trim)
-                .filter(|v| !v.is_empty())
-                .map(str::to_string)
-        };
-        let ignore_env = var("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS")
-            .is_some_and(|v| v.eq_ignore_ascii_case("true"));
-        let configured = if ignore_env {
-            None
-        } else {
-            var("AWS_ENDPOINT_URL_BEDROCK_RUNTIME").or_else(|| var("AWS_ENDPOINT_URL"))
-        };
-        match given(&config.base_url).or(configured) {
-            Some(url) => Runtime::Url(url),
-            None => Runtime::Region(
-                given(&config.region)
-                    .or_else(|| var("AWS_REGION"))
-                    .or_else(|| var("AWS_DEFAULT_REGION")),
-            ),
-        }
-    }
-}
-
-/// `https://bedrock-runtime.{region}.amazonaws.com` (`.com.cn` in China).
-fn aws_runtime_endpoint(region: &str) -> String {
-    let suffix = if region.starts_with("cn-") {
-        "amazonaws.com.cn"
-    } else {
-        "amazonaws.com"
-    };
-    format!("https://bedrock-runtime.{region}.{suffix}")
-}
-
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
-    use bedrock_host::types::{ModelCost, ModelKind, ProviderError};
+    use bedrock_host::types::{InputModality, ModelCost, ModelKind, ProviderError};
 
-    fn model(id: &str, input: Vec<InputModality>) -> ModelDefinition {
+    /// A Claude-like model with `input`, for the tests of the model list's renderings.
+    pub(crate) fn model(id: &str, input: Vec<InputModality>) -> ModelDefinition {
         ModelDefinition {
             id: id.into(),
             name: format!("{id} name"),
@@ -343,7 +258,7 @@ mod tests {
         }
     }
 
-    fn discovery(status: DiscoveryStatus, models: Vec<ModelDefinition>) -> Discovery {
+    pub(crate) fn discovery(status: DiscoveryStatus, models: Vec<ModelDefinition>) -> Discovery {
         Discovery {
             status,
             models,
@@ -351,37 +266,6 @@ mod tests {
             refresh_error: None,
             fetched_at: 1_718_891_100,
         }
-    }
-
-    #[test]
-    fn provider_block_has_the_gateway_shape() {
-        let found = discovery(
-            DiscoveryStatus::Fresh,
-            vec![model(
-                "us.anthropic.x",
-                vec![
-                    InputModality::Text,
-                    InputModality::Image,
-                    InputModality::Document,
-                ],
-            )],
-        );
-        let block = provider_block(
-            &found,
-            "https://bedrock-runtime.us-east-1.amazonaws.com".into(),
-        );
-        let text = serde_json::to_string(&block).unwrap();
-        assert_eq!(
-            text,
-            concat!(
-                r#"{"baseUrl":"https://bedrock-runtime.us-east-1.amazonaws.com","#,
-                r#""api":"bedrock-converse-stream","auth":"aws-sdk","models":[{"#,
-                r#""id":"us.anthropic.x","name":"us.anthropic.x name","reasoning":true,"#,
-                r#""input":["text","image"],"#,
-                r#""cost":{"input":3.0,"output":15.0,"cacheRead":0.3,"cacheWrite":3.75},"#,
-                r#""contextWindow":200000,"maxTokens":8192}]}"#
-            )
-        );
     }
 
     #[test]
@@ -421,6 +305,49 @@ mod tests {
     }
 
     #[test]
+    fn flags_are_the_gateways_discovery_options() {
+        #[derive(clap::Parser)]
+        struct Cli {
+            #[command(flatten)]
+            args: Args,
+        }
+        let parse = |argv: &[&str]| {
+            <Cli as clap::Parser>::try_parse_from([&["models"], argv].concat()).map(|c| c.args)
+        };
+        let args = parse(&[
+            "--provider-filter",
+            "anthropic,Mistral AI",
+            "--provider",
+            "meta",
+            "--refresh-interval",
+            "0",
+            "--default-context-window",
+            "50000",
+            "--default-max-tokens",
+            "2048",
+            "--gateway-config",
+            "serve",
+            "--serve-api",
+            "anthropic-messages",
+        ])
+        .unwrap();
+        let options = args.discovery_options();
+        assert_eq!(options.enabled, Some(true));
+        assert_eq!(options.provider_filter, ["anthropic", "Mistral AI", "meta"]);
+        assert_eq!(options.refresh_interval, Some(0));
+        assert_eq!(options.default_context_window, Some(50_000));
+        assert_eq!(options.default_max_tokens, Some(2048));
+        assert_eq!(args.gateway_config, Some(Target::Serve));
+        assert_eq!(args.serve_api, ServeApi::AnthropicMessages);
+        assert!(args.prints_json());
+        assert!(parse(&["--gateway-config", "elsewhere"]).is_err());
+        assert!(
+            parse(&["--provider-id", "x"]).is_err(),
+            "only with --gateway-config"
+        );
+    }
+
+    #[test]
     fn prices_are_per_million_tokens() {
         assert_eq!(prices(0.0, 0.0), "-");
         assert_eq!(prices(3.0, 15.0), "$3.00/$15.00");
@@ -451,69 +378,6 @@ mod tests {
         assert_eq!(
             lines[2],
             "warning: no permission for bedrock:ListInferenceProfiles"
-        );
-    }
-
-    #[test]
-    fn runtime_endpoint_precedence() {
-        let env = |pairs: &[(&str, &str)]| -> Vec<(String, String)> {
-            pairs
-                .iter()
-                .map(|(k, v)| (k.to_string(), v.to_string()))
-                .collect()
-        };
-        let config = |base_url: Option<&str>, region: Option<&str>| ProviderConfig {
-            region: region.map(Into::into),
-            base_url: base_url.map(Into::into),
-            ..Default::default()
-        };
-        let overrides = env(&[
-            ("AWS_ENDPOINT_URL", "http://all:1"),
-            ("AWS_ENDPOINT_URL_BEDROCK_RUNTIME", "http://runtime:2"),
-            ("AWS_ENDPOINT_URL_BEDROCK", "http://control:3"),
-            ("AWS_REGION", "eu-west-1"),
-        ]);
-        let url = |u: &str| Runtime::Url(u.to_string());
-        let region = |r: Option<&str>| Runtime::Region(r.map(Into::into));
-        assert_eq!(
-            Runtime::of(&overrides, &config(Some("http://flag:4"), None)),
-            url("http://flag:4")
-        );
-        assert_eq!(
-            Runtime::of(&overrides, &config(Some("  "), None)),
-            url("http://runtime:2")
-        );
-        assert_eq!(
-            Runtime::of(&overrides[..1], &config(None, None)),
-            url("http://all:1")
-        );
-        let mut ignored = overrides.clone();
-        ignored.push(("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS".into(), "TRUE".into()));
-        assert_eq!(
-            Runtime::of(&ignored, &config(None, None)),
-            region(Some("eu-west-1"))
-        );
-        assert_eq!(
-            Runtime::of(&ignored, &config(None, Some("ap-south-1"))),
-            region(Some("ap-south-1"))
-        );
-        let default_region = env(&[("AWS_REGION", " "), ("AWS_DEFAULT_REGION", "us-west-2")]);
-        assert_eq!(
-            Runtime::of(&default_region, &config(None, None)),
-            region(Some("us-west-2"))
-        );
-        assert_eq!(Runtime::of(&[], &config(None, None)), region(None));
-    }
-
-    #[test]
-    fn default_runtime_endpoints() {
-        assert_eq!(
-            aws_runtime_endpoint("eu-west-3"),
-            "https://bedrock-runtime.eu-west-3.amazonaws.com"
-        );
-        assert_eq!(
-            aws_runtime_endpoint("cn-north-1"),
-            "https://bedrock-runtime.cn-north-1.amazonaws.com.cn"
         );
     }
 }

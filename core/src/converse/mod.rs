@@ -19,6 +19,7 @@ pub mod tools;
 
 pub use stream::ConverseStreamDecoder;
 
+use crate::application_profile;
 use crate::credentials::{self, Resolved};
 use crate::endpoint::{self, Service};
 use crate::env::Environment;
@@ -33,14 +34,28 @@ use std::time::SystemTime;
 use stream::EventPump;
 
 /// Everything needed to start a ConverseStream call with `credentials`,
-/// signed for `now`.
-///
-/// Resolves the region (an ARN model id's own region wins, then the usual
-/// order with the credentials' profile region), the endpoint and the body;
-/// the caller only has to send the result.
+/// signed for `now`, with the body mapped for the model id itself.
 pub fn prepare(
     config: &ProviderConfig,
     request: &ConverseRequest,
+    env: &Environment,
+    credentials: &Resolved,
+    now: SystemTime,
+) -> Result<SignedRequest, Error> {
+    prepare_for_model(config, request, &request.model_id, env, credentials, now)
+}
+
+/// [`prepare`], with the body mapped for `capability_model` (an application
+/// profile's base model, see [`application_profile`](crate::application_profile)).
+///
+/// Resolves the region (an ARN model id's own region wins, then the usual
+/// order with a regional base URL and the credentials' profile region; a
+/// regional base URL of another region is a conflict), the endpoint and the
+/// body; the caller only has to send the result.
+pub fn prepare_for_model(
+    config: &ProviderConfig,
+    request: &ConverseRequest,
+    capability_model: &str,
     env: &Environment,
     credentials: &Resolved,
     now: SystemTime,
@@ -50,8 +65,12 @@ pub fn prepare(
         return Err(Error::InvalidRequest("model-id is empty".into()));
     }
     let region = match region::region_of_arn(model_id) {
-        Some(arn_region) => region::validate(arn_region)?.to_string(),
-        None => credentials.region(config.region.as_deref(), env)?,
+        Some(arn_region) => {
+            let arn_region = region::validate(arn_region)?;
+            region::check_base_url(arn_region, "the model ARN", config.base_url.as_deref())?;
+            arn_region.to_string()
+        }
+        None => credentials.call_region(config, env)?,
     };
     let endpoint = endpoint::resolve(
         Service::BedrockRuntime,
@@ -59,7 +78,7 @@ pub fn prepare(
         config.base_url.as_deref(),
         env,
     )?;
-    let body = request::body_for_region(request, &region)?;
+    let body = request::body_for_model(request, capability_model, &region)?;
     SignedRequest::post_json(
         &endpoint,
         &endpoint::converse_stream_path(model_id),
@@ -85,11 +104,19 @@ pub fn start_stream<P: Platform>(
     config: &ProviderConfig,
     request: &ConverseRequest,
 ) -> Result<EventPump<P::Body>, Error> {
-    let credentials = credentials::in_force(platform, env, config.region.as_deref(), false)?;
+    let mut credentials = credentials::in_force(platform, env, config.region.as_deref(), false)?;
+    let capability_model = application_profile::capability_model(
+        platform,
+        env,
+        config,
+        &mut credentials,
+        request.model_id.trim(),
+    )?;
     let mut attempt = ConverseAttempt {
         env,
         config,
         request,
+        capability_model,
         credentials,
         timeouts: Timeouts::from_config(config),
     };
@@ -101,6 +128,8 @@ struct ConverseAttempt<'a> {
     env: &'a Environment,
     config: &'a ProviderConfig,
     request: &'a ConverseRequest,
+    /// The model whose capabilities the body is mapped for.
+    capability_model: String,
     credentials: Resolved,
     timeouts: Timeouts,
 }
@@ -113,9 +142,10 @@ impl<P: Platform> Attempt<P> for ConverseAttempt<'_> {
         platform: &mut P,
         signing_time: SystemTime,
     ) -> Result<Self::Output, Failure> {
-        let signed = prepare(
+        let signed = prepare_for_model(
             self.config,
             self.request,
+            &self.capability_model,
             self.env,
             &self.credentials,
             signing_time,
@@ -136,4 +166,4 @@ impl<P: Platform> Attempt<P> for ConverseAttempt<'_> {
 }
 
 #[cfg(test)]
-mod start_tests;
+pub(crate) mod start_tests;

@@ -108,12 +108,23 @@ pub fn body(request: &ConverseRequest) -> Result<Vec<u8>, Error> {
 /// Builds the JSON body of a ConverseStream call to `region` (GovCloud
 /// lacks some fields the commercial regions take).
 pub fn body_for_region(request: &ConverseRequest, region: &str) -> Result<Vec<u8>, Error> {
-    let body = build(request, region)?;
+    body_for_model(request, &request.model_id, region)
+}
+
+/// Builds the JSON body of a ConverseStream call to `region`, mapped for
+/// what `capability_model` accepts: the request's own model id, or the base
+/// model of the application inference profile it names.
+pub fn body_for_model(
+    request: &ConverseRequest,
+    capability_model: &str,
+    region: &str,
+) -> Result<Vec<u8>, Error> {
+    let body = build(request, capability_model, region)?;
     serde_json::to_vec(&body).map_err(|e| Error::InvalidRequest(e.to_string()))
 }
 
-fn build(request: &ConverseRequest, region: &str) -> Result<Body, Error> {
-    let capabilities = models::capabilities(&request.model_id);
+fn build(request: &ConverseRequest, capability_model: &str, region: &str) -> Result<Body, Error> {
+    let capabilities = models::capabilities(capability_model);
     let replay = if capabilities.verifies_signatures {
         Replay::Signed
     } else {

@@ -61,7 +61,8 @@ fn frame(message_type: &str, kind: &str, payload: &str) -> Vec<u8> {
     out
 }
 
-fn reply() -> Vec<Result<Vec<u8>, Error>> {
+/// A whole short reply, frame by frame.
+pub(crate) fn reply() -> Vec<Result<Vec<u8>, Error>> {
     vec![
         Ok(frame("event", "messageStart", r#"{"role":"assistant"}"#)),
         Ok(frame(
@@ -77,7 +78,8 @@ fn reply() -> Vec<Result<Vec<u8>, Error>> {
     ]
 }
 
-fn ok(chunks: Vec<Result<Vec<u8>, Error>>) -> Scripted {
+/// A 200 whose body is `chunks`.
+pub(crate) fn ok(chunks: Vec<Result<Vec<u8>, Error>>) -> Scripted {
     Scripted::Answer {
         status: 200,
         headers: Vec::new(),
@@ -274,4 +276,70 @@ fn a_misspelt_region_is_named_before_anything_is_sent() {
         matches!(&shown, crate::types::ProviderError::InvalidRequest(m) if m.contains("not a valid AWS region")),
         "{shown:?}"
     );
+}
+
+#[test]
+fn a_regional_base_url_sets_the_region_and_a_disagreeing_one_is_refused() {
+    let keys = [
+        ("AWS_ACCESS_KEY_ID", "AKIDEXAMPLE"),
+        ("AWS_SECRET_ACCESS_KEY", "secret"),
+    ];
+    let config = ProviderConfig {
+        base_url: Some("https://bedrock-runtime.eu-west-3.amazonaws.com".into()),
+        ..Default::default()
+    };
+    let url = format!(
+        "POST https://bedrock-runtime.eu-west-3.amazonaws.com{}",
+        converse_stream_path(MODEL)
+    );
+    // No region configured: the call is signed for the URL's region.
+    let mut platform = FakePlatform::new().then(&url, ok(reply()));
+    start_stream(
+        &mut platform,
+        &Environment::from_vars(keys),
+        &config,
+        &request(),
+    )
+    .unwrap();
+    let auth = platform.sent[0]
+        .headers
+        .iter()
+        .find(|(n, _)| n == "authorization")
+        .map(|(_, v)| String::from_utf8_lossy(v).into_owned())
+        .unwrap();
+    assert!(auth.contains("/eu-west-3/bedrock/aws4_request"), "{auth}");
+
+    // AWS_REGION says otherwise: a typed error, nothing sent.
+    let env = Environment::from_vars(keys.into_iter().chain([("AWS_REGION", "us-east-1")]));
+    let mut platform = FakePlatform::new();
+    let Err(error @ Error::RegionConflict(_)) =
+        start_stream(&mut platform, &env, &config, &request())
+    else {
+        panic!("expected a region conflict")
+    };
+    assert!(platform.sent.is_empty());
+    let crate::types::ProviderError::InvalidRequest(message) = error.into() else {
+        panic!("a conflict is an invalid request")
+    };
+    assert!(
+        message.starts_with(
+            "base-url https://bedrock-runtime.eu-west-3.amazonaws.com is in eu-west-3 but the \
+             region is us-east-1"
+        ),
+        "{message}"
+    );
+
+    // An ARN of another region than the URL's is refused the same way.
+    let mut arn_request = request();
+    arn_request.model_id =
+        "arn:aws:bedrock:us-west-2:123456789012:inference-profile/us.anthropic.claude-3-haiku-20240307-v1:0".into();
+    let Err(Error::RegionConflict(conflict)) = start_stream(
+        &mut FakePlatform::new(),
+        &Environment::from_vars(keys),
+        &config,
+        &arn_request,
+    ) else {
+        panic!("expected a region conflict")
+    };
+    assert_eq!(conflict.source, "the model ARN");
 }

@@ -40,7 +40,7 @@ pub use send::{MAX_FILE_BYTES, MAX_RESPONSE_BYTES};
 use crate::env::Environment;
 use crate::error::Error;
 use crate::platform::Platform;
-use crate::types::{CredentialInfo, CredentialKind};
+use crate::types::{CredentialInfo, CredentialKind, ProviderConfig};
 use std::fmt;
 use std::time::{Duration, SystemTime};
 
@@ -123,6 +123,18 @@ impl Resolved {
     /// with these credentials' profile region), validated.
     pub fn region(&self, explicit: Option<&str>, env: &Environment) -> Result<String, Error> {
         crate::region::resolve(explicit, env, self.profile_region.as_deref())
+    }
+
+    /// The region a call with `config` goes to: [`region`](Self::region),
+    /// following a standard regional `base-url` when no region is set
+    /// ([`region::resolve_for_base_url`](crate::region::resolve_for_base_url)).
+    pub fn call_region(&self, config: &ProviderConfig, env: &Environment) -> Result<String, Error> {
+        crate::region::resolve_for_base_url(
+            config.region.as_deref(),
+            env,
+            self.profile_region.as_deref(),
+            config.base_url.as_deref(),
+        )
     }
 
     /// A stable, non-secret name for whose credentials these are, for cache

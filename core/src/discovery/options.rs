@@ -27,9 +27,9 @@ pub struct Settings {
 
 impl Settings {
     /// Applies the defaults. The region is the discovery block's own, else the
-    /// provider config's, else what [`region::resolve`] finds in the
-    /// environment and the profile (`profile_region`): discovery lists the
-    /// models of the region calls go to.
+    /// region calls go to: the provider config's, else what
+    /// [`region::resolve_for_base_url`] finds in the environment, a regional
+    /// base URL and the profile (`profile_region`).
     ///
     /// A zero context window or output limit means nothing for a model, so it
     /// is taken as unset (the gateway does the same with non-positive values);
@@ -40,13 +40,23 @@ impl Settings {
         env: &Environment,
         profile_region: Option<&str>,
     ) -> Result<Settings, Error> {
-        let explicit = [options.region.as_deref(), config.region.as_deref()]
-            .into_iter()
-            .flatten()
+        let own = options
+            .region
+            .as_deref()
             .map(str::trim)
-            .find(|r| !r.is_empty());
+            .filter(|r| !r.is_empty());
+        let region = match own {
+            Some(own) => region::resolve(Some(own), env, profile_region)?,
+            // The region calls go to, a regional base URL's included.
+            None => region::resolve_for_base_url(
+                config.region.as_deref(),
+                env,
+                profile_region,
+                config.base_url.as_deref(),
+            )?,
+        };
         Ok(Settings {
-            region: region::resolve(explicit, env, profile_region)?,
+            region,
             provider_filter: ProviderFilter::new(&options.provider_filter),
             refresh_interval: options
                 .refresh_interval
@@ -197,6 +207,30 @@ mod tests {
                 .region,
             "eu-west-1"
         );
+    }
+
+    #[test]
+    fn discovery_lists_the_region_a_regional_base_url_calls() {
+        let regional = ProviderConfig {
+            base_url: Some("https://bedrock-runtime.eu-west-3.amazonaws.com".into()),
+            ..config(None)
+        };
+        let none = Environment::default();
+        let region = |config: &ProviderConfig, opts: &DiscoveryOptions, env: &Environment| {
+            Settings::resolve(config, opts, env, Some("us-west-2")).map(|s| s.region)
+        };
+        assert_eq!(region(&regional, &options(), &none).unwrap(), "eu-west-3");
+        // The discovery block's own region is its own business.
+        let own = DiscoveryOptions {
+            region: Some("ap-south-1".into()),
+            ..options()
+        };
+        assert_eq!(region(&regional, &own, &none).unwrap(), "ap-south-1");
+        let env = Environment::from_vars([("AWS_REGION", "us-east-1")]);
+        assert!(matches!(
+            region(&regional, &options(), &env),
+            Err(Error::RegionConflict(_))
+        ));
     }
 
     #[test]

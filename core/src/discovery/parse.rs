@@ -86,6 +86,11 @@ pub fn inference_profiles_page(body: &[u8]) -> Result<InferenceProfilesPage, Err
     Ok(page)
 }
 
+/// Parses a GetInferenceProfile body: the same fields as one summary.
+pub fn inference_profile(body: &[u8]) -> Result<InferenceProfileSummary, Error> {
+    parse(body, "GetInferenceProfile")
+}
+
 fn parse<T: serde::de::DeserializeOwned>(body: &[u8], api: &str) -> Result<T, Error> {
     let malformed = |why: String| {
         Error::Protocol(format!(

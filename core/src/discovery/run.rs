@@ -2,17 +2,15 @@
 //! ListFoundationModels, every page of ListInferenceProfiles.
 
 use super::{InferenceProfiles, after_refresh, serve_cached};
-use super::{Plan, assemble_parsed, cache, disabled, is_enabled, parse, plan, requests};
-use crate::credentials::{self, Credentials, Resolved};
+use super::{Plan, assemble_parsed, cache, disabled, is_enabled, parse, plan};
+use crate::application_profile;
+use crate::control_plane;
+use crate::credentials::{self, Resolved};
 use crate::env::Environment;
 use crate::error::Error;
 use crate::platform::Platform;
-use crate::retry::{Attempt, Failure, RetryPolicy, send_with_retries};
-use crate::signing::SignedRequest;
 use crate::time::unix_seconds;
-use crate::timeouts::Timeouts;
 use crate::types::{Discovery, DiscoveryOptions, ProviderConfig};
-use std::time::SystemTime;
 
 /// The models the credentials in force can stream from: the host's cached
 /// list while it is fresh, else a new one (kept for the next call), else,
@@ -49,6 +47,8 @@ pub fn discover<P: Platform>(
     let refreshed = fetch(platform, env, config, &plan, &mut resolved);
     if let (Ok(fresh), true) = (&refreshed, caching) {
         platform.cache_set(&key, &cache::encode(fresh));
+        // What calls on an application profile need (its base model).
+        application_profile::remember_discovered(platform, &fresh.models);
     }
     after_refresh(refreshed, previous)
 }
@@ -61,25 +61,14 @@ fn fetch<P: Platform>(
     plan: &Plan,
     resolved: &mut Resolved,
 ) -> Result<Discovery, Error> {
-    let policy = RetryPolicy::from_config(config);
-    let mut call =
-        |platform: &mut P,
-         build: &dyn Fn(&Credentials, SystemTime) -> Result<SignedRequest, Error>| {
-            let mut attempt = ControlPlaneRequest {
-                build,
-                env,
-                config,
-                resolved: &mut *resolved,
-                timeouts: Timeouts::from_config(config),
-            };
-            send_with_retries(platform, &policy, &mut attempt).map_err(|f| f.error)
-        };
-    let body = call(platform, &|c, at| plan.foundation_models_request(c, at))?;
+    let body = control_plane::get(platform, env, config, resolved, &|c, at| {
+        plan.foundation_models_request(c, at)
+    })?;
     let foundation = parse::foundation_models(&body)?;
     let mut profiles = InferenceProfiles::new();
     let mut next_token: Option<String> = None;
     let outcome = loop {
-        let page = call(platform, &|c, at| {
+        let page = control_plane::get(platform, env, config, resolved, &|c, at| {
             plan.inference_profiles_request(next_token.as_deref(), c, at)
         });
         match page {
@@ -95,33 +84,4 @@ fn fetch<P: Platform>(
     };
     let fetched_at = unix_seconds(platform.now());
     assemble_parsed(&foundation, outcome, &plan.settings, fetched_at)
-}
-
-/// One control-plane `GET`, re-signed per attempt.
-struct ControlPlaneRequest<'a> {
-    build: &'a dyn Fn(&Credentials, SystemTime) -> Result<SignedRequest, Error>,
-    env: &'a Environment,
-    config: &'a ProviderConfig,
-    resolved: &'a mut Resolved,
-    timeouts: Timeouts,
-}
-
-impl<P: Platform> Attempt<P> for ControlPlaneRequest<'_> {
-    type Output = Vec<u8>;
-
-    fn send(&mut self, platform: &mut P, signing_time: SystemTime) -> Result<Vec<u8>, Failure> {
-        let request = (self.build)(&self.resolved.credentials, signing_time)?;
-        let response = platform.send(&request, self.timeouts)?;
-        if response.status >= 300 {
-            let now = platform.now();
-            return Err(Failure::from_error_response(response, now));
-        }
-        Ok(response.read_to_end(requests::MAX_RESPONSE_BYTES)?)
-    }
-
-    fn refresh_credentials(&mut self, platform: &mut P) -> Result<bool, Error> {
-        *self.resolved =
-            credentials::in_force(platform, self.env, self.config.region.as_deref(), true)?;
-        Ok(true)
-    }
 }

@@ -522,6 +522,13 @@ fn discovery_follows_every_page_and_caches_the_list() {
     assert_eq!(d.fetched_at, 1_609_459_200);
     assert_eq!(platform.sent.len(), 3);
     assert!(platform.slept.is_empty());
+    // Calls on the application profile will know its base model.
+    let profiles: std::collections::BTreeMap<String, String> =
+        serde_json::from_slice(&platform.cache[crate::application_profile::CACHE_KEY]).unwrap();
+    assert_eq!(
+        profiles.get(APP_ARN).map(String::as_str),
+        Some("anthropic.claude-3-haiku-20240307-v1:0")
+    );
     // The next call is served from the host's cache, without a request.
     let again = discover(&mut platform, &env(), &config(), &options()).unwrap();
     assert_eq!(again.status, DiscoveryStatus::Cached);

@@ -34,6 +34,9 @@ pub enum Error {
     InvalidRequest(String),
     /// The region in force is not an AWS region name.
     InvalidRegion(InvalidRegion),
+    /// A standard regional `base-url` names another region than the one
+    /// configured: every signature would be refused.
+    RegionConflict(RegionConflict),
     Auth(ErrorDetail),
     AccessDenied(ErrorDetail),
     Throttled(ErrorDetail),
@@ -106,6 +109,18 @@ pub struct Network {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct InvalidRegion {
     pub region: String,
+}
+
+/// A regional `base-url` and a region configured elsewhere that disagree.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RegionConflict {
+    pub base_url: String,
+    /// The region the base URL's host names.
+    pub base_url_region: String,
+    /// The region configured elsewhere.
+    pub region: String,
+    /// Where `region` came from (`the region option`, `AWS_REGION`, ...).
+    pub source: String,
 }
 
 impl Error {
@@ -199,6 +214,24 @@ impl fmt::Display for InvalidRegion {
     }
 }
 
+impl fmt::Display for RegionConflict {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "base-url {} is in {} but the region is {} (from {}); requests signed for {} \
+             would be refused there: set the region to {}, or leave it unset to follow the \
+             base-url, or use the {} endpoint",
+            self.base_url,
+            self.base_url_region,
+            self.region,
+            self.source,
+            self.region,
+            self.base_url_region,
+            self.region,
+        )
+    }
+}
+
 /// The contract's error: the only place core errors become WIT values.
 impl From<Error> for ProviderError {
     fn from(error: Error) -> Self {
@@ -208,6 +241,7 @@ impl From<Error> for ProviderError {
             Error::CredentialSource(m) => ProviderError::CredentialSource(m),
             Error::InvalidRequest(m) => ProviderError::InvalidRequest(m),
             Error::InvalidRegion(r) => ProviderError::InvalidRequest(r.to_string()),
+            Error::RegionConflict(c) => ProviderError::InvalidRequest(c.to_string()),
             Error::Auth(d) => ProviderError::Auth(d),
             Error::AccessDenied(d) => ProviderError::AccessDenied(d),
             Error::Throttled(d) => ProviderError::Throttled(d),
@@ -252,6 +286,7 @@ impl fmt::Display for Error {
             Error::CredentialSource(m) => write!(f, "credential source failed: {m}"),
             Error::InvalidRequest(m) => write!(f, "invalid request: {m}"),
             Error::InvalidRegion(r) => write!(f, "invalid request: {r}"),
+            Error::RegionConflict(c) => write!(f, "invalid request: {c}"),
             Error::Auth(d) => detailed(f, "authentication failed", d),
             Error::AccessDenied(d) => detailed(f, "access denied", d),
             Error::Throttled(d) => detailed(f, "throttled", d),

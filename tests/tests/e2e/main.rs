@@ -4,6 +4,8 @@
 //! from the host's code cache after the first test compiles them.
 
 mod anthropic_serve;
+mod application_profiles;
+mod cli;
 mod concurrency;
 mod converse_stream;
 mod credentials;
@@ -16,8 +18,10 @@ mod jco;
 mod node_clients;
 mod openai_serve;
 mod openai_thinking;
+mod openclaw;
 mod pooling;
 mod real_clients;
+mod regional_base_url;
 mod retries;
 mod sandbox;
 mod serve_hostile;
