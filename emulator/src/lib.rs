@@ -42,6 +42,7 @@ mod sso;
 mod stream;
 mod sts;
 mod thinking;
+mod tls;
 mod vectors;
 
 #[cfg(test)]
@@ -65,7 +66,6 @@ use axum::Router;
 use axum::body::Body;
 use axum::extract::{Request, State};
 use axum::response::Response;
-use axum::serve::ListenerExt as _;
 use http::{HeaderValue, Method, header};
 use percent_encoding::percent_decode_str;
 use tokio::net::TcpListener;
@@ -81,6 +81,7 @@ pub use keyring::IssuedCredentials;
 pub use script::reply_text;
 pub use stream::{StreamEnd, StreamRecord};
 pub use sts::{EXPIRED_WEB_IDENTITY_TOKEN, INVALID_WEB_IDENTITY_TOKEN};
+pub use tls::TlsError;
 
 /// Request bodies larger than this are refused unread.
 const MAX_BODY_BYTES: usize = 32 * 1024 * 1024;
@@ -125,6 +126,9 @@ pub struct EmulatorConfig {
     /// Seconds the emulator's clock is ahead of the real one (negative: behind). It moves
     /// the SigV4 skew window, credential expiry and the `Date` header together.
     pub clock_skew: Option<i64>,
+    /// Serve HTTPS (ALPN `h2` and `http/1.1`) under a certificate signed by a CA generated
+    /// at start ([`Emulator::ca_pem`]), instead of plain HTTP.
+    pub tls: bool,
 }
 
 /// One accepted AWS key pair, with the session token temporary credentials carry.
@@ -182,6 +186,7 @@ impl Default for EmulatorConfig {
             sso_access_tokens: vec!["sso-access-token-EXAMPLE".into()],
             imds_disabled: false,
             clock_skew: None,
+            tls: false,
         }
     }
 }
@@ -197,6 +202,10 @@ pub struct RecordedRequest {
     pub headers: Vec<(String, String)>,
     pub body: Vec<u8>,
     pub auth: AuthOutcome,
+    /// The HTTP version it came in (`HTTP/2.0` when ALPN or h2c chose HTTP/2).
+    pub version: http::Version,
+    /// The client's address and port: requests with the same came over one connection.
+    pub client: SocketAddr,
 }
 
 /// How a request authenticated.
@@ -216,6 +225,8 @@ pub enum AuthOutcome {
 /// A running emulator. Dropping it stops the server and ends the streams in flight.
 pub struct Emulator {
     addr: SocketAddr,
+    /// The CA certificate (PEM) clients must trust, when serving HTTPS.
+    ca_pem: Option<String>,
     shared: Arc<Shared>,
     shutdown: watch::Sender<bool>,
 }
@@ -249,6 +260,14 @@ impl Emulator {
             .await
             .with_context(|| format!("binding {addr}"))?;
         let addr = listener.local_addr().context("reading the bound address")?;
+        let tls = config
+            .tls
+            .then(tls::TlsIdentity::generate)
+            .transpose()
+            .context("setting up TLS")?;
+        let ca_pem = tls.as_ref().map(|tls| tls.ca_pem.clone());
+        let listener = tls::EmulatorListener::new(listener, tls.map(|tls| tls.acceptor))
+            .context("reading the bound address")?;
         let (shutdown, stopped) = watch::channel(false);
         let shared = Arc::new(Shared {
             clock: Clock::new(config.clock_skew),
@@ -261,15 +280,12 @@ impl Emulator {
             thinking: thinking::Signer::random().context("drawing the thinking signature key")?,
             shutdown: stopped.clone(),
         });
-        let app = Router::new().fallback(handle).with_state(shared.clone());
+        let app = Router::new()
+            .fallback(handle)
+            .with_state(shared.clone())
+            .into_make_service_with_connect_info::<tls::ClientAddr>();
         let mut stop_signal = stopped;
         tokio::spawn(async move {
-            // Like Bedrock's front end, write each event at once: without
-            // TCP_NODELAY, a reused connection waits on Nagle against the
-            // client's delayed ACK (about 40 ms an answer).
-            let listener = listener.tap_io(|tcp| {
-                let _ = tcp.set_nodelay(true);
-            });
             let server = axum::serve(listener, app).with_graceful_shutdown(async move {
                 let _ = stop_signal.wait_for(|stopped| *stopped).await;
             });
@@ -279,14 +295,27 @@ impl Emulator {
         });
         Ok(Emulator {
             addr,
+            ca_pem,
             shared,
             shutdown,
         })
     }
 
-    /// The base URL clients use as their endpoint override: `http://127.0.0.1:PORT`.
+    /// The base URL clients use as their endpoint override: `http://127.0.0.1:PORT`, or
+    /// `https://` when serving TLS.
     pub fn endpoint(&self) -> String {
-        format!("http://{}", self.addr)
+        let scheme = if self.ca_pem.is_some() {
+            "https"
+        } else {
+            "http"
+        };
+        format!("{scheme}://{}", self.addr)
+    }
+
+    /// The PEM certificate of the CA that signed the emulator's server certificate, when
+    /// serving TLS: what `AWS_CA_BUNDLE` must name for clients to trust it.
+    pub fn ca_pem(&self) -> Option<&str> {
+        self.ca_pem.as_deref()
     }
 
     pub fn addr(&self) -> SocketAddr {
@@ -573,6 +602,11 @@ impl Shared {
             headers,
             body: body.to_vec(),
             auth,
+            version: parts.version,
+            client: parts
+                .extensions
+                .get::<axum::extract::ConnectInfo<tls::ClientAddr>>()
+                .map_or(SocketAddr::from(([0, 0, 0, 0], 0)), |info| info.0.0),
         };
         self.requests
             .lock()
