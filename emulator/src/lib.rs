@@ -37,6 +37,7 @@ mod invocation;
 mod keyring;
 mod model_id;
 mod script;
+mod serve;
 mod sigv4;
 mod sso;
 mod stream;
@@ -129,7 +130,15 @@ pub struct EmulatorConfig {
     /// Serve HTTPS (ALPN `h2` and `http/1.1`) under a certificate signed by a CA generated
     /// at start ([`Emulator::ca_pem`]), instead of plain HTTP.
     pub tls: bool,
+    /// Most HTTP/2 streams a client may have open at once on one connection (the
+    /// `SETTINGS_MAX_CONCURRENT_STREAMS` the emulator announces).
+    pub http2_max_concurrent_streams: u32,
 }
+
+/// Default [`EmulatorConfig::http2_max_concurrent_streams`]: above the benchmark's
+/// highest concurrency, so that a client's streams queue on its own limits, not the
+/// emulator's (Bedrock does not publish its own; hyper's default is 200).
+pub const DEFAULT_HTTP2_MAX_CONCURRENT_STREAMS: u32 = 10_000;
 
 /// One accepted AWS key pair, with the session token temporary credentials carry.
 #[derive(Clone, PartialEq, Eq)]
@@ -187,6 +196,7 @@ impl Default for EmulatorConfig {
             imds_disabled: false,
             clock_skew: None,
             tls: false,
+            http2_max_concurrent_streams: DEFAULT_HTTP2_MAX_CONCURRENT_STREAMS,
         }
     }
 }
@@ -266,8 +276,8 @@ impl Emulator {
             .transpose()
             .context("setting up TLS")?;
         let ca_pem = tls.as_ref().map(|tls| tls.ca_pem.clone());
-        let listener = tls::EmulatorListener::new(listener, tls.map(|tls| tls.acceptor))
-            .context("reading the bound address")?;
+        let listener = tls::EmulatorListener::new(listener, tls.map(|tls| tls.acceptor));
+        let max_streams = config.http2_max_concurrent_streams;
         let (shutdown, stopped) = watch::channel(false);
         let shared = Arc::new(Shared {
             clock: Clock::new(config.clock_skew),
@@ -280,19 +290,8 @@ impl Emulator {
             thinking: thinking::Signer::random().context("drawing the thinking signature key")?,
             shutdown: stopped.clone(),
         });
-        let app = Router::new()
-            .fallback(handle)
-            .with_state(shared.clone())
-            .into_make_service_with_connect_info::<tls::ClientAddr>();
-        let mut stop_signal = stopped;
-        tokio::spawn(async move {
-            let server = axum::serve(listener, app).with_graceful_shutdown(async move {
-                let _ = stop_signal.wait_for(|stopped| *stopped).await;
-            });
-            if let Err(e) = server.await {
-                eprintln!("bedrock emulator on {addr}: {e}");
-            }
-        });
+        let app = Router::new().fallback(handle).with_state(shared.clone());
+        tokio::spawn(serve::serve(listener, app, max_streams, stopped));
         Ok(Emulator {
             addr,
             ca_pem,
@@ -605,8 +604,8 @@ impl Shared {
             version: parts.version,
             client: parts
                 .extensions
-                .get::<axum::extract::ConnectInfo<tls::ClientAddr>>()
-                .map_or(SocketAddr::from(([0, 0, 0, 0], 0)), |info| info.0.0),
+                .get::<tls::ClientAddr>()
+                .map_or(SocketAddr::from(([0, 0, 0, 0], 0)), |client| client.0),
         };
         self.requests
             .lock()

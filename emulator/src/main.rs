@@ -51,6 +51,9 @@ struct Args {
     /// NODE_EXTRA_CA_CERTS. Default: bedrock-emulator-ca-PORT.pem in the temporary folder.
     #[arg(long, requires = "tls")]
     ca_out: Option<PathBuf>,
+    /// Most HTTP/2 streams one connection may have open at once.
+    #[arg(long, default_value_t = bedrock_emulator::DEFAULT_HTTP2_MAX_CONCURRENT_STREAMS)]
+    http2_max_streams: u32,
 }
 
 #[tokio::main]
@@ -75,6 +78,7 @@ async fn main() -> anyhow::Result<()> {
     config.imds_disabled = args.imds_disabled;
     config.clock_skew = args.clock_skew;
     config.tls = args.tls;
+    config.http2_max_concurrent_streams = args.http2_max_streams;
 
     let addr = SocketAddr::from(([127, 0, 0, 1], args.port));
     let emulator = Emulator::start_on(config.clone(), addr).await?;

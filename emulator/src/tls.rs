@@ -14,8 +14,6 @@ use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::Duration;
 
-use axum::extract::connect_info::Connected;
-use axum::serve::{IncomingStream, Listener};
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::mpsc;
@@ -99,14 +97,12 @@ pub(crate) enum Connection {
 /// against the client's delayed ACK, about 40 ms an answer), and with `tls` hands the
 /// server only connections whose handshake finished.
 pub(crate) struct EmulatorListener {
-    local_addr: SocketAddr,
     accepted: mpsc::Receiver<(Connection, SocketAddr)>,
 }
 
 impl EmulatorListener {
     /// Starts accepting on `tcp`, in a task that ends when the listener is dropped.
-    pub(crate) fn new(tcp: TcpListener, tls: Option<TlsAcceptor>) -> io::Result<Self> {
-        let local_addr = tcp.local_addr()?;
+    pub(crate) fn new(tcp: TcpListener, tls: Option<TlsAcceptor>) -> Self {
         let (sender, accepted) = mpsc::channel(ACCEPT_BACKLOG);
         tokio::spawn(async move {
             loop {
@@ -142,40 +138,23 @@ impl EmulatorListener {
                 }
             }
         });
-        Ok(Self {
-            local_addr,
-            accepted,
-        })
+        Self { accepted }
     }
-}
 
-impl Listener for EmulatorListener {
-    type Io = Connection;
-    type Addr = SocketAddr;
-
-    async fn accept(&mut self) -> (Connection, SocketAddr) {
+    /// The next connection, and the client's address.
+    pub(crate) async fn accept(&mut self) -> (Connection, SocketAddr) {
         match self.accepted.recv().await {
             Some(accepted) => accepted,
             // The accepting task holds the sender for as long as the listener lives.
             None => std::future::pending().await,
         }
     }
-
-    fn local_addr(&self) -> io::Result<SocketAddr> {
-        Ok(self.local_addr)
-    }
 }
 
 /// The client's address and port, which tell its connections apart: every request of
-/// one connection carries the same.
+/// one connection carries the same (a request extension).
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct ClientAddr(pub(crate) SocketAddr);
-
-impl Connected<IncomingStream<'_, EmulatorListener>> for ClientAddr {
-    fn connect_info(stream: IncomingStream<'_, EmulatorListener>) -> Self {
-        Self(*stream.remote_addr())
-    }
-}
 
 impl AsyncRead for Connection {
     fn poll_read(
