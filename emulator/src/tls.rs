@@ -213,3 +213,93 @@ impl AsyncWrite for Connection {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use tokio_rustls::TlsConnector;
+    use tokio_rustls::rustls;
+    use tokio_rustls::rustls::pki_types::pem::PemObject as _;
+    use tokio_rustls::rustls::pki_types::{CertificateDer, ServerName};
+
+    use crate::{Emulator, EmulatorConfig};
+
+    /// A rustls client trusting only `ca_pem`, offering `alpn`.
+    fn connector(ca_pem: &str, alpn: &[&[u8]]) -> TlsConnector {
+        let mut roots = rustls::RootCertStore::empty();
+        for cert in CertificateDer::pem_slice_iter(ca_pem.as_bytes()) {
+            roots.add(cert.unwrap()).unwrap();
+        }
+        let mut config = rustls::ClientConfig::builder_with_provider(Arc::new(
+            rustls::crypto::ring::default_provider(),
+        ))
+        .with_safe_default_protocol_versions()
+        .unwrap()
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+        config.alpn_protocols = alpn.iter().map(|p| p.to_vec()).collect();
+        TlsConnector::from(Arc::new(config))
+    }
+
+    async fn tls_emulator() -> Emulator {
+        Emulator::start(EmulatorConfig {
+            tls: true,
+            ..EmulatorConfig::default()
+        })
+        .await
+        .unwrap()
+    }
+
+    #[tokio::test]
+    async fn the_certificate_names_every_loopback_name_and_alpn_prefers_h2() {
+        let emulator = tls_emulator().await;
+        let ca = emulator.ca_pem().unwrap();
+        assert!(emulator.endpoint().starts_with("https://127.0.0.1:"));
+        for name in ["localhost", "127.0.0.1", "::1"] {
+            let tcp = tokio::net::TcpStream::connect(emulator.addr())
+                .await
+                .unwrap();
+            let server_name = ServerName::try_from(name.to_owned()).unwrap();
+            let tls = connector(ca, &[b"h2", b"http/1.1"])
+                .connect(server_name, tcp)
+                .await
+                .unwrap_or_else(|e| panic!("{name}: {e}"));
+            assert_eq!(tls.get_ref().1.alpn_protocol(), Some(&b"h2"[..]), "{name}");
+        }
+        // A client without h2 (botocore's urllib3) keeps HTTP/1.1.
+        let tcp = tokio::net::TcpStream::connect(emulator.addr())
+            .await
+            .unwrap();
+        let tls = connector(ca, &[b"http/1.1"])
+            .connect(ServerName::try_from("localhost").unwrap(), tcp)
+            .await
+            .unwrap();
+        assert_eq!(tls.get_ref().1.alpn_protocol(), Some(&b"http/1.1"[..]));
+    }
+
+    #[tokio::test]
+    async fn another_emulators_ca_is_refused_and_the_server_goes_on() {
+        let emulator = tls_emulator().await;
+        let stranger = tls_emulator().await;
+        let tcp = tokio::net::TcpStream::connect(emulator.addr())
+            .await
+            .unwrap();
+        let refused = connector(stranger.ca_pem().unwrap(), &[b"h2"])
+            .connect(ServerName::try_from("localhost").unwrap(), tcp)
+            .await
+            .unwrap_err();
+        assert!(
+            refused.to_string().contains("invalid peer certificate"),
+            "{refused}"
+        );
+        // The failed handshake cost the server nothing: the next client is served.
+        let tcp = tokio::net::TcpStream::connect(emulator.addr())
+            .await
+            .unwrap();
+        connector(emulator.ca_pem().unwrap(), &[b"h2"])
+            .connect(ServerName::try_from("localhost").unwrap(), tcp)
+            .await
+            .unwrap();
+    }
+}
