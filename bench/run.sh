@@ -3,11 +3,19 @@
 # release, installs the Node and Python peers, runs the criterion
 # micro-benchmarks and every peer against one emulator process, and writes
 # docs/benchmarks.md, docs/benchmarks.png and docs/benchmarks-headline.md.
-# usage: bash bench/run.sh [--quick]
+# The emulator serves HTTPS (HTTP/2 by ALPN) under its own CA, which every
+# peer trusts; --plain runs the peers over plain HTTP instead.
+# usage: bash bench/run.sh [--quick] [--plain]
 set -euo pipefail
 cd "$(dirname "$0")/.."
-quick=()
-[[ "${1:-}" == "--quick" ]] && quick=(--quick)
+quick=() plain=()
+for arg in "$@"; do
+    case $arg in
+        --quick) quick=(--quick) ;;
+        --plain) plain=(--plain) ;;
+        *) echo "usage: bash bench/run.sh [--quick] [--plain]" >&2; exit 2 ;;
+    esac
+done
 
 bash scripts/build-component.sh
 cargo build --quiet --release -p bedrock-bench -p bedrock-emulator
@@ -24,6 +32,6 @@ fi
 
 export BEDROCK_COMPONENT="$PWD/target/wasm32-wasip2/release/bedrock_guest.wasm"
 cargo bench --quiet -p bedrock-bench --bench micro -- "${quick[@]}"
-$venv/bin/python bench/python/orchestrate.py "${quick[@]}"
+$venv/bin/python bench/python/orchestrate.py "${quick[@]}" "${plain[@]}"
 $venv/bin/python bench/python/report.py
 echo "==> docs/benchmarks.md, docs/benchmarks.png, docs/benchmarks-headline.md" >&2

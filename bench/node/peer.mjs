@@ -2,13 +2,17 @@
 // run, one JSON line on stdout with the same fields as `bedrock-bench`:
 //
 //   node peer.mjs js-sdk|pi-ai ttfe ENDPOINT RUNS
+//   node peer.mjs js-sdk|pi-ai ttfe-cold ENDPOINT RUNS
 //   node peer.mjs js-sdk|pi-ai throughput ENDPOINT WORDS
 //   node peer.mjs js-sdk|pi-ai concurrent ENDPOINT STREAMS WORDS SLOW_MS
 //
 // js-sdk: @aws-sdk/client-bedrock-runtime's ConverseStream with one client
-// (its default NodeHttp2Handler, h2c to the emulator), as tests/node does.
+// (its default NodeHttp2Handler: HTTP/2, over TLS or h2c), as tests/node does.
 // pi-ai: @mariozechner/pi-ai's `stream` on its amazon-bedrock provider,
 // which builds its own SDK client per call; keys come from the environment.
+// Over TLS both trust the emulator's CA through NODE_EXTRA_CA_CERTS, as Node
+// users trust a private one. ttfe-cold: a fresh client per stream (for pi-ai,
+// what every call does anyway).
 // CPU is process.cpuUsage() (getrusage user+sys); RSS is sampled every 5 ms.
 
 import { BedrockRuntimeClient, ConverseStreamCommand } from "@aws-sdk/client-bedrock-runtime";
@@ -32,7 +36,7 @@ function jsSdk() {
     credentials: { accessKeyId: ACCESS_KEY, secretAccessKey: SECRET_KEY },
     maxAttempts: 1,
   });
-  return async (text) => {
+  const run = async (text) => {
     const out = { events: 0, text: "", firstEventMs: null, error: null };
     const start = performance.now();
     try {
@@ -55,6 +59,9 @@ function jsSdk() {
     }
     return out;
   };
+  // Closes the client's HTTP/2 session, so a fresh client's call is cold.
+  run.close = () => client.destroy();
+  return run;
 }
 
 function piAi() {
@@ -90,14 +97,18 @@ async function warmUp(run) {
   if (out.error) throw new Error(`warm-up stream failed: ${out.error}`);
 }
 
-const run = { "js-sdk": jsSdk, "pi-ai": piAi }[peerName]();
+const makePeer = { "js-sdk": jsSdk, "pi-ai": piAi }[peerName];
+const run = makePeer();
 let report;
-if (mode === "ttfe") {
+if (mode === "ttfe" || mode === "ttfe-cold") {
   const runs = Number(rest[0]);
   for (let i = 0; i < 3; i++) await warmUp(run);
   const ms = [];
   for (let i = 0; i < runs; i++) {
-    const out = await run(prompt(24));
+    // Cold: a fresh client, made before the timer starts, closed after.
+    const peer = mode === "ttfe-cold" ? makePeer() : run;
+    const out = await peer(prompt(24));
+    if (peer !== run) peer.close?.();
     if (out.error) throw new Error(`ttfe stream failed: ${out.error}`);
     ms.push(out.firstEventMs);
   }

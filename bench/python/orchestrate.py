@@ -5,6 +5,13 @@ Each peer runs in a process of its own, one scenario per process, so its CPU
 (the peer's own getrusage over the measured phase, and wait4's figure for the
 whole process) and memory are its own. Peers run one after another: on a
 2-core machine, side by side would mean measuring each other.
+
+The emulator serves HTTPS with HTTP/2 offered by ALPN, as Bedrock does, under a
+CA it makes at start; every peer trusts that CA the way its users would trust a
+private one: AWS_CA_BUNDLE (the component's host, boto3; the native core and the
+AWS SDK for Rust build their clients' trust stores from it) and
+NODE_EXTRA_CA_CERTS (the AWS SDK for JavaScript, pi-ai). `--plain` runs over
+plain HTTP instead, for comparison.
 """
 
 import argparse
@@ -25,6 +32,7 @@ EMULATOR = TARGET / "release" / "bedrock-emulator"
 COMPONENT = TARGET / "wasm32-wasip2" / "release" / "bedrock_guest.wasm"
 DECODE_GUEST = TARGET / "wasm32-wasip2" / "release" / "bedrock_decode_bench_guest.wasm"
 CACHE = TARGET / "code-cache"
+CA_FILE = TARGET / "bench" / "emulator-ca.pem"
 
 FULL = {"ttfe_runs": 50, "long_words": 100_000, "levels": [1, 100, 1000], "words": 100, "slow_ms": 20,
         "decode_bytes": 200_000_000}
@@ -41,21 +49,35 @@ PEERS = {
 }
 
 
-def start_emulator():
-    emulator = subprocess.Popen([str(EMULATOR), "--port", "0"], stdout=subprocess.PIPE, text=True)
+def start_emulator(tls):
+    """The emulator process and its endpoint; with `tls`, its CA is in CA_FILE."""
+    command = [str(EMULATOR), "--port", "0"]
+    if tls:
+        CA_FILE.parent.mkdir(parents=True, exist_ok=True)
+        command += ["--tls", "--ca-out", str(CA_FILE)]
+    emulator = subprocess.Popen(command, stdout=subprocess.PIPE, text=True)
     line = emulator.stdout.readline()
     endpoint = line.strip().rsplit(" ", 1)[-1]
-    if not endpoint.startswith("http://"):
+    if not endpoint.startswith("https://" if tls else "http://"):
         emulator.kill()
         sys.exit(f"the emulator did not start: {line!r}")
     return emulator, endpoint
 
 
-def run(command, timeout=900):
-    """Runs one peer process; its JSON report (the last JSON line of stdout)."""
+def peer_env(tls):
+    """The environment of every peer: the example keys, no proxy, and over TLS
+    the emulator's CA where each client looks for an extra one."""
     env = dict(os.environ, AWS_ACCESS_KEY_ID="AKIDEXAMPLE", AWS_REGION="us-east-1",
                AWS_SECRET_ACCESS_KEY="wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY")
-    env.pop("HTTP_PROXY", None), env.pop("HTTPS_PROXY", None)
+    for name in ("HTTP_PROXY", "HTTPS_PROXY", "AWS_CA_BUNDLE", "NODE_EXTRA_CA_CERTS"):
+        env.pop(name, None)
+    if tls:
+        env.update(AWS_CA_BUNDLE=str(CA_FILE), NODE_EXTRA_CA_CERTS=str(CA_FILE))
+    return env
+
+
+def run(command, env, timeout=900):
+    """Runs one peer process in `env`; its JSON report (the last JSON line of stdout)."""
     started = time.monotonic()
     child = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
     try:
@@ -79,11 +101,11 @@ def children_usage():
     return (usage.ru_utime + usage.ru_stime) * 1e3
 
 
-def measure(command, timeout=900):
+def measure(command, env, timeout=900):
     """`run`, plus the whole process's CPU (start-up included): peers run one
     at a time, so the growth of RUSAGE_CHILDREN is this child's."""
     before = children_usage()
-    report = run(command, timeout)
+    report = run(command, env, timeout)
     report["process_cpu_ms"] = children_usage() - before
     return report
 
@@ -100,24 +122,30 @@ def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--quick", action="store_true")
     parser.add_argument("--peers", default=",".join(PEERS))
+    parser.add_argument("--plain", action="store_true", help="plain HTTP instead of TLS, for comparison")
     args = parser.parse_args()
     settings = QUICK if args.quick else FULL
     peers = [p for p in args.peers.split(",") if p]
-    emulator, endpoint = start_emulator()
-    results = {"settings": settings, "quick": args.quick, "endpoint": endpoint, "peers": {}}
+    emulator, endpoint = start_emulator(tls=not args.plain)
+    env = peer_env(tls=not args.plain)
+    results = {"settings": settings, "quick": args.quick, "tls": not args.plain, "endpoint": endpoint,
+               "peers": {}}
     try:
         expected = lambda words: int(subprocess.check_output([str(BENCH), "reply-len", str(words)]))
         for peer in peers:
             command = PEERS[peer]
             print(f"==> {peer}", file=sys.stderr)
             entry = results["peers"][peer] = {}
-            ttfe = measure(command + ["ttfe", endpoint, str(settings["ttfe_runs"])])
-            if "ttfe_ms" in ttfe:
-                ttfe["median_ms"] = statistics.median(ttfe["ttfe_ms"])
-            entry["ttfe"] = ttfe
-            print(f"    ttfe {ttfe.get('median_ms', ttfe.get('error'))}", file=sys.stderr)
+            # Warm: sequential calls of one client, over its pooled connection.
+            # Cold: a fresh client (and connection, and handshake) per call.
+            for key, scenario in (("ttfe", "ttfe"), ("ttfe_cold", "ttfe-cold")):
+                ttfe = measure(command + [scenario, endpoint, str(settings["ttfe_runs"])], env)
+                if "ttfe_ms" in ttfe:
+                    ttfe["median_ms"] = statistics.median(ttfe["ttfe_ms"])
+                entry[key] = ttfe
+                print(f"    {scenario} {ttfe.get('median_ms', ttfe.get('error'))}", file=sys.stderr)
             words = settings["long_words"]
-            long = measure(command + ["throughput", endpoint, str(words)])
+            long = measure(command + ["throughput", endpoint, str(words)], env)
             if "events" in long:
                 long["events_per_s"] = long["events"] / long["wall_s"]
                 long["cpu_ms_per_1000_events"] = long["cpu_ms"] / long["events"] * 1000
@@ -126,7 +154,7 @@ def main():
             print(f"    throughput {long.get('events_per_s', long.get('error'))}", file=sys.stderr)
             entry["concurrent"] = {}
             for n in settings["levels"]:
-                c = measure(command + ["concurrent", endpoint, str(n), str(settings["words"]), str(settings["slow_ms"])])
+                c = measure(command + ["concurrent", endpoint, str(n), str(settings["words"]), str(settings["slow_ms"])], env)
                 if "streams" in c:
                     c["kib_per_stream"] = (c["rss_peak_kib"] - c["rss_before_kib"]) / n
                     c["pss_kib_per_stream"] = (c["pss_peak_kib"] - c["pss_before_kib"]) / n
@@ -137,7 +165,7 @@ def main():
                       f"{c.get('completed')}/{n} complete", file=sys.stderr)
         print("==> decode throughput", file=sys.stderr)
         results["decode"] = measure([str(BENCH), "decode", endpoint, "--guest", str(DECODE_GUEST),
-                                     "--total-bytes", str(settings["decode_bytes"])])
+                                     "--total-bytes", str(settings["decode_bytes"])], env)
     finally:
         emulator.terminate()
         emulator.wait()

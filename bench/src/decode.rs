@@ -37,10 +37,11 @@ pub fn decode_all(body: &[u8]) -> usize {
 
 /// The raw body of a `words`-word reply from the emulator at `endpoint`.
 pub async fn capture(endpoint: &str, words: usize) -> anyhow::Result<Vec<u8>> {
-    let signed = native::Native::new(endpoint)
+    let native = native::Native::new(endpoint)?;
+    let signed = native
         .prepare(crate::drive::prompt(words, 0))
         .map_err(|e| anyhow::anyhow!("{e:?}"))?;
-    let response = native::send(signed).await?;
+    let response = native.send(signed).await?;
     anyhow::ensure!(
         response.status().is_success(),
         "capture: HTTP {}",

@@ -1,7 +1,10 @@
 //! The three measured scenarios, the same for every Rust peer (and mirrored
 //! by the Node and Python peers, which print the same JSON fields):
 //!
-//! * `ttfe`: sequential streams, time from the call to the first event;
+//! * `ttfe`: sequential streams on one client, time from the call to the
+//!   first event: the warm figure, over a pooled connection;
+//! * `ttfe-cold`: the same, each stream on a fresh client (a new connection,
+//!   and over TLS a new handshake), made before its timer starts;
 //! * `throughput`: one long stream of small deltas, wall time and CPU;
 //! * `concurrent`: N overlapping slow streams, memory before and at the peak.
 //!
@@ -19,6 +22,11 @@ use std::time::{Duration, Instant};
 pub trait Peer: Send + Sync + 'static {
     /// Streams one reply to `prompt` to its end.
     fn stream(&self, prompt: String) -> impl Future<Output = Outcome> + Send;
+
+    /// A new client with the same settings, sharing no connection with this one.
+    fn fresh(&self) -> anyhow::Result<Self>
+    where
+        Self: Sized;
 }
 
 /// What one stream produced.
@@ -58,6 +66,24 @@ pub async fn ttfe(peer: impl Peer, runs: usize) -> anyhow::Result<Value> {
         let outcome = peer.stream(prompt(24, 0)).await;
         if let Some(error) = outcome.error {
             anyhow::bail!("ttfe stream failed: {error}");
+        }
+        ms.push(outcome.first_event.unwrap_or_default().as_secs_f64() * 1e3);
+    }
+    Ok(json!({ "ttfe_ms": ms }))
+}
+
+/// Like [`ttfe`], but each stream runs on a client of its own, so it pays for
+/// a new connection; the warm-ups still load whatever the process loads once.
+pub async fn ttfe_cold(peer: impl Peer, runs: usize) -> anyhow::Result<Value> {
+    for _ in 0..3 {
+        warm_up(&peer).await?;
+    }
+    let mut ms = Vec::with_capacity(runs);
+    for _ in 0..runs {
+        let fresh = peer.fresh()?;
+        let outcome = fresh.stream(prompt(24, 0)).await;
+        if let Some(error) = outcome.error {
+            anyhow::bail!("cold ttfe stream failed: {error}");
         }
         ms.push(outcome.first_event.unwrap_or_default().as_secs_f64() * 1e3);
     }

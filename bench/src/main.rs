@@ -79,8 +79,10 @@ enum Command {
 
 #[derive(Subcommand, Clone)]
 enum Scenario {
-    /// Time to first event over RUNS sequential streams.
+    /// Time to first event over RUNS sequential streams on one client.
     Ttfe { endpoint: String, runs: usize },
+    /// Time to first event over RUNS sequential streams, a fresh client each.
+    TtfeCold { endpoint: String, runs: usize },
     /// One stream of WORDS deltas.
     Throughput { endpoint: String, words: usize },
     /// STREAMS overlapping streams of WORDS deltas, one every SLOW_MS.
@@ -96,6 +98,7 @@ impl Scenario {
     fn endpoint(&self) -> &str {
         match self {
             Scenario::Ttfe { endpoint, .. }
+            | Scenario::TtfeCold { endpoint, .. }
             | Scenario::Throughput { endpoint, .. }
             | Scenario::Concurrent { endpoint, .. } => endpoint,
         }
@@ -111,6 +114,7 @@ impl Scenario {
     async fn run(self, peer: impl drive::Peer) -> anyhow::Result<Value> {
         match self {
             Scenario::Ttfe { runs, .. } => drive::ttfe(peer, runs).await,
+            Scenario::TtfeCold { runs, .. } => drive::ttfe_cold(peer, runs).await,
             Scenario::Throughput { words, .. } => drive::throughput(peer, words).await,
             Scenario::Concurrent {
                 streams,
@@ -135,15 +139,16 @@ fn main() -> anyhow::Result<()> {
                 cache,
                 scenario,
             } => {
-                let host = wasm::host(&component, scenario.endpoint(), cache, scenario.streams())?;
-                scenario.run(wasm::Wasm { host }).await
+                let peer =
+                    wasm::Wasm::new(&component, scenario.endpoint(), cache, scenario.streams())?;
+                scenario.run(peer).await
             }
             Command::Native { scenario } => {
-                let peer = native::Native::new(scenario.endpoint());
+                let peer = native::Native::new(scenario.endpoint())?;
                 scenario.run(peer).await
             }
             Command::Sdk { scenario } => {
-                let peer = sdk::Sdk::new(scenario.endpoint());
+                let peer = sdk::Sdk::new(scenario.endpoint())?;
                 scenario.run(peer).await
             }
             Command::Decode {

@@ -1,22 +1,45 @@
 //! The AWS SDK for Rust (`aws-sdk-bedrockruntime`) peer, with its own SigV4
-//! signer, event-stream parser and pooled hyper client.
+//! signer, event-stream parser and pooled hyper client. Over TLS, its client's
+//! trust store holds the CA file `AWS_CA_BUNDLE` names (the SDK for Rust does
+//! not read that variable itself: a user configures the client so).
 
 use crate::drive::{Outcome, Peer};
 use crate::{ACCESS_KEY_ID, MODEL, SECRET_ACCESS_KEY};
+use anyhow::Context as _;
 use aws_sdk_bedrockruntime::Client;
-use aws_sdk_bedrockruntime::config::{BehaviorVersion, Credentials, Region};
+use aws_sdk_bedrockruntime::config::{BehaviorVersion, Credentials, Region, SharedHttpClient};
 use aws_sdk_bedrockruntime::types::{
     ContentBlock, ContentBlockDelta, ConversationRole, ConverseStreamOutput,
     InferenceConfiguration, Message, SystemContentBlock,
 };
+use aws_smithy_http_client::tls::{self, TlsContext, TrustStore};
 use std::time::Instant;
 
 pub struct Sdk {
     client: Client,
+    endpoint: String,
+}
+
+/// The SDK's own hyper client: with rustls trusting `AWS_CA_BUNDLE` when it is
+/// set, plain HTTP otherwise.
+fn http_client() -> anyhow::Result<SharedHttpClient> {
+    let builder = aws_smithy_http_client::Builder::new();
+    let Some(path) = std::env::var_os("AWS_CA_BUNDLE") else {
+        return Ok(builder.build_http());
+    };
+    let pem = std::fs::read(&path)
+        .with_context(|| format!("reading AWS_CA_BUNDLE {}", path.display()))?;
+    let trust = TrustStore::empty().with_pem_certificate(pem);
+    Ok(builder
+        .tls_provider(tls::Provider::Rustls(
+            tls::rustls_provider::CryptoMode::Ring,
+        ))
+        .tls_context(TlsContext::builder().with_trust_store(trust).build()?)
+        .build_https())
 }
 
 impl Sdk {
-    pub fn new(endpoint: &str) -> Sdk {
+    pub fn new(endpoint: &str) -> anyhow::Result<Sdk> {
         let config = aws_sdk_bedrockruntime::Config::builder()
             .behavior_version(BehaviorVersion::latest())
             .region(Region::new("us-east-1"))
@@ -28,11 +51,12 @@ impl Sdk {
                 None,
                 "bench",
             ))
-            .http_client(aws_smithy_http_client::Builder::new().build_http())
+            .http_client(http_client()?)
             .build();
-        Sdk {
+        Ok(Sdk {
             client: Client::from_conf(config),
-        }
+            endpoint: endpoint.to_owned(),
+        })
     }
 
     async fn run(
@@ -88,5 +112,9 @@ impl Peer for Sdk {
             outcome.error = Some(error);
         }
         outcome
+    }
+
+    fn fresh(&self) -> anyhow::Result<Self> {
+        Sdk::new(&self.endpoint)
     }
 }

@@ -5,7 +5,9 @@
 //! Every stream is checked against the scripted reply: a complete one must
 //! carry exactly `reply_text(words)`, a failed one a prefix of it and a typed
 //! error. Anything else counts as events lost or duplicated, which must stay
-//! zero. RSS is sampled throughout and must stay flat.
+//! zero. RSS is sampled throughout and must stay flat. Over TLS (the
+//! default of bench/soak.sh) the streams share the host's pooled HTTP/2
+//! connection.
 
 use crate::measure::rss_kib;
 use crate::wasm;
@@ -152,6 +154,7 @@ impl Soak {
         let swaps = swapper.await?;
         let samples = sampler.await?;
         Ok(json!({
+            "endpoint": self.endpoint,
             "duration_s": start.elapsed().as_secs_f64(),
             "concurrency": self.streams,
             "words": self.words,

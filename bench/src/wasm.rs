@@ -1,5 +1,7 @@
 //! The peer under test: the provider component in the wasmtime host, a fresh
-//! instance per stream, exactly as a gateway runs it.
+//! instance per stream, exactly as a gateway runs it. Over TLS the host
+//! trusts the emulator's CA as an operator would: `AWS_CA_BUNDLE`, which
+//! `HostConfig::new` reads.
 
 use crate::drive::{Outcome, Peer};
 use crate::{ACCESS_KEY_ID, MODEL, SECRET_ACCESS_KEY};
@@ -11,7 +13,25 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 pub struct Wasm {
-    pub host: Host,
+    host: Host,
+    /// What [`Peer::fresh`] builds another host from (its own connection pool).
+    config: HostConfig,
+}
+
+impl Wasm {
+    /// See [`host`].
+    pub fn new(
+        component: &Path,
+        endpoint: &str,
+        cache: Option<PathBuf>,
+        streams: usize,
+    ) -> anyhow::Result<Wasm> {
+        let config = host_config(component, endpoint, cache, streams);
+        Ok(Wasm {
+            host: Host::new(config.clone())?,
+            config,
+        })
+    }
 }
 
 /// A host for `component` whose guest signs with the example keys and sends
@@ -23,6 +43,15 @@ pub fn host(
     cache: Option<PathBuf>,
     streams: usize,
 ) -> anyhow::Result<Host> {
+    Host::new(host_config(component, endpoint, cache, streams))
+}
+
+fn host_config(
+    component: &Path,
+    endpoint: &str,
+    cache: Option<PathBuf>,
+    streams: usize,
+) -> HostConfig {
     let mut config = HostConfig::new(component);
     config.env = vec![
         ("AWS_ENDPOINT_URL".into(), endpoint.into()),
@@ -32,7 +61,7 @@ pub fn host(
     ];
     config.code_cache = cache;
     config.max_concurrent_calls = config.max_concurrent_calls.max(streams + 16);
-    Host::new(config)
+    config
 }
 
 pub fn config() -> ProviderConfig {
@@ -106,5 +135,14 @@ impl Peer for Wasm {
             &request(vec![ContentBlock::Text(prompt)]),
         )
         .await
+    }
+
+    /// A host of its own: the code comes from the code cache, the connection
+    /// pool is new.
+    fn fresh(&self) -> anyhow::Result<Self> {
+        Ok(Wasm {
+            host: Host::new(self.config.clone())?,
+            config: self.config.clone(),
+        })
     }
 }

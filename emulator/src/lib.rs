@@ -37,11 +37,13 @@ mod invocation;
 mod keyring;
 mod model_id;
 mod script;
+mod serve;
 mod sigv4;
 mod sso;
 mod stream;
 mod sts;
 mod thinking;
+mod tls;
 mod vectors;
 
 #[cfg(test)]
@@ -65,7 +67,6 @@ use axum::Router;
 use axum::body::Body;
 use axum::extract::{Request, State};
 use axum::response::Response;
-use axum::serve::ListenerExt as _;
 use http::{HeaderValue, Method, header};
 use percent_encoding::percent_decode_str;
 use tokio::net::TcpListener;
@@ -81,6 +82,7 @@ pub use keyring::IssuedCredentials;
 pub use script::reply_text;
 pub use stream::{StreamEnd, StreamRecord};
 pub use sts::{EXPIRED_WEB_IDENTITY_TOKEN, INVALID_WEB_IDENTITY_TOKEN};
+pub use tls::TlsError;
 
 /// Request bodies larger than this are refused unread.
 const MAX_BODY_BYTES: usize = 32 * 1024 * 1024;
@@ -125,7 +127,18 @@ pub struct EmulatorConfig {
     /// Seconds the emulator's clock is ahead of the real one (negative: behind). It moves
     /// the SigV4 skew window, credential expiry and the `Date` header together.
     pub clock_skew: Option<i64>,
+    /// Serve HTTPS (ALPN `h2` and `http/1.1`) under a certificate signed by a CA generated
+    /// at start ([`Emulator::ca_pem`]), instead of plain HTTP.
+    pub tls: bool,
+    /// Most HTTP/2 streams a client may have open at once on one connection (the
+    /// `SETTINGS_MAX_CONCURRENT_STREAMS` the emulator announces).
+    pub http2_max_concurrent_streams: u32,
 }
+
+/// Default [`EmulatorConfig::http2_max_concurrent_streams`]: above the benchmark's
+/// highest concurrency, so that a client's streams queue on its own limits, not the
+/// emulator's (Bedrock does not publish its own; hyper's default is 200).
+pub const DEFAULT_HTTP2_MAX_CONCURRENT_STREAMS: u32 = 10_000;
 
 /// One accepted AWS key pair, with the session token temporary credentials carry.
 #[derive(Clone, PartialEq, Eq)]
@@ -182,6 +195,8 @@ impl Default for EmulatorConfig {
             sso_access_tokens: vec!["sso-access-token-EXAMPLE".into()],
             imds_disabled: false,
             clock_skew: None,
+            tls: false,
+            http2_max_concurrent_streams: DEFAULT_HTTP2_MAX_CONCURRENT_STREAMS,
         }
     }
 }
@@ -197,6 +212,10 @@ pub struct RecordedRequest {
     pub headers: Vec<(String, String)>,
     pub body: Vec<u8>,
     pub auth: AuthOutcome,
+    /// The HTTP version it came in (`HTTP/2.0` when ALPN or h2c chose HTTP/2).
+    pub version: http::Version,
+    /// The client's address and port: requests with the same came over one connection.
+    pub client: SocketAddr,
 }
 
 /// How a request authenticated.
@@ -216,6 +235,8 @@ pub enum AuthOutcome {
 /// A running emulator. Dropping it stops the server and ends the streams in flight.
 pub struct Emulator {
     addr: SocketAddr,
+    /// The CA certificate (PEM) clients must trust, when serving HTTPS.
+    ca_pem: Option<String>,
     shared: Arc<Shared>,
     shutdown: watch::Sender<bool>,
 }
@@ -249,6 +270,14 @@ impl Emulator {
             .await
             .with_context(|| format!("binding {addr}"))?;
         let addr = listener.local_addr().context("reading the bound address")?;
+        let tls = config
+            .tls
+            .then(tls::TlsIdentity::generate)
+            .transpose()
+            .context("setting up TLS")?;
+        let ca_pem = tls.as_ref().map(|tls| tls.ca_pem.clone());
+        let listener = tls::EmulatorListener::new(listener, tls.map(|tls| tls.acceptor));
+        let max_streams = config.http2_max_concurrent_streams;
         let (shutdown, stopped) = watch::channel(false);
         let shared = Arc::new(Shared {
             clock: Clock::new(config.clock_skew),
@@ -262,31 +291,30 @@ impl Emulator {
             shutdown: stopped.clone(),
         });
         let app = Router::new().fallback(handle).with_state(shared.clone());
-        let mut stop_signal = stopped;
-        tokio::spawn(async move {
-            // Like Bedrock's front end, write each event at once: without
-            // TCP_NODELAY, a reused connection waits on Nagle against the
-            // client's delayed ACK (about 40 ms an answer).
-            let listener = listener.tap_io(|tcp| {
-                let _ = tcp.set_nodelay(true);
-            });
-            let server = axum::serve(listener, app).with_graceful_shutdown(async move {
-                let _ = stop_signal.wait_for(|stopped| *stopped).await;
-            });
-            if let Err(e) = server.await {
-                eprintln!("bedrock emulator on {addr}: {e}");
-            }
-        });
+        tokio::spawn(serve::serve(listener, app, max_streams, stopped));
         Ok(Emulator {
             addr,
+            ca_pem,
             shared,
             shutdown,
         })
     }
 
-    /// The base URL clients use as their endpoint override: `http://127.0.0.1:PORT`.
+    /// The base URL clients use as their endpoint override: `http://127.0.0.1:PORT`, or
+    /// `https://` when serving TLS.
     pub fn endpoint(&self) -> String {
-        format!("http://{}", self.addr)
+        let scheme = if self.ca_pem.is_some() {
+            "https"
+        } else {
+            "http"
+        };
+        format!("{scheme}://{}", self.addr)
+    }
+
+    /// The PEM certificate of the CA that signed the emulator's server certificate, when
+    /// serving TLS: what `AWS_CA_BUNDLE` must name for clients to trust it.
+    pub fn ca_pem(&self) -> Option<&str> {
+        self.ca_pem.as_deref()
     }
 
     pub fn addr(&self) -> SocketAddr {
@@ -585,6 +613,11 @@ impl Shared {
             headers,
             body: body.to_vec(),
             auth,
+            version: parts.version,
+            client: parts
+                .extensions
+                .get::<tls::ClientAddr>()
+                .map_or(SocketAddr::from(([0, 0, 0, 0], 0)), |client| client.0),
         };
         self.requests
             .lock()

@@ -43,6 +43,17 @@ struct Args {
     /// Seconds the emulator's clock runs ahead of the real one (negative: behind).
     #[arg(long, allow_hyphen_values = true)]
     clock_skew: Option<i64>,
+    /// Serve HTTPS (ALPN h2 and http/1.1) under a certificate for localhost, 127.0.0.1
+    /// and ::1, signed by a CA generated at start.
+    #[arg(long)]
+    tls: bool,
+    /// Where to write that CA's certificate (PEM), for clients to trust: AWS_CA_BUNDLE,
+    /// NODE_EXTRA_CA_CERTS. Default: bedrock-emulator-ca-PORT.pem in the temporary folder.
+    #[arg(long, requires = "tls")]
+    ca_out: Option<PathBuf>,
+    /// Most HTTP/2 streams one connection may have open at once.
+    #[arg(long, default_value_t = bedrock_emulator::DEFAULT_HTTP2_MAX_CONCURRENT_STREAMS)]
+    http2_max_streams: u32,
 }
 
 #[tokio::main]
@@ -66,10 +77,33 @@ async fn main() -> anyhow::Result<()> {
     config.container_authorization_token = args.container_authorization_token;
     config.imds_disabled = args.imds_disabled;
     config.clock_skew = args.clock_skew;
+    config.tls = args.tls;
+    config.http2_max_concurrent_streams = args.http2_max_streams;
 
     let addr = SocketAddr::from(([127, 0, 0, 1], args.port));
     let emulator = Emulator::start_on(config.clone(), addr).await?;
+    // Written before the endpoint is announced: whoever reads that line can trust at once.
+    let ca_file = match emulator.ca_pem() {
+        Some(pem) => {
+            let path = args.ca_out.unwrap_or_else(|| {
+                std::env::temp_dir().join(format!(
+                    "bedrock-emulator-ca-{}.pem",
+                    emulator.addr().port()
+                ))
+            });
+            std::fs::write(&path, pem)
+                .with_context(|| format!("writing the CA certificate to {}", path.display()))?;
+            Some(path)
+        }
+        None => None,
+    };
     println!("bedrock emulator listening on {}", emulator.endpoint());
+    if let Some(path) = &ca_file {
+        println!(
+            "CA certificate (trust it with AWS_CA_BUNDLE or NODE_EXTRA_CA_CERTS): {}",
+            path.display()
+        );
+    }
     println!("region: {}", config.region);
     for key in &config.credentials {
         let token = if key.session_token.is_some() {

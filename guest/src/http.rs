@@ -117,7 +117,15 @@ pub fn send(request: &SignedRequest, timeouts: Timeouts) -> Result<Response<Body
     let body = outgoing.body().map_err(|()| refused("body"))?;
     let head_error = |code| transport_error(code, Phase::Head, timeouts.first_byte);
     let future = outgoing_handler::handle(outgoing, Some(options)).map_err(head_error)?;
-    write_body(body, &request.body, timeouts)?;
+    if let Err(closed) = write_body(body, &request.body, timeouts) {
+        // A host closes the body of a request that failed (an untrusted
+        // certificate, a refused connection): the response says why.
+        future.subscribe().block();
+        return Err(match future.get() {
+            Some(Ok(Err(code))) => head_error(code),
+            _ => closed,
+        });
+    }
 
     future.subscribe().block();
     let incoming = match future.get() {

@@ -26,3 +26,4 @@ mod retries;
 mod sandbox;
 mod serve_hostile;
 mod thinking;
+mod tls;

@@ -1,0 +1,138 @@
+//! Bedrock's transport, end to end: the emulator serves HTTPS with HTTP/2 offered by ALPN
+//! under a CA it made at start, and the host reaches it trusting that CA the way an
+//! operator trusts a private one (`HostConfig::ca_bundle`, what `AWS_CA_BUNDLE` sets).
+//! boto3, trusting it through `AWS_CA_BUNDLE`, proves the TLS emulator still speaks
+//! Bedrock's wire format as AWS's own SDKs read it.
+
+use bedrock_emulator::{Emulator, EmulatorConfig, reply_text};
+use bedrock_host::types::ProviderError;
+use integration_tests::*;
+use serde_json::Value;
+use std::collections::{BTreeSet, HashMap};
+use std::path::PathBuf;
+use std::process::Command;
+
+/// The emulator over TLS, and its CA written to a file of its own.
+async fn tls_emulator(name: &str) -> (Emulator, PathBuf) {
+    let emulator = Emulator::start(EmulatorConfig {
+        tls: true,
+        ..EmulatorConfig::default()
+    })
+    .await
+    .expect("emulator starts");
+    assert!(emulator.endpoint().starts_with("https://"));
+    let ca = std::env::temp_dir().join(format!("bedrock-e2e-ca-{}-{name}.pem", std::process::id()));
+    std::fs::write(&ca, emulator.ca_pem().expect("a TLS emulator has a CA")).unwrap();
+    (emulator, ca)
+}
+
+/// A host of its own (its own connection pool) trusting `ca`, or only the platform.
+fn host_trusting(emulator: &Emulator, ca: Option<PathBuf>) -> bedrock_host::Host {
+    own_host(
+        &bedrock_host::HostConfig::default_component_path(),
+        &sigv4_env(emulator),
+        |config| config.ca_bundle = ca,
+    )
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn sequential_streams_share_one_http2_tls_connection() {
+    let (emulator, ca) = tls_emulator("h2").await;
+    let host = host_trusting(&emulator, Some(ca.clone()));
+    for turn in 0..3 {
+        let prompt = format!("turn {turn} [emulator words=12]");
+        let outcome = converse(&host, &config(), &request(MODEL, &prompt))
+            .await
+            .unwrap_or_else(|e| panic!("turn {turn}: {e:?}"));
+        assert_eq!(outcome.error, None, "turn {turn}");
+        assert_eq!(outcome.text(), reply_text(12), "turn {turn}");
+    }
+    let requests = emulator.requests();
+    assert_eq!(requests.len(), 3);
+    for request in &requests {
+        assert_eq!(
+            request.version,
+            http::Version::HTTP_2,
+            "{:?}",
+            request.raw_path
+        );
+    }
+    let connections: BTreeSet<_> = requests.iter().map(|r| r.client).collect();
+    assert_eq!(connections.len(), 1, "three streams, one connection");
+    std::fs::remove_file(ca).unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn without_the_ca_the_call_fails_with_a_certificate_error() {
+    let (emulator, ca) = tls_emulator("untrusted").await;
+    let untrusting = host_trusting(&emulator, None);
+    let error = converse(&untrusting, &config(), &request(MODEL, "hello"))
+        .await
+        .expect_err("an unknown CA is not trusted");
+    match &error {
+        ProviderError::Network(detail) => {
+            assert!(detail.contains("TlsCertificateError"), "{detail}");
+        }
+        other => panic!("expected a network error naming the certificate, got {other:?}"),
+    }
+    assert!(
+        emulator.requests().is_empty(),
+        "nothing reached the emulator"
+    );
+    // The same endpoint, trusted, serves a normal call.
+    let trusting = host_trusting(&emulator, Some(ca.clone()));
+    let outcome = converse(&trusting, &config(), &request(MODEL, "hello"))
+        .await
+        .unwrap();
+    assert_eq!(outcome.error, None);
+    assert_eq!(outcome.text(), reply_text(24));
+    std::fs::remove_file(ca).unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn boto3_trusts_the_emulator_through_aws_ca_bundle() {
+    let Some(python) = python() else { return };
+    let (emulator, ca) = tls_emulator("boto3").await;
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/python/boto3_client.py");
+    let endpoint = emulator.endpoint();
+    let bundle = ca.clone();
+    let output = tokio::task::spawn_blocking(move || {
+        Command::new(python)
+            .arg(script)
+            .arg(endpoint)
+            .env("AWS_CA_BUNDLE", bundle)
+            .output()
+    })
+    .await
+    .unwrap()
+    .expect("python runs");
+    assert!(
+        output.status.success(),
+        "boto3 client failed:\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let scenarios: HashMap<String, Value> = String::from_utf8(output.stdout)
+        .unwrap()
+        .lines()
+        .map(|line| {
+            let v: Value = serde_json::from_str(line).unwrap();
+            (v["scenario"].as_str().unwrap().to_string(), v)
+        })
+        .collect();
+    let text = &scenarios["text"];
+    assert_eq!(text["text"], reply_text(24), "{text}");
+    assert_eq!(text["stop_reason"], "end_turn");
+    assert_eq!(
+        scenarios["wrong_secret"]["error"],
+        "InvalidSignatureException"
+    );
+    assert_eq!(
+        scenarios["in_stream_exception"]["error"],
+        "modelStreamErrorException"
+    );
+    // botocore (urllib3) speaks HTTP/1.1 only: ALPN let it.
+    let requests = emulator.requests();
+    assert!(!requests.is_empty());
+    assert!(requests.iter().all(|r| r.version == http::Version::HTTP_11));
+    std::fs::remove_file(ca).unwrap();
+}
