@@ -54,6 +54,9 @@ export BEDROCK_HOST_CACHE_DIR="$PWD/target/code-cache"
 # checked against botocore's service model once the tests are done.
 export BEDROCK_EMULATOR_RECORD_BODIES="$PWD/target/converse-bodies"
 rm -rf "$BEDROCK_EMULATOR_RECORD_BODIES"
+# The CLI binary itself: tests/tests/e2e/cli.rs and openclaw.rs run it as a
+# user would, and a test run builds only test targets.
+cargo build --quiet -p bedrock-cli
 status=0
 if cargo nextest --version >/dev/null 2>&1; then
     cargo nextest run --workspace --exclude bedrock-bench --exclude bedrock-decode-bench-guest --no-fail-fast "$@" || status=$?
