@@ -36,6 +36,7 @@ mod imds;
 mod invocation;
 mod keyring;
 mod model_id;
+mod prompt_cache;
 mod script;
 mod sigv4;
 mod sso;
@@ -234,6 +235,7 @@ struct Shared {
     streams: stream::StreamLog,
     /// Signs the thinking the emulator streams and checks it when it comes back.
     thinking: thinking::Signer,
+    prompt_cache: prompt_cache::PromptCache,
     shutdown: watch::Receiver<bool>,
 }
 
@@ -259,6 +261,7 @@ impl Emulator {
             attempts: Mutex::default(),
             streams: stream::StreamLog::default(),
             thinking: thinking::Signer::random().context("drawing the thinking signature key")?,
+            prompt_cache: prompt_cache::PromptCache::default(),
             shutdown: stopped.clone(),
         });
         let app = Router::new().fallback(handle).with_state(shared.clone());
@@ -444,10 +447,13 @@ fn converse_stream(shared: &Shared, model_id: &str, body: &[u8]) -> Result<Respo
         *count += 1;
         *count
     };
-    invocation::resolve(model_id)?;
+    let model = invocation::resolve(model_id)?;
     let request = ConverseRequest::parse(body)?;
-    request.check_thinking(&shared.thinking)?;
-    let steps = script::plan(&request, &shared.config, attempt, &shared.thinking)?;
+    request.check_thinking(model, &shared.thinking)?;
+    let input = shared
+        .prompt_cache
+        .serve(model, &request.prompt(), std::time::Instant::now());
+    let steps = script::plan(&request, &input, &shared.config, attempt, &shared.thinking)?;
     let body = stream::play(
         steps,
         shared.shutdown.clone(),

@@ -15,6 +15,7 @@ use crate::converse::ConverseRequest;
 use crate::errors::{ApiError, ErrorCode};
 use crate::events;
 use crate::eventstream::{self, Frame};
+use crate::prompt_cache::InputUsage;
 use crate::stream::Step;
 use crate::thinking::Signer;
 use crate::vectors;
@@ -219,6 +220,7 @@ fn text_deltas(block: usize, text: &str) -> Vec<Frame> {
 /// `leading` holds whole content blocks streamed before the text, which comes next.
 fn scripted_reply(
     request: &ConverseRequest,
+    input: &InputUsage,
     config: &EmulatorConfig,
     directives: &Directives,
     leading: Vec<Frame>,
@@ -265,11 +267,7 @@ fn scripted_reply(
         directives.stop_reason.as_deref().unwrap_or(stop_reason),
     ));
     let latency = LATENCY_BASE_MS + LATENCY_PER_TOKEN_MS * output_tokens as u64;
-    frames.push(events::metadata(
-        request.input_tokens(),
-        output_tokens,
-        latency,
-    ));
+    frames.push(events::metadata(input, output_tokens, latency));
     frames
 }
 
@@ -333,10 +331,12 @@ fn tool_call_block(index: usize, name: &str) -> Vec<Frame> {
 }
 
 /// The response body for a request, or the error it is answered with instead.
-/// `attempt` counts the identical requests received so far, this one included; `signer`
-/// signs the thinking streamed when the request turns it on.
+/// `input` is what the request's input costs after the prompt cache; `attempt` counts the
+/// identical requests received so far, this one included; `signer` signs the thinking
+/// streamed when the request turns it on.
 pub fn plan(
     request: &ConverseRequest,
+    input: &InputUsage,
     config: &EmulatorConfig,
     attempt: usize,
     signer: &Signer,
@@ -370,7 +370,7 @@ pub fn plan(
             if let Some(name) = &directives.tool_use {
                 leading.extend(tool_call_block(block_count(&leading), name));
             }
-            scripted_reply(request, config, &directives, leading)
+            scripted_reply(request, input, config, &directives, leading)
         }
     };
     if directives.non_json {
@@ -421,6 +421,17 @@ mod tests {
     use serde_json::{Value, json};
 
     const SIGNER: Signer = Signer::from_key([7; 32]);
+
+    /// The plan for a request the prompt cache does not apply to.
+    fn plan(
+        request: &ConverseRequest,
+        config: &EmulatorConfig,
+        attempt: usize,
+        signer: &Signer,
+    ) -> Result<Vec<Step>, ApiError> {
+        let input = InputUsage::uncached(request.input_tokens());
+        super::plan(request, &input, config, attempt, signer)
+    }
 
     fn request(text: &str, inference_config: Value) -> ConverseRequest {
         let body = json!({
