@@ -569,8 +569,25 @@ async fn anthropic_python_sdk_conversation_through_serve() {
     assert_eq!(last["stop_reason"], "end_turn", "{last}");
     let text = last["content"].as_array().unwrap().last().unwrap();
     assert_eq!(text["type"], "text", "{last}");
+    // The cached system prompt (1 200 words, over Claude's 1 024-token
+    // minimum) and the first turn are written to the cache by the first
+    // request and read by the next; every later turn reads what came before.
+    let usage = |turn: &str, field: &str| s[turn]["usage"][field].as_u64().unwrap();
     assert!(
-        last["usage"]["input_tokens"].as_u64().unwrap() > 0,
+        usage("turn1", "cache_creation_input_tokens") > 1_024,
+        "{}",
+        s["turn1"]
+    );
+    assert_eq!(usage("turn1", "cache_read_input_tokens"), 0);
+    assert_eq!(
+        usage("turn2", "cache_read_input_tokens"),
+        usage("turn1", "cache_creation_input_tokens"),
+        "the second turn reads all the first wrote: {}",
+        s["turn2"]
+    );
+    assert!(usage("turn2", "cache_creation_input_tokens") > 0);
+    assert!(
+        usage("turn3", "cache_read_input_tokens") > usage("turn2", "cache_read_input_tokens"),
         "{last}"
     );
 

@@ -17,6 +17,7 @@ mod node_clients;
 mod openai_serve;
 mod openai_thinking;
 mod pooling;
+mod prompt_cache;
 mod real_clients;
 mod retries;
 mod sandbox;
