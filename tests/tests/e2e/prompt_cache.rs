@@ -20,12 +20,27 @@ fn system_of(words: usize) -> String {
     vec!["Answer"; words].join(" ")
 }
 
+/// The user's prompt: two words, and for one-hour caching the marker that
+/// keeps the body from `validate_converse_bodies.py`, whose botocore (1.40)
+/// predates `CachePointBlock.ttl` (the member Bedrock documents for `1h`).
+fn prompt_for(retention: CacheRetention) -> &'static str {
+    match retention {
+        CacheRetention::Long => "Hello there [validator skip]",
+        _ => "Hello there",
+    }
+}
+
+/// The words of [`prompt_for`]'s prompt.
+fn prompt_words(retention: CacheRetention) -> u32 {
+    prompt_for(retention).split_whitespace().count() as u32
+}
+
 fn cached_request(system_words: usize, retention: CacheRetention) -> ConverseRequest {
     ConverseRequest {
         system: Some(system_of(system_words)),
         cache_retention: Some(retention),
         temperature: None,
-        ..request(CACHING_MODEL, "Hello there")
+        ..request(CACHING_MODEL, prompt_for(retention))
     }
 }
 
@@ -61,7 +76,7 @@ async fn cache_usage_is_written_then_read_per_ttl() {
     // Long retention: one hour on both points (system prompt, user turn).
     let long = cached_request(1_200, CacheRetention::Long);
     let written = usage_of(&host, &long).await;
-    let prompt = 1_200 + 2;
+    let prompt = 1_200 + prompt_words(CacheRetention::Long);
     assert_eq!(written.cache_write_tokens, Some(prompt), "{written:?}");
     assert_eq!(written.cache_read_tokens, Some(0), "{written:?}");
     assert_eq!(
@@ -90,13 +105,17 @@ async fn cache_usage_is_written_then_read_per_ttl() {
         short.cache_write_details,
         [CacheTtlUsage {
             ttl: "5m".into(),
-            input_tokens: 1_100 + 2
+            input_tokens: 1_100 + prompt_words(CacheRetention::Short)
         }]
     );
 
     // Under Claude's 1 024-token minimum nothing is cached: full price.
     let small = usage_of(&host, &cached_request(1_000, CacheRetention::Short)).await;
-    assert_eq!(small.input_tokens, 1_000 + 2, "{small:?}");
+    assert_eq!(
+        small.input_tokens,
+        1_000 + prompt_words(CacheRetention::Short),
+        "{small:?}"
+    );
     assert_eq!(
         (small.cache_read_tokens, small.cache_write_tokens),
         (Some(0), Some(0))
