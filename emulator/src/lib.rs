@@ -59,7 +59,7 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, SystemTime};
+use std::time::{Duration, Instant, SystemTime};
 
 use anyhow::Context as _;
 use axum::Router;
@@ -450,10 +450,12 @@ fn converse_stream(shared: &Shared, model_id: &str, body: &[u8]) -> Result<Respo
     let model = invocation::resolve(model_id)?;
     let request = ConverseRequest::parse(body)?;
     request.check_thinking(model, &shared.thinking)?;
-    let input = shared
-        .prompt_cache
-        .serve(model, &request.prompt(), std::time::Instant::now());
-    let steps = script::plan(&request, &input, &shared.config, attempt, &shared.thinking)?;
+    let input = || {
+        shared
+            .prompt_cache
+            .serve(model, &request.prompt(), Instant::now())
+    };
+    let steps = script::plan(&request, input, &shared.config, attempt, &shared.thinking)?;
     let body = stream::play(
         steps,
         shared.shutdown.clone(),

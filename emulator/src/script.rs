@@ -331,12 +331,13 @@ fn tool_call_block(index: usize, name: &str) -> Vec<Frame> {
 }
 
 /// The response body for a request, or the error it is answered with instead.
-/// `input` is what the request's input costs after the prompt cache; `attempt` counts the
-/// identical requests received so far, this one included; `signer` signs the thinking
-/// streamed when the request turns it on.
+/// `input` reads and writes the prompt cache and says what the request's input costs; it
+/// runs only for a reply that completes, so a refused or failed request caches nothing.
+/// `attempt` counts the identical requests received so far, this one included; `signer`
+/// signs the thinking streamed when the request turns it on.
 pub fn plan(
     request: &ConverseRequest,
-    input: &InputUsage,
+    input: impl FnOnce() -> InputUsage,
     config: &EmulatorConfig,
     attempt: usize,
     signer: &Signer,
@@ -370,7 +371,7 @@ pub fn plan(
             if let Some(name) = &directives.tool_use {
                 leading.extend(tool_call_block(block_count(&leading), name));
             }
-            scripted_reply(request, input, config, &directives, leading)
+            scripted_reply(request, &input(), config, &directives, leading)
         }
     };
     if directives.non_json {
@@ -429,8 +430,8 @@ mod tests {
         attempt: usize,
         signer: &Signer,
     ) -> Result<Vec<Step>, ApiError> {
-        let input = InputUsage::uncached(request.input_tokens());
-        super::plan(request, &input, config, attempt, signer)
+        let input = || InputUsage::uncached(request.input_tokens());
+        super::plan(request, input, config, attempt, signer)
     }
 
     fn request(text: &str, inference_config: Value) -> ConverseRequest {
@@ -705,6 +706,24 @@ mod tests {
             .map(|e| e.0)
             .collect();
         assert_eq!(names, ["messageStart", "messageStop", "metadata"]);
+    }
+
+    #[test]
+    fn only_a_completed_reply_reads_or_writes_the_prompt_cache() {
+        for (text, completes) in [
+            ("[emulator status=429]", false),
+            ("[emulator exception=throttlingException]", false),
+            ("[emulator words=1]", true),
+        ] {
+            let used = std::cell::Cell::new(false);
+            let input = || {
+                used.set(true);
+                InputUsage::uncached(0)
+            };
+            let config = EmulatorConfig::default();
+            let _ = super::plan(&request(text, json!({})), input, &config, 1, &SIGNER);
+            assert_eq!(used.get(), completes, "{text}");
+        }
     }
 
     #[test]
