@@ -711,6 +711,16 @@ mod tests {
         assert!(has(
             &|m| m.inference_types == PROFILE_ONLY && m.id.starts_with("anthropic.claude-sonnet-4")
         ));
+        // Prompt caching at each documented minimum, and adaptive-only thinking.
+        for min in [CLAUDE_CACHE, CLAUDE_LARGE_CACHE, NOVA_CACHE] {
+            assert!(
+                has(&|m| m.cache_min_tokens == min && m.streaming),
+                "{min:?}"
+            );
+        }
+        assert!(has(&|m| m.cache_min_tokens.is_none() && m.output == TEXT));
+        assert!(has(&|m| m.adaptive_thinking_only
+            && system_profile_model(&format!("global.{}", m.id)).is_some()));
         let providers: std::collections::BTreeSet<&str> =
             MODELS.iter().map(|m| m.provider).collect();
         for provider in [
