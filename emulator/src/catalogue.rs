@@ -38,6 +38,12 @@ pub struct Model {
     pub customizations: &'static [&'static str],
     pub inference_types: &'static [&'static str],
     pub lifecycle: &'static str,
+    /// The fewest input tokens a cache point's prefix must hold to be cached, for a model
+    /// that offers prompt caching.
+    pub cache_min_tokens: Option<usize>,
+    /// Takes only adaptive thinking (`thinking: {type: adaptive}`): a token budget is
+    /// refused.
+    pub adaptive_thinking_only: bool,
 }
 
 const TEXT: &[&str] = &["TEXT"];
@@ -71,8 +77,18 @@ const fn chat(
         customizations: NONE,
         inference_types,
         lifecycle: "ACTIVE",
+        cache_min_tokens: None,
+        adaptive_thinking_only: false,
     }
 }
+
+/// Prompt-cache minimums from the Bedrock user guide's "Prompt caching" table (tokens a
+/// cache point's prefix must reach): most Claude models and Nova take about a thousand;
+/// Claude Haiku 4.5 and the Opus 4.5-and-later models take 4 096, as Anthropic's "Prompt
+/// caching" page lists them.
+const CLAUDE_CACHE: Option<usize> = Some(1_024);
+const CLAUDE_LARGE_CACHE: Option<usize> = Some(4_096);
+const NOVA_CACHE: Option<usize> = Some(1_000);
 
 pub const MODELS: &[Model] = &[
     // Amazon.
@@ -100,6 +116,7 @@ pub const MODELS: &[Model] = &[
     },
     Model {
         customizations: NOVA_CUSTOMIZATIONS,
+        cache_min_tokens: NOVA_CACHE,
         ..chat(
             "amazon.nova-micro-v1:0",
             "Nova Micro",
@@ -110,6 +127,7 @@ pub const MODELS: &[Model] = &[
     },
     Model {
         customizations: NOVA_CUSTOMIZATIONS,
+        cache_min_tokens: NOVA_CACHE,
         ..chat(
             "amazon.nova-lite-v1:0",
             "Nova Lite",
@@ -120,6 +138,7 @@ pub const MODELS: &[Model] = &[
     },
     Model {
         customizations: NOVA_CUSTOMIZATIONS,
+        cache_min_tokens: NOVA_CACHE,
         ..chat(
             "amazon.nova-pro-v1:0",
             "Nova Pro",
@@ -135,13 +154,16 @@ pub const MODELS: &[Model] = &[
         TEXT_IMAGE_VIDEO,
         PROVISIONED,
     ),
-    chat(
-        "amazon.nova-premier-v1:0",
-        "Nova Premier",
-        "Amazon",
-        TEXT_IMAGE_VIDEO,
-        PROFILE_ONLY,
-    ),
+    Model {
+        cache_min_tokens: NOVA_CACHE,
+        ..chat(
+            "amazon.nova-premier-v1:0",
+            "Nova Premier",
+            "Amazon",
+            TEXT_IMAGE_VIDEO,
+            PROFILE_ONLY,
+        )
+    },
     // Anthropic.
     Model {
         lifecycle: "LEGACY",
@@ -177,41 +199,69 @@ pub const MODELS: &[Model] = &[
         TEXT_IMAGE,
         ON_DEMAND_AND_PROFILE,
     ),
-    chat(
-        "anthropic.claude-3-7-sonnet-20250219-v1:0",
-        "Claude 3.7 Sonnet",
-        "Anthropic",
-        TEXT_IMAGE,
-        PROFILE_ONLY,
-    ),
-    chat(
-        "anthropic.claude-sonnet-4-20250514-v1:0",
-        "Claude Sonnet 4",
-        "Anthropic",
-        TEXT_IMAGE,
-        PROFILE_ONLY,
-    ),
-    chat(
-        "anthropic.claude-sonnet-4-5-20250929-v1:0",
-        "Claude Sonnet 4.5",
-        "Anthropic",
-        TEXT_IMAGE,
-        PROFILE_ONLY,
-    ),
-    chat(
-        "anthropic.claude-haiku-4-5-20251001-v1:0",
-        "Claude Haiku 4.5",
-        "Anthropic",
-        TEXT_IMAGE,
-        PROFILE_ONLY,
-    ),
-    chat(
-        "anthropic.claude-opus-4-1-20250805-v1:0",
-        "Claude Opus 4.1",
-        "Anthropic",
-        TEXT_IMAGE,
-        PROFILE_ONLY,
-    ),
+    Model {
+        cache_min_tokens: CLAUDE_CACHE,
+        ..chat(
+            "anthropic.claude-3-7-sonnet-20250219-v1:0",
+            "Claude 3.7 Sonnet",
+            "Anthropic",
+            TEXT_IMAGE,
+            PROFILE_ONLY,
+        )
+    },
+    Model {
+        cache_min_tokens: CLAUDE_CACHE,
+        ..chat(
+            "anthropic.claude-sonnet-4-20250514-v1:0",
+            "Claude Sonnet 4",
+            "Anthropic",
+            TEXT_IMAGE,
+            PROFILE_ONLY,
+        )
+    },
+    Model {
+        cache_min_tokens: CLAUDE_CACHE,
+        ..chat(
+            "anthropic.claude-sonnet-4-5-20250929-v1:0",
+            "Claude Sonnet 4.5",
+            "Anthropic",
+            TEXT_IMAGE,
+            PROFILE_ONLY,
+        )
+    },
+    Model {
+        cache_min_tokens: CLAUDE_LARGE_CACHE,
+        ..chat(
+            "anthropic.claude-haiku-4-5-20251001-v1:0",
+            "Claude Haiku 4.5",
+            "Anthropic",
+            TEXT_IMAGE,
+            PROFILE_ONLY,
+        )
+    },
+    Model {
+        cache_min_tokens: CLAUDE_CACHE,
+        ..chat(
+            "anthropic.claude-opus-4-1-20250805-v1:0",
+            "Claude Opus 4.1",
+            "Anthropic",
+            TEXT_IMAGE,
+            PROFILE_ONLY,
+        )
+    },
+    // Adaptive thinking only: Bedrock's "Adaptive thinking" page, Anthropic's "What's new
+    // in Claude Opus 4.7" (`type: enabled` is refused).
+    Model {
+        cache_min_tokens: CLAUDE_LARGE_CACHE,
+        adaptive_thinking_only: true,
+        ..chat(
+            "anthropic.claude-opus-4-7",
+            "Claude Opus 4.7",
+            "Anthropic",
+            TEXT_IMAGE,
+            PROFILE_ONLY,
+        )
+    },
     // Meta.
     chat(
         "meta.llama3-8b-instruct-v1:0",
@@ -445,6 +495,7 @@ const SYSTEM_PROFILES: &[(&Geography, &[&str])] = &[
             "anthropic.claude-sonnet-4-5-20250929-v1:0",
             "anthropic.claude-haiku-4-5-20251001-v1:0",
             "anthropic.claude-opus-4-1-20250805-v1:0",
+            "anthropic.claude-opus-4-7",
             "meta.llama3-1-70b-instruct-v1:0",
             "meta.llama3-2-11b-instruct-v1:0",
             "meta.llama3-3-70b-instruct-v1:0",
@@ -498,6 +549,7 @@ const SYSTEM_PROFILES: &[(&Geography, &[&str])] = &[
             "anthropic.claude-sonnet-4-20250514-v1:0",
             "anthropic.claude-sonnet-4-5-20250929-v1:0",
             "anthropic.claude-haiku-4-5-20251001-v1:0",
+            "anthropic.claude-opus-4-7",
         ],
     ),
 ];
@@ -703,6 +755,16 @@ mod tests {
         assert!(has(
             &|m| m.inference_types == PROFILE_ONLY && m.id.starts_with("anthropic.claude-sonnet-4")
         ));
+        // Prompt caching at each documented minimum, and adaptive-only thinking.
+        for min in [CLAUDE_CACHE, CLAUDE_LARGE_CACHE, NOVA_CACHE] {
+            assert!(
+                has(&|m| m.cache_min_tokens == min && m.streaming),
+                "{min:?}"
+            );
+        }
+        assert!(has(&|m| m.cache_min_tokens.is_none() && m.output == TEXT));
+        assert!(has(&|m| m.adaptive_thinking_only
+            && system_profile_model(&format!("global.{}", m.id)).is_some()));
         let providers: std::collections::BTreeSet<&str> =
             MODELS.iter().map(|m| m.provider).collect();
         for provider in [

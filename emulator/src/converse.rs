@@ -1,12 +1,14 @@
 //! The ConverseStream request body, validated the way Bedrock validates it.
 //!
 //! Only the fields the emulator acts on are typed; everything else the Converse API
-//! allows (`toolConfig`, `guardrailConfig`, `additionalModelRequestFields`, ...) is
-//! accepted and ignored, as a model that does not use a field would.
+//! allows (`guardrailConfig`, `performanceConfig`, ...) is accepted and ignored, as a
+//! model that does not use a field would. Of `toolConfig`, only the tools' place in the
+//! prompt matters (they come first, and may hold a cache point).
 
 use serde::Deserialize;
 use serde_json::Value;
 
+use crate::catalogue::Model;
 use crate::errors::ApiError;
 use crate::thinking;
 
@@ -16,9 +18,64 @@ pub struct ConverseRequest {
     messages: Option<Vec<Message>>,
     #[serde(default)]
     system: Vec<Value>,
+    tool_config: Option<ToolConfig>,
     #[serde(default)]
     pub inference_config: InferenceConfig,
     pub additional_model_request_fields: Option<Value>,
+}
+
+#[derive(Debug, Deserialize)]
+struct ToolConfig {
+    #[serde(default)]
+    tools: Vec<Value>,
+}
+
+/// Where a block of the prompt sits: Bedrock reads tools, then the system prompt, then
+/// the messages.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Section {
+    Tools,
+    System,
+    /// Message `index` (0-based), by `role`.
+    Message {
+        index: usize,
+        role: Role,
+    },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Role {
+    User,
+    Assistant,
+}
+
+/// One block of the prompt in Bedrock's reading order.
+#[derive(Debug, Clone, Copy)]
+pub struct PromptBlock<'a> {
+    pub section: Section,
+    pub block: &'a Value,
+}
+
+impl PromptBlock<'_> {
+    /// The input tokens the emulator bills for this block: the whitespace-separated words
+    /// of every text in it. Tool definitions count for nothing, as before caching existed
+    /// here, so that the counts clients already assert on stay as they were.
+    pub fn tokens(&self) -> usize {
+        if self.section == Section::Tools {
+            return 0;
+        }
+        let mut texts = Vec::new();
+        collect_texts(self.block, &mut texts);
+        texts
+            .iter()
+            .map(|text| text.split_whitespace().count())
+            .sum()
+    }
+
+    /// The block's `cachePoint`, when it is one.
+    pub fn cache_point(&self) -> Option<&Value> {
+        self.block.get("cachePoint")
+    }
 }
 
 #[derive(Debug, Deserialize)]
@@ -144,8 +201,10 @@ impl ConverseRequest {
         thinking::is_enabled(self.additional_model_request_fields.as_ref())
     }
 
-    /// Refuses a conversation that breaks Claude's thinking rules while thinking is on.
-    pub fn check_thinking(&self, signer: &thinking::Signer) -> Result<(), ApiError> {
+    /// Refuses thinking `model` does not take, and a conversation that breaks Claude's
+    /// thinking rules while thinking is on.
+    pub fn check_thinking(&self, model: &Model, signer: &thinking::Signer) -> Result<(), ApiError> {
+        thinking::check_mode(model, self.additional_model_request_fields.as_ref())?;
         if !self.thinking() {
             return Ok(());
         }
@@ -157,21 +216,40 @@ impl ConverseRequest {
         thinking::check(signer, &messages)
     }
 
-    /// The input size Bedrock would bill, approximated as whitespace-separated words of
-    /// every text in the system prompt and the messages.
-    pub fn input_tokens(&self) -> usize {
-        let mut texts = Vec::new();
-        for block in self
-            .system
-            .iter()
-            .chain(self.messages().iter().flat_map(content))
-        {
-            collect_texts(block, &mut texts);
+    /// The prompt block by block, in the order Bedrock reads it: tools, system prompt,
+    /// messages.
+    pub fn prompt(&self) -> Vec<PromptBlock<'_>> {
+        let tools = self.tool_config.iter().flat_map(|c| &c.tools);
+        let mut blocks: Vec<PromptBlock<'_>> = tools
+            .map(|block| PromptBlock {
+                section: Section::Tools,
+                block,
+            })
+            .chain(self.system.iter().map(|block| PromptBlock {
+                section: Section::System,
+                block,
+            }))
+            .collect();
+        for (index, message) in self.messages().iter().enumerate() {
+            let role = if message.role == "user" {
+                Role::User
+            } else {
+                Role::Assistant
+            };
+            blocks.extend(content(message).iter().map(|block| PromptBlock {
+                section: Section::Message { index, role },
+                block,
+            }));
         }
-        texts
-            .iter()
-            .map(|text| text.split_whitespace().count())
-            .sum()
+        blocks
+    }
+
+    /// The input size Bedrock would bill without a prompt cache, approximated as
+    /// whitespace-separated words of every text in the system prompt and the messages
+    /// (the prompt cache counts the same way, block by block).
+    #[cfg(test)]
+    pub fn input_tokens(&self) -> usize {
+        self.prompt().iter().map(PromptBlock::tokens).sum()
     }
 
     /// The text of the last user message, where tests write their directives.

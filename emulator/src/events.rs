@@ -8,6 +8,7 @@ use serde_json::{Value, json};
 
 use crate::errors::ErrorCode;
 use crate::eventstream::Frame;
+use crate::prompt_cache::InputUsage;
 
 const PADDING: &str = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
 
@@ -104,17 +105,30 @@ pub fn message_stop(stop_reason: &str) -> Frame {
     padded_event("messageStop", json!({ "stopReason": stop_reason }))
 }
 
-pub fn metadata(input_tokens: usize, output_tokens: usize, latency_ms: u64) -> Frame {
+/// The closing `metadata` event. A request the prompt cache applied to also reports what
+/// it read and wrote (`cacheReadInputTokens`, `cacheWriteInputTokens`, and `cacheDetails`
+/// per TTL when it wrote); `totalTokens` counts the cached tokens too.
+pub fn metadata(input: &InputUsage, output_tokens: usize, latency_ms: u64) -> Frame {
+    let (read, write) = (input.cache_read_tokens, input.cache_write_tokens());
+    let mut usage = json!({
+        "inputTokens": input.input_tokens,
+        "outputTokens": output_tokens,
+        "totalTokens": input.input_tokens + output_tokens + read + write,
+    });
+    if input.cacheable {
+        usage["cacheReadInputTokens"] = read.into();
+        usage["cacheWriteInputTokens"] = write.into();
+    }
+    if !input.cache_writes.is_empty() {
+        usage["cacheDetails"] = input
+            .cache_writes
+            .iter()
+            .map(|(ttl, tokens)| json!({ "ttl": ttl.name(), "inputTokens": tokens }))
+            .collect();
+    }
     padded_event(
         "metadata",
-        json!({
-            "usage": {
-                "inputTokens": input_tokens,
-                "outputTokens": output_tokens,
-                "totalTokens": input_tokens + output_tokens,
-            },
-            "metrics": { "latencyMs": latency_ms },
-        }),
+        json!({ "usage": usage, "metrics": { "latencyMs": latency_ms } }),
     )
 }
 
@@ -132,6 +146,7 @@ pub fn exception(code: ErrorCode) -> Frame {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::prompt_cache::Ttl;
 
     fn payload(frame: &Frame) -> Value {
         let (Frame::Event { payload, .. } | Frame::Exception { payload, .. }) = frame;
@@ -150,12 +165,33 @@ mod tests {
 
     #[test]
     fn metadata_totals_usage() {
-        let meta = payload(&metadata(7, 5, 99));
+        let meta = payload(&metadata(&InputUsage::uncached(7), 5, 99));
         assert_eq!(
             meta["usage"],
             json!({ "inputTokens": 7, "outputTokens": 5, "totalTokens": 12 })
         );
         assert_eq!(meta["metrics"]["latencyMs"], 99);
+        let cached = InputUsage {
+            input_tokens: 3,
+            cache_read_tokens: 1100,
+            cache_writes: vec![(Ttl::OneHour, 20), (Ttl::FiveMinutes, 4)],
+            cacheable: true,
+        };
+        assert_eq!(
+            payload(&metadata(&cached, 5, 99))["usage"],
+            json!({
+                "inputTokens": 3, "outputTokens": 5, "totalTokens": 1132,
+                "cacheReadInputTokens": 1100, "cacheWriteInputTokens": 24,
+                "cacheDetails": [{ "ttl": "1h", "inputTokens": 20 }, { "ttl": "5m", "inputTokens": 4 }],
+            })
+        );
+        let read_only = InputUsage {
+            cache_writes: Vec::new(),
+            ..cached
+        };
+        let usage = &payload(&metadata(&read_only, 5, 99))["usage"];
+        assert_eq!(usage["cacheWriteInputTokens"], 0);
+        assert!(usage.get("cacheDetails").is_none(), "{usage}");
     }
 
     #[test]

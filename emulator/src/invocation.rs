@@ -105,6 +105,7 @@ mod tests {
                 "global.anthropic.claude-haiku-4-5-20251001-v1:0",
                 "anthropic.claude-haiku-4-5-20251001-v1:0",
             ),
+            ("us.anthropic.claude-opus-4-7", "anthropic.claude-opus-4-7"),
             (
                 "arn:aws:bedrock:us-east-1::foundation-model/amazon.nova-lite-v1:0",
                 "amazon.nova-lite-v1:0",

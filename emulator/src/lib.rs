@@ -36,6 +36,7 @@ mod imds;
 mod invocation;
 mod keyring;
 mod model_id;
+mod prompt_cache;
 mod script;
 mod serve;
 mod sigv4;
@@ -60,7 +61,7 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, SystemTime};
+use std::time::{Duration, Instant, SystemTime};
 
 use anyhow::Context as _;
 use axum::Router;
@@ -255,6 +256,7 @@ struct Shared {
     streams: stream::StreamLog,
     /// Signs the thinking the emulator streams and checks it when it comes back.
     thinking: thinking::Signer,
+    prompt_cache: prompt_cache::PromptCache,
     shutdown: watch::Receiver<bool>,
 }
 
@@ -288,6 +290,7 @@ impl Emulator {
             attempts: Mutex::default(),
             streams: stream::StreamLog::default(),
             thinking: thinking::Signer::random().context("drawing the thinking signature key")?,
+            prompt_cache: prompt_cache::PromptCache::default(),
             shutdown: stopped.clone(),
         });
         let app = Router::new().fallback(handle).with_state(shared.clone());
@@ -483,10 +486,15 @@ fn converse_stream(shared: &Shared, model_id: &str, body: &[u8]) -> Result<Respo
         *count += 1;
         *count
     };
-    invocation::resolve(model_id)?;
+    let model = invocation::resolve(model_id)?;
     let request = ConverseRequest::parse(body)?;
-    request.check_thinking(&shared.thinking)?;
-    let steps = script::plan(&request, &shared.config, attempt, &shared.thinking)?;
+    request.check_thinking(model, &shared.thinking)?;
+    let input = || {
+        shared
+            .prompt_cache
+            .serve(model, &request.prompt(), Instant::now())
+    };
+    let steps = script::plan(&request, input, &shared.config, attempt, &shared.thinking)?;
     let body = stream::play(
         steps,
         shared.shutdown.clone(),

@@ -15,6 +15,7 @@ use crate::converse::ConverseRequest;
 use crate::errors::{ApiError, ErrorCode};
 use crate::events;
 use crate::eventstream::{self, Frame};
+use crate::prompt_cache::InputUsage;
 use crate::stream::Step;
 use crate::thinking::Signer;
 use crate::vectors;
@@ -219,6 +220,7 @@ fn text_deltas(block: usize, text: &str) -> Vec<Frame> {
 /// `leading` holds whole content blocks streamed before the text, which comes next.
 fn scripted_reply(
     request: &ConverseRequest,
+    input: &InputUsage,
     config: &EmulatorConfig,
     directives: &Directives,
     leading: Vec<Frame>,
@@ -265,11 +267,7 @@ fn scripted_reply(
         directives.stop_reason.as_deref().unwrap_or(stop_reason),
     ));
     let latency = LATENCY_BASE_MS + LATENCY_PER_TOKEN_MS * output_tokens as u64;
-    frames.push(events::metadata(
-        request.input_tokens(),
-        output_tokens,
-        latency,
-    ));
+    frames.push(events::metadata(input, output_tokens, latency));
     frames
 }
 
@@ -333,10 +331,13 @@ fn tool_call_block(index: usize, name: &str) -> Vec<Frame> {
 }
 
 /// The response body for a request, or the error it is answered with instead.
+/// `input` reads and writes the prompt cache and says what the request's input costs; it
+/// runs only for a reply that completes, so a refused or failed request caches nothing.
 /// `attempt` counts the identical requests received so far, this one included; `signer`
 /// signs the thinking streamed when the request turns it on.
 pub fn plan(
     request: &ConverseRequest,
+    input: impl FnOnce() -> InputUsage,
     config: &EmulatorConfig,
     attempt: usize,
     signer: &Signer,
@@ -370,7 +371,7 @@ pub fn plan(
             if let Some(name) = &directives.tool_use {
                 leading.extend(tool_call_block(block_count(&leading), name));
             }
-            scripted_reply(request, config, &directives, leading)
+            scripted_reply(request, &input(), config, &directives, leading)
         }
     };
     if directives.non_json {
@@ -421,6 +422,17 @@ mod tests {
     use serde_json::{Value, json};
 
     const SIGNER: Signer = Signer::from_key([7; 32]);
+
+    /// The plan for a request the prompt cache does not apply to.
+    fn plan(
+        request: &ConverseRequest,
+        config: &EmulatorConfig,
+        attempt: usize,
+        signer: &Signer,
+    ) -> Result<Vec<Step>, ApiError> {
+        let input = || InputUsage::uncached(request.input_tokens());
+        super::plan(request, input, config, attempt, signer)
+    }
 
     fn request(text: &str, inference_config: Value) -> ConverseRequest {
         let body = json!({
@@ -694,6 +706,24 @@ mod tests {
             .map(|e| e.0)
             .collect();
         assert_eq!(names, ["messageStart", "messageStop", "metadata"]);
+    }
+
+    #[test]
+    fn only_a_completed_reply_reads_or_writes_the_prompt_cache() {
+        for (text, completes) in [
+            ("[emulator status=429]", false),
+            ("[emulator exception=throttlingException]", false),
+            ("[emulator words=1]", true),
+        ] {
+            let used = std::cell::Cell::new(false);
+            let input = || {
+                used.set(true);
+                InputUsage::uncached(0)
+            };
+            let config = EmulatorConfig::default();
+            let _ = super::plan(&request(text, json!({})), input, &config, 1, &SIGNER);
+            assert_eq!(used.get(), completes, "{text}");
+        }
     }
 
     #[test]

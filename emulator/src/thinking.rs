@@ -14,6 +14,7 @@ use hmac::{Hmac, KeyInit, Mac};
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 
+use crate::catalogue::Model;
 use crate::errors::ApiError;
 
 /// The prefix Bedrock puts before the errors Claude's own validation returns.
@@ -93,6 +94,19 @@ impl Signer {
 pub fn is_enabled(additional_fields: Option<&Value>) -> bool {
     let kind = additional_fields.and_then(|f| f.get("thinking")?.get("type")?.as_str());
     matches!(kind, Some("enabled" | "adaptive"))
+}
+
+/// Refuses a token budget (`thinking: {type: enabled}`) for a model that takes only
+/// adaptive thinking: the Bedrock user guide ("Adaptive thinking") says Claude Opus 4.7
+/// answers it with a 400; the words are Claude's, behind Bedrock's prefix.
+pub fn check_mode(model: &Model, additional_fields: Option<&Value>) -> Result<(), ApiError> {
+    let kind = additional_fields.and_then(|f| f.get("thinking")?.get("type")?.as_str());
+    if model.adaptive_thinking_only && kind == Some("enabled") {
+        return Err(model_error(
+            "\"thinking.type.enabled\" is not supported for this model. Use \"thinking.type.adaptive\" and \"output_config.effort\" to control thinking behavior.".into(),
+        ));
+    }
+    Ok(())
 }
 
 /// Refuses `messages` (role and content of each) as Bedrock would with thinking on.
@@ -214,6 +228,27 @@ mod tests {
             &json!({ "reasoningConfig": { "type": "enabled" } })
         )));
         assert!(!is_enabled(None));
+    }
+
+    #[test]
+    fn adaptive_only_models_refuse_a_budget() {
+        let opus_4_7 = crate::catalogue::model("anthropic.claude-opus-4-7").unwrap();
+        let sonnet_4 = crate::catalogue::model("anthropic.claude-sonnet-4-20250514-v1:0").unwrap();
+        let budget = json!({ "thinking": { "type": "enabled", "budget_tokens": 1024 } });
+        let adaptive =
+            json!({ "thinking": { "type": "adaptive" }, "output_config": { "effort": "high" } });
+        let refused = check_mode(opus_4_7, Some(&budget)).unwrap_err();
+        assert_eq!(refused.code, crate::errors::ErrorCode::Validation);
+        assert_eq!(
+            refused.message,
+            format!(
+                "{MODEL_ERRORS}\"thinking.type.enabled\" is not supported for this model. Use \"thinking.type.adaptive\" and \"output_config.effort\" to control thinking behavior."
+            )
+        );
+        check_mode(opus_4_7, Some(&adaptive)).unwrap();
+        check_mode(opus_4_7, None).unwrap();
+        check_mode(sonnet_4, Some(&budget)).unwrap();
+        check_mode(sonnet_4, Some(&adaptive)).unwrap();
     }
 
     #[test]

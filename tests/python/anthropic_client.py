@@ -1,7 +1,7 @@
 """The official `anthropic` SDK against serve's /v1/messages.
 
-A multi-turn conversation as an agent runs it: a cached system prompt, thinking
-on, two tool round trips, every turn streamed and every assistant reply sent
+A multi-turn conversation as an agent runs it: a cached system prompt (long
+enough for Claude to cache it), thinking on, two tool round trips, every turn streamed and every assistant reply sent
 back as the SDK returned it (thinking blocks with their signatures). The
 emulator refuses a turn whose thinking or signature did not come back intact,
 so the conversation ends only if every signature survived both ways. Then the
@@ -18,10 +18,12 @@ import sys
 
 import anthropic
 
+# Long enough to be cached: Claude caches a prefix of 1 024 tokens or more (the
+# emulator counts a word a token).
 SYSTEM = [
     {
         "type": "text",
-        "text": "You are a terse assistant. Call the tools you are asked to call.",
+        "text": "You are a terse assistant. Call the tools you are asked to call. " + " ".join(["Answer plainly."] * 600),
         "cache_control": {"type": "ephemeral"},
     }
 ]

@@ -8,7 +8,8 @@ streamed, so each turn only passes if the signatures made it through the
 client and back. The whole reply's message is sent back as the SDK keeps it
 (`to_dict()`: unknown fields such as `thinking_blocks` included); the
 streamed one is rebuilt from the deltas, with `thinking_blocks` gathered from
-the chunks' extra fields. A copy of the conversation with one signature
+the chunks' extra fields. Each turn reports its usage (the streamed one asks
+for it with `stream_options`), so the cached prompt tokens show. A copy of the conversation with one signature
 edited must be refused. Prints one JSON summary per scenario; the Rust test
 `tests/tests/e2e/openai_thinking.rs` checks them.
 
@@ -21,7 +22,9 @@ import sys
 import openai
 
 MODEL = "us.anthropic.claude-sonnet-4-20250514-v1:0"
-SYSTEM = "You are a terse weather assistant. Answer in one sentence."
+# Long enough to be cached: Claude caches a prefix of 1 024 tokens or more (the
+# emulator counts a word a token); serve places the cache points by default.
+SYSTEM = "You are a terse weather assistant. Answer in one sentence. " + " ".join(["Be brief."] * 600)
 TOOLS = [
     {
         "type": "function",
@@ -41,12 +44,14 @@ RESULTS = ["sunny, 21 °C", "rain, 14 °C"]
 
 
 def create(client, messages, stream):
+    options = {"stream_options": {"include_usage": True}} if stream else {}
     return client.chat.completions.create(
         model=MODEL,
         messages=messages,
         tools=TOOLS,
         reasoning_effort="medium",
         stream=stream,
+        **options,
     )
 
 
@@ -62,14 +67,17 @@ def whole_turn(client, messages):
         "thinking_blocks": extra.get("thinking_blocks"),
         "reasoning_details": extra.get("reasoning_details"),
         "tool_call_ids": [c.id for c in choice.message.tool_calls or []],
+        "usage": r.usage.to_dict(),
     }
     return summary, sent_back
 
 
 def streamed_turn(client, messages):
     content, reasoning, blocks, details, calls = "", "", [], [], {}
-    finish_reason = None
+    finish_reason, usage = None, None
     for chunk in create(client, messages, stream=True):
+        if chunk.usage:
+            usage = chunk.usage.to_dict()
         for choice in chunk.choices:
             delta = choice.delta
             extra = delta.model_extra or {}
@@ -100,6 +108,7 @@ def streamed_turn(client, messages):
         "thinking_blocks": blocks or None,
         "reasoning_details": details or None,
         "tool_call_ids": [c["id"] for c in tool_calls],
+        "usage": usage,
     }
     return summary, sent_back
 

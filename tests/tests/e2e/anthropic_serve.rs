@@ -346,6 +346,40 @@ async fn anthropic_messages_over_raw_http() {
         "{sent}"
     );
 
+    // Claude Opus 4.7 takes adaptive thinking only (the emulator refuses a
+    // budget for it, as Bedrock does): adaptive thinking reaches it with the
+    // effort asked, and a budget a client asks for arrives as adaptive too.
+    for (thinking, effort) in [
+        (
+            json!({"thinking": {"type": "adaptive"}, "output_config": {"effort": "max"}}),
+            Some("max"),
+        ),
+        (
+            json!({"thinking": {"type": "enabled", "budget_tokens": 2048}}),
+            None,
+        ),
+    ] {
+        let mut body = json!({
+            "model": "us.anthropic.claude-opus-4-7", "max_tokens": 8192,
+            "messages": [{"role": "user", "content": "[emulator words=2] Think."}]});
+        body.as_object_mut()
+            .unwrap()
+            .extend(thinking.as_object().unwrap().clone());
+        let answer = post(addr, KEY, &body).await;
+        assert_eq!(answer.status, 200, "{thinking}: {answer:?}");
+        let reply = answer.json();
+        assert_eq!(reply["content"][0]["type"], "thinking", "{reply}");
+        assert_eq!(reply["content"][1]["text"], reply_text(2), "{reply}");
+        let sent = last_converse_body(&emulator);
+        let fields = &sent["additionalModelRequestFields"];
+        assert_eq!(fields["thinking"]["type"], "adaptive", "{sent}");
+        let sent_effort = fields["output_config"]["effort"].as_str();
+        assert!(sent_effort.is_some(), "{sent}");
+        if let Some(effort) = effort {
+            assert_eq!(sent_effort, Some(effort), "{sent}");
+        }
+    }
+
     // Errors in Anthropic's shape, with their status.
     let answer = post(addr, "x-api-key: sk-wrong", &hello("Hi", false)).await;
     assert_eq!(answer.status, 401);
@@ -569,8 +603,25 @@ async fn anthropic_python_sdk_conversation_through_serve() {
     assert_eq!(last["stop_reason"], "end_turn", "{last}");
     let text = last["content"].as_array().unwrap().last().unwrap();
     assert_eq!(text["type"], "text", "{last}");
+    // The cached system prompt (1 200 words, over Claude's 1 024-token
+    // minimum) and the first turn are written to the cache by the first
+    // request and read by the next; every later turn reads what came before.
+    let usage = |turn: &str, field: &str| s[turn]["usage"][field].as_u64().unwrap();
     assert!(
-        last["usage"]["input_tokens"].as_u64().unwrap() > 0,
+        usage("turn1", "cache_creation_input_tokens") > 1_024,
+        "{}",
+        s["turn1"]
+    );
+    assert_eq!(usage("turn1", "cache_read_input_tokens"), 0);
+    assert_eq!(
+        usage("turn2", "cache_read_input_tokens"),
+        usage("turn1", "cache_creation_input_tokens"),
+        "the second turn reads all the first wrote: {}",
+        s["turn2"]
+    );
+    assert!(usage("turn2", "cache_creation_input_tokens") > 0);
+    assert!(
+        usage("turn3", "cache_read_input_tokens") > usage("turn2", "cache_read_input_tokens"),
         "{last}"
     );
 

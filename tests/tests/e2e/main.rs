@@ -20,6 +20,7 @@ mod openai_serve;
 mod openai_thinking;
 mod openclaw;
 mod pooling;
+mod prompt_cache;
 mod real_clients;
 mod regional_base_url;
 mod retries;

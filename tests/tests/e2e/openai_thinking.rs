@@ -23,6 +23,9 @@ const API_KEY: &str = "sk-serve-thinking";
 const MODEL: &str = "us.anthropic.claude-sonnet-4-20250514-v1:0";
 // The conversation the clients' scripts hold too.
 const SYSTEM: &str = "You are a terse weather assistant. Answer in one sentence.";
+/// How often the system prompt's padding repeats: long enough (1 200 words,
+/// a token each to the emulator) for Claude to cache it, as the scripts do.
+const SYSTEM_PADDING: usize = 600;
 const PROMPTS: [&str; 2] = [
     "Weather in Paris? [emulator tool-use=get_weather]",
     "And in Rome? [emulator tool-use=get_weather redacted-thinking]",
@@ -45,6 +48,11 @@ async fn serve(host: Host) -> (String, tokio::sync::oneshot::Sender<()>) {
     (base_url, stop)
 }
 
+/// The system prompt the scripts send: [`SYSTEM`] and its padding.
+fn system() -> String {
+    format!("{SYSTEM} {}", vec!["Be brief."; SYSTEM_PADDING].join(" "))
+}
+
 /// The same conversation through the plugin directly: its final text.
 async fn direct_answer(host: &Host) -> String {
     let user = |blocks| Message {
@@ -53,7 +61,7 @@ async fn direct_answer(host: &Host) -> String {
     };
     let mut request = ConverseRequest {
         model_id: MODEL.into(),
-        system: Some(SYSTEM.into()),
+        system: Some(system()),
         messages: vec![user(vec![ContentBlock::Text(PROMPTS[0].into())])],
         tools: vec![ToolSpec {
             name: "get_weather".into(),
@@ -193,6 +201,21 @@ async fn openai_python_client_round_trips_thinking_through_serve() {
             "{name}: the details ride on the tool call"
         );
         assert_eq!(turns[2]["finish_reason"], "stop", "{name}");
+        // The long system prompt and the turns before are read from the
+        // cache on every later turn (all of it, when the plugin's direct run
+        // sent the same turn first), counted inside prompt_tokens as OpenAI
+        // counts cached tokens.
+        for turn in &turns[1..] {
+            let usage = &turn["usage"];
+            let cached = usage["prompt_tokens_details"]["cached_tokens"]
+                .as_u64()
+                .unwrap();
+            assert!(cached > 1_000, "{name}: {turn}");
+            assert!(
+                usage["prompt_tokens"].as_u64().unwrap() >= cached,
+                "{name}: {turn}"
+            );
+        }
         assert!(!direct.is_empty());
         assert_eq!(run["final"], direct.as_str(), "{name}: the plugin's answer");
     }
