@@ -7,6 +7,9 @@
 //! produced. It refuses what Bedrock refuses: model ids its catalogue does not serve,
 //! on-demand calls to models served only through inference profiles, and (with Claude's
 //! thinking on) a tool-result turn whose thinking was dropped, edited or not issued by it.
+//! It keeps a prompt cache as Bedrock does (per model minimum, `5m` or `1h` per cache
+//! point), so usage reports cache writes and reads, and it serves HTTPS with HTTP/2 under
+//! a CA of its own when asked (`--tls`).
 //! Tests script replies and faults through `[emulator ...]` directives in the
 //! conversation itself, and can inspect every request received ([`Emulator::requests`]).
 //! The control plane's ListFoundationModels and ListInferenceProfiles answer from a
