@@ -6,8 +6,8 @@
 // Credentials and endpoint come from the environment (AWS_ACCESS_KEY_ID,
 // AWS_SECRET_ACCESS_KEY, AWS_ENDPOINT_URL), which the shim passes to the guest.
 // Prints one JSON line: the credential source, the streamed text, the stop
-// reason, the events' tags in order, when the batches arrived, and two
-// discoveries.
+// reason, the events' tags in order, when the batches arrived, how often it
+// waited on the stream's pollable, and two discoveries.
 //
 // usage: node jco_host.mjs TRANSPILED_DIR PROMPT
 
@@ -38,8 +38,19 @@ const summary = {
   first_batch_ms: null,
   last_batch_ms: null,
   batches: 0,
+  // How often `next` had nothing and the script waited on `subscribe`.
+  waits: 0,
 };
+// The wasi:io idiom of the contract: `next` never waits; when it has nothing
+// yet, wait on the stream's pollable (here, in the host), then ask again.
 for (let batch = stream.next(); batch !== undefined; batch = stream.next()) {
+  if (batch.length === 0) {
+    const ready = stream.subscribe();
+    ready.block();
+    ready[Symbol.dispose]();
+    summary.waits += 1;
+    continue;
+  }
   summary.last_batch_ms = Math.round(performance.now() - started);
   summary.first_batch_ms ??= summary.last_batch_ms;
   summary.batches += 1;

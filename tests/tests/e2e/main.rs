@@ -20,3 +20,4 @@ mod retries;
 mod sandbox;
 mod serve_hostile;
 mod thinking;
+mod waiting;
