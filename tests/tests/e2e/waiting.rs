@@ -64,3 +64,25 @@ async fn a_pollable_that_is_never_ready_meets_the_deadline() {
     );
     assert_eq!(run(&host, "env").await.unwrap(), "AWS_REGION");
 }
+
+/// A stream closed while a dropped `next` left its wait behind: the host
+/// releases the pollable before the guest's destructor drops the body it
+/// belongs to, and the close succeeds.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_stream_closed_after_a_dropped_wait_closes_cleanly() {
+    let emulator = emulator().await;
+    let host = host(&sigv4_env(&emulator));
+    let mut stream = host
+        .converse_stream(&config(), &request(MODEL, "[emulator stall]"))
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(matches!(stream.next().await.unwrap(), Ok(Some(_))));
+    let cancelled = tokio::time::timeout(Duration::from_millis(20), stream.next()).await;
+    assert!(cancelled.is_err(), "nothing arrives during the stall");
+    stream.close().await.expect("the destructor runs cleanly");
+    let outcome = converse(&host, &config(), &request(MODEL, "Hi"))
+        .await
+        .unwrap();
+    assert_eq!(outcome.error, None);
+}
