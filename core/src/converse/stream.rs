@@ -135,14 +135,21 @@ impl<S: Body> EventPump<S> {
     /// cannot say "failed" apart from "ended".
     #[allow(clippy::should_implement_trait)]
     pub fn next(&mut self) -> Result<Option<Vec<StreamEvent>>, Error> {
-        self.pull(|source| Ok(source.read()?.map_or(Chunk::End, Chunk::Data)))
+        // Handed out as soon as a chunk makes events: waiting for more
+        // would hold back the ones decoded.
+        self.pull(
+            |source| Ok(source.read()?.map_or(Chunk::End, Chunk::Data)),
+            0,
+        )
     }
 
     /// The contract's `event-stream.next`: the events decodable from what
     /// has arrived, without waiting; an empty batch when that is nothing
-    /// (or only part of a frame).
+    /// (or only part of a frame). Everything that has arrived, up to
+    /// [`BATCH_BYTES`] of body, makes one batch: a fast reply crosses into
+    /// the caller once per batch, not once per chunk.
     pub fn try_next(&mut self) -> Result<Option<Vec<StreamEvent>>, Error> {
-        self.pull(S::try_read)
+        self.pull(S::try_read, BATCH_BYTES)
     }
 
     /// The body a caller of [`try_next`](Self::try_next) must wait on before
@@ -155,12 +162,13 @@ impl<S: Body> EventPump<S> {
         self.source.as_ref()
     }
 
-    /// Reads chunks with `read` until they make a batch, `read` answers
-    /// [`Chunk::NotYet`] (an empty batch, unless events were decoded), the
-    /// body ends or fails.
+    /// Reads chunks with `read` until they make a batch of events from at
+    /// least `batch_bytes` of body, `read` answers [`Chunk::NotYet`] (an
+    /// empty batch, unless events were decoded), the body ends or fails.
     fn pull(
         &mut self,
         mut read: impl FnMut(&mut S) -> Result<Chunk, Error>,
+        batch_bytes: usize,
     ) -> Result<Option<Vec<StreamEvent>>, Error> {
         if let Some(first) = self.first.take() {
             return Ok(Some(first));
@@ -169,9 +177,13 @@ impl<S: Body> EventPump<S> {
             return Err(error);
         }
         let mut events = Vec::new();
+        let mut read_bytes = 0;
         while let Some(source) = self.source.as_mut() {
             let outcome = match read(source) {
-                Ok(Chunk::Data(chunk)) => self.decoder.feed(&chunk, &mut events),
+                Ok(Chunk::Data(chunk)) => {
+                    read_bytes += chunk.len();
+                    self.decoder.feed(&chunk, &mut events)
+                }
                 Ok(Chunk::NotYet) => return Ok(Some(events)),
                 Ok(Chunk::End) => {
                     self.source = None;
@@ -186,13 +198,18 @@ impl<S: Body> EventPump<S> {
                 }
                 self.pending_error = Some(error);
             }
-            if !events.is_empty() {
+            if !events.is_empty() && (self.source.is_none() || read_bytes >= batch_bytes) {
                 return Ok(Some(events));
             }
         }
         Ok(None)
     }
 }
+
+/// How much body [`EventPump::try_next`] reads into one batch at most (a
+/// little more: whole chunks): a few hundred events, far under what a host
+/// accepts from one call.
+pub const BATCH_BYTES: usize = 64 * 1024;
 
 #[cfg(test)]
 mod tests {
@@ -423,7 +440,9 @@ mod tests {
                 data(0..start - 1),
                 Ok(Chunk::NotYet),
                 data(start - 1..start + 4),
+                Ok(Chunk::NotYet),
                 data(start + 4..bytes.len()),
+                Ok(Chunk::NotYet),
             ]
             .into(),
         ));
@@ -445,12 +464,47 @@ mod tests {
     }
 
     #[test]
+    fn try_next_hands_out_everything_that_arrived_as_one_batch() {
+        let bytes = reply();
+        let mut chunks: Vec<_> = bytes
+            .chunks(7)
+            .map(|c| Ok(Chunk::Data(c.to_vec())))
+            .collect();
+        chunks.push(Ok(Chunk::NotYet));
+        let mut p = EventPump::new(Arrivals(chunks.into()));
+        assert_eq!(p.try_next().unwrap().unwrap().len(), 5, "one crossing");
+        assert_eq!(p.try_next(), Ok(None));
+
+        // A batch ends once it holds events from `BATCH_BYTES` of body.
+        let events = frame("messageStart", "{\"role\":\"assistant\"}");
+        let many = events.repeat(BATCH_BYTES / events.len() + 2);
+        let chunks = many
+            .chunks(events.len())
+            .map(|c| Ok(Chunk::Data(c.to_vec())));
+        let mut p = EventPump::new(Arrivals(chunks.collect()));
+        let total = many.len() / events.len();
+        let first = BATCH_BYTES.div_ceil(events.len());
+        assert_eq!(p.try_next().unwrap().unwrap().len(), first);
+        assert_eq!(p.try_next().unwrap().unwrap().len(), total - first);
+        assert!(
+            matches!(p.try_next(), Err(Error::Protocol(_))),
+            "a reply without messageStop is truncated"
+        );
+    }
+
+    #[test]
     fn try_next_keeps_an_error_after_the_events_before_it() {
         let bytes = reply();
         let start = frame("messageStart", "{\"role\":\"assistant\"}").len();
         let cut = || Ok(Chunk::Data(bytes[..start + 3].to_vec()));
         let mut p = EventPump::new(Arrivals(
-            vec![cut(), Ok(Chunk::NotYet), Err(between_bytes())].into(),
+            vec![
+                cut(),
+                Ok(Chunk::NotYet),
+                Ok(Chunk::NotYet),
+                Err(between_bytes()),
+            ]
+            .into(),
         ));
         assert_eq!(p.try_next().unwrap().unwrap().len(), 1);
         assert_eq!(p.try_next(), Ok(Some(vec![])), "the rest of a frame");
