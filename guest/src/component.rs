@@ -77,13 +77,16 @@ impl Guest for Plugin {
 pub struct ReplyStream(RefCell<EventPump<http::Body>>);
 
 impl GuestEventStream for ReplyStream {
-    fn subscribe(&self) -> Pollable {
-        let pollable = match self.0.borrow().waiting_on() {
-            Some(body) => body.subscribe(),
+    fn subscribe(&self) -> Vec<Pollable> {
+        match self.0.borrow().waiting_on() {
+            Some(body) => body
+                .subscribe()
+                .into_iter()
+                .map(contract_pollable)
+                .collect(),
             // `next` makes progress at once.
-            None => monotonic_clock::subscribe_duration(0),
-        };
-        contract_pollable(pollable)
+            None => vec![contract_pollable(monotonic_clock::subscribe_duration(0))],
+        }
     }
 
     fn next(&self) -> Result<Option<Vec<StreamEvent>>, ProviderError> {

@@ -19,10 +19,9 @@ use wasi::io::streams::{InputStream, StreamError};
 const WRITE_CHUNK: usize = 4096;
 /// Largest body read per call; events are handed out as soon as a frame is whole.
 const READ_CHUNK: u64 = 64 * 1024;
-/// How much later than the guest's between-bytes deadline the host's fires.
-/// The host's is what wakes a stalled stream, but its failure reaches the
-/// guest without an `error-code` (wasmtime 48), so the guest's own clock
-/// tells a timeout from another failure: it must be past its deadline by then.
+/// How much later than the guest's own between-bytes deadline the host's
+/// fires: the host's is a backstop, and its failure reaches the guest
+/// without an `error-code` (wasmtime 48), so the guest's clearer error wins.
 const HOST_TIMEOUT_MARGIN: Duration = Duration::from_secs(1);
 
 /// A response body being read. Field order is drop order: the stream is a
@@ -40,10 +39,16 @@ pub struct Body {
 }
 
 impl Body {
-    /// Ready when a read makes progress: bytes, the end or a failure (the
-    /// host's between-bytes timeout included) arrived.
-    pub fn subscribe(&self) -> Pollable {
-        self.stream.subscribe()
+    /// Ready when a read makes progress: bytes, the end or a failure
+    /// arrived (the first), or the between-bytes timeout is due (the
+    /// second).
+    pub fn subscribe(&self) -> [Pollable; 2] {
+        let nanos = self.between_bytes.as_nanos().min(u64::MAX as u128) as u64;
+        let due = self.last_arrival.saturating_add(nanos);
+        [
+            self.stream.subscribe(),
+            monotonic_clock::subscribe_instant(due),
+        ]
     }
 
     /// What has arrived, without waiting: `wasi:io` answers an empty read
@@ -83,7 +88,7 @@ impl platform::Body for Body {
         let nanos = self.between_bytes.as_nanos().min(u64::MAX as u128) as u64;
         let deadline = monotonic_clock::subscribe_duration(nanos);
         loop {
-            let ready = self.subscribe();
+            let ready = self.stream.subscribe();
             if !poll(&[&ready, &deadline]).contains(&0) {
                 return Err(Error::timeout(
                     TimeoutPhase::BetweenBytes,
@@ -133,8 +138,8 @@ pub fn send(request: &SignedRequest, timeouts: Timeouts) -> Result<Response<Body
     // A host may not support a timeout; the request still goes out.
     let _ = options.set_connect_timeout(Some(nanos(timeouts.connect)));
     let _ = options.set_first_byte_timeout(Some(nanos(timeouts.first_byte)));
-    // A stream waits outside the guest (`event-stream.subscribe`): the host
-    // enforcing this is what wakes a stalled one (see `HOST_TIMEOUT_MARGIN`).
+    // The guest enforces between-bytes itself (its deadline is one of the
+    // pollables of `event-stream.subscribe`); this is the host's backstop.
     let _ = options
         .set_between_bytes_timeout(Some(nanos(timeouts.between_bytes + HOST_TIMEOUT_MARGIN)));
 

@@ -24,7 +24,7 @@ use tokio::sync::OwnedSemaphorePermit;
 use wasmtime::Store;
 use wasmtime::component::{Resource, ResourceAny};
 use wasmtime_wasi::p2::DynPollable;
-use wasmtime_wasi::p2::bindings::io::poll::HostPollable;
+use wasmtime_wasi::p2::bindings::io::poll::{self, HostPollable};
 
 /// The loaded provider component. Cheap to clone (an `Arc` inside), `Send +
 /// Sync`: share it across tasks. Every call runs in its own `Store` on a fresh
@@ -380,17 +380,17 @@ async fn guarded<R>(
 /// cancels the HTTP request. [`EventStream::close`] additionally runs the
 /// guest's destructor first.
 ///
-/// Between batches the stream waits outside the guest: on the pollable the
+/// Between batches the stream waits outside the guest: on the pollables the
 /// guest's `event-stream.subscribe` hands out, with no call into the guest
-/// (and no fiber stack) held while it waits.
+/// (no suspended fiber) held while it waits.
 pub struct EventStream {
     store: Store<StoreState>,
     provider: ProviderExports,
     /// `None` once the stream has ended (and the resource was released).
     resource: Option<ResourceAny>,
-    /// The pollable being waited on, until the wait ends: a wait dropped
-    /// half-way leaves it for the next call to release.
-    waiting: Option<Resource<DynPollable>>,
+    /// The pollables being waited on, until the wait ends: a wait dropped
+    /// half-way leaves them for the next call to release.
+    waiting: Vec<Resource<DynPollable>>,
     /// Why the instance cannot be entered again, once that is so.
     unusable: Option<&'static str>,
     /// Set during a call to the guest; still set at the next call when the
@@ -411,7 +411,7 @@ impl EventStream {
             store: call.store,
             provider,
             resource: Some(resource),
-            waiting: None,
+            waiting: Vec::new(),
             unusable: None,
             in_call: false,
             _permit: call.permit,
@@ -470,7 +470,7 @@ impl EventStream {
     }
 
     /// Calls the guest's `next` until it has a batch (or the end, or an
-    /// error), waiting on its `subscribe` pollable whenever it has nothing.
+    /// error), waiting on its `subscribe` pollables whenever it has nothing.
     async fn next_batch(
         &mut self,
         resource: ResourceAny,
@@ -485,7 +485,7 @@ impl EventStream {
             if !matches!(&result, Ok(Some(batch)) if batch.is_empty()) {
                 return Ok(result);
             }
-            let pollable = self
+            let pollables = self
                 .enter("event-stream.subscribe", async |store| {
                     provider
                         .event_stream()
@@ -493,7 +493,7 @@ impl EventStream {
                         .await
                 })
                 .await?;
-            self.waiting = Some(pollable);
+            self.waiting = pollables;
             self.await_ready().await?;
             self.release_pollable()?;
             // A guest whose pollable is always ready and whose `next` never
@@ -502,27 +502,34 @@ impl EventStream {
         }
     }
 
-    /// Waits, outside the guest, until the pollable being waited on is
-    /// ready: wasmtime-wasi's own `pollable.block`, run by the host.
+    /// Waits, outside the guest, until one of the pollables being waited on
+    /// is ready: wasmtime-wasi's own `wasi:io/poll.poll`, run by the host.
+    /// A guest that hands out none is not waited for (its `next` runs again,
+    /// under the call deadline).
     async fn await_ready(&mut self) -> anyhow::Result<()> {
-        let Some(pollable) = &self.waiting else {
+        if self.waiting.is_empty() {
             return Ok(());
-        };
-        let borrowed = Resource::<DynPollable>::new_borrow(pollable.rep());
+        }
+        let borrowed = self
+            .waiting
+            .iter()
+            .map(|pollable| Resource::new_borrow(pollable.rep()))
+            .collect();
         let table = self.store.data_mut().table();
-        HostPollable::block(table, borrowed)
+        poll::Host::poll(table, borrowed)
             .await
+            .map(drop)
             .map_err(|error| self.unusable_after(&error))
     }
 
-    /// Drops the pollable of the last wait, if any, before the guest runs
-    /// again (it may drop the body stream the pollable belongs to).
+    /// Drops the pollables of the last wait, if any, before the guest runs
+    /// again (it may drop the body stream they belong to).
     fn release_pollable(&mut self) -> anyhow::Result<()> {
-        let Some(pollable) = self.waiting.take() else {
-            return Ok(());
-        };
-        HostPollable::drop(self.store.data_mut().table(), pollable)
-            .map_err(|error| self.unusable_after(&error))
+        for pollable in std::mem::take(&mut self.waiting) {
+            HostPollable::drop(self.store.data_mut().table(), pollable)
+                .map_err(|error| self.unusable_after(&error))?;
+        }
+        Ok(())
     }
 
     /// A failure of the host's own handling of the stream's pollable: the

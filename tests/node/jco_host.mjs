@@ -7,12 +7,13 @@
 // AWS_SECRET_ACCESS_KEY, AWS_ENDPOINT_URL), which the shim passes to the guest.
 // Prints one JSON line: the credential source, the streamed text, the stop
 // reason, the events' tags in order, when the batches arrived, how often it
-// waited on the stream's pollable, and two discoveries.
+// waited on the stream's pollables, and two discoveries.
 //
 // usage: node jco_host.mjs TRANSPILED_DIR PROMPT
 
 import { pathToFileURL } from "node:url";
 import { join } from "node:path";
+import { poll } from "@bytecodealliance/preview2-shim/io";
 
 const [dir, prompt] = process.argv.slice(2);
 const { provider } = await import(pathToFileURL(join(dir, "bedrock_guest.js")).href);
@@ -42,12 +43,14 @@ const summary = {
   waits: 0,
 };
 // The wasi:io idiom of the contract: `next` never waits; when it has nothing
-// yet, wait on the stream's pollable (here, in the host), then ask again.
+// yet, wait on the stream's pollables (here, in the host), then ask again.
 for (let batch = stream.next(); batch !== undefined; batch = stream.next()) {
   if (batch.length === 0) {
-    const ready = stream.subscribe();
-    ready.block();
-    ready[Symbol.dispose]();
+    const pollables = stream.subscribe();
+    poll.poll(pollables);
+    for (const pollable of pollables) {
+      pollable[Symbol.dispose]();
+    }
     summary.waits += 1;
     continue;
   }

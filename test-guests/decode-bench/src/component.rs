@@ -88,12 +88,12 @@ struct Report(RefCell<Option<String>>);
 
 impl GuestEventStream for Report {
     /// Ready at once: the measurement is already there.
-    fn subscribe(&self) -> Pollable {
+    fn subscribe(&self) -> Vec<Pollable> {
         let ready = wasi::clocks::monotonic_clock::subscribe_duration(0);
         // SAFETY: the handle is an owned `wasi:io/poll@0.2.12` pollable,
         // taken from its first owner and given to one owner of the same
         // resource type (the contract's binding of that import).
-        unsafe { Pollable::from_handle(ready.take_handle()) }
+        vec![unsafe { Pollable::from_handle(ready.take_handle()) }]
     }
 
     fn next(&self) -> Result<Option<Vec<StreamEvent>>, ProviderError> {

@@ -156,7 +156,7 @@ impl Report {
 }
 
 impl GuestEventStream for Report {
-    fn subscribe(&self) -> Pollable {
+    fn subscribe(&self) -> Vec<Pollable> {
         let wait = match self.mode {
             Mode::Stall => u64::MAX,
             _ => 0,
@@ -165,7 +165,7 @@ impl GuestEventStream for Report {
         // SAFETY: the handle is an owned `wasi:io/poll@0.2.12` pollable,
         // taken from its first owner and given to one owner of the same
         // resource type (the contract's binding of that import).
-        unsafe { Pollable::from_handle(pollable.take_handle()) }
+        vec![unsafe { Pollable::from_handle(pollable.take_handle()) }]
     }
 
     fn next(&self) -> Result<Option<Vec<StreamEvent>>, ProviderError> {

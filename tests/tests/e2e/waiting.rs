@@ -1,5 +1,5 @@
 //! Streams wait outside the guest: between batches the host waits on the
-//! pollable of `event-stream.subscribe`, holding no call into the component,
+//! pollables of `event-stream.subscribe`, holding no call into the component,
 //! and a guest whose pollable never becomes ready meets the call deadline.
 
 use super::isolation::{host_error, hostile, run};
@@ -66,7 +66,7 @@ async fn a_pollable_that_is_never_ready_meets_the_deadline() {
 }
 
 /// A stream closed while a dropped `next` left its wait behind: the host
-/// releases the pollable before the guest's destructor drops the body it
+/// releases the pollables before the guest's destructor drops the body it
 /// belongs to, and the close succeeds.
 #[tokio::test(flavor = "multi_thread")]
 async fn a_stream_closed_after_a_dropped_wait_closes_cleanly() {
