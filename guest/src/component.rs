@@ -7,6 +7,7 @@ use crate::platform::Wasi;
 use bedrock_core::bindings::exports::gateway::provider::provider::{
     EventStream, Guest, GuestEventStream, PluginInfo,
 };
+use bedrock_core::bindings::wasi::io::poll::Pollable;
 use bedrock_core::converse::{self, stream::EventPump};
 use bedrock_core::env::Environment;
 use bedrock_core::types::{
@@ -15,6 +16,7 @@ use bedrock_core::types::{
 };
 use bedrock_core::{credentials, discovery};
 use std::cell::RefCell;
+use wasi::clocks::monotonic_clock;
 
 struct Plugin;
 
@@ -71,11 +73,32 @@ impl Guest for Plugin {
 }
 
 /// The `event-stream` resource: dropping it drops the body stream, and with
-/// it the connection.
+/// it the connection. It never waits: the host does, on `subscribe`.
 pub struct ReplyStream(RefCell<EventPump<http::Body>>);
 
 impl GuestEventStream for ReplyStream {
-    fn next(&self) -> Result<Option<Vec<StreamEvent>>, ProviderError> {
-        Ok(self.0.borrow_mut().next()?)
+    fn subscribe(&self) -> Vec<Pollable> {
+        match self.0.borrow().waiting_on() {
+            Some(body) => body
+                .subscribe()
+                .into_iter()
+                .map(contract_pollable)
+                .collect(),
+            // `next` makes progress at once.
+            None => vec![contract_pollable(monotonic_clock::subscribe_duration(0))],
+        }
     }
+
+    fn next(&self) -> Result<Option<Vec<StreamEvent>>, ProviderError> {
+        Ok(self.0.borrow_mut().try_next()?)
+    }
+}
+
+/// The `wasi` crate's pollable as the contract's: two bindings of the same
+/// import (`wasi:io/poll@0.2.12`), so the handle moves over unchanged.
+fn contract_pollable(pollable: wasi::io::poll::Pollable) -> Pollable {
+    // SAFETY: the handle is an owned `pollable` of this instance, taken out
+    // of its first owner (which no longer drops it) and given to exactly one
+    // new owner of the same resource type.
+    unsafe { Pollable::from_handle(pollable.take_handle()) }
 }

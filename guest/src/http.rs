@@ -12,41 +12,70 @@ use wasi::http::types::{
     ErrorCode, Fields, IncomingBody, IncomingResponse, Method, OutgoingBody, OutgoingRequest,
     RequestOptions, Scheme as WasiScheme,
 };
-use wasi::io::poll::poll;
+use wasi::io::poll::{Pollable, poll};
 use wasi::io::streams::{InputStream, StreamError};
 
 /// `wasi:io` accepts at most 4096 bytes per blocking write.
 const WRITE_CHUNK: usize = 4096;
 /// Largest body read per call; events are handed out as soon as a frame is whole.
 const READ_CHUNK: u64 = 64 * 1024;
-/// How much later than the guest's own between-bytes deadline the host's fires.
+/// How much later than the guest's own between-bytes deadline the host's
+/// fires: the host's is a backstop, and its failure reaches the guest
+/// without an `error-code` (wasmtime 48), so the guest's clearer error wins.
 const HOST_TIMEOUT_MARGIN: Duration = Duration::from_secs(1);
 
 /// A response body being read. Field order is drop order: the stream is a
 /// child of the body, the body of the response.
 pub struct Body {
-    /// Longest wait for the next chunk; enforced here rather than trusted to
-    /// the host, which may not implement `between-bytes-timeout`.
+    /// Longest wait for the next chunk. The host enforces it too (the
+    /// request option); the guest checks it itself whenever it reads, for
+    /// a host that does not.
     between_bytes: Duration,
+    /// When the last chunk (or the head) arrived, on the monotonic clock.
+    last_arrival: monotonic_clock::Instant,
     stream: InputStream,
     _body: IncomingBody,
     _response: IncomingResponse,
 }
 
 impl Body {
+    /// Ready when a read makes progress: bytes, the end or a failure
+    /// arrived (the first), or the between-bytes timeout is due (the
+    /// second).
+    pub fn subscribe(&self) -> [Pollable; 2] {
+        let nanos = self.between_bytes.as_nanos().min(u64::MAX as u128) as u64;
+        let due = self.last_arrival.saturating_add(nanos);
+        [
+            self.stream.subscribe(),
+            monotonic_clock::subscribe_instant(due),
+        ]
+    }
+
     /// What has arrived, without waiting: `wasi:io` answers an empty read
-    /// when nothing has.
+    /// when nothing has. Nothing for longer than the between-bytes timeout
+    /// is that timeout, whoever noticed it first.
     fn read_now(&mut self) -> Result<Chunk, Error> {
+        let overdue = || {
+            let waited = monotonic_clock::now().saturating_sub(self.last_arrival);
+            u128::from(waited) >= self.between_bytes.as_nanos()
+        };
+        let timed_out = || Error::timeout(TimeoutPhase::BetweenBytes, Some(self.between_bytes));
         match self.stream.read(READ_CHUNK) {
-            Ok(bytes) if bytes.is_empty() => Ok(Chunk::NotYet),
-            Ok(bytes) => Ok(Chunk::Data(bytes)),
+            Ok(bytes) if bytes.is_empty() => match overdue() {
+                true => Err(timed_out()),
+                false => Ok(Chunk::NotYet),
+            },
+            Ok(bytes) => {
+                self.last_arrival = monotonic_clock::now();
+                Ok(Chunk::Data(bytes))
+            }
             Err(StreamError::Closed) => Ok(Chunk::End),
             Err(StreamError::LastOperationFailed(e)) => {
                 Err(match wasi::http::types::http_error_code(&e) {
                     Some(code) => transport_error(code, Phase::Body, self.between_bytes),
-                    // Some hosts (wasmtime 48) report body errors without an
-                    // `error-code`. The guest's own between-bytes deadline
-                    // (in `read`) fires before the host's, so this is no timeout.
+                    // wasmtime 48 reports body failures without an
+                    // `error-code`; its between-bytes timeout is one of them.
+                    None if overdue() => timed_out(),
                     None => Error::network(NetworkKind::Other, e.to_debug_string()),
                 })
             }
@@ -109,8 +138,8 @@ pub fn send(request: &SignedRequest, timeouts: Timeouts) -> Result<Response<Body
     // A host may not support a timeout; the request still goes out.
     let _ = options.set_connect_timeout(Some(nanos(timeouts.connect)));
     let _ = options.set_first_byte_timeout(Some(nanos(timeouts.first_byte)));
-    // The guest enforces between-bytes itself (see `Body::read`); the host's
-    // limit is a backstop set a little later so the guest's clearer error wins.
+    // The guest enforces between-bytes itself (its deadline is one of the
+    // pollables of `event-stream.subscribe`); this is the host's backstop.
     let _ = options
         .set_between_bytes_timeout(Some(nanos(timeouts.between_bytes + HOST_TIMEOUT_MARGIN)));
 
@@ -148,6 +177,7 @@ pub fn send(request: &SignedRequest, timeouts: Timeouts) -> Result<Response<Body
         headers,
         body: Body {
             between_bytes: timeouts.between_bytes,
+            last_arrival: monotonic_clock::now(),
             stream,
             _body: body,
             _response: incoming,

@@ -1,7 +1,8 @@
 //! Host bindings generated from `wit/provider.wit` (world `plugin`).
 //!
-//! The world's one import, `wasi:keyvalue/store`, is implemented in
-//! `keyvalue.rs`; the standard WASI imports the component also needs are
+//! The world's own import, `wasi:keyvalue/store`, is implemented in
+//! `keyvalue.rs`; `wasi:io/poll` (whose pollables `event-stream.subscribe`
+//! returns) is wasmtime-wasi's; the standard WASI imports the component also needs are
 //! provided by `wasmtime-wasi` and `wasmtime-wasi-http` in the linker (see
 //! `loader.rs`).
 //!
@@ -17,6 +18,9 @@ wasmtime::component::bindgen!({
     exports: { default: async },
     with: {
         "wasi:keyvalue/store.bucket": crate::keyvalue::Bucket,
+        // `event-stream.subscribe` hands out wasmtime-wasi's own pollables,
+        // which the host awaits outside the guest (`host.rs`).
+        "wasi:io/poll": wasmtime_wasi::p2::bindings::io::poll,
     },
     trappable_error_type: {
         "wasi:keyvalue/store.error" => crate::keyvalue::Error,

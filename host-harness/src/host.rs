@@ -22,7 +22,9 @@ use std::sync::{Arc, RwLock};
 use std::time::Duration;
 use tokio::sync::OwnedSemaphorePermit;
 use wasmtime::Store;
-use wasmtime::component::ResourceAny;
+use wasmtime::component::{Resource, ResourceAny};
+use wasmtime_wasi::p2::DynPollable;
+use wasmtime_wasi::p2::bindings::io::poll::{self, HostPollable};
 
 /// The loaded provider component. Cheap to clone (an `Arc` inside), `Send +
 /// Sync`: share it across tasks. Every call runs in its own `Store` on a fresh
@@ -278,14 +280,7 @@ impl Host {
             provider.call_converse_stream(store, config, request).await
         })
         .await?;
-        Ok(started.map(|resource| EventStream {
-            store: call.store,
-            provider,
-            resource: Some(resource),
-            unusable: None,
-            in_call: false,
-            _permit: call.permit,
-        }))
+        Ok(started.map(|resource| EventStream::new(call, provider, resource)))
     }
 
     /// A caller's call on the current build, reaching `config`'s endpoint.
@@ -384,11 +379,18 @@ async fn guarded<R>(
 /// guest's `event-stream` resource and every host resource of the call, which
 /// cancels the HTTP request. [`EventStream::close`] additionally runs the
 /// guest's destructor first.
+///
+/// Between batches the stream waits outside the guest: on the pollables the
+/// guest's `event-stream.subscribe` hands out, with no call into the guest
+/// (no suspended fiber) held while it waits.
 pub struct EventStream {
     store: Store<StoreState>,
     provider: ProviderExports,
     /// `None` once the stream has ended (and the resource was released).
     resource: Option<ResourceAny>,
+    /// The pollables being waited on, until the wait ends: a wait dropped
+    /// half-way leaves them for the next call to release.
+    waiting: Vec<Resource<DynPollable>>,
     /// Why the instance cannot be entered again, once that is so.
     unusable: Option<&'static str>,
     /// Set during a call to the guest; still set at the next call when the
@@ -400,17 +402,38 @@ pub struct EventStream {
 
 /// How a failure of the guest's `event-stream` destructor names it.
 const DESTRUCTOR: &str = "event-stream destructor";
+/// How the host names `next`, in its errors.
+const NEXT: &str = "event-stream.next";
 
 impl EventStream {
+    fn new(call: Call, provider: ProviderExports, resource: ResourceAny) -> Self {
+        EventStream {
+            store: call.store,
+            provider,
+            resource: Some(resource),
+            waiting: Vec::new(),
+            unusable: None,
+            in_call: false,
+            _permit: call.permit,
+        }
+    }
+
     /// The next batch of events, in order; `Ok(Ok(None))` once the stream has
     /// ended. A `ProviderError` is terminal (later calls return `Ok(Ok(None))`).
     /// The outer error is a host-side failure (a [`HostError`]: a trap, the
     /// CPU budgets, the deadline, a bound on what the guest made the host
     /// hold); after one the stream is unusable and every later call fails
     /// too. The guest's destructor runs after the last batch, under the same
-    /// limits: if it fails, so does this call. Dropping the future of a
-    /// pending `next` (a timeout, say) leaves the guest mid-call: the stream
-    /// is unusable after that too, drop it.
+    /// limits: if it fails, so does this call.
+    ///
+    /// The call deadline bounds the whole of one `next`, waits included: a
+    /// guest whose pollable is never ready (or always ready with nothing to
+    /// hand out) fails it with [`HostError::DeadlineExceeded`].
+    ///
+    /// Dropping the future of a pending `next` while it waits for the
+    /// network (a `select!` or a timeout, say) is harmless: the stream goes
+    /// on. Dropped in the middle of a call into the guest (microseconds of
+    /// decoding), it leaves the stream unusable.
     pub async fn next(
         &mut self,
     ) -> anyhow::Result<Result<Option<Vec<StreamEvent>>, ProviderError>> {
@@ -421,15 +444,19 @@ impl EventStream {
         if let Some(reason) = self.unusable {
             return Err(HostError::StreamUnusable { reason }.into());
         }
+        self.release_pollable()?;
         let Some(resource) = self.resource else {
             return Ok(Ok(None));
         };
-        let provider = self.provider.clone();
-        let result = self
-            .enter("event-stream.next", async |store| {
-                provider.event_stream().call_next(store, resource).await
-            })
-            .await?;
+        let deadline = self.store.data().meter.call_deadline();
+        let result = match tokio::time::timeout(deadline, self.next_batch(resource)).await {
+            Ok(result) => result?,
+            Err(_elapsed) => {
+                // Stopped mid-call or mid-wait: either way it is over.
+                self.unusable = Some("failed earlier");
+                return Err(self.store.data().meter.deadline(NEXT).into());
+            }
+        };
         if !matches!(result, Ok(Some(_))) {
             // Terminal: release the guest resource now, under the same
             // limits: a destructor that fails or spins fails the stream.
@@ -440,6 +467,80 @@ impl EventStream {
             .await?;
         }
         Ok(result)
+    }
+
+    /// Calls the guest's `next` until it has a batch (or the end, or an
+    /// error), waiting on its `subscribe` pollables whenever it has nothing.
+    async fn next_batch(
+        &mut self,
+        resource: ResourceAny,
+    ) -> anyhow::Result<Result<Option<Vec<StreamEvent>>, ProviderError>> {
+        let provider = self.provider.clone();
+        loop {
+            let result = self
+                .enter(NEXT, async |store| {
+                    provider.event_stream().call_next(store, resource).await
+                })
+                .await?;
+            if !matches!(&result, Ok(Some(batch)) if batch.is_empty()) {
+                return Ok(result);
+            }
+            let pollables = self
+                .enter("event-stream.subscribe", async |store| {
+                    provider
+                        .event_stream()
+                        .call_subscribe(store, resource)
+                        .await
+                })
+                .await?;
+            self.waiting = pollables;
+            self.await_ready().await?;
+            self.release_pollable()?;
+            // A guest whose pollable is always ready and whose `next` never
+            // has anything must not hold this thread until the deadline.
+            tokio::task::yield_now().await;
+        }
+    }
+
+    /// Waits, outside the guest, until one of the pollables being waited on
+    /// is ready: wasmtime-wasi's own `wasi:io/poll.poll`, run by the host.
+    /// A guest that hands out none is not waited for (its `next` runs again,
+    /// under the call deadline).
+    async fn await_ready(&mut self) -> anyhow::Result<()> {
+        if self.waiting.is_empty() {
+            return Ok(());
+        }
+        let borrowed = self
+            .waiting
+            .iter()
+            .map(|pollable| Resource::new_borrow(pollable.rep()))
+            .collect();
+        let table = self.store.data_mut().table();
+        poll::Host::poll(table, borrowed)
+            .await
+            .map(drop)
+            .map_err(|error| self.unusable_after(&error))
+    }
+
+    /// Drops the pollables of the last wait, if any, before the guest runs
+    /// again (it may drop the body stream they belong to).
+    fn release_pollable(&mut self) -> anyhow::Result<()> {
+        for pollable in std::mem::take(&mut self.waiting) {
+            HostPollable::drop(self.store.data_mut().table(), pollable)
+                .map_err(|error| self.unusable_after(&error))?;
+        }
+        Ok(())
+    }
+
+    /// A failure of the host's own handling of the stream's pollable: the
+    /// guest's fault (it is the only one handing them out); the stream is over.
+    fn unusable_after(&mut self, error: &wasmtime::Error) -> anyhow::Error {
+        self.unusable = Some("failed earlier");
+        HostError::Trapped {
+            function: "event-stream.subscribe",
+            detail: format!("its pollable could not be awaited: {error:?}"),
+        }
+        .into()
     }
 
     /// One guarded call into the stream's instance; a failure (or a future
@@ -461,6 +562,9 @@ impl EventStream {
     /// Ends the stream early, running the guest's destructor (which cancels
     /// the request from the guest side) before the store is dropped.
     pub async fn close(mut self) -> anyhow::Result<()> {
+        if self.unusable.is_none() && !self.in_call {
+            self.release_pollable()?;
+        }
         if let Some(resource) = self.resource.take()
             && self.unusable.is_none()
             && !self.in_call

@@ -103,6 +103,11 @@ impl StoreState {
         self.hooks.gate.refusal(function)
     }
 
+    /// The call's host resources (the pollables of its event stream, say).
+    pub(crate) fn table(&mut self) -> &mut ResourceTable {
+        &mut self.table
+    }
+
     /// The view the `wasi:keyvalue/store` implementation works on.
     pub(crate) fn keyvalue(&mut self) -> KeyValue<'_> {
         KeyValue {

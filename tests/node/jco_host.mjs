@@ -6,13 +6,14 @@
 // Credentials and endpoint come from the environment (AWS_ACCESS_KEY_ID,
 // AWS_SECRET_ACCESS_KEY, AWS_ENDPOINT_URL), which the shim passes to the guest.
 // Prints one JSON line: the credential source, the streamed text, the stop
-// reason, the events' tags in order, when the batches arrived, and two
-// discoveries.
+// reason, the events' tags in order, when the batches arrived, how often it
+// waited on the stream's pollables, and two discoveries.
 //
 // usage: node jco_host.mjs TRANSPILED_DIR PROMPT
 
 import { pathToFileURL } from "node:url";
 import { join } from "node:path";
+import { poll } from "@bytecodealliance/preview2-shim/io";
 
 const [dir, prompt] = process.argv.slice(2);
 const { provider } = await import(pathToFileURL(join(dir, "bedrock_guest.js")).href);
@@ -38,8 +39,21 @@ const summary = {
   first_batch_ms: null,
   last_batch_ms: null,
   batches: 0,
+  // How often `next` had nothing and the script waited on `subscribe`.
+  waits: 0,
 };
+// The wasi:io idiom of the contract: `next` never waits; when it has nothing
+// yet, wait on the stream's pollables (here, in the host), then ask again.
 for (let batch = stream.next(); batch !== undefined; batch = stream.next()) {
+  if (batch.length === 0) {
+    const pollables = stream.subscribe();
+    poll.poll(pollables);
+    for (const pollable of pollables) {
+      pollable[Symbol.dispose]();
+    }
+    summary.waits += 1;
+    continue;
+  }
   summary.last_batch_ms = Math.round(performance.now() - started);
   summary.first_batch_ms ??= summary.last_batch_ms;
   summary.batches += 1;

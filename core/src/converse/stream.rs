@@ -3,7 +3,7 @@
 use super::events;
 use crate::error::Error;
 use crate::eventstream::FrameDecoder;
-use crate::platform::Body;
+use crate::platform::{Body, Chunk};
 use crate::types::StreamEvent;
 
 /// Turns response-body chunks into stream events and enforces the stream's
@@ -87,10 +87,13 @@ impl ConverseStreamDecoder {
 }
 
 /// Pulls a body through a [`ConverseStreamDecoder`] in batches, the shape of
-/// the contract's `event-stream.next`.
+/// the contract's `event-stream`.
 ///
-/// Each [`next`](Self::next) returns the events of at least one chunk (never
-/// an empty batch), `Ok(None)` after the end, or the stream's single error.
+/// [`next`](Self::next) waits for the events of at least one chunk (never an
+/// empty batch); [`try_next`](Self::try_next) never waits and hands out what
+/// has arrived, an empty batch when that is nothing yet, so that the waiting
+/// can happen elsewhere, on what [`waiting_on`](Self::waiting_on) names.
+/// Either returns `Ok(None)` after the end, or the stream's single error.
 /// Events decoded before an error are handed out first; the error comes on
 /// the following call, and every call after that returns `Ok(None)`. The
 /// source is dropped as soon as the outcome is known, which closes the
@@ -128,10 +131,45 @@ impl<S: Body> EventPump<S> {
         Ok(pump)
     }
 
-    /// The contract's `event-stream.next`: not an `Iterator`, whose `next`
+    /// The next batch, waiting for it: not an `Iterator`, whose `next`
     /// cannot say "failed" apart from "ended".
     #[allow(clippy::should_implement_trait)]
     pub fn next(&mut self) -> Result<Option<Vec<StreamEvent>>, Error> {
+        // Handed out as soon as a chunk makes events: waiting for more
+        // would hold back the ones decoded.
+        self.pull(
+            |source| Ok(source.read()?.map_or(Chunk::End, Chunk::Data)),
+            0,
+        )
+    }
+
+    /// The contract's `event-stream.next`: the events decodable from what
+    /// has arrived, without waiting; an empty batch when that is nothing
+    /// (or only part of a frame). Everything that has arrived, up to
+    /// [`BATCH_BYTES`] of body, makes one batch: a fast reply crosses into
+    /// the caller once per batch, not once per chunk.
+    pub fn try_next(&mut self) -> Result<Option<Vec<StreamEvent>>, Error> {
+        self.pull(S::try_read, BATCH_BYTES)
+    }
+
+    /// The body a caller of [`try_next`](Self::try_next) must wait on before
+    /// calling it again; `None` when the next call makes progress at once
+    /// (a batch or an error is waiting, or the body is done).
+    pub fn waiting_on(&self) -> Option<&S> {
+        if self.first.is_some() || self.pending_error.is_some() {
+            return None;
+        }
+        self.source.as_ref()
+    }
+
+    /// Reads chunks with `read` until they make a batch of events from at
+    /// least `batch_bytes` of body, `read` answers [`Chunk::NotYet`] (an
+    /// empty batch, unless events were decoded), the body ends or fails.
+    fn pull(
+        &mut self,
+        mut read: impl FnMut(&mut S) -> Result<Chunk, Error>,
+        batch_bytes: usize,
+    ) -> Result<Option<Vec<StreamEvent>>, Error> {
         if let Some(first) = self.first.take() {
             return Ok(Some(first));
         }
@@ -139,10 +177,15 @@ impl<S: Body> EventPump<S> {
             return Err(error);
         }
         let mut events = Vec::new();
+        let mut read_bytes = 0;
         while let Some(source) = self.source.as_mut() {
-            let outcome = match source.read() {
-                Ok(Some(chunk)) => self.decoder.feed(&chunk, &mut events),
-                Ok(None) => {
+            let outcome = match read(source) {
+                Ok(Chunk::Data(chunk)) => {
+                    read_bytes += chunk.len();
+                    self.decoder.feed(&chunk, &mut events)
+                }
+                Ok(Chunk::NotYet) => return Ok(Some(events)),
+                Ok(Chunk::End) => {
                     self.source = None;
                     self.decoder.finish()
                 }
@@ -155,13 +198,18 @@ impl<S: Body> EventPump<S> {
                 }
                 self.pending_error = Some(error);
             }
-            if !events.is_empty() {
+            if !events.is_empty() && (self.source.is_none() || read_bytes >= batch_bytes) {
                 return Ok(Some(events));
             }
         }
         Ok(None)
     }
 }
+
+/// How much body [`EventPump::try_next`] reads into one batch at most (a
+/// little more: whole chunks): a few hundred events, far under what a host
+/// accepts from one call.
+pub const BATCH_BYTES: usize = 64 * 1024;
 
 #[cfg(test)]
 mod tests {
@@ -366,6 +414,117 @@ mod tests {
             5,
             "nothing lost or repeated around the first batch"
         );
+    }
+
+    /// What has arrived at each non-waiting read, then the end.
+    struct Arrivals(std::collections::VecDeque<Result<Chunk, Error>>);
+
+    impl Body for Arrivals {
+        fn read(&mut self) -> Result<Option<Vec<u8>>, Error> {
+            unreachable!("the stream never waits")
+        }
+
+        fn try_read(&mut self) -> Result<Chunk, Error> {
+            self.0.pop_front().unwrap_or(Ok(Chunk::End))
+        }
+    }
+
+    #[test]
+    fn try_next_hands_out_what_arrived_and_never_waits() {
+        let bytes = reply();
+        let start = frame("messageStart", "{\"role\":\"assistant\"}").len();
+        let data = |range: std::ops::Range<usize>| Ok(Chunk::Data(bytes[range].to_vec()));
+        let mut p = EventPump::new(Arrivals(
+            vec![
+                Ok(Chunk::NotYet),
+                data(0..start - 1),
+                Ok(Chunk::NotYet),
+                data(start - 1..start + 4),
+                Ok(Chunk::NotYet),
+                data(start + 4..bytes.len()),
+                Ok(Chunk::NotYet),
+            ]
+            .into(),
+        ));
+        assert!(p.waiting_on().is_some());
+        assert_eq!(p.try_next(), Ok(Some(vec![])), "nothing yet");
+        assert_eq!(p.try_next(), Ok(Some(vec![])), "part of a frame");
+        assert_eq!(
+            p.try_next(),
+            Ok(Some(vec![StreamEvent::MessageStart(
+                crate::types::Role::Assistant
+            )])),
+            "the frame completed, the next one began"
+        );
+        assert_eq!(p.try_next().unwrap().unwrap().len(), 4);
+        assert!(p.waiting_on().is_some(), "the end has not been read yet");
+        assert_eq!(p.try_next(), Ok(None));
+        assert!(p.waiting_on().is_none());
+        assert_eq!(p.try_next(), Ok(None));
+    }
+
+    #[test]
+    fn try_next_hands_out_everything_that_arrived_as_one_batch() {
+        let bytes = reply();
+        let mut chunks: Vec<_> = bytes
+            .chunks(7)
+            .map(|c| Ok(Chunk::Data(c.to_vec())))
+            .collect();
+        chunks.push(Ok(Chunk::NotYet));
+        let mut p = EventPump::new(Arrivals(chunks.into()));
+        assert_eq!(p.try_next().unwrap().unwrap().len(), 5, "one crossing");
+        assert_eq!(p.try_next(), Ok(None));
+
+        // A batch ends once it holds events from `BATCH_BYTES` of body.
+        let events = frame("messageStart", "{\"role\":\"assistant\"}");
+        let many = events.repeat(BATCH_BYTES / events.len() + 2);
+        let chunks = many
+            .chunks(events.len())
+            .map(|c| Ok(Chunk::Data(c.to_vec())));
+        let mut p = EventPump::new(Arrivals(chunks.collect()));
+        let total = many.len() / events.len();
+        let first = BATCH_BYTES.div_ceil(events.len());
+        assert_eq!(p.try_next().unwrap().unwrap().len(), first);
+        assert_eq!(p.try_next().unwrap().unwrap().len(), total - first);
+        assert!(
+            matches!(p.try_next(), Err(Error::Protocol(_))),
+            "a reply without messageStop is truncated"
+        );
+    }
+
+    #[test]
+    fn try_next_keeps_an_error_after_the_events_before_it() {
+        let bytes = reply();
+        let start = frame("messageStart", "{\"role\":\"assistant\"}").len();
+        let cut = || Ok(Chunk::Data(bytes[..start + 3].to_vec()));
+        let mut p = EventPump::new(Arrivals(
+            vec![
+                cut(),
+                Ok(Chunk::NotYet),
+                Ok(Chunk::NotYet),
+                Err(between_bytes()),
+            ]
+            .into(),
+        ));
+        assert_eq!(p.try_next().unwrap().unwrap().len(), 1);
+        assert_eq!(p.try_next(), Ok(Some(vec![])), "the rest of a frame");
+        assert_eq!(p.try_next(), Err(between_bytes()));
+        assert!(p.waiting_on().is_none(), "the body is gone");
+        assert_eq!(p.try_next(), Ok(None));
+
+        // The body ends inside a frame: the events, then the error, with
+        // nothing to wait for in between.
+        let mut p = EventPump::new(Arrivals(vec![cut(), Ok(Chunk::End)].into()));
+        assert_eq!(p.try_next().unwrap().unwrap().len(), 1);
+        assert!(matches!(p.try_next(), Err(Error::Frame(_))), "cut frame");
+        assert_eq!(p.try_next(), Ok(None));
+    }
+
+    #[test]
+    fn a_started_stream_needs_no_wait_for_its_first_batch() {
+        let bytes = reply();
+        let p = EventPump::start(Chunks(vec![Ok(bytes)].into())).unwrap();
+        assert!(p.waiting_on().is_none());
     }
 
     #[test]

@@ -3,6 +3,7 @@
 use bedrock_core::bindings::exports::gateway::provider::provider::{
     EventStream, Guest, GuestEventStream, PluginInfo,
 };
+use bedrock_core::bindings::wasi::io::poll::Pollable;
 use bedrock_core::converse::ConverseStreamDecoder;
 use bedrock_core::types::{
     ContentBlock, ConverseRequest, CredentialInfo, Discovery, DiscoveryOptions, ProviderConfig,
@@ -86,6 +87,15 @@ fn decode_all(body: &[u8]) -> Result<usize, ProviderError> {
 struct Report(RefCell<Option<String>>);
 
 impl GuestEventStream for Report {
+    /// Ready at once: the measurement is already there.
+    fn subscribe(&self) -> Vec<Pollable> {
+        let ready = wasi::clocks::monotonic_clock::subscribe_duration(0);
+        // SAFETY: the handle is an owned `wasi:io/poll@0.2.12` pollable,
+        // taken from its first owner and given to one owner of the same
+        // resource type (the contract's binding of that import).
+        vec![unsafe { Pollable::from_handle(ready.take_handle()) }]
+    }
+
     fn next(&self) -> Result<Option<Vec<StreamEvent>>, ProviderError> {
         Ok(self
             .0

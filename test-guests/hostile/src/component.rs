@@ -3,6 +3,7 @@
 use bedrock_core::bindings::exports::gateway::provider::provider::{
     EventStream, Guest, GuestEventStream, PluginInfo,
 };
+use bedrock_core::bindings::wasi::io::poll::Pollable;
 use bedrock_core::types::{
     ContentBlock, ConverseRequest, CredentialInfo, Discovery, DiscoveryOptions, DiscoveryStatus,
     ProviderConfig, ProviderError, StreamEvent, TextDelta,
@@ -70,6 +71,7 @@ impl Guest for Hostile {
             "trap" => panic!("told to trap"),
             "spin" => spin(),
             "spin-later" => return Ok(Report::stream(None, Mode::SpinInNext)),
+            "stall" => return Ok(Report::stream(None, Mode::Stall)),
             "busy-each" => {
                 let ms = argument.parse().unwrap_or(100);
                 return Ok(Report::stream(None, Mode::BusyInEveryNext(ms)));
@@ -139,6 +141,9 @@ enum Mode {
     BusyInEveryNext(u64),
     /// The destructor loops forever.
     SpinOnDrop,
+    /// `subscribe` hands out a pollable that is never ready, `next` has
+    /// nothing: a stream that waits forever.
+    Stall,
 }
 
 impl Report {
@@ -151,6 +156,18 @@ impl Report {
 }
 
 impl GuestEventStream for Report {
+    fn subscribe(&self) -> Vec<Pollable> {
+        let wait = match self.mode {
+            Mode::Stall => u64::MAX,
+            _ => 0,
+        };
+        let pollable = wasi::clocks::monotonic_clock::subscribe_duration(wait);
+        // SAFETY: the handle is an owned `wasi:io/poll@0.2.12` pollable,
+        // taken from its first owner and given to one owner of the same
+        // resource type (the contract's binding of that import).
+        vec![unsafe { Pollable::from_handle(pollable.take_handle()) }]
+    }
+
     fn next(&self) -> Result<Option<Vec<StreamEvent>>, ProviderError> {
         match self.mode {
             Mode::SpinInNext => spin(),
@@ -158,6 +175,7 @@ impl GuestEventStream for Report {
                 busy(ms);
                 return Ok(Some(vec![text("busy".into())]));
             }
+            Mode::Stall => return Ok(Some(Vec::new())),
             Mode::Plain | Mode::SpinOnDrop => {}
         }
         Ok(self.batch.borrow_mut().take())

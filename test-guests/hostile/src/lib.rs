@@ -7,6 +7,8 @@
 //!
 //! - `trap`: panics (a trap).
 //! - `spin` / `spin-later`: loops forever now / in the first `next`.
+//! - `stall`: a stream whose pollable is never ready and whose `next` has
+//!   nothing: it waits forever.
 //! - `grow`: allocates until memory runs out.
 //! - `fetch URL`: a GET over `wasi:http`; reports the status or the error.
 //! - `read PATH`: reads a file; reports its length or the error.

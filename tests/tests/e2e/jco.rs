@@ -75,6 +75,9 @@ async fn jco_transpiled_component_streams_in_node() {
     );
     // The shim's wasi:http hands the body over as it arrives.
     assert!(summary["batches"].as_u64().unwrap() > 10, "{summary}");
+    // Between the emulator's paced frames `next` had nothing, and the
+    // script waited on the stream's pollables, outside the component.
+    assert!(summary["waits"].as_u64().unwrap() > 0, "{summary}");
     assert!(
         summary["first_batch_ms"].as_u64().unwrap()
             < summary["last_batch_ms"].as_u64().unwrap() / 2,

@@ -28,3 +28,4 @@ mod sandbox;
 mod serve_hostile;
 mod thinking;
 mod tls;
+mod waiting;

@@ -1,0 +1,88 @@
+//! Streams wait outside the guest: between batches the host waits on the
+//! pollables of `event-stream.subscribe`, holding no call into the component,
+//! and a guest whose pollable never becomes ready meets the call deadline.
+
+use super::isolation::{host_error, hostile, run};
+use bedrock_host::HostError;
+use bedrock_host::types::{ProviderError, Role, StreamEvent};
+use integration_tests::*;
+use std::time::Duration;
+
+/// Dropping a `next` that waits for the network leaves the stream whole:
+/// the wait held no call into the guest (a call dropped half-way leaves the
+/// stream unusable). Many streams wait at once this way, and each still
+/// meets its between-bytes timeout with the typed error.
+#[tokio::test(flavor = "multi_thread")]
+async fn waiting_streams_hold_no_guest_call() {
+    const STREAMS: usize = 20;
+    let emulator = emulator().await;
+    let host = host(&sigv4_env(&emulator));
+    let mut cfg = config();
+    cfg.between_bytes_timeout_ms = Some(2000);
+    // The emulator sends `messageStart`, then nothing for a minute.
+    let stalled = request(MODEL, "[emulator stall]");
+    let outcomes = join_all((0..STREAMS).map(|_| {
+        let (host, cfg, stalled) = (host.clone(), cfg.clone(), stalled.clone());
+        async move {
+            let mut stream = host.converse_stream(&cfg, &stalled).await.unwrap().unwrap();
+            let first = stream.next().await.unwrap();
+            assert_eq!(
+                first,
+                Ok(Some(vec![StreamEvent::MessageStart(Role::Assistant)]))
+            );
+            for _ in 0..5 {
+                let cancelled =
+                    tokio::time::timeout(Duration::from_millis(20), stream.next()).await;
+                assert!(cancelled.is_err(), "nothing arrives during the stall");
+            }
+            let last = stream.next().await.expect("the stream is still usable");
+            (last, stream.next().await.unwrap())
+        }
+    }))
+    .await;
+    for (last, after) in outcomes {
+        assert!(matches!(last, Err(ProviderError::Timeout(_))), "{last:?}");
+        assert_eq!(after, Ok(None), "an error is terminal");
+    }
+}
+
+/// A plugin whose pollable is never ready cannot hold a stream forever:
+/// the wait counts against the call deadline, and the host goes on.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_pollable_that_is_never_ready_meets_the_deadline() {
+    let host = hostile(|c| c.call_deadline = Duration::from_millis(500));
+    let error = run(&host, "stall").await.unwrap_err();
+    assert!(
+        matches!(
+            host_error(&error),
+            HostError::DeadlineExceeded {
+                function: "event-stream.next",
+                ..
+            }
+        ),
+        "{error:#}"
+    );
+    assert_eq!(run(&host, "env").await.unwrap(), "AWS_REGION");
+}
+
+/// A stream closed while a dropped `next` left its wait behind: the host
+/// releases the pollables before the guest's destructor drops the body it
+/// belongs to, and the close succeeds.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_stream_closed_after_a_dropped_wait_closes_cleanly() {
+    let emulator = emulator().await;
+    let host = host(&sigv4_env(&emulator));
+    let mut stream = host
+        .converse_stream(&config(), &request(MODEL, "[emulator stall]"))
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(matches!(stream.next().await.unwrap(), Ok(Some(_))));
+    let cancelled = tokio::time::timeout(Duration::from_millis(20), stream.next()).await;
+    assert!(cancelled.is_err(), "nothing arrives during the stall");
+    stream.close().await.expect("the destructor runs cleanly");
+    let outcome = converse(&host, &config(), &request(MODEL, "Hi"))
+        .await
+        .unwrap();
+    assert_eq!(outcome.error, None);
+}
