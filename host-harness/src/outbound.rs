@@ -39,6 +39,15 @@ use wasmtime_wasi_http::{Error, RequestOptions, WasiBody};
 /// What `default_send_request` waits when the guest sets no timeout.
 const DEFAULT_TIMEOUT: Duration = Duration::from_secs(600);
 
+/// The HTTP/2 connection window: how much the server may send on one
+/// connection ahead of its readers. One connection carries thousands of
+/// streams, and h2 sizes its allowance for small DATA frames left unread
+/// (see [`read_ahead`]) at half this window: hyper's 5 MiB default allowed
+/// about 16,000 events in flight, which 5,000 streams of 50 events a second
+/// exceed whenever readers fall 65 ms behind. Each stream is still held to
+/// its own window (2 MiB).
+const CONNECTION_WINDOW: u32 = 64 * 1024 * 1024;
+
 /// How the pooled client is built ([`crate::HostConfig`]'s outbound settings).
 #[derive(Clone, Debug)]
 pub(crate) struct OutboundConfig {
@@ -112,6 +121,7 @@ impl OutboundClient {
             .pool_timer(TokioTimer::new())
             .pool_idle_timeout(config.idle_timeout)
             .pool_max_idle_per_host(config.max_idle_per_host)
+            .http2_initial_connection_window_size(CONNECTION_WINDOW)
             .build(TimedConnector { https });
         Ok(Self { client })
     }
@@ -603,7 +613,7 @@ mod tests {
         finished: tokio::sync::watch::Sender<usize>,
     }
 
-    const FRAME_BYTES: usize = 100;
+    const FRAME_BYTES: usize = 10;
     const FRAMES_PER_ROUND: usize = 10;
 
     impl SmallFrames {
@@ -689,11 +699,15 @@ mod tests {
     /// and closes the connection with ENHANCE_YOUR_CALM when it runs out:
     /// every stream on it failed with "error reading a body from
     /// connection". Here no body is read until all were sent, which
-    /// leaves far more small frames than that budget covers.
+    /// leaves far more small frames than that budget covers: a larger
+    /// window alone would not do, the bodies must be read off the
+    /// connection as they come.
     #[tokio::test]
     async fn small_frames_read_late_keep_the_connection() {
-        const STREAMS: usize = 40;
-        const FRAMES: usize = 600;
+        // 175,000 frames of 10 bytes: over the allowance of the 64 MiB
+        // window (32 MiB at 246 bytes a frame), with 1.75 MB of data.
+        const STREAMS: usize = 50;
+        const FRAMES: usize = 3_500;
         let (ca_file, acceptor) = private_ca("small-frames");
         let base = serve_small_frames(acceptor, FRAMES).await;
         let client = OutboundClient::new(&config(Some(ca_file.clone()))).unwrap();
