@@ -116,6 +116,8 @@ pub async fn stream(host: &Host, config: &ProviderConfig, request: &ConverseRequ
             }
             Ok(Ok(None)) => return outcome,
             Ok(Err(error)) => {
+                // The report counts errors by kind; why is for stderr.
+                eprintln!("stream failed after {} events: {error:?}", outcome.events);
                 outcome.error = Some(error.wit_name().into());
                 return outcome;
             }

@@ -166,6 +166,9 @@ fn linker(engine: &Engine) -> anyhow::Result<Linker<StoreState>> {
     wasmtime_wasi_http::p2::add_only_http_to_linker_async(&mut linker)
         .map_err(anyhow::Error::from)
         .context("adding wasi:http to the linker")?;
+    crate::state::add_guest_error_text_to_linker(&mut linker)
+        .map_err(anyhow::Error::from)
+        .context("adding the guest's error text to the linker")?;
     store::add_to_linker::<_, HasKeyValue>(&mut linker, StoreState::keyvalue)
         .map_err(anyhow::Error::from)
         .context("adding wasi:keyvalue/store to the linker")?;

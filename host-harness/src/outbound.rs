@@ -13,11 +13,14 @@
 //! honours them: the connect timeout on establishing a connection (when one
 //! is needed), the first-byte timeout on the response head, the
 //! between-bytes timeout on every frame of the body; failures map to the
-//! same `wasi:http` error codes.
+//! same `wasi:http` error codes. Response bodies are read off the
+//! connection as they arrive ([`read_ahead`]), so that a guest reading late
+//! does not get the shared HTTP/2 connection closed under every stream.
+
+mod read_ahead;
 
 use bytes::Bytes;
 use http_body_util::BodyExt;
-use hyper::body::Incoming;
 use hyper_rustls::{HttpsConnector, HttpsConnectorBuilder, MaybeHttpsStream};
 use hyper_util::client::legacy::Client;
 use hyper_util::client::legacy::connect::HttpConnector;
@@ -35,6 +38,15 @@ use wasmtime_wasi_http::{Error, RequestOptions, WasiBody};
 
 /// What `default_send_request` waits when the guest sets no timeout.
 const DEFAULT_TIMEOUT: Duration = Duration::from_secs(600);
+
+/// The HTTP/2 connection window: how much the server may send on one
+/// connection ahead of its readers. One connection carries thousands of
+/// streams, and h2 sizes its allowance for small DATA frames left unread
+/// (see [`read_ahead`]) at half this window: hyper's 5 MiB default allowed
+/// about 16,000 events in flight, which 5,000 streams of 50 events a second
+/// exceed whenever readers fall 65 ms behind. Each stream is still held to
+/// its own window (2 MiB).
+const CONNECTION_WINDOW: u32 = 64 * 1024 * 1024;
 
 /// How the pooled client is built ([`crate::HostConfig`]'s outbound settings).
 #[derive(Clone, Debug)]
@@ -109,6 +121,7 @@ impl OutboundClient {
             .pool_timer(TokioTimer::new())
             .pool_idle_timeout(config.idle_timeout)
             .pool_max_idle_per_host(config.max_idle_per_host)
+            .http2_initial_connection_window_size(CONNECTION_WINDOW)
             .build(TimedConnector { https });
         Ok(Self { client })
     }
@@ -145,7 +158,7 @@ impl OutboundClient {
         };
         Ok(response.map(|incoming| {
             TimedBody {
-                incoming,
+                frames: read_ahead::read_ahead(incoming),
                 timeout: between_bytes(between_bytes_timeout),
                 held: Some(held),
             }
@@ -321,8 +334,9 @@ fn between_bytes(limit: Duration) -> tokio::time::Interval {
 
 /// A response body that fails with `connection-read-timeout` when no frame
 /// comes within the between-bytes timeout, and keeps `held` until it ends.
+/// Its frames are those [`read_ahead`] read off the connection.
 struct TimedBody<H> {
-    incoming: Incoming,
+    frames: read_ahead::Frames,
     timeout: tokio::time::Interval,
     held: Option<H>,
 }
@@ -335,7 +349,7 @@ impl<H: Unpin> http_body::Body for TimedBody<H> {
         mut self: Pin<&mut Self>,
         cx: &mut Context<'_>,
     ) -> Poll<Option<Result<http_body::Frame<Bytes>, Error>>> {
-        match Pin::new(&mut self.incoming).poll_frame(cx) {
+        match self.frames.poll_recv(cx) {
             Poll::Ready(None) => {
                 self.held = None;
                 Poll::Ready(None)
@@ -355,20 +369,13 @@ impl<H: Unpin> http_body::Body for TimedBody<H> {
             }
         }
     }
-
-    fn is_end_stream(&self) -> bool {
-        self.incoming.is_end_stream()
-    }
-
-    fn size_hint(&self) -> http_body::SizeHint {
-        self.incoming.size_hint()
-    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use http_body_util::{Empty, Full};
+    use hyper::body::Incoming;
     use hyper::service::service_fn;
     use std::sync::atomic::{AtomicUsize, Ordering};
     use tokio::net::TcpListener;
@@ -596,6 +603,141 @@ mod tests {
         };
         let error = client.send(get(&url), Some(options), ()).await.unwrap_err();
         assert!(matches!(error, Error::ConnectionTimeout), "{error}");
+    }
+
+    /// A response body of small DATA frames of `FRAME_BYTES` each, sent in
+    /// rounds as an event stream comes, a few events at a time;
+    /// `finished` counts the bodies sent to their end.
+    struct SmallFrames {
+        frames: tokio::sync::mpsc::Receiver<Bytes>,
+        finished: tokio::sync::watch::Sender<usize>,
+    }
+
+    const FRAME_BYTES: usize = 10;
+    const FRAMES_PER_ROUND: usize = 10;
+
+    impl SmallFrames {
+        fn new(frames: usize, finished: tokio::sync::watch::Sender<usize>) -> Self {
+            let (sender, receiver) = tokio::sync::mpsc::channel(FRAMES_PER_ROUND);
+            tokio::spawn(async move {
+                for sent in 0..frames {
+                    if sent % FRAMES_PER_ROUND == 0 {
+                        tokio::time::sleep(Duration::from_millis(1)).await;
+                    }
+                    let event = Bytes::from_static(&[b'e'; FRAME_BYTES]);
+                    if sender.send(event).await.is_err() {
+                        return;
+                    }
+                }
+            });
+            Self {
+                frames: receiver,
+                finished,
+            }
+        }
+    }
+
+    impl http_body::Body for SmallFrames {
+        type Data = Bytes;
+        type Error = std::convert::Infallible;
+
+        fn poll_frame(
+            mut self: Pin<&mut Self>,
+            cx: &mut Context<'_>,
+        ) -> Poll<Option<Result<http_body::Frame<Bytes>, Self::Error>>> {
+            match ready!(self.frames.poll_recv(cx)) {
+                Some(event) => Poll::Ready(Some(Ok(http_body::Frame::data(event)))),
+                None => {
+                    self.finished.send_modify(|n| *n += 1);
+                    Poll::Ready(None)
+                }
+            }
+        }
+    }
+
+    /// An HTTPS (h2) server whose `/events` answers `frames` small frames and
+    /// whose `/after/N` answers once N of those bodies were sent to their end.
+    async fn serve_small_frames(acceptor: tokio_rustls::TlsAcceptor, frames: usize) -> String {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let (finished, _) = tokio::sync::watch::channel(0usize);
+        tokio::spawn(async move {
+            loop {
+                let (tcp, _) = listener.accept().await.unwrap();
+                let (acceptor, finished) = (acceptor.clone(), finished.clone());
+                tokio::spawn(async move {
+                    let service = service_fn(move |request: http::Request<Incoming>| {
+                        let finished = finished.clone();
+                        async move {
+                            let path = request.uri().path().to_owned();
+                            let frames = match path.strip_prefix("/after/") {
+                                Some(count) => {
+                                    let count: usize = count.parse().unwrap();
+                                    let mut sent = finished.subscribe();
+                                    sent.wait_for(|n| *n >= count).await.unwrap();
+                                    0
+                                }
+                                None => frames,
+                            };
+                            let body = SmallFrames::new(frames, finished.clone());
+                            Ok::<_, std::convert::Infallible>(http::Response::new(body))
+                        }
+                    });
+                    let stream = acceptor.accept(tcp).await.unwrap();
+                    let _ = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new())
+                        .serve_connection(TokioIo::new(stream), service)
+                        .await;
+                });
+            }
+        });
+        format!("https://{addr}")
+    }
+
+    /// Event streams arrive as many small DATA frames, and a guest among
+    /// thousands reads its stream late. h2 charges every small frame left
+    /// unread against a budget of the whole connection (half its window)
+    /// and closes the connection with ENHANCE_YOUR_CALM when it runs out:
+    /// every stream on it failed with "error reading a body from
+    /// connection". Here no body is read until all were sent, which
+    /// leaves far more small frames than that budget covers: a larger
+    /// window alone would not do, the bodies must be read off the
+    /// connection as they come.
+    #[tokio::test]
+    async fn small_frames_read_late_keep_the_connection() {
+        // 175,000 frames of 10 bytes: over the allowance of the 64 MiB
+        // window (32 MiB at 246 bytes a frame), with 1.75 MB of data.
+        const STREAMS: usize = 50;
+        const FRAMES: usize = 3_500;
+        let (ca_file, acceptor) = private_ca("small-frames");
+        let base = serve_small_frames(acceptor, FRAMES).await;
+        let client = OutboundClient::new(&config(Some(ca_file.clone()))).unwrap();
+        let mut responses = Vec::new();
+        for _ in 0..STREAMS {
+            let (client, url) = (client.clone(), format!("{base}/events"));
+            responses.push(tokio::spawn(async move {
+                client.send(get(&url), None, ()).await
+            }));
+        }
+        let mut bodies = Vec::new();
+        for response in responses {
+            let response = response.await.unwrap().unwrap();
+            assert_eq!(response.version(), http::Version::HTTP_2);
+            bodies.push(response.into_body());
+        }
+        // Sent after the others on the same connection: by its answer, the
+        // server has written every frame of the other bodies.
+        let after = client
+            .send(get(&format!("{base}/after/{STREAMS}")), None, ())
+            .await
+            .unwrap();
+        assert_eq!(body_text(after).await, "");
+        for body in bodies {
+            match body.collect().await {
+                Ok(collected) => assert_eq!(collected.to_bytes().len(), FRAMES * FRAME_BYTES),
+                Err(error) => panic!("a stream read late failed: {error}"),
+            }
+        }
+        std::fs::remove_file(ca_file).unwrap();
     }
 
     #[tokio::test]

@@ -136,6 +136,32 @@ impl WasiHttpView for StoreState {
     }
 }
 
+/// The text `wasi:io/error.to-debug-string` gives the guest: the error's
+/// message and its causes, on one line. wasmtime-wasi formats it with
+/// `{:?}`, which appends the host's stack backtrace whenever
+/// `RUST_BACKTRACE` is set: host paths and symbols the plugin has no
+/// business with, in error messages its users read.
+fn guest_error_text(error: &wasmtime::Error) -> String {
+    format!("{error:#}")
+}
+
+/// Defines `wasi:io/error.to-debug-string` as [`guest_error_text`], over
+/// wasmtime-wasi's definition (added before).
+pub(crate) fn add_guest_error_text_to_linker(
+    linker: &mut wasmtime::component::Linker<StoreState>,
+) -> wasmtime::Result<()> {
+    linker.allow_shadowing(true);
+    linker.instance("wasi:io/error@0.2.12")?.func_wrap(
+        "[method]error.to-debug-string",
+        |store: wasmtime::StoreContextMut<'_, StoreState>,
+         (error,): (wasmtime::component::Resource<wasmtime::Error>,)| {
+            Ok((guest_error_text(store.data().table.get(&error)?),))
+        },
+    )?;
+    linker.allow_shadowing(false);
+    Ok(())
+}
+
 /// Checks every outgoing request against the call's caps and the policy,
 /// then sends it with the host's pooled client.
 struct OutboundHooks {
@@ -274,6 +300,16 @@ mod tests {
     use super::*;
     use crate::HostConfig;
     use http_body_util::Empty;
+
+    #[test]
+    fn guest_error_text_is_the_message_chain_without_a_backtrace() {
+        let error = wasmtime::Error::from(std::io::Error::other("connection reset"))
+            .context("reading the response body");
+        assert_eq!(
+            guest_error_text(&error),
+            "reading the response body: connection reset"
+        );
+    }
 
     #[test]
     fn guest_stderr_is_sanitised_and_bounded_per_call() {

@@ -11,6 +11,7 @@ mod converse_stream;
 mod credentials;
 mod discovery;
 mod exposure;
+mod guest_error_text;
 mod host_limits;
 mod hot_swap;
 mod isolation;
