@@ -378,6 +378,34 @@ mod tests {
     }
     use serde_json::json;
 
+    /// A running server over [`stand_in_host`] that wants the key `sk-local`.
+    async fn keyed_server() -> (SocketAddr, Running) {
+        let mut config = ServeConfig::new(ProviderConfig::default());
+        config.api_key = Some("sk-local".into());
+        let server = Server::bind(([127, 0, 0, 1], 0).into(), stand_in_host(), config)
+            .await
+            .unwrap();
+        let addr = server.local_addr().unwrap();
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let task = tokio::spawn(server.run(async {
+            let _ = stopped.await;
+        }));
+        (addr, Running { stop, task })
+    }
+
+    /// A server started by [`keyed_server`], to shut down at the test's end.
+    struct Running {
+        stop: tokio::sync::oneshot::Sender<()>,
+        task: tokio::task::JoinHandle<std::io::Result<()>>,
+    }
+
+    impl Running {
+        async fn stop(self) {
+            self.stop.send(()).unwrap();
+            self.task.await.unwrap().unwrap();
+        }
+    }
+
     /// One HTTP/1.1 exchange: the status and the body as JSON.
     async fn exchange(addr: SocketAddr, head: &str, body: &str) -> (u16, serde_json::Value) {
         use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -399,16 +427,7 @@ mod tests {
 
     #[tokio::test(flavor = "multi_thread")]
     async fn serve_answers_auth_and_bad_requests_in_openai_shape() {
-        let mut config = ServeConfig::new(ProviderConfig::default());
-        config.api_key = Some("sk-local".into());
-        let server = Server::bind(([127, 0, 0, 1], 0).into(), stand_in_host(), config)
-            .await
-            .unwrap();
-        let addr = server.local_addr().unwrap();
-        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-        let running = tokio::spawn(server.run(async {
-            let _ = stopped.await;
-        }));
+        let (addr, stop) = keyed_server().await;
 
         let (status, body) = exchange(addr, "GET /v1/models HTTP/1.1", "").await;
         assert_eq!(status, 401);
@@ -467,22 +486,12 @@ mod tests {
             "{body}"
         );
 
-        stop.send(()).unwrap();
-        running.await.unwrap().unwrap();
+        stop.stop().await;
     }
 
     #[tokio::test(flavor = "multi_thread")]
     async fn serve_answers_messages_refusals_in_anthropic_shape() {
-        let mut config = ServeConfig::new(ProviderConfig::default());
-        config.api_key = Some("sk-local".into());
-        let server = Server::bind(([127, 0, 0, 1], 0).into(), stand_in_host(), config)
-            .await
-            .unwrap();
-        let addr = server.local_addr().unwrap();
-        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-        let running = tokio::spawn(server.run(async {
-            let _ = stopped.await;
-        }));
+        let (addr, stop) = keyed_server().await;
         let error = |kind: &str, body: &serde_json::Value| {
             assert_eq!(body["type"], "error", "{body}");
             assert_eq!(body["error"]["type"], kind, "{body}");
@@ -527,7 +536,6 @@ mod tests {
             (500, &json!("server_error"))
         );
 
-        stop.send(()).unwrap();
-        running.await.unwrap().unwrap();
+        stop.stop().await;
     }
 }
