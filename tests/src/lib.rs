@@ -6,8 +6,14 @@ use bedrock_host::types::{
     ContentBlock, ConverseRequest, Message, ProviderConfig, ProviderError, Role, StreamEvent,
 };
 use bedrock_host::{Host, HostConfig};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::OnceLock;
+
+mod clients;
+mod serving;
+
+pub use clients::{assert_sdk_scenarios, by_scenario, run_node, run_python};
+pub use serving::Serving;
 
 pub const ACCESS_KEY_ID: &str = "AKIDEXAMPLE";
 pub const SECRET_ACCESS_KEY: &str = "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY";
@@ -123,37 +129,33 @@ pub fn node() -> Option<PathBuf> {
     }
 }
 
-/// Runs `node SCRIPT ARGS` in `dir` with only `PATH` and `env` set, off the
-/// async runtime, and parses its stdout as one JSON value per line. A failure
-/// panics with the script's stderr.
-pub async fn run_node(
-    dir: &Path,
-    script: &str,
-    args: &[&str],
-    env: &[(&str, String)],
-) -> Vec<serde_json::Value> {
-    let mut command = std::process::Command::new("node");
-    command.current_dir(dir).arg(script).args(args).env_clear();
-    command.env("PATH", std::env::var_os("PATH").unwrap_or_default());
-    command.envs(env.iter().map(|(k, v)| (*k, v)));
-    let output = tokio::task::spawn_blocking(move || command.output())
-        .await
-        .unwrap()
-        .unwrap_or_else(|e| panic!("node {script}: {e} (is Node.js on PATH?)"));
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(
-        output.status.success(),
-        "node {script} failed ({}):\n{stderr}",
-        output.status
-    );
-    String::from_utf8(output.stdout)
-        .unwrap()
-        .lines()
-        .map(|line| {
-            serde_json::from_str(line)
-                .unwrap_or_else(|e| panic!("node {script}: {e} in {line:?}\nstderr:\n{stderr}"))
+/// The next turn of `req`'s conversation: `assistant` (the turn as streamed,
+/// sent back as a client keeps it), then the tool's `result` for its first
+/// tool call.
+pub fn with_tool_result(
+    mut req: ConverseRequest,
+    assistant: Message,
+    result: &str,
+) -> ConverseRequest {
+    use bedrock_host::types::{ToolResultBlock, ToolResultContent};
+    let call_id = assistant
+        .content
+        .iter()
+        .find_map(|b| match b {
+            ContentBlock::ToolUse(call) => Some(call.id.clone()),
+            _ => None,
         })
-        .collect()
+        .expect("the turn called a tool");
+    req.messages.push(assistant);
+    req.messages.push(Message {
+        role: Role::User,
+        content: vec![ContentBlock::ToolResult(ToolResultBlock {
+            tool_use_id: call_id,
+            content: vec![ToolResultContent::Text(result.into())],
+            is_error: false,
+        })],
+    });
+    req
 }
 
 /// Everything one stream produced.

@@ -12,9 +12,10 @@ use bedrock_host::types::{
     CacheRetention, ContentBlock, ConverseRequest, Message, ReasoningBlock, ReasoningLevel, Role,
     ToolResultBlock, ToolResultContent, ToolSpec, ToolUseBlock,
 };
-use bedrock_serve::{ServeConfig, Server};
+use bedrock_serve::ServeConfig;
 use integration_tests::{
-    MODEL, config, converse, emulator, host, node, python, run_node, sigv4_env,
+    MODEL, Serving, by_scenario, config, converse, emulator, host, node, python, run_node,
+    run_python, sigv4_env,
 };
 use serde_json::{Value, json};
 use std::collections::HashMap;
@@ -27,26 +28,13 @@ const API_KEY: &str = "sk-ant-serve-test";
 const THINKING_MODEL: &str = "us.anthropic.claude-sonnet-4-20250514-v1:0";
 
 /// `serve` with [`API_KEY`] over `host`; stops when dropped.
-struct Serving {
-    addr: SocketAddr,
-    _stop: tokio::sync::oneshot::Sender<()>,
-}
-
 async fn start(host: Host) -> Serving {
     let mut provider = config();
     // One attempt: the throttling case wants the 429 now, not after retries.
     provider.max_attempts = Some(1);
     let mut serve = ServeConfig::new(provider);
     serve.api_key = Some(API_KEY.into());
-    let server = Server::bind(([127, 0, 0, 1], 0).into(), host, serve)
-        .await
-        .expect("binds");
-    let addr = server.local_addr().unwrap();
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    tokio::spawn(server.run(async {
-        let _ = stopped.await;
-    }));
-    Serving { addr, _stop: stop }
+    Serving::local(host, serve).await
 }
 
 /// One response: the status, the head (lower-cased) and the body, de-chunked.
@@ -551,29 +539,15 @@ async fn anthropic_python_sdk_conversation_through_serve() {
     let emulator = emulator().await;
     let host = host(&sigv4_env(&emulator));
     let serving = start(host.clone()).await;
-    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/python/anthropic_client.py");
-    let url = format!("http://{}", serving.addr);
-    let output = tokio::task::spawn_blocking(move || {
-        std::process::Command::new(python)
-            .args([script, &url, API_KEY, THINKING_MODEL])
-            .output()
-    })
-    .await
-    .unwrap()
-    .expect("python runs");
-    let stdout = String::from_utf8(output.stdout).unwrap();
-    assert!(
-        output.status.success(),
-        "anthropic client failed:\n{stdout}\n{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    let s: HashMap<String, Value> = stdout
-        .lines()
-        .map(|line| {
-            let v: Value = serde_json::from_str(line).unwrap();
-            (v["scenario"].as_str().unwrap().to_string(), v)
-        })
-        .collect();
+    let url = serving.url();
+    let lines = run_python(
+        &python,
+        "anthropic_client.py",
+        &[&url, API_KEY, THINKING_MODEL],
+        &[],
+    )
+    .await;
+    let s = by_scenario(lines);
 
     for (turn, tool) in [("turn1", "get_weather"), ("turn2", "get_time")] {
         let t = &s[turn];
@@ -693,7 +667,7 @@ async fn pi_ai_anthropic_messages_conversation_through_serve() {
     let emulator = emulator().await;
     let host = host(&sigv4_env(&emulator));
     let serving = start(host.clone()).await;
-    let url = format!("http://{}", serving.addr);
+    let url = serving.url();
     let lines = run_node(
         &dir,
         "pi_ai_anthropic_client.mjs",
@@ -701,10 +675,7 @@ async fn pi_ai_anthropic_messages_conversation_through_serve() {
         &[],
     )
     .await;
-    let turns: HashMap<String, Value> = lines
-        .into_iter()
-        .map(|v| (v["scenario"].as_str().unwrap().to_string(), v))
-        .collect();
+    let turns = by_scenario(lines);
     for turn in ["turn1", "turn2"] {
         let t = &turns[turn];
         assert_eq!(t["error"], Value::Null, "{t}");

@@ -6,8 +6,7 @@
 use bedrock_emulator::{Emulator, RecordedRequest};
 use bedrock_host::Host;
 use bedrock_host::types::{
-    CacheRetention, ContentBlock, ConverseRequest, DiscoveryOptions, Message, ReasoningLevel, Role,
-    ToolResultBlock, ToolResultContent, ToolSpec,
+    CacheRetention, ContentBlock, ConverseRequest, DiscoveryOptions, ReasoningLevel, ToolSpec,
 };
 use integration_tests::*;
 use serde_json::Value;
@@ -26,28 +25,6 @@ fn first_request() -> ConverseRequest {
         description: Some("The weather in a city.".into()),
         input_schema_json: r#"{"type":"object","properties":{}}"#.into(),
     }];
-    req
-}
-
-/// The conversation so far, the assistant turn as streamed, and the tool's result.
-fn second_request(mut req: ConverseRequest, assistant: Message) -> ConverseRequest {
-    let call_id = assistant
-        .content
-        .iter()
-        .find_map(|b| match b {
-            ContentBlock::ToolUse(call) => Some(call.id.clone()),
-            _ => None,
-        })
-        .expect("the first turn called the tool");
-    req.messages.push(assistant);
-    req.messages.push(Message {
-        role: Role::User,
-        content: vec![ContentBlock::ToolResult(ToolResultBlock {
-            tool_use_id: call_id,
-            content: vec![ToolResultContent::Text("sunny, 21 °C".into())],
-            is_error: false,
-        })],
-    });
     req
 }
 
@@ -95,9 +72,13 @@ async fn thinking_round_trip(host: &Host) {
         ContentBlock::Reasoning(r) => assert!(r.signature.is_some(), "{r:?}"),
         other => panic!("the turn starts with {other:?}"),
     }
-    let outcome = converse(host, &config(), &second_request(first, assistant))
-        .await
-        .unwrap_or_else(|e| panic!("the replay was refused: {e:?}"));
+    let outcome = converse(
+        host,
+        &config(),
+        &with_tool_result(first, assistant, "sunny, 21 °C"),
+    )
+    .await
+    .unwrap_or_else(|e| panic!("the replay was refused: {e:?}"));
     assert_eq!(outcome.error, None);
     assert!(!outcome.text().is_empty());
 }

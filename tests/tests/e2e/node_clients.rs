@@ -13,13 +13,6 @@ use std::collections::HashMap;
 
 const ARN_MODEL: &str = "arn:aws:bedrock:us-east-1:123456789012:inference-profile/us.anthropic.claude-sonnet-4-20250514-v1:0";
 
-fn by_scenario(lines: Vec<Value>) -> HashMap<String, Value> {
-    lines
-        .into_iter()
-        .map(|v| (v["scenario"].as_str().unwrap().to_string(), v))
-        .collect()
-}
-
 #[tokio::test(flavor = "multi_thread")]
 async fn js_sdk_converse_stream_against_the_emulator() {
     let Some(dir) = node() else { return };
@@ -27,28 +20,7 @@ async fn js_sdk_converse_stream_against_the_emulator() {
     let scenarios =
         by_scenario(run_node(&dir, "js_sdk_client.mjs", &[&emulator.endpoint()], &[]).await);
 
-    // What the boto3 test checks.
-    let text = &scenarios["text"];
-    assert_eq!(text["text"], reply_text(24), "{text}");
-    assert_eq!(text["stop_reason"], "end_turn");
-    assert_eq!(text["usage"]["outputTokens"], 24);
-    assert_eq!(text["events"][0], "messageStart");
-    for ok in ["colon_model", "arn_model"] {
-        assert_eq!(
-            scenarios[ok]["stop_reason"], "end_turn",
-            "{}",
-            scenarios[ok]
-        );
-    }
-    assert_eq!(scenarios["max_tokens"]["stop_reason"], "max_tokens");
-    assert_eq!(scenarios["max_tokens"]["text"], reply_text(5));
-    assert_eq!(
-        scenarios["wrong_secret"]["error"],
-        "InvalidSignatureException"
-    );
-    assert_eq!(scenarios["wrong_secret"]["status"], 403);
-    assert_eq!(scenarios["throttled"]["error"], "ThrottlingException");
-    assert_eq!(scenarios["throttled"]["status"], 429);
+    assert_sdk_scenarios(&scenarios);
     // The SDK throws the modeled exception class; boto3 reports the event name.
     assert_eq!(
         scenarios["in_stream_exception"]["error"],

@@ -5,11 +5,11 @@
 
 use bedrock_emulator::reply_text;
 use bedrock_host::types::{DiscoveryOptions, InputModality, ModelDefinition};
-use bedrock_serve::{ServeConfig, Server};
-use integration_tests::{config, emulator, host, python, sigv4_env};
+use bedrock_serve::ServeConfig;
+use integration_tests::{
+    Serving, by_scenario, config, emulator, host, python, run_python, sigv4_env,
+};
 use serde_json::{Value, json};
-use std::collections::HashMap;
-use std::process::Command;
 
 const API_KEY: &str = "sk-serve-test";
 
@@ -22,45 +22,13 @@ async fn openai_python_client_against_serve() {
     provider.max_attempts = Some(1);
     let mut serve = ServeConfig::new(provider);
     serve.api_key = Some(API_KEY.into());
-    let server = Server::bind(
-        ([127, 0, 0, 1], 0).into(),
-        host(&sigv4_env(&emulator)),
-        serve,
-    )
-    .await
-    .expect("binds");
-    let base_url = format!("http://{}/v1", server.local_addr().unwrap());
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let running = tokio::spawn(server.run(async {
-        let _ = stopped.await;
-    }));
-
-    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/python/openai_client.py");
-    let url = base_url.clone();
-    let output = tokio::task::spawn_blocking(move || {
-        Command::new(python)
-            .arg(script)
-            .arg(url)
-            .arg(API_KEY)
-            .output()
-    })
-    .await
-    .unwrap()
-    .expect("python runs");
-    let stdout = String::from_utf8(output.stdout).unwrap();
-    assert!(
-        output.status.success(),
-        "openai client failed:\n{stdout}\n{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    let s: HashMap<String, Value> = stdout
-        .lines()
-        .map(|line| {
-            let v: Value = serde_json::from_str(line).unwrap();
-            assert!(v.get("unexpected").is_none(), "{v}");
-            (v["scenario"].as_str().unwrap().to_string(), v)
-        })
-        .collect();
+    let serving = Serving::local(host(&sigv4_env(&emulator)), serve).await;
+    let base_url = format!("{}/v1", serving.url());
+    let lines = run_python(&python, "openai_client.py", &[&base_url, API_KEY], &[]).await;
+    for line in &lines {
+        assert!(line.get("unexpected").is_none(), "{line}");
+    }
+    let s = by_scenario(lines);
 
     let text = &s["text"];
     assert_eq!(text["content"], reply_text(7), "{text}");
@@ -197,8 +165,7 @@ async fn openai_python_client_against_serve() {
             .contains("not a valid chat completion request")
     );
 
-    stop.send(()).unwrap();
-    running.await.unwrap().expect("shuts down cleanly");
+    serving.stop().await;
 }
 
 /// One `/v1/models` entry, as the SDK kept it, against discovery's definition.

@@ -14,10 +14,12 @@ use bedrock_host::types::{
     CacheRetention, ContentBlock, ConverseRequest, Message, ReasoningLevel, Role, ToolResultBlock,
     ToolResultContent, ToolSpec,
 };
-use bedrock_serve::{ServeConfig, Server};
-use integration_tests::{config, converse, emulator, host, node, python, run_node, sigv4_env};
+use bedrock_serve::ServeConfig;
+use integration_tests::{
+    Serving, by_scenario, config, converse, emulator, host, node, python, run_node, run_python,
+    sigv4_env,
+};
 use serde_json::Value;
-use std::process::Command;
 
 const API_KEY: &str = "sk-serve-thinking";
 const MODEL: &str = "us.anthropic.claude-sonnet-4-20250514-v1:0";
@@ -33,19 +35,11 @@ const PROMPTS: [&str; 2] = [
 const RESULTS: [&str; 2] = ["sunny, 21 °C", "rain, 14 °C"];
 
 /// `serve` with its defaults (short cache retention) on a free port, over
-/// `host`; dropping the sender stops it.
-async fn serve(host: Host) -> (String, tokio::sync::oneshot::Sender<()>) {
+/// `host`; stops when dropped.
+async fn serve(host: Host) -> Serving {
     let mut config = ServeConfig::new(config());
     config.api_key = Some(API_KEY.into());
-    let server = Server::bind(([127, 0, 0, 1], 0).into(), host, config)
-        .await
-        .expect("binds");
-    let base_url = format!("http://{}/v1", server.local_addr().unwrap());
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    tokio::spawn(server.run(async {
-        let _ = stopped.await;
-    }));
-    (base_url, stop)
+    Serving::local(host, config).await
 }
 
 /// The system prompt the scripts send: [`SYSTEM`] and its padding.
@@ -155,33 +149,14 @@ async fn openai_python_client_round_trips_thinking_through_serve() {
     let host = host(&sigv4_env(&emulator));
     let direct = direct_answer(&host).await;
     let direct_requests = converse_bodies(&emulator).len();
-    let (base_url, _stop) = serve(host).await;
+    let serving = serve(host).await;
+    let base_url = format!("{}/v1", serving.url());
 
-    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/python/openai_thinking.py");
-    let output = tokio::task::spawn_blocking(move || {
-        Command::new(python)
-            .arg(script)
-            .arg(base_url)
-            .arg(API_KEY)
-            .output()
-    })
-    .await
-    .unwrap()
-    .expect("python runs");
-    let stdout = String::from_utf8(output.stdout).unwrap();
-    assert!(
-        output.status.success(),
-        "openai client failed:\n{stdout}\n{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    let s: std::collections::HashMap<String, Value> = stdout
-        .lines()
-        .map(|line| {
-            let v: Value = serde_json::from_str(line).unwrap();
-            assert!(v.get("unexpected").is_none(), "{v}");
-            (v["scenario"].as_str().unwrap().to_string(), v)
-        })
-        .collect();
+    let lines = run_python(&python, "openai_thinking.py", &[&base_url, API_KEY], &[]).await;
+    for line in &lines {
+        assert!(line.get("unexpected").is_none(), "{line}");
+    }
+    let s = by_scenario(lines);
 
     for name in ["whole", "stream"] {
         let run = &s[name];
@@ -246,7 +221,8 @@ async fn pi_ai_openai_completions_round_trips_thinking_through_serve() {
     let host = host(&sigv4_env(&emulator));
     let direct = direct_answer(&host).await;
     let direct_requests = converse_bodies(&emulator).len();
-    let (base_url, _stop) = serve(host).await;
+    let serving = serve(host).await;
+    let base_url = format!("{}/v1", serving.url());
 
     let lines = run_node(&dir, "pi_ai_openai_client.mjs", &[&base_url, API_KEY], &[]).await;
     assert_eq!(lines.len(), 3, "three turns: {lines:?}");

@@ -5,7 +5,7 @@
 
 use crate::cli::{cli_binary, json_out, run, temp_dir};
 use bedrock_emulator::{Emulator, EmulatorConfig};
-use bedrock_serve::{ServeConfig, Server};
+use bedrock_serve::ServeConfig;
 use integration_tests::*;
 use serde_json::Value;
 use std::path::{Path, PathBuf};
@@ -117,18 +117,8 @@ async fn the_gateways_agent_runs_a_turn_through_serve() {
     .unwrap();
     let mut serve = ServeConfig::new(config());
     serve.api_key = Some("test-key".into());
-    let server = Server::bind(
-        ([127, 0, 0, 1], 0).into(),
-        host(&sigv4_env(&emulator)),
-        serve,
-    )
-    .await
-    .expect("binds");
-    let serve_url = format!("http://{}", server.local_addr().unwrap());
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let running = tokio::spawn(server.run(async {
-        let _ = stopped.await;
-    }));
+    let serving = Serving::local(host(&sigv4_env(&emulator)), serve).await;
+    let serve_url = serving.url();
 
     // The configuration exactly as printed, plus the model choice.
     let dir = temp_dir("openclaw-agent");
@@ -197,7 +187,6 @@ async fn the_gateways_agent_runs_a_turn_through_serve() {
             .any(|r| r.model_id.as_deref() == Some(AGENT_MODEL)),
         "no ConverseStream reached the emulator"
     );
-    let _ = stop.send(());
-    running.await.unwrap().unwrap();
+    serving.stop().await;
     std::fs::remove_dir_all(&dir).unwrap();
 }

@@ -5,8 +5,7 @@
 
 use bedrock_host::Host;
 use bedrock_host::types::{
-    ContentBlock, ConverseRequest, Message, ProviderError, ReasoningLevel, Role, ToolResultBlock,
-    ToolResultContent, ToolSpec,
+    ContentBlock, ConverseRequest, Message, ProviderError, ReasoningLevel, ToolSpec,
 };
 use integration_tests::*;
 
@@ -33,29 +32,6 @@ async fn first_turn(host: &Host, directives: &str) -> (ConverseRequest, Message)
     (req, outcome.assistant_message())
 }
 
-/// The second turn: the first turn's conversation, `assistant` as sent back, then the
-/// tool's result.
-fn second_turn(mut req: ConverseRequest, assistant: Message) -> ConverseRequest {
-    let call_id = assistant
-        .content
-        .iter()
-        .find_map(|b| match b {
-            ContentBlock::ToolUse(call) => Some(call.id.clone()),
-            _ => None,
-        })
-        .expect("the first turn called the tool");
-    req.messages.push(assistant);
-    req.messages.push(Message {
-        role: Role::User,
-        content: vec![ContentBlock::ToolResult(ToolResultBlock {
-            tool_use_id: call_id,
-            content: vec![ToolResultContent::Text("sunny, 21 °C".into())],
-            is_error: false,
-        })],
-    });
-    req
-}
-
 fn refused(error: &ProviderError, needle: &str) -> bool {
     matches!(error, ProviderError::Validation(d) if d.message.contains(needle))
 }
@@ -74,9 +50,13 @@ async fn the_plugins_replay_of_signed_and_redacted_thinking_passes() {
             ContentBlock::RedactedReasoning(data) => assert!(!data.is_empty()),
             other => panic!("{directives}: the turn starts with {other:?}"),
         }
-        let outcome = converse(&host, &config(), &second_turn(req, assistant))
-            .await
-            .unwrap_or_else(|e| panic!("{directives}: {e:?}"));
+        let outcome = converse(
+            &host,
+            &config(),
+            &with_tool_result(req, assistant, "sunny, 21 °C"),
+        )
+        .await
+        .unwrap_or_else(|e| panic!("{directives}: {e:?}"));
         assert_eq!(outcome.error, None, "{directives}");
         assert!(!outcome.text().is_empty(), "{directives}");
     }
@@ -92,9 +72,13 @@ async fn dropped_or_edited_thinking_is_refused_as_bedrock_refuses_it() {
     dropped
         .content
         .retain(|b| !matches!(b, ContentBlock::Reasoning(_)));
-    let error = converse(&host, &config(), &second_turn(req.clone(), dropped))
-        .await
-        .unwrap_err();
+    let error = converse(
+        &host,
+        &config(),
+        &with_tool_result(req.clone(), dropped, "sunny, 21 °C"),
+    )
+    .await
+    .unwrap_err();
     assert!(
         refused(
             &error,
@@ -107,9 +91,13 @@ async fn dropped_or_edited_thinking_is_refused_as_bedrock_refuses_it() {
     if let ContentBlock::Reasoning(r) = &mut edited.content[0] {
         r.text.push_str(" And more.");
     }
-    let error = converse(&host, &config(), &second_turn(req.clone(), edited))
-        .await
-        .unwrap_err();
+    let error = converse(
+        &host,
+        &config(),
+        &with_tool_result(req.clone(), edited, "sunny, 21 °C"),
+    )
+    .await
+    .unwrap_err();
     assert!(
         refused(&error, "Invalid `signature` in `thinking` block"),
         "{error:?}"
@@ -118,15 +106,23 @@ async fn dropped_or_edited_thinking_is_refused_as_bedrock_refuses_it() {
     // Another emulator's signature is not this one's.
     let other = emulator_with_host().await;
     let (_, foreign) = first_turn(&other.1, "tool-use=get_weather").await;
-    let error = converse(&host, &config(), &second_turn(req.clone(), foreign))
-        .await
-        .unwrap_err();
+    let error = converse(
+        &host,
+        &config(),
+        &with_tool_result(req.clone(), foreign, "sunny, 21 °C"),
+    )
+    .await
+    .unwrap_err();
     assert!(refused(&error, "Invalid `signature`"), "{error:?}");
 
     // The same host then serves the untouched conversation.
-    let outcome = converse(&host, &config(), &second_turn(req, assistant))
-        .await
-        .unwrap();
+    let outcome = converse(
+        &host,
+        &config(),
+        &with_tool_result(req, assistant, "sunny, 21 °C"),
+    )
+    .await
+    .unwrap();
     assert_eq!(outcome.error, None);
 }
 

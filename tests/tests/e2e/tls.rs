@@ -7,10 +7,8 @@
 use bedrock_emulator::{Emulator, EmulatorConfig, reply_text};
 use bedrock_host::types::ProviderError;
 use integration_tests::*;
-use serde_json::Value;
-use std::collections::{BTreeSet, HashMap};
+use std::collections::BTreeSet;
 use std::path::PathBuf;
-use std::process::Command;
 
 /// The emulator over TLS, and its CA written to a file of its own.
 async fn tls_emulator(name: &str) -> (Emulator, PathBuf) {
@@ -93,39 +91,10 @@ async fn without_the_ca_the_call_fails_with_a_certificate_error() {
 async fn boto3_trusts_the_emulator_through_aws_ca_bundle() {
     let Some(python) = python() else { return };
     let (emulator, ca) = tls_emulator("boto3").await;
-    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/python/boto3_client.py");
-    let endpoint = emulator.endpoint();
-    let bundle = ca.clone();
-    let output = tokio::task::spawn_blocking(move || {
-        Command::new(python)
-            .arg(script)
-            .arg(endpoint)
-            .env("AWS_CA_BUNDLE", bundle)
-            .output()
-    })
-    .await
-    .unwrap()
-    .expect("python runs");
-    assert!(
-        output.status.success(),
-        "boto3 client failed:\n{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    let scenarios: HashMap<String, Value> = String::from_utf8(output.stdout)
-        .unwrap()
-        .lines()
-        .map(|line| {
-            let v: Value = serde_json::from_str(line).unwrap();
-            (v["scenario"].as_str().unwrap().to_string(), v)
-        })
-        .collect();
-    let text = &scenarios["text"];
-    assert_eq!(text["text"], reply_text(24), "{text}");
-    assert_eq!(text["stop_reason"], "end_turn");
-    assert_eq!(
-        scenarios["wrong_secret"]["error"],
-        "InvalidSignatureException"
-    );
+    let env = [("AWS_CA_BUNDLE", ca.display().to_string())];
+    let lines = run_python(&python, "boto3_client.py", &[&emulator.endpoint()], &env).await;
+    let scenarios = by_scenario(lines);
+    assert_sdk_scenarios(&scenarios);
     assert_eq!(
         scenarios["in_stream_exception"]["error"],
         "modelStreamErrorException"

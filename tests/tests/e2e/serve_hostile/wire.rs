@@ -4,15 +4,13 @@
 
 use bedrock_emulator::reply_text;
 use bedrock_host::Host;
-use bedrock_serve::{ServeConfig, Server};
-use integration_tests::{MODEL, config};
+use bedrock_serve::ServeConfig;
+use integration_tests::{MODEL, Serving, config};
 use serde_json::{Value, json};
 use std::net::SocketAddr;
 use std::time::Duration;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
-use tokio::sync::oneshot;
-use tokio::task::JoinHandle;
 
 pub const API_KEY: &str = "sk-serve-hostile";
 
@@ -20,44 +18,11 @@ pub const API_KEY: &str = "sk-serve-hostile";
 /// would otherwise hang fails instead. Never a claim about speed.
 pub const PATIENCE: Duration = Duration::from_secs(60);
 
-/// How long [`Running::stop`] waits for `run` to return: shorter than the
-/// emulator's 60 s `stall`, so that a stuck call cannot pass for a clean
-/// shutdown, and far longer than the deadlines the tests set.
-const SHUTDOWN_PATIENCE: Duration = Duration::from_secs(30);
-
 /// The words of the honest request's reply.
 const HONEST_WORDS: usize = 3;
 
-pub struct Running {
-    pub addr: SocketAddr,
-    stop: Option<oneshot::Sender<()>>,
-    task: Option<JoinHandle<std::io::Result<()>>>,
-}
-
-impl Running {
-    /// Signals shutdown and waits for `run` to return (at most
-    /// [`PATIENCE`]).
-    pub async fn stop(mut self) {
-        let _ = self.stop.take().unwrap().send(());
-        let task = self.task.take().unwrap();
-        tokio::time::timeout(SHUTDOWN_PATIENCE, task)
-            .await
-            .expect("serve stops within its shutdown deadline")
-            .unwrap()
-            .expect("serve stops cleanly");
-    }
-}
-
-impl Drop for Running {
-    fn drop(&mut self) {
-        if let Some(task) = &self.task {
-            task.abort();
-        }
-    }
-}
-
 /// `serve` on a free loopback port with [`API_KEY`], `tweak`ed.
-pub async fn start(host: Host, tweak: impl FnOnce(&mut ServeConfig)) -> Running {
+pub async fn start(host: Host, tweak: impl FnOnce(&mut ServeConfig)) -> Serving {
     start_on(([127, 0, 0, 1], 0).into(), host, tweak).await
 }
 
@@ -66,21 +31,11 @@ pub async fn start_on(
     addr: SocketAddr,
     host: Host,
     tweak: impl FnOnce(&mut ServeConfig),
-) -> Running {
+) -> Serving {
     let mut serve = ServeConfig::new(config());
     serve.api_key = Some(API_KEY.into());
     tweak(&mut serve);
-    let server = Server::bind(addr, host, serve).await.expect("binds");
-    let addr = server.local_addr().unwrap();
-    let (stop, stopped) = oneshot::channel::<()>();
-    let task = tokio::spawn(server.run(async {
-        let _ = stopped.await;
-    }));
-    Running {
-        addr,
-        stop: Some(stop),
-        task: Some(task),
-    }
+    Serving::start(addr, host, serve).await
 }
 
 /// A chat completion body asking the emulator for `prompt`.
