@@ -1,4 +1,5 @@
-//! Sending a [`SignedRequest`] over `wasi:http/outgoing-handler`.
+//! Sending a [`SignedRequest`] over `wasi:http/outgoing-handler`, and
+//! receiving its response head and body without waiting inside the guest.
 
 use bedrock_core::endpoint::Scheme;
 use bedrock_core::error::{Error, NetworkKind, TimeoutPhase};
@@ -9,8 +10,8 @@ use std::time::Duration;
 use wasi::clocks::monotonic_clock;
 use wasi::http::outgoing_handler;
 use wasi::http::types::{
-    ErrorCode, Fields, IncomingBody, IncomingResponse, Method, OutgoingBody, OutgoingRequest,
-    RequestOptions, Scheme as WasiScheme,
+    ErrorCode, Fields, FutureIncomingResponse, IncomingBody, IncomingResponse, Method,
+    OutgoingBody, OutgoingRequest, RequestOptions, Scheme as WasiScheme,
 };
 use wasi::io::poll::{Pollable, poll};
 use wasi::io::streams::{InputStream, StreamError};
@@ -43,8 +44,7 @@ impl Body {
     /// arrived (the first), or the between-bytes timeout is due (the
     /// second).
     pub fn subscribe(&self) -> [Pollable; 2] {
-        let nanos = self.between_bytes.as_nanos().min(u64::MAX as u128) as u64;
-        let due = self.last_arrival.saturating_add(nanos);
+        let due = self.last_arrival.saturating_add(nanos(self.between_bytes));
         [
             self.stream.subscribe(),
             monotonic_clock::subscribe_instant(due),
@@ -85,8 +85,7 @@ impl Body {
 
 impl platform::Body for Body {
     fn read(&mut self) -> Result<Option<Vec<u8>>, Error> {
-        let nanos = self.between_bytes.as_nanos().min(u64::MAX as u128) as u64;
-        let deadline = monotonic_clock::subscribe_duration(nanos);
+        let deadline = monotonic_clock::subscribe_duration(nanos(self.between_bytes));
         loop {
             let ready = self.stream.subscribe();
             if !poll(&[&ready, &deadline]).contains(&0) {
@@ -109,8 +108,8 @@ impl platform::Body for Body {
     }
 }
 
-/// Sends `request` and waits for the response head.
-pub fn send(request: &SignedRequest, timeouts: Timeouts) -> Result<Response<Body>, Error> {
+/// Sends `request` (its body included) without waiting for the response head.
+pub fn start(request: &SignedRequest, timeouts: Timeouts) -> Result<InFlight, Error> {
     let refused =
         |what: &str| Error::InvalidRequest(format!("the HTTP host refused the request's {what}"));
     let headers =
@@ -134,7 +133,6 @@ pub fn send(request: &SignedRequest, timeouts: Timeouts) -> Result<Response<Body
         .map_err(|()| refused("path"))?;
 
     let options = RequestOptions::new();
-    let nanos = |d: Duration| d.as_nanos().min(u64::MAX as u128) as u64;
     // A host may not support a timeout; the request still goes out.
     let _ = options.set_connect_timeout(Some(nanos(timeouts.connect)));
     let _ = options.set_first_byte_timeout(Some(nanos(timeouts.first_byte)));
@@ -155,34 +153,94 @@ pub fn send(request: &SignedRequest, timeouts: Timeouts) -> Result<Response<Body
             _ => closed,
         });
     }
-
-    future.subscribe().block();
-    let incoming = match future.get() {
-        Some(Ok(Ok(response))) => response,
-        Some(Ok(Err(code))) => return Err(head_error(code)),
-        Some(Err(())) | None => {
-            return Err(Error::network(
-                NetworkKind::Other,
-                "the response was already taken",
-            ));
-        }
-    };
-    let status = incoming.status();
-    let headers = incoming.headers().entries();
-    let unavailable = |()| Error::network(NetworkKind::Other, "response body unavailable");
-    let body = incoming.consume().map_err(unavailable)?;
-    let stream = body.stream().map_err(unavailable)?;
-    Ok(Response {
-        status,
-        headers,
-        body: Body {
-            between_bytes: timeouts.between_bytes,
-            last_arrival: monotonic_clock::now(),
-            stream,
-            _body: body,
-            _response: incoming,
-        },
+    let deadline =
+        monotonic_clock::now().saturating_add(nanos(timeouts.first_byte + HOST_TIMEOUT_MARGIN));
+    Ok(InFlight {
+        future,
+        deadline,
+        timeouts,
     })
+}
+
+/// A request sent whose response head is still to come.
+pub struct InFlight {
+    future: FutureIncomingResponse,
+    /// When the guest stops waiting for the head itself. The host enforces
+    /// the first-byte timeout (the request option) and its error names the
+    /// phase, connect or first byte; this is the backstop for a host that
+    /// does not, a margin later.
+    deadline: monotonic_clock::Instant,
+    timeouts: Timeouts,
+}
+
+impl InFlight {
+    /// Ready when the head (or the request's failure) arrived (the first),
+    /// or the guest's own deadline for it is due (the second).
+    pub fn subscribe(&self) -> [Pollable; 2] {
+        [
+            self.future.subscribe(),
+            monotonic_clock::subscribe_instant(self.deadline),
+        ]
+    }
+
+    fn head_error(&self, code: ErrorCode) -> Error {
+        transport_error(code, Phase::Head, self.timeouts.first_byte)
+    }
+}
+
+impl platform::PendingResponse for InFlight {
+    type Body = Body;
+
+    fn try_response(&mut self) -> Result<Option<Response<Body>>, Error> {
+        let incoming = match self.future.get() {
+            Some(Ok(Ok(response))) => response,
+            Some(Ok(Err(code))) => return Err(self.head_error(code)),
+            Some(Err(())) => {
+                return Err(Error::network(
+                    NetworkKind::Other,
+                    "the response was already taken",
+                ));
+            }
+            None if monotonic_clock::now() >= self.deadline => {
+                return Err(Error::timeout(
+                    TimeoutPhase::FirstByte,
+                    Some(self.timeouts.first_byte),
+                ));
+            }
+            None => return Ok(None),
+        };
+        let status = incoming.status();
+        let headers = incoming.headers().entries();
+        let unavailable = |()| Error::network(NetworkKind::Other, "response body unavailable");
+        let body = incoming.consume().map_err(unavailable)?;
+        let stream = body.stream().map_err(unavailable)?;
+        Ok(Some(Response {
+            status,
+            headers,
+            body: Body {
+                between_bytes: self.timeouts.between_bytes,
+                last_arrival: monotonic_clock::now(),
+                stream,
+                _body: body,
+                _response: incoming,
+            },
+        }))
+    }
+
+    fn wait(&mut self) -> Result<Response<Body>, Error> {
+        loop {
+            let [ready, deadline] = self.subscribe();
+            poll(&[&ready, &deadline]);
+            drop((ready, deadline));
+            if let Some(response) = self.try_response()? {
+                return Ok(response);
+            }
+        }
+    }
+}
+
+fn nanos(duration: Duration) -> u64 {
+    duration.as_nanos().min(u64::MAX as u128) as u64
 }
 
 fn write_body(body: OutgoingBody, bytes: &[u8], timeouts: Timeouts) -> Result<(), Error> {
