@@ -2,8 +2,9 @@
 //!
 //! The core's operations ([`credentials::in_force`](crate::credentials::in_force),
 //! [`discovery::discover`](crate::discovery::discover),
-//! [`converse::start_stream`](crate::converse::start_stream)) are straight-line
-//! code over a [`Platform`]: send a request and read its body, read a file,
+//! [`converse::start_stream`](crate::converse::start_stream) and the
+//! stream it returns) are straight-line code, or for the stream a state
+//! machine, over a [`Platform`]: send a request and read its body, read a file,
 //! use the host's cache, sleep, read the clock, draw a random number. The
 //! component implements it over WASI; the core's tests implement it with
 //! scripted answers, so every operation, failure sequences included, is
