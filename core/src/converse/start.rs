@@ -16,7 +16,7 @@
 use super::ConverseAttempt;
 use super::stream::EventPump;
 use crate::error::Error;
-use crate::platform::{PendingResponse, Platform, Response};
+use crate::platform::{Body, Chunk, MAX_ERROR_BODY, PendingResponse, Platform, Response};
 use crate::retry::{Failure, Retries, SKEW_CACHE_KEY};
 use crate::types::StreamEvent;
 use std::time::SystemTime;
@@ -35,6 +35,8 @@ enum Phase<P: Platform> {
     BackingOff(SystemTime),
     /// An attempt is out; its response head has not arrived.
     Sent(P::Pending),
+    /// An error answer arrived; the start of its body is being read.
+    Refused(Response<P::Body>, Vec<u8>),
     /// A 200 arrived and no event yet: a failure is still the attempt's.
     Starting(EventPump<P::Body>),
     /// An event reached the caller: never sent again.
@@ -83,8 +85,8 @@ impl<P: Platform> ConverseStream<P> {
     /// out now, an empty batch when there are none yet (the head, a
     /// backoff or the body is awaited: see [`waiting_on`](Self::waiting_on)).
     /// `Ok(None)` after the end; an error is terminal (later calls answer
-    /// `Ok(None)`). Never waits, except that a failed attempt's refreshed
-    /// credentials or error body are read at once.
+    /// `Ok(None)`). Never waits, except for a credential source asked again
+    /// after the service refused the credentials as expired.
     pub fn try_next(&mut self, platform: &mut P) -> Result<Option<Vec<StreamEvent>>, Error> {
         self.pull(platform, false)
     }
@@ -94,6 +96,7 @@ impl<P: Platform> ConverseStream<P> {
         match &self.phase {
             Phase::Sent(pending) => Wait::Response(pending),
             Phase::BackingOff(until) => Wait::Until(*until),
+            Phase::Refused(response, _) => Wait::Body(&response.body),
             Phase::Starting(pump) | Phase::Streaming(pump) => {
                 pump.waiting_on().map_or(Wait::Nothing, Wait::Body)
             }
@@ -134,15 +137,39 @@ impl<P: Platform> ConverseStream<P> {
                     };
                     match head {
                         Ok(None) => return Ok(Some(Vec::new())),
-                        Ok(Some(response)) => match accept(platform, response) {
-                            Ok(pump) => {
-                                self.phase = Phase::Starting(pump);
-                                continue;
-                            }
-                            Err(failure) => failure,
-                        },
+                        Ok(Some(response)) if response.status >= 300 => {
+                            self.phase = Phase::Refused(response, Vec::new());
+                            continue;
+                        }
+                        Ok(Some(response)) => {
+                            self.phase = Phase::Starting(EventPump::new(response.body));
+                            continue;
+                        }
                         Err(error) => error.into(),
                     }
+                }
+                Phase::Refused(response, body) => {
+                    let chunk = match wait {
+                        true => response
+                            .body
+                            .read()
+                            .map(|c| c.map_or(Chunk::End, Chunk::Data)),
+                        false => response.body.try_read(),
+                    };
+                    let more = match chunk {
+                        Ok(Chunk::NotYet) => return Ok(Some(Vec::new())),
+                        Ok(Chunk::Data(bytes)) => {
+                            body.extend_from_slice(&bytes);
+                            body.len() < MAX_ERROR_BODY
+                        }
+                        // A body that fails leaves what was read to classify.
+                        Ok(Chunk::End) | Err(_) => false,
+                    };
+                    if more {
+                        continue;
+                    }
+                    let received_at = platform.now();
+                    Failure::from_error_body(response, body, received_at)
                 }
                 Phase::Starting(pump) => {
                     let batch = if wait { pump.next() } else { pump.try_next() };
@@ -197,18 +224,4 @@ impl<P: Platform> ConverseStream<P> {
         };
         Ok(())
     }
-}
-
-/// A 200's body, to be read; an error answer (status 300 and up) is the
-/// attempt's failure, its (short) body read at once.
-#[allow(clippy::result_large_err)] // see `Failure`
-fn accept<P: Platform>(
-    platform: &mut P,
-    response: Response<P::Body>,
-) -> Result<EventPump<P::Body>, Failure> {
-    if response.status >= 300 {
-        let now = platform.now();
-        return Err(Failure::from_error_response(response, now));
-    }
-    Ok(EventPump::new(response.body))
 }

@@ -470,3 +470,39 @@ fn no_retry_once_an_event_is_handed_out_without_waiting() {
     assert_eq!(stream.try_next(&mut platform), Ok(None));
     assert_eq!(platform.sent.len(), 1);
 }
+
+#[test]
+fn an_error_body_is_read_without_waiting() {
+    let throttled = || Scripted::Answer {
+        status: 429,
+        headers: vec![("x-amzn-ErrorType".into(), "ThrottlingException".into())],
+        chunks: vec![
+            Ok(Vec::new()),
+            Ok(br#"{"message":"slow"#.to_vec()),
+            Ok(Vec::new()),
+            Ok(br#" down"}"#.to_vec()),
+        ],
+    };
+    let mut platform = FakePlatform::new()
+        .then(&converse_url(), throttled())
+        .then(&converse_url(), ok(reply()));
+    let mut stream =
+        start_stream(&mut platform, env(), ProviderConfig::default(), request()).unwrap();
+    let (events, waits) = pull_without_waiting(&mut platform, &mut stream);
+    assert_eq!(events.unwrap().len(), 3);
+    assert_eq!(waits, ["body", "body", "backoff"]);
+
+    // Given up, the answer is classified from the whole body read.
+    let once = ProviderConfig {
+        max_attempts: Some(1),
+        ..Default::default()
+    };
+    let mut platform = FakePlatform::new().then(&converse_url(), throttled());
+    let mut stream = start_stream(&mut platform, env(), once, request()).unwrap();
+    let (events, waits) = pull_without_waiting(&mut platform, &mut stream);
+    assert!(
+        matches!(&events, Err(Error::Throttled(d)) if d.message == "slow down"),
+        "{events:?}"
+    );
+    assert_eq!(waits, ["body", "body"]);
+}

@@ -97,7 +97,8 @@ impl Default for FakePlatform {
     }
 }
 
-/// Scripted body chunks.
+/// Scripted body chunks. To [`Body::try_read`] an empty chunk is "nothing
+/// yet", as an empty `wasi:io` read is.
 #[derive(Debug)]
 pub struct FakeBody(pub VecDeque<Result<Vec<u8>, Error>>);
 
@@ -108,6 +109,7 @@ impl Body for FakeBody {
 
     fn try_read(&mut self) -> Result<Chunk, Error> {
         Ok(match self.read()? {
+            Some(bytes) if bytes.is_empty() => Chunk::NotYet,
             Some(bytes) => Chunk::Data(bytes),
             None => Chunk::End,
         })

@@ -171,10 +171,9 @@ impl<B: Body> Response<B> {
         })
     }
 
-    /// Reads (the start of) an error body and classifies the answer
-    /// ([`error::from_http`]); `received_at` measures a `Retry-After` date
-    /// when the answer has no `Date`.
-    pub fn into_error(mut self, received_at: SystemTime) -> Error {
+    /// The start of an error body, waiting for it: up to [`MAX_ERROR_BODY`]
+    /// (a little more: whole chunks), or less if the body ends or fails.
+    pub fn read_error_body(&mut self) -> Vec<u8> {
         let mut body = Vec::new();
         while body.len() < MAX_ERROR_BODY {
             match self.body.read() {
@@ -182,6 +181,14 @@ impl<B: Body> Response<B> {
                 Ok(None) | Err(_) => break,
             }
         }
+        body
+    }
+
+    /// Classifies an error answer ([`error::from_http`]) with `body`, the
+    /// start of its error body (up to [`MAX_ERROR_BODY`], a little more:
+    /// whole chunks); `received_at` measures a `Retry-After` date when the
+    /// answer has no `Date`.
+    pub fn error_with_body(&self, body: &[u8], received_at: SystemTime) -> Error {
         error::from_http(&HttpErrorResponse {
             status: self.status,
             error_type: self.header("x-amzn-errortype"),
@@ -189,7 +196,7 @@ impl<B: Body> Response<B> {
             retry_after: self.header("retry-after"),
             date: self.header("date"),
             received_at,
-            body: &body,
+            body,
         })
     }
 }

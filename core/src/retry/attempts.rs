@@ -41,12 +41,25 @@ pub struct Failure {
 
 impl Failure {
     /// An HTTP error answer (status 300 and up), read and classified
-    /// ([`Response::into_error`]), with its `Date` kept for skew correction.
-    pub fn from_error_response<B: Body>(response: Response<B>, received_at: SystemTime) -> Failure {
-        let server_date = response.header("date").map(str::to_string);
+    /// ([`Response::error_with_body`]), with its `Date` kept for skew correction.
+    pub fn from_error_response<B: Body>(
+        mut response: Response<B>,
+        received_at: SystemTime,
+    ) -> Failure {
+        let body = response.read_error_body();
+        Failure::from_error_body(&response, &body, received_at)
+    }
+
+    /// [`from_error_response`](Self::from_error_response) for an answer
+    /// whose error body the caller has read.
+    pub fn from_error_body<B: Body>(
+        response: &Response<B>,
+        body: &[u8],
+        received_at: SystemTime,
+    ) -> Failure {
         Failure {
-            error: response.into_error(received_at),
-            server_date,
+            error: response.error_with_body(body, received_at),
+            server_date: response.header("date").map(str::to_string),
             answer: None,
         }
     }
