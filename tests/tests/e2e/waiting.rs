@@ -124,6 +124,22 @@ async fn the_wait_for_the_first_byte_holds_no_guest_call() {
         ),
         "{error:#}"
     );
+    // Nor does sending a body the server never reads: the guest writes
+    // what the connection takes and returns.
+    let large = request(MODEL, &"many words ".repeat(1 << 20));
+    let Err(error) = host.converse_stream(&silent, &large).await else {
+        panic!("a server that never reads cannot start a stream")
+    };
+    assert!(
+        matches!(
+            host_error(&error),
+            HostError::DeadlineExceeded {
+                function: "event-stream.next",
+                ..
+            }
+        ),
+        "{error:#}"
+    );
 
     silent.first_byte_timeout_ms = Some(200);
     let outcome = host.converse_stream(&silent, &request(MODEL, "Hi")).await;
