@@ -292,13 +292,7 @@ mod tests {
             .answer(&get_line(), 200, &profile_answer())
             .then(&converse_line(), stream_ok())
             .then(&converse_line(), stream_ok());
-        start_stream(
-            &mut platform,
-            &env(),
-            &ProviderConfig::default(),
-            &request(),
-        )
-        .unwrap();
+        start_stream(&mut platform, env(), ProviderConfig::default(), request()).unwrap();
         assert_eq!(platform.sent_lines(), [get_line(), converse_line()]);
         // Signed for the control plane of the profile's own region.
         let get = &platform.sent[0];
@@ -316,13 +310,7 @@ mod tests {
         );
 
         // The next call reads the cache: no second GetInferenceProfile.
-        start_stream(
-            &mut platform,
-            &env(),
-            &ProviderConfig::default(),
-            &request(),
-        )
-        .unwrap();
+        start_stream(&mut platform, env(), ProviderConfig::default(), request()).unwrap();
         assert_eq!(platform.sent_lines().last(), Some(&converse_line()));
         assert_eq!(platform.sent.len(), 3);
         assert_mapped_for_claude(&sent_body(&platform));
@@ -349,13 +337,7 @@ mod tests {
         };
         let mut platform = FakePlatform::new().then(&converse_line(), stream_ok());
         remember_discovered(&mut platform, &[listed]);
-        start_stream(
-            &mut platform,
-            &env(),
-            &ProviderConfig::default(),
-            &request(),
-        )
-        .unwrap();
+        start_stream(&mut platform, env(), ProviderConfig::default(), request()).unwrap();
         assert_eq!(platform.sent_lines(), [converse_line()]);
         assert_mapped_for_claude(&sent_body(&platform));
     }
@@ -372,13 +354,7 @@ mod tests {
         let mut platform = FakePlatform::new()
             .then(&get_line(), denied)
             .then(&converse_line(), stream_ok());
-        start_stream(
-            &mut platform,
-            &env(),
-            &ProviderConfig::default(),
-            &request(),
-        )
-        .unwrap();
+        start_stream(&mut platform, env(), ProviderConfig::default(), request()).unwrap();
         assert_eq!(platform.sent_lines(), [get_line(), converse_line()]);
         // Mapped by id, as before; nothing cached, so a later grant is seen.
         let body = sent_body(&platform);
@@ -397,23 +373,14 @@ mod tests {
             .then(&get_line(), throttled())
             .answer(&get_line(), 200, &profile_answer())
             .then(&converse_line(), stream_ok());
-        start_stream(
-            &mut platform,
-            &env(),
-            &ProviderConfig::default(),
-            &request(),
-        )
-        .unwrap();
+        start_stream(&mut platform, env(), ProviderConfig::default(), request()).unwrap();
         assert_eq!(platform.slept.len(), 1);
         assert_mapped_for_claude(&sent_body(&platform));
 
         let mut platform = FakePlatform::new().answer(&get_line(), 200, "[]");
-        let Err(Error::Protocol(message)) = start_stream(
-            &mut platform,
-            &env(),
-            &ProviderConfig::default(),
-            &request(),
-        ) else {
+        let Err(Error::Protocol(message)) =
+            start_stream(&mut platform, env(), ProviderConfig::default(), request())
+        else {
             panic!("a malformed answer is a protocol error")
         };
         assert!(message.contains("GetInferenceProfile"), "{message}");

@@ -2,13 +2,12 @@
 //! core operation over [`Wasi`], and the one place a core error becomes the
 //! contract's `provider-error`.
 
-use crate::http;
 use crate::platform::Wasi;
 use bedrock_core::bindings::exports::gateway::provider::provider::{
     EventStream, Guest, GuestEventStream, PluginInfo,
 };
 use bedrock_core::bindings::wasi::io::poll::Pollable;
-use bedrock_core::converse::{self, stream::EventPump};
+use bedrock_core::converse::{self, ConverseStream, Wait};
 use bedrock_core::env::Environment;
 use bedrock_core::types::{
     ConverseRequest, CredentialInfo, Discovery, DiscoveryOptions, ProviderConfig, ProviderError,
@@ -16,6 +15,7 @@ use bedrock_core::types::{
 };
 use bedrock_core::{credentials, discovery};
 use std::cell::RefCell;
+use std::time::SystemTime;
 use wasi::clocks::monotonic_clock;
 
 struct Plugin;
@@ -67,30 +67,40 @@ impl Guest for Plugin {
         config: ProviderConfig,
         request: ConverseRequest,
     ) -> Result<EventStream, ProviderError> {
-        let pump = converse::start_stream(&mut Wasi::new(), &environment(), &config, &request)?;
-        Ok(EventStream::new(ReplyStream(RefCell::new(pump))))
+        // Sends the first attempt and returns: its answer, the retries and
+        // the events come through `event-stream.next`.
+        let mut platform = Wasi::new();
+        let call = converse::start_stream(&mut platform, environment(), config, request)?;
+        Ok(EventStream::new(ReplyStream(RefCell::new((
+            platform, call,
+        )))))
     }
 }
 
-/// The `event-stream` resource: dropping it drops the body stream, and with
-/// it the connection. It never waits: the host does, on `subscribe`.
-pub struct ReplyStream(RefCell<EventPump<http::Body>>);
+/// The `event-stream` resource: the call from its first attempt on.
+/// Dropping it drops the request or the body stream, and with it the
+/// connection. It never waits: the host does, on `subscribe`.
+pub struct ReplyStream(RefCell<(Wasi, ConverseStream<Wasi>)>);
 
 impl GuestEventStream for ReplyStream {
     fn subscribe(&self) -> Vec<Pollable> {
-        match self.0.borrow().waiting_on() {
-            Some(body) => body
-                .subscribe()
-                .into_iter()
-                .map(contract_pollable)
-                .collect(),
+        let pollables: Vec<_> = match self.0.borrow().1.waiting_on() {
+            Wait::Response(in_flight) => in_flight.subscribe().into(),
+            Wait::Body(body) => body.subscribe().into(),
+            Wait::Until(until) => {
+                let left = until.duration_since(SystemTime::now()).unwrap_or_default();
+                let nanos = left.as_nanos().min(u64::MAX as u128) as u64;
+                vec![monotonic_clock::subscribe_duration(nanos)]
+            }
             // `next` makes progress at once.
-            None => vec![contract_pollable(monotonic_clock::subscribe_duration(0))],
-        }
+            Wait::Nothing => vec![monotonic_clock::subscribe_duration(0)],
+        };
+        pollables.into_iter().map(contract_pollable).collect()
     }
 
     fn next(&self) -> Result<Option<Vec<StreamEvent>>, ProviderError> {
-        Ok(self.0.borrow_mut().try_next()?)
+        let (platform, call) = &mut *self.0.borrow_mut();
+        Ok(call.try_next(platform)?)
     }
 }
 

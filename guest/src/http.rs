@@ -1,5 +1,7 @@
-//! Sending a [`SignedRequest`] over `wasi:http/outgoing-handler`.
+//! Sending a [`SignedRequest`] over `wasi:http/outgoing-handler`, and
+//! receiving its response head and body without waiting inside the guest.
 
+use crate::upload::{Upload, UploadError};
 use bedrock_core::endpoint::Scheme;
 use bedrock_core::error::{Error, NetworkKind, TimeoutPhase};
 use bedrock_core::platform::{self, Chunk, Response};
@@ -9,14 +11,12 @@ use std::time::Duration;
 use wasi::clocks::monotonic_clock;
 use wasi::http::outgoing_handler;
 use wasi::http::types::{
-    ErrorCode, Fields, IncomingBody, IncomingResponse, Method, OutgoingBody, OutgoingRequest,
-    RequestOptions, Scheme as WasiScheme,
+    ErrorCode, Fields, FutureIncomingResponse, IncomingBody, IncomingResponse, Method,
+    OutgoingRequest, RequestOptions, Scheme as WasiScheme,
 };
 use wasi::io::poll::{Pollable, poll};
 use wasi::io::streams::{InputStream, StreamError};
 
-/// `wasi:io` accepts at most 4096 bytes per blocking write.
-const WRITE_CHUNK: usize = 4096;
 /// Largest body read per call; events are handed out as soon as a frame is whole.
 const READ_CHUNK: u64 = 64 * 1024;
 /// How much later than the guest's own between-bytes deadline the host's
@@ -43,8 +43,7 @@ impl Body {
     /// arrived (the first), or the between-bytes timeout is due (the
     /// second).
     pub fn subscribe(&self) -> [Pollable; 2] {
-        let nanos = self.between_bytes.as_nanos().min(u64::MAX as u128) as u64;
-        let due = self.last_arrival.saturating_add(nanos);
+        let due = self.last_arrival.saturating_add(nanos(self.between_bytes));
         [
             self.stream.subscribe(),
             monotonic_clock::subscribe_instant(due),
@@ -85,8 +84,7 @@ impl Body {
 
 impl platform::Body for Body {
     fn read(&mut self) -> Result<Option<Vec<u8>>, Error> {
-        let nanos = self.between_bytes.as_nanos().min(u64::MAX as u128) as u64;
-        let deadline = monotonic_clock::subscribe_duration(nanos);
+        let deadline = monotonic_clock::subscribe_duration(nanos(self.between_bytes));
         loop {
             let ready = self.stream.subscribe();
             if !poll(&[&ready, &deadline]).contains(&0) {
@@ -109,8 +107,8 @@ impl platform::Body for Body {
     }
 }
 
-/// Sends `request` and waits for the response head.
-pub fn send(request: &SignedRequest, timeouts: Timeouts) -> Result<Response<Body>, Error> {
+/// Sends `request` (its body included) without waiting for the response head.
+pub fn start(request: &SignedRequest, timeouts: Timeouts) -> Result<InFlight, Error> {
     let refused =
         |what: &str| Error::InvalidRequest(format!("the HTTP host refused the request's {what}"));
     let headers =
@@ -134,7 +132,6 @@ pub fn send(request: &SignedRequest, timeouts: Timeouts) -> Result<Response<Body
         .map_err(|()| refused("path"))?;
 
     let options = RequestOptions::new();
-    let nanos = |d: Duration| d.as_nanos().min(u64::MAX as u128) as u64;
     // A host may not support a timeout; the request still goes out.
     let _ = options.set_connect_timeout(Some(nanos(timeouts.connect)));
     let _ = options.set_first_byte_timeout(Some(nanos(timeouts.first_byte)));
@@ -146,61 +143,150 @@ pub fn send(request: &SignedRequest, timeouts: Timeouts) -> Result<Response<Body
     let body = outgoing.body().map_err(|()| refused("body"))?;
     let head_error = |code| transport_error(code, Phase::Head, timeouts.first_byte);
     let future = outgoing_handler::handle(outgoing, Some(options)).map_err(head_error)?;
-    if let Err(closed) = write_body(body, &request.body, timeouts) {
-        // A host closes the body of a request that failed (an untrusted
-        // certificate, a refused connection): the response says why.
-        future.subscribe().block();
-        return Err(match future.get() {
-            Some(Ok(Err(code))) => head_error(code),
-            _ => closed,
-        });
-    }
-
-    future.subscribe().block();
-    let incoming = match future.get() {
-        Some(Ok(Ok(response))) => response,
-        Some(Ok(Err(code))) => return Err(head_error(code)),
-        Some(Err(())) | None => {
-            return Err(Error::network(
-                NetworkKind::Other,
-                "the response was already taken",
-            ));
-        }
-    };
-    let status = incoming.status();
-    let headers = incoming.headers().entries();
-    let unavailable = |()| Error::network(NetworkKind::Other, "response body unavailable");
-    let body = incoming.consume().map_err(unavailable)?;
-    let stream = body.stream().map_err(unavailable)?;
-    Ok(Response {
-        status,
-        headers,
-        body: Body {
-            between_bytes: timeouts.between_bytes,
-            last_arrival: monotonic_clock::now(),
-            stream,
-            _body: body,
-            _response: incoming,
-        },
+    let upload = Upload::new(body, request.body.clone())
+        .ok_or_else(|| Error::network(NetworkKind::Other, "request body unavailable"))?;
+    let deadline =
+        monotonic_clock::now().saturating_add(nanos(timeouts.first_byte + HOST_TIMEOUT_MARGIN));
+    Ok(InFlight {
+        upload: Some(upload),
+        upload_failed: None,
+        future,
+        deadline,
+        timeouts,
     })
 }
 
-fn write_body(body: OutgoingBody, bytes: &[u8], timeouts: Timeouts) -> Result<(), Error> {
-    {
-        let stream = body
-            .write()
-            .map_err(|()| Error::network(NetworkKind::Other, "request body unavailable"))?;
-        for chunk in bytes.chunks(WRITE_CHUNK) {
-            stream.blocking_write_and_flush(chunk).map_err(|e| {
-                Error::network(
+/// A request sent whose body may still be going out and whose response
+/// head is still to come.
+pub struct InFlight {
+    /// The body still being sent; the head is awaited once it is.
+    upload: Option<Upload>,
+    /// Why the body could not be sent: the answer, once it comes, may say
+    /// better (a host closes the body of a request that failed, an untrusted
+    /// certificate or a refused connection, and answers why).
+    upload_failed: Option<Error>,
+    future: FutureIncomingResponse,
+    /// When the guest stops waiting for the head itself. The host enforces
+    /// the first-byte timeout (the request option) and its error names the
+    /// phase, connect or first byte; this is the backstop for a host that
+    /// does not, a margin later.
+    deadline: monotonic_clock::Instant,
+    timeouts: Timeouts,
+}
+
+impl InFlight {
+    /// Ready when the body's stream takes more, or once it is sent, when
+    /// the head (or the request's failure) arrived (the first); or when the
+    /// guest's own deadline for the head is due (the second).
+    pub fn subscribe(&self) -> [Pollable; 2] {
+        let ready = match &self.upload {
+            Some(upload) => upload.subscribe(),
+            None => self.future.subscribe(),
+        };
+        [ready, monotonic_clock::subscribe_instant(self.deadline)]
+    }
+
+    fn head_error(&self, code: ErrorCode) -> Error {
+        transport_error(code, Phase::Head, self.timeouts.first_byte)
+    }
+
+    /// Nothing yet: fine until the guest's deadline for the head.
+    fn not_yet(&self) -> Result<Option<Response<Body>>, Error> {
+        if monotonic_clock::now() >= self.deadline {
+            return Err(Error::timeout(
+                TimeoutPhase::FirstByte,
+                Some(self.timeouts.first_byte),
+            ));
+        }
+        Ok(None)
+    }
+
+    /// Sends what the body's stream takes now; `Ok(false)` while some is left.
+    fn upload(&mut self) -> Result<bool, Error> {
+        let Some(upload) = self.upload.as_mut() else {
+            return Ok(true);
+        };
+        let sent = match upload.step() {
+            Ok(false) => return Ok(false),
+            Ok(true) => self.upload.take().map_or(Ok(()), Upload::finish),
+            Err(error) => Err(error),
+        };
+        self.upload = None;
+        match sent {
+            Ok(()) => {}
+            Err(UploadError::Finish(code)) => return Err(self.head_error(code)),
+            Err(UploadError::Stream(error)) => {
+                self.upload_failed = Some(Error::network(
                     NetworkKind::Reset,
-                    format!("sending the request body failed: {e:?}"),
-                )
-            })?;
+                    format!("sending the request body failed: {error:?}"),
+                ));
+            }
+        }
+        Ok(true)
+    }
+}
+
+impl platform::PendingResponse for InFlight {
+    type Body = Body;
+
+    fn try_response(&mut self) -> Result<Option<Response<Body>>, Error> {
+        if !self.upload()? {
+            return self.not_yet();
+        }
+        let outcome = self.future.get();
+        if let Some(closed) = self.upload_failed.take() {
+            return match outcome {
+                Some(Ok(Err(code))) => Err(self.head_error(code)),
+                Some(_) => Err(closed),
+                None => {
+                    self.upload_failed = Some(closed);
+                    self.not_yet()
+                }
+            };
+        }
+        let incoming = match outcome {
+            Some(Ok(Ok(response))) => response,
+            Some(Ok(Err(code))) => return Err(self.head_error(code)),
+            Some(Err(())) => {
+                return Err(Error::network(
+                    NetworkKind::Other,
+                    "the response was already taken",
+                ));
+            }
+            None => return self.not_yet(),
+        };
+        let status = incoming.status();
+        let headers = incoming.headers().entries();
+        let unavailable = |()| Error::network(NetworkKind::Other, "response body unavailable");
+        let body = incoming.consume().map_err(unavailable)?;
+        let stream = body.stream().map_err(unavailable)?;
+        Ok(Some(Response {
+            status,
+            headers,
+            body: Body {
+                between_bytes: self.timeouts.between_bytes,
+                last_arrival: monotonic_clock::now(),
+                stream,
+                _body: body,
+                _response: incoming,
+            },
+        }))
+    }
+
+    fn wait(&mut self) -> Result<Response<Body>, Error> {
+        loop {
+            let [ready, deadline] = self.subscribe();
+            poll(&[&ready, &deadline]);
+            drop((ready, deadline));
+            if let Some(response) = self.try_response()? {
+                return Ok(response);
+            }
         }
     }
-    OutgoingBody::finish(body, None)
-        .map_err(|code| transport_error(code, Phase::Head, timeouts.first_byte))
+}
+
+fn nanos(duration: Duration) -> u64 {
+    duration.as_nanos().min(u64::MAX as u128) as u64
 }
 
 fn method(name: &str) -> Method {

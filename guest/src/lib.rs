@@ -14,3 +14,5 @@ mod component;
 mod http;
 #[cfg(target_arch = "wasm32")]
 mod platform;
+#[cfg(target_arch = "wasm32")]
+mod upload;

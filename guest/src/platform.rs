@@ -5,7 +5,7 @@
 use crate::cache::Cache;
 use crate::http;
 use bedrock_core::error::Error;
-use bedrock_core::platform::{Platform, Response};
+use bedrock_core::platform::Platform;
 use bedrock_core::signing::SignedRequest;
 use bedrock_core::timeouts::Timeouts;
 use std::io::Read as _;
@@ -26,13 +26,14 @@ impl Wasi {
 
 impl Platform for Wasi {
     type Body = http::Body;
+    type Pending = http::InFlight;
 
-    fn send(
+    fn start_send(
         &mut self,
         request: &SignedRequest,
         timeouts: Timeouts,
-    ) -> Result<Response<http::Body>, Error> {
-        http::send(request, timeouts)
+    ) -> Result<http::InFlight, Error> {
+        http::start(request, timeouts)
     }
 
     /// `None` when missing, unreadable (outside the directories the host

@@ -269,6 +269,12 @@ impl Host {
     /// `provider.converse-stream`: starts one reply. Errors before the first
     /// event come back here; the events come from [`EventStream::next`]. The
     /// stream counts as a call in flight until it is dropped.
+    ///
+    /// The guest's `converse-stream` returns as soon as the request is sent;
+    /// the wait for the answer (retries and their backoffs included) happens
+    /// in the stream's first `next`, outside the guest, under the same
+    /// limits as any `next`. Its first batch is kept for the caller's first
+    /// [`EventStream::next`]; an error before it is returned here.
     pub async fn converse_stream(
         &self,
         config: &ProviderConfig,
@@ -280,7 +286,15 @@ impl Host {
             provider.call_converse_stream(store, config, request).await
         })
         .await?;
-        Ok(started.map(|resource| EventStream::new(call, provider, resource)))
+        let mut stream = match started {
+            Ok(resource) => EventStream::new(call, provider, resource),
+            Err(error) => return Ok(Err(error)),
+        };
+        match stream.next().await? {
+            Ok(first) => stream.first = first,
+            Err(error) => return Ok(Err(error)),
+        }
+        Ok(Ok(stream))
     }
 
     /// A caller's call on the current build, reaching `config`'s endpoint.
@@ -388,6 +402,9 @@ pub struct EventStream {
     provider: ProviderExports,
     /// `None` once the stream has ended (and the resource was released).
     resource: Option<ResourceAny>,
+    /// The first batch, read by [`Host::converse_stream`] and not handed
+    /// out yet.
+    first: Option<Vec<StreamEvent>>,
     /// The pollables being waited on, until the wait ends: a wait dropped
     /// half-way leaves them for the next call to release.
     waiting: Vec<Resource<DynPollable>>,
@@ -411,6 +428,7 @@ impl EventStream {
             store: call.store,
             provider,
             resource: Some(resource),
+            first: None,
             waiting: Vec::new(),
             unusable: None,
             in_call: false,
@@ -443,6 +461,9 @@ impl EventStream {
         }
         if let Some(reason) = self.unusable {
             return Err(HostError::StreamUnusable { reason }.into());
+        }
+        if let Some(first) = self.first.take() {
+            return Ok(Ok(Some(first)));
         }
         self.release_pollable()?;
         let Some(resource) = self.resource else {

@@ -3,8 +3,9 @@
 //! The request side: [`request`] assembles the body from [`conversation`],
 //! [`content`], [`tools`], [`reasoning`] and [`cache`], as the model family
 //! allows ([`models`]); [`tool_ids`] makes replayed tool-call ids acceptable.
-//! The response side: [`stream`] feeds body bytes through the frame decoder
-//! and [`events`] maps frames to the contract's events.
+//! The response side: [`ConverseStream`] sends the request and its retries
+//! without waiting, then [`stream`] feeds body bytes through the frame
+//! decoder and [`events`] maps frames to the contract's events.
 
 pub mod cache;
 pub mod content;
@@ -13,10 +14,12 @@ pub mod events;
 pub mod models;
 pub mod reasoning;
 pub mod request;
+mod start;
 pub mod stream;
 pub mod tool_ids;
 pub mod tools;
 
+pub use start::{ConverseStream, Wait};
 pub use stream::ConverseStreamDecoder;
 
 use crate::application_profile;
@@ -26,12 +29,11 @@ use crate::env::Environment;
 use crate::error::Error;
 use crate::platform::Platform;
 use crate::region;
-use crate::retry::{Attempt, Failure, RetryPolicy, send_with_retries};
+use crate::retry::RetryPolicy;
 use crate::signing::SignedRequest;
 use crate::timeouts::Timeouts;
 use crate::types::{ConverseRequest, ProviderConfig};
 use std::time::SystemTime;
-use stream::EventPump;
 
 /// Everything needed to start a ConverseStream call with `credentials`,
 /// signed for `now`, with the body mapped for the model id itself.
@@ -90,77 +92,69 @@ pub fn prepare_for_model(
     )
 }
 
-/// Starts a ConverseStream call: the credentials in force, the signed
-/// request, and the stream once its first events arrived.
+/// Starts a ConverseStream call: the credentials in force (read through
+/// their cache; a source that must be asked blocks, as does the lookup of an
+/// application profile's model on a cache miss), then the first attempt
+/// sent without waiting for its answer.
 ///
-/// Every attempt before that goes through the plugin's one retry loop: a
-/// failure in the first frame of a 200 (Bedrock throttles that way too) is
-/// an attempt's failure like an HTTP error, since no event exists yet that a
-/// retry could duplicate. Once the stream is returned it is never sent again;
-/// its later errors come out of the stream, after the events before them.
+/// Errors known before any answer (no credentials, an invalid region, a
+/// request the host refused to let out) are returned here; everything else,
+/// retries included, happens as the returned stream is pulled.
 pub fn start_stream<P: Platform>(
     platform: &mut P,
-    env: &Environment,
-    config: &ProviderConfig,
-    request: &ConverseRequest,
-) -> Result<EventPump<P::Body>, Error> {
-    let mut credentials = credentials::in_force(platform, env, config.region.as_deref(), false)?;
+    env: Environment,
+    config: ProviderConfig,
+    request: ConverseRequest,
+) -> Result<ConverseStream<P>, Error> {
+    let mut credentials = credentials::in_force(platform, &env, config.region.as_deref(), false)?;
     let capability_model = application_profile::capability_model(
         platform,
-        env,
-        config,
+        &env,
+        &config,
         &mut credentials,
         request.model_id.trim(),
     )?;
-    let mut attempt = ConverseAttempt {
+    let attempt = ConverseAttempt {
+        timeouts: Timeouts::from_config(&config),
+        retries: RetryPolicy::from_config(&config),
         env,
         config,
         request,
         capability_model,
         credentials,
-        timeouts: Timeouts::from_config(config),
     };
-    send_with_retries(platform, &RetryPolicy::from_config(config), &mut attempt)
-        .map_err(|failure| failure.error)
+    ConverseStream::start(platform, attempt)
 }
 
-struct ConverseAttempt<'a> {
-    env: &'a Environment,
-    config: &'a ProviderConfig,
-    request: &'a ConverseRequest,
+/// What every attempt of one ConverseStream call is made from.
+struct ConverseAttempt {
+    env: Environment,
+    config: ProviderConfig,
+    request: ConverseRequest,
     /// The model whose capabilities the body is mapped for.
     capability_model: String,
     credentials: Resolved,
     timeouts: Timeouts,
+    retries: RetryPolicy,
 }
 
-impl<P: Platform> Attempt<P> for ConverseAttempt<'_> {
-    type Output = EventPump<P::Body>;
-
-    fn send(
-        &mut self,
-        platform: &mut P,
-        signing_time: SystemTime,
-    ) -> Result<Self::Output, Failure> {
-        let signed = prepare_for_model(
-            self.config,
-            self.request,
+impl ConverseAttempt {
+    /// The request signed for `signing_time`.
+    fn signed(&self, signing_time: SystemTime) -> Result<SignedRequest, Error> {
+        prepare_for_model(
+            &self.config,
+            &self.request,
             &self.capability_model,
-            self.env,
+            &self.env,
             &self.credentials,
             signing_time,
-        )?;
-        let response = platform.send(&signed, self.timeouts)?;
-        if response.status >= 300 {
-            let now = platform.now();
-            return Err(Failure::from_error_response(response, now));
-        }
-        Ok(EventPump::start(response.body)?)
+        )
     }
 
-    fn refresh_credentials(&mut self, platform: &mut P) -> Result<bool, Error> {
+    /// Re-reads the credentials the service said expired, bypassing their cache.
+    fn refresh_credentials<P: Platform>(&mut self, platform: &mut P) -> Result<bool, Error> {
         self.credentials =
-            credentials::in_force(platform, self.env, self.config.region.as_deref(), true)?;
+            credentials::in_force(platform, &self.env, self.config.region.as_deref(), true)?;
         Ok(true)
     }
 }

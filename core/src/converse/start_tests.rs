@@ -96,9 +96,9 @@ fn error(status: u16, error_type: &str, message: &str) -> Scripted {
 }
 
 fn events(platform: &mut FakePlatform) -> Result<Vec<StreamEvent>, Error> {
-    let mut pump = start_stream(platform, &env(), &ProviderConfig::default(), &request())?;
+    let mut pump = start_stream(platform, env(), ProviderConfig::default(), request())?;
     let mut all = Vec::new();
-    while let Some(batch) = pump.next()? {
+    while let Some(batch) = pump.next(platform)? {
         all.extend(batch);
     }
     Ok(all)
@@ -139,16 +139,11 @@ fn no_retry_once_an_event_is_delivered() {
     let mut platform = FakePlatform::new()
         .then(&converse_url(), ok(late))
         .then(&converse_url(), ok(reply()));
-    let mut pump = start_stream(
-        &mut platform,
-        &env(),
-        &ProviderConfig::default(),
-        &request(),
-    )
-    .unwrap();
-    assert_eq!(pump.next().unwrap().unwrap().len(), 1);
-    assert!(matches!(pump.next(), Err(Error::Throttled(_))));
-    assert_eq!(pump.next(), Ok(None));
+    let mut pump =
+        start_stream(&mut platform, env(), ProviderConfig::default(), request()).unwrap();
+    assert_eq!(pump.next(&mut platform).unwrap().unwrap().len(), 1);
+    assert!(matches!(pump.next(&mut platform), Err(Error::Throttled(_))));
+    assert_eq!(pump.next(&mut platform), Ok(None));
     assert_eq!(
         platform.sent.len(),
         1,
@@ -236,9 +231,14 @@ fn expired_credentials_are_fetched_again_once() {
         )
         .answer(CREDS, 200, &creds("ASIANEW"))
         .then(&converse_url(), ok(reply()));
-    let mut pump =
-        start_stream(&mut platform, &env, &ProviderConfig::default(), &request()).unwrap();
-    assert!(pump.next().unwrap().is_some());
+    let mut pump = start_stream(
+        &mut platform,
+        env.clone(),
+        ProviderConfig::default(),
+        request(),
+    )
+    .unwrap();
+    assert!(pump.next(&mut platform).unwrap().is_some());
     let lines = platform.sent_lines();
     assert_eq!(lines, [CREDS, &converse_url(), CREDS, &converse_url()]);
     let signed_with = |i: usize| {
@@ -265,7 +265,8 @@ fn a_misspelt_region_is_named_before_anything_is_sent() {
         ..Default::default()
     };
     let mut platform = FakePlatform::new();
-    let Err(Error::InvalidRegion(bad)) = start_stream(&mut platform, &env, &config, &request())
+    let Err(Error::InvalidRegion(bad)) =
+        start_stream(&mut platform, env.clone(), config.clone(), request())
     else {
         panic!("expected an invalid region")
     };
@@ -296,9 +297,9 @@ fn a_regional_base_url_sets_the_region_and_a_disagreeing_one_is_refused() {
     let mut platform = FakePlatform::new().then(&url, ok(reply()));
     start_stream(
         &mut platform,
-        &Environment::from_vars(keys),
-        &config,
-        &request(),
+        Environment::from_vars(keys),
+        config.clone(),
+        request(),
     )
     .unwrap();
     let auth = platform.sent[0]
@@ -313,7 +314,7 @@ fn a_regional_base_url_sets_the_region_and_a_disagreeing_one_is_refused() {
     let env = Environment::from_vars(keys.into_iter().chain([("AWS_REGION", "us-east-1")]));
     let mut platform = FakePlatform::new();
     let Err(error @ Error::RegionConflict(_)) =
-        start_stream(&mut platform, &env, &config, &request())
+        start_stream(&mut platform, env.clone(), config.clone(), request())
     else {
         panic!("expected a region conflict")
     };
@@ -335,11 +336,173 @@ fn a_regional_base_url_sets_the_region_and_a_disagreeing_one_is_refused() {
         "arn:aws:bedrock:us-west-2:123456789012:inference-profile/us.anthropic.claude-3-haiku-20240307-v1:0".into();
     let Err(Error::RegionConflict(conflict)) = start_stream(
         &mut FakePlatform::new(),
-        &Environment::from_vars(keys),
-        &config,
-        &arn_request,
+        Environment::from_vars(keys),
+        config.clone(),
+        arn_request.clone(),
     ) else {
         panic!("expected a region conflict")
     };
     assert_eq!(conflict.source, "the model ARN");
+}
+
+/// Steps `stream` with `try_next` as a host would: each empty batch is one
+/// wait, on what `waiting_on` named (`Response`, `Until` or `Body`).
+fn pull_without_waiting(
+    platform: &mut FakePlatform,
+    stream: &mut ConverseStream<FakePlatform>,
+) -> (Result<Vec<StreamEvent>, Error>, Vec<&'static str>) {
+    let (mut all, mut waits) = (Vec::new(), Vec::new());
+    loop {
+        match stream.try_next(platform) {
+            Ok(Some(batch)) if batch.is_empty() => {}
+            Ok(Some(batch)) => {
+                all.extend(batch);
+                continue;
+            }
+            Ok(None) => return (Ok(all), waits),
+            Err(error) => return (Err(error), waits),
+        }
+        waits.push(match stream.waiting_on() {
+            Wait::Response(_) => "response",
+            Wait::Until(until) => {
+                // The caller's clock runs on to the end of the backoff.
+                platform.now = platform.now.max(until);
+                "backoff"
+            }
+            Wait::Body(_) => "body",
+            Wait::Nothing => "nothing",
+        });
+    }
+}
+
+#[test]
+fn the_call_returns_before_the_response_head() {
+    let mut platform = FakePlatform::new().then(&converse_url(), ok(reply()));
+    platform.head_polls = 3;
+    let mut stream =
+        start_stream(&mut platform, env(), ProviderConfig::default(), request()).expect("started");
+    assert_eq!(platform.sent.len(), 1, "the request is out");
+    assert!(matches!(stream.waiting_on(), Wait::Response(_)));
+    let (events, waits) = pull_without_waiting(&mut platform, &mut stream);
+    assert_eq!(events.unwrap().len(), 3);
+    assert_eq!(waits, ["response"; 3]);
+    assert!(platform.slept.is_empty(), "the platform never slept");
+    assert_eq!(stream.try_next(&mut platform), Ok(None));
+}
+
+#[test]
+fn retries_wait_outside_with_the_same_rules() {
+    let throttled = frame("exception", "throttlingException", r#"{"message":"slow"}"#);
+    let mut platform = FakePlatform::new()
+        .then(
+            &converse_url(),
+            error(429, "ThrottlingException", "slow down"),
+        )
+        .then(&converse_url(), ok(vec![Ok(throttled)]))
+        .then(&converse_url(), ok(reply()));
+    platform.head_polls = 1;
+    let started = platform.now;
+    let mut stream =
+        start_stream(&mut platform, env(), ProviderConfig::default(), request()).unwrap();
+    let (events, waits) = pull_without_waiting(&mut platform, &mut stream);
+    assert_eq!(events.unwrap().len(), 3);
+    assert_eq!(
+        waits,
+        ["response", "backoff", "response", "backoff", "response"]
+    );
+    assert_eq!(platform.sent.len(), 3);
+    assert!(platform.slept.is_empty());
+    // Full jitter at 0.5: half of 1 s, then half of 2 s.
+    assert_eq!(
+        platform.now.duration_since(started).unwrap(),
+        std::time::Duration::from_millis(1500)
+    );
+}
+
+#[test]
+fn a_given_up_call_fails_in_next_once() {
+    let unavailable = || error(503, "ServiceUnavailableException", "busy");
+    let mut platform = FakePlatform::new()
+        .then(&converse_url(), unavailable())
+        .then(&converse_url(), unavailable())
+        .then(&converse_url(), unavailable());
+    let mut stream =
+        start_stream(&mut platform, env(), ProviderConfig::default(), request()).unwrap();
+    let (events, waits) = pull_without_waiting(&mut platform, &mut stream);
+    assert!(matches!(events, Err(Error::ServiceUnavailable(_))));
+    assert_eq!(waits, ["backoff"; 2]);
+    assert_eq!(platform.sent.len(), 3);
+    assert!(matches!(stream.waiting_on(), Wait::Nothing));
+    assert_eq!(stream.try_next(&mut platform), Ok(None), "terminal");
+
+    // A first-byte timeout means the request was taken: never sent again.
+    let mut platform = FakePlatform::new().then(
+        &converse_url(),
+        Scripted::Fail(Error::timeout(TimeoutPhase::FirstByte, None)),
+    );
+    platform.head_polls = 2;
+    let mut stream =
+        start_stream(&mut platform, env(), ProviderConfig::default(), request()).unwrap();
+    let (events, waits) = pull_without_waiting(&mut platform, &mut stream);
+    assert!(matches!(events, Err(Error::Timeout(_))));
+    assert_eq!((waits, platform.sent.len()), (vec!["response"; 2], 1));
+}
+
+#[test]
+fn no_retry_once_an_event_is_handed_out_without_waiting() {
+    let mut late = reply();
+    late.truncate(1);
+    late.push(Ok(frame(
+        "exception",
+        "throttlingException",
+        r#"{"message":"slow"}"#,
+    )));
+    let mut platform = FakePlatform::new()
+        .then(&converse_url(), ok(late))
+        .then(&converse_url(), ok(reply()));
+    let mut stream =
+        start_stream(&mut platform, env(), ProviderConfig::default(), request()).unwrap();
+    assert_eq!(stream.try_next(&mut platform).unwrap().unwrap().len(), 1);
+    assert!(matches!(
+        stream.try_next(&mut platform),
+        Err(Error::Throttled(_))
+    ));
+    assert_eq!(stream.try_next(&mut platform), Ok(None));
+    assert_eq!(platform.sent.len(), 1);
+}
+
+#[test]
+fn an_error_body_is_read_without_waiting() {
+    let throttled = || Scripted::Answer {
+        status: 429,
+        headers: vec![("x-amzn-ErrorType".into(), "ThrottlingException".into())],
+        chunks: vec![
+            Ok(Vec::new()),
+            Ok(br#"{"message":"slow"#.to_vec()),
+            Ok(Vec::new()),
+            Ok(br#" down"}"#.to_vec()),
+        ],
+    };
+    let mut platform = FakePlatform::new()
+        .then(&converse_url(), throttled())
+        .then(&converse_url(), ok(reply()));
+    let mut stream =
+        start_stream(&mut platform, env(), ProviderConfig::default(), request()).unwrap();
+    let (events, waits) = pull_without_waiting(&mut platform, &mut stream);
+    assert_eq!(events.unwrap().len(), 3);
+    assert_eq!(waits, ["body", "body", "backoff"]);
+
+    // Given up, the answer is classified from the whole body read.
+    let once = ProviderConfig {
+        max_attempts: Some(1),
+        ..Default::default()
+    };
+    let mut platform = FakePlatform::new().then(&converse_url(), throttled());
+    let mut stream = start_stream(&mut platform, env(), once, request()).unwrap();
+    let (events, waits) = pull_without_waiting(&mut platform, &mut stream);
+    assert!(
+        matches!(&events, Err(Error::Throttled(d)) if d.message == "slow down"),
+        "{events:?}"
+    );
+    assert_eq!(waits, ["body", "body"]);
 }

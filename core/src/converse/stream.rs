@@ -101,8 +101,6 @@ impl ConverseStreamDecoder {
 pub struct EventPump<S> {
     source: Option<S>,
     decoder: ConverseStreamDecoder,
-    /// The first batch, read by [`start`](Self::start) and not handed out yet.
-    first: Option<Vec<StreamEvent>>,
     pending_error: Option<Error>,
 }
 
@@ -111,24 +109,8 @@ impl<S: Body> EventPump<S> {
         EventPump {
             source: Some(source),
             decoder: ConverseStreamDecoder::new(),
-            first: None,
             pending_error: None,
         }
-    }
-
-    /// Reads up to the first batch before the stream is handed to anyone.
-    ///
-    /// Bedrock can answer 200 and then refuse in the first frame
-    /// (`throttlingException`, `serviceUnavailableException`, ...). Such a
-    /// failure is returned here, while no event exists that a retry could
-    /// duplicate, so the caller treats it like an HTTP error: retried under
-    /// [`send_with_retries`](crate::retry::send_with_retries), or returned
-    /// from `converse-stream` itself. An error after the first event stays in the
-    /// stream, after the events before it.
-    pub fn start(source: S) -> Result<Self, Error> {
-        let mut pump = Self::new(source);
-        pump.first = pump.next()?;
-        Ok(pump)
     }
 
     /// The next batch, waiting for it: not an `Iterator`, whose `next`
@@ -156,7 +138,7 @@ impl<S: Body> EventPump<S> {
     /// calling it again; `None` when the next call makes progress at once
     /// (a batch or an error is waiting, or the body is done).
     pub fn waiting_on(&self) -> Option<&S> {
-        if self.first.is_some() || self.pending_error.is_some() {
+        if self.pending_error.is_some() {
             return None;
         }
         self.source.as_ref()
@@ -170,9 +152,6 @@ impl<S: Body> EventPump<S> {
         mut read: impl FnMut(&mut S) -> Result<Chunk, Error>,
         batch_bytes: usize,
     ) -> Result<Option<Vec<StreamEvent>>, Error> {
-        if let Some(first) = self.first.take() {
-            return Ok(Some(first));
-        }
         if let Some(error) = self.pending_error.take() {
             return Err(error);
         }
@@ -356,40 +335,36 @@ mod tests {
         out
     }
 
+    /// The first batch of a pump: where an exception in the first frame
+    /// of a 200 shows, which [`ConverseStream`](super::ConverseStream)
+    /// treats as the attempt's failure.
+    fn first_batch(chunks: Vec<Result<Vec<u8>, Error>>) -> Result<Option<Vec<StreamEvent>>, Error> {
+        pump(chunks).next()
+    }
+
     #[test]
-    fn start_fails_on_an_exception_before_any_event() {
+    fn an_exception_before_any_event_is_the_first_outcome() {
         let exception = exception_frame("throttlingException");
-        let Err(error) = EventPump::start(Chunks(vec![Ok(exception.clone())].into())) else {
-            panic!("started")
-        };
+        let error = first_batch(vec![Ok(exception.clone())]).unwrap_err();
         assert!(matches!(error, Error::Throttled(_)), "{error:?}");
         let split = vec![Ok(exception[..5].to_vec()), Ok(exception[5..].to_vec())];
         assert!(
-            matches!(
-                EventPump::start(Chunks(split.into())),
-                Err(Error::Throttled(_))
-            ),
+            matches!(first_batch(split), Err(Error::Throttled(_))),
             "split over reads"
         );
         let transport = vec![Err(Error::network(NetworkKind::Reset, ""))];
-        assert!(matches!(
-            EventPump::start(Chunks(transport.into())),
-            Err(Error::Network(_))
-        ));
+        assert!(matches!(first_batch(transport), Err(Error::Network(_))));
         assert!(
-            matches!(
-                EventPump::start(Chunks(Default::default())),
-                Err(Error::Protocol(_))
-            ),
+            matches!(first_batch(Vec::new()), Err(Error::Protocol(_))),
             "empty body"
         );
     }
 
     #[test]
-    fn start_keeps_the_first_batch_and_later_errors_in_the_stream() {
+    fn errors_after_the_first_batch_stay_in_the_stream() {
         let mut bytes = frame("messageStart", "{\"role\":\"assistant\"}");
         bytes.extend(exception_frame("throttlingException"));
-        let mut p = EventPump::start(Chunks(vec![Ok(bytes)].into())).unwrap();
+        let mut p = pump(vec![Ok(bytes)]);
         assert_eq!(
             p.next(),
             Ok(Some(vec![StreamEvent::MessageStart(
@@ -401,19 +376,6 @@ mod tests {
             "after the event that came first"
         );
         assert_eq!(p.next(), Ok(None));
-
-        let bytes = reply();
-        let mut p =
-            EventPump::start(Chunks(bytes.chunks(9).map(|c| Ok(c.to_vec())).collect())).unwrap();
-        let mut all = Vec::new();
-        while let Some(batch) = p.next().unwrap() {
-            all.extend(batch);
-        }
-        assert_eq!(
-            all.len(),
-            5,
-            "nothing lost or repeated around the first batch"
-        );
     }
 
     /// What has arrived at each non-waiting read, then the end.
@@ -518,13 +480,6 @@ mod tests {
         assert_eq!(p.try_next().unwrap().unwrap().len(), 1);
         assert!(matches!(p.try_next(), Err(Error::Frame(_))), "cut frame");
         assert_eq!(p.try_next(), Ok(None));
-    }
-
-    #[test]
-    fn a_started_stream_needs_no_wait_for_its_first_batch() {
-        let bytes = reply();
-        let p = EventPump::start(Chunks(vec![Ok(bytes)].into())).unwrap();
-        assert!(p.waiting_on().is_none());
     }
 
     #[test]

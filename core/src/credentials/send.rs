@@ -1,5 +1,5 @@
-//! How the credential sources send their requests: through the plugin's one
-//! retry loop ([`send_with_retries`]), with each source's own patience.
+//! How the credential sources send their requests: through the plugin's
+//! blocking retry loop ([`send_with_retries`]), with each source's own patience.
 
 use super::sts::StsError;
 use crate::endpoint::Endpoint;

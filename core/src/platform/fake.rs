@@ -1,7 +1,8 @@
 //! A scripted [`Platform`] for the core's tests: files in a map, answers
-//! matched by `METHOD url`, a cache, a fixed clock, recorded sleeps.
+//! matched by `METHOD url`, a cache, a fixed clock, recorded sleeps, and
+//! response heads that take a scripted number of polls to arrive.
 
-use super::{Body, Chunk, Platform, Response, url};
+use super::{Body, Chunk, PendingResponse, Platform, Response, url};
 use crate::error::{Error, NetworkKind};
 use crate::signing::SignedRequest;
 use crate::timeouts::Timeouts;
@@ -36,6 +37,9 @@ pub struct FakePlatform {
     pub slept: Vec<Duration>,
     pub now: SystemTime,
     pub random: f64,
+    /// How many times [`FakePending::try_response`] answers "not yet" before
+    /// the head (or the failure) of each request arrives; waiting skips them.
+    pub head_polls: usize,
 }
 
 impl FakePlatform {
@@ -50,6 +54,7 @@ impl FakePlatform {
             slept: Vec::new(),
             now: now(),
             random: 0.5,
+            head_polls: 0,
         }
     }
 
@@ -92,7 +97,8 @@ impl Default for FakePlatform {
     }
 }
 
-/// Scripted body chunks.
+/// Scripted body chunks. To [`Body::try_read`] an empty chunk is "nothing
+/// yet", as an empty `wasi:io` read is.
 #[derive(Debug)]
 pub struct FakeBody(pub VecDeque<Result<Vec<u8>, Error>>);
 
@@ -103,44 +109,76 @@ impl Body for FakeBody {
 
     fn try_read(&mut self) -> Result<Chunk, Error> {
         Ok(match self.read()? {
+            Some(bytes) if bytes.is_empty() => Chunk::NotYet,
             Some(bytes) => Chunk::Data(bytes),
             None => Chunk::End,
         })
     }
 }
 
-impl Platform for FakePlatform {
+/// A scripted response head, arriving after `not_yet` polls.
+pub struct FakePending {
+    not_yet: usize,
+    outcome: Option<Result<Response<FakeBody>, Error>>,
+}
+
+impl PendingResponse for FakePending {
     type Body = FakeBody;
 
-    fn send(
+    fn try_response(&mut self) -> Result<Option<Response<FakeBody>>, Error> {
+        if self.not_yet > 0 {
+            self.not_yet -= 1;
+            return Ok(None);
+        }
+        self.wait().map(Some)
+    }
+
+    fn wait(&mut self) -> Result<Response<FakeBody>, Error> {
+        self.not_yet = 0;
+        self.outcome.take().expect("a response head is taken once")
+    }
+}
+
+impl Platform for FakePlatform {
+    type Body = FakeBody;
+    type Pending = FakePending;
+
+    /// Records the request; the outcome scripted for it arrives after
+    /// [`head_polls`](FakePlatform::head_polls) polls. Nothing scripted
+    /// there is a connection refused.
+    fn start_send(
         &mut self,
         request: &SignedRequest,
         timeouts: Timeouts,
-    ) -> Result<Response<FakeBody>, Error> {
+    ) -> Result<FakePending, Error> {
         let key = format!("{} {}", request.method, url(request));
         self.sent.push(request.clone());
         self.timeouts.push(timeouts);
-        let Some(i) = self.script.iter().position(|(k, _)| *k == key) else {
-            return Err(Error::network(
+        let outcome = match self.script.iter().position(|(k, _)| *k == key) {
+            None => Err(Error::network(
                 NetworkKind::Refused,
                 "nothing scripted there",
-            ));
+            )),
+            Some(i) => match self.script.remove(i).1 {
+                Scripted::Fail(error) => Err(error),
+                Scripted::Answer {
+                    status,
+                    headers,
+                    chunks,
+                } => Ok(Response {
+                    status,
+                    headers: headers
+                        .into_iter()
+                        .map(|(n, v)| (n, v.into_bytes()))
+                        .collect(),
+                    body: FakeBody(chunks.into()),
+                }),
+            },
         };
-        match self.script.remove(i).1 {
-            Scripted::Fail(error) => Err(error),
-            Scripted::Answer {
-                status,
-                headers,
-                chunks,
-            } => Ok(Response {
-                status,
-                headers: headers
-                    .into_iter()
-                    .map(|(n, v)| (n, v.into_bytes()))
-                    .collect(),
-                body: FakeBody(chunks.into()),
-            }),
-        }
+        Ok(FakePending {
+            not_yet: self.head_polls,
+            outcome: Some(outcome),
+        })
     }
 
     fn read_file(&mut self, path: &str, limit: usize) -> Option<Vec<u8>> {

@@ -2,19 +2,23 @@
 //!
 //! The core's operations ([`credentials::in_force`](crate::credentials::in_force),
 //! [`discovery::discover`](crate::discovery::discover),
-//! [`converse::start_stream`](crate::converse::start_stream)) are straight-line
-//! code over a [`Platform`]: send a request and read its body, read a file,
+//! [`converse::start_stream`](crate::converse::start_stream) and the
+//! stream it returns) are straight-line code, or for the stream a state
+//! machine, over a [`Platform`]: send a request and read its body, read a file,
 //! use the host's cache, sleep, read the clock, draw a random number. The
 //! component implements it over WASI; the core's tests implement it with
 //! scripted answers, so every operation, failure sequences included, is
 //! tested natively.
 //!
-//! A body can be read two ways: [`Body::read`] waits (up to the
+//! A response can be awaited two ways as well: [`Platform::send`] waits for
+//! its head, [`Platform::start_send`] sends the request and hands back a
+//! [`PendingResponse`] whose [`try_response`](PendingResponse::try_response)
+//! never waits. A body can be read two ways: [`Body::read`] waits (up to the
 //! between-bytes deadline) for the next chunk, [`Body::try_read`] never waits
 //! and answers [`Chunk::NotYet`] when nothing has arrived, so that a caller
 //! can do its waiting elsewhere (outside the component, say).
 
-use crate::error::{self, Error, HttpErrorResponse};
+use crate::error::{self, Error, HttpErrorResponse, NetworkKind};
 use crate::signing::SignedRequest;
 use crate::timeouts::Timeouts;
 use std::fmt;
@@ -23,6 +27,16 @@ use std::time::{Duration, SystemTime};
 /// The I/O an operation may do. See the module documentation.
 pub trait Platform {
     type Body: Body;
+    type Pending: PendingResponse<Body = Self::Body>;
+
+    /// Sends `request` once, without waiting for the response head: a
+    /// request refused before it left (by the host, say) is an error here,
+    /// everything after comes from the [`PendingResponse`].
+    fn start_send(
+        &mut self,
+        request: &SignedRequest,
+        timeouts: Timeouts,
+    ) -> Result<Self::Pending, Error>;
 
     /// Sends `request` once and waits for the response head. No answer at
     /// all (refused, timed out) is an error; any HTTP status is a response.
@@ -30,7 +44,9 @@ pub trait Platform {
         &mut self,
         request: &SignedRequest,
         timeouts: Timeouts,
-    ) -> Result<Response<Self::Body>, Error>;
+    ) -> Result<Response<Self::Body>, Error> {
+        self.start_send(request, timeouts)?.wait()
+    }
 
     /// The file at `path`, `None` when it is missing, unreadable or larger
     /// than `limit` bytes.
@@ -44,6 +60,47 @@ pub trait Platform {
     fn now(&mut self) -> SystemTime;
     /// A uniform random number in `[0, 1)`.
     fn random(&mut self) -> f64;
+}
+
+/// A request sent whose response head is still to come.
+pub trait PendingResponse {
+    type Body: Body;
+
+    /// The response head if it has arrived, `Ok(None)` if not yet; never
+    /// waits. No answer at all (refused, reset, the connect or first-byte
+    /// deadline passed) is an error. The head is handed out once: later
+    /// calls fail.
+    fn try_response(&mut self) -> Result<Option<Response<Self::Body>>, Error>;
+
+    /// The response head, waiting for it (up to the first-byte deadline).
+    fn wait(&mut self) -> Result<Response<Self::Body>, Error>;
+}
+
+/// The outcome of a send that was known at once: a [`PendingResponse`] for
+/// a platform whose sends do not wait apart (a scripted one, say).
+pub struct Answered<B>(Option<Result<Response<B>, Error>>);
+
+impl<B> Answered<B> {
+    pub fn new(outcome: Result<Response<B>, Error>) -> Self {
+        Answered(Some(outcome))
+    }
+}
+
+impl<B: Body> PendingResponse for Answered<B> {
+    type Body = B;
+
+    fn try_response(&mut self) -> Result<Option<Response<B>>, Error> {
+        self.wait().map(Some)
+    }
+
+    fn wait(&mut self) -> Result<Response<B>, Error> {
+        self.0.take().unwrap_or_else(|| {
+            Err(Error::network(
+                NetworkKind::Other,
+                "the response was already taken",
+            ))
+        })
+    }
 }
 
 /// One read of a response body that does not wait.
@@ -114,10 +171,9 @@ impl<B: Body> Response<B> {
         })
     }
 
-    /// Reads (the start of) an error body and classifies the answer
-    /// ([`error::from_http`]); `received_at` measures a `Retry-After` date
-    /// when the answer has no `Date`.
-    pub fn into_error(mut self, received_at: SystemTime) -> Error {
+    /// The start of an error body, waiting for it: up to [`MAX_ERROR_BODY`]
+    /// (a little more: whole chunks), or less if the body ends or fails.
+    pub fn read_error_body(&mut self) -> Vec<u8> {
         let mut body = Vec::new();
         while body.len() < MAX_ERROR_BODY {
             match self.body.read() {
@@ -125,6 +181,14 @@ impl<B: Body> Response<B> {
                 Ok(None) | Err(_) => break,
             }
         }
+        body
+    }
+
+    /// Classifies an error answer ([`error::from_http`]) with `body`, the
+    /// start of its error body (up to [`MAX_ERROR_BODY`], a little more:
+    /// whole chunks); `received_at` measures a `Retry-After` date when the
+    /// answer has no `Date`.
+    pub fn error_with_body(&self, body: &[u8], received_at: SystemTime) -> Error {
         error::from_http(&HttpErrorResponse {
             status: self.status,
             error_type: self.header("x-amzn-errortype"),
@@ -132,7 +196,7 @@ impl<B: Body> Response<B> {
             retry_after: self.header("retry-after"),
             date: self.header("date"),
             received_at,
-            body: &body,
+            body,
         })
     }
 }

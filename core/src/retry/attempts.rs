@@ -1,5 +1,5 @@
-//! The one loop that sends a request again: used by ConverseStream,
-//! discovery and the credential sources alike.
+//! The blocking loop that sends a request again: used by discovery, the
+//! control plane and the credential sources.
 //!
 //! After a failed attempt, in this order:
 //!
@@ -13,10 +13,11 @@
 //!
 //! The first two are corrections of this request, not retries of a transient
 //! failure, so they do not use up attempts. Once an attempt succeeds its
-//! output is the caller's: a stream handed out is never sent again, so no
-//! event is ever duplicated by a retry.
+//! output is the caller's. The rules are [`Retries`]', free of I/O; a
+//! ConverseStream call drives them without blocking
+//! ([`ConverseStream`](crate::converse::ConverseStream)).
 
-use super::{ClockSkew, Decision, RetryPolicy, SKEW_CACHE_KEY, is_expired_credentials};
+use super::{Retries, RetryPolicy, SKEW_CACHE_KEY};
 use crate::error::Error;
 use crate::platform::{Body, HttpAnswer, Platform, Response};
 use std::time::SystemTime;
@@ -40,12 +41,25 @@ pub struct Failure {
 
 impl Failure {
     /// An HTTP error answer (status 300 and up), read and classified
-    /// ([`Response::into_error`]), with its `Date` kept for skew correction.
-    pub fn from_error_response<B: Body>(response: Response<B>, received_at: SystemTime) -> Failure {
-        let server_date = response.header("date").map(str::to_string);
+    /// ([`Response::error_with_body`]), with its `Date` kept for skew correction.
+    pub fn from_error_response<B: Body>(
+        mut response: Response<B>,
+        received_at: SystemTime,
+    ) -> Failure {
+        let body = response.read_error_body();
+        Failure::from_error_body(&response, &body, received_at)
+    }
+
+    /// [`from_error_response`](Self::from_error_response) for an answer
+    /// whose error body the caller has read.
+    pub fn from_error_body<B: Body>(
+        response: &Response<B>,
+        body: &[u8],
+        received_at: SystemTime,
+    ) -> Failure {
         Failure {
-            error: response.into_error(received_at),
-            server_date,
+            error: response.error_with_body(body, received_at),
+            server_date: response.header("date").map(str::to_string),
             answer: None,
         }
     }
@@ -79,7 +93,8 @@ pub trait Attempt<P: Platform> {
 }
 
 /// Sends `attempt` until it succeeds or `policy` gives up; see the module
-/// documentation. On giving up, the last failure is returned.
+/// documentation. On giving up, the last failure is returned. The rules are
+/// [`Retries`]'; this loop does their waiting by blocking.
 #[allow(clippy::result_large_err)] // see `Failure`
 pub fn send_with_retries<P: Platform, A: Attempt<P>>(
     platform: &mut P,
@@ -87,42 +102,16 @@ pub fn send_with_retries<P: Platform, A: Attempt<P>>(
     attempt: &mut A,
 ) -> Result<A::Output, Failure> {
     // A correction an earlier call found: this host's clock is still off.
-    let mut skew = platform
-        .cache_get(SKEW_CACHE_KEY)
-        .and_then(|bytes| ClockSkew::decode(&bytes));
-    let (mut number, mut corrected, mut refreshed) = (1, false, false);
+    let mut retries = Retries::new(*policy, platform.cache_get(SKEW_CACHE_KEY).as_deref());
     loop {
         let now = platform.now();
-        let signing_time = skew.map_or(now, |s| s.apply(now));
-        let failure = match attempt.send(platform, signing_time) {
+        let failure = match attempt.send(platform, retries.signing_time(now)) {
             Ok(output) => return Ok(output),
             Err(failure) => failure,
         };
-        if !corrected {
-            let now = platform.now();
-            let found = super::skew_correction(&failure.error, failure.server_date.as_deref(), now);
-            if let Some(found) = found {
-                skew = Some(found);
-                corrected = true;
-                platform.cache_set(SKEW_CACHE_KEY, &found.encode());
-                continue;
-            }
-        }
-        if !refreshed && is_expired_credentials(&failure.error) {
-            refreshed = true;
-            match attempt.refresh_credentials(platform) {
-                Ok(true) => continue,
-                Ok(false) => {}
-                Err(error) => return Err(error.into()),
-            }
-        }
-        let random = platform.random();
-        match policy.decide(number, &failure.error, random) {
-            Decision::Retry(delay) => {
-                platform.sleep(delay);
-                number += 1;
-            }
-            Decision::GiveUp => return Err(failure),
+        let refresh = |platform: &mut P| attempt.refresh_credentials(platform);
+        if let Some(delay) = retries.recover(platform, failure, refresh)? {
+            platform.sleep(delay);
         }
     }
 }

@@ -1,9 +1,11 @@
 //! When a failed request is sent again, and how soon.
 //!
-//! [`send_with_retries`] is the one loop every request of the plugin goes
-//! through (ConverseStream, discovery, the credential sources); its module
-//! says in which order it applies the rules. The rules themselves are here,
-//! free of I/O:
+//! Every request of the plugin follows one set of rules, kept by
+//! [`Retries`] (a state machine without I/O, which says in which order they
+//! apply): [`send_with_retries`] drives it blocking (discovery, the control
+//! plane, the credential sources), a ConverseStream call without blocking
+//! ([`ConverseStream`](crate::converse::ConverseStream)). The decisions
+//! themselves are here:
 //!
 //! * **Transient failures** ([`RetryPolicy::decide`]): throttling, 5xx,
 //!   model-not-ready, network failures and connect timeouts are retried
@@ -23,9 +25,11 @@
 
 mod attempts;
 pub mod skew;
+mod state;
 
 pub use attempts::{Attempt, Failure, send_with_retries};
 pub use skew::{ClockSkew, SKEW_CACHE_KEY, retry_after_ms, skew_correction, skew_from_date};
+pub use state::{Recovery, Retries};
 
 use crate::error::{Error, NetworkKind, TimeoutPhase};
 use crate::types::{ErrorDetail, ProviderConfig};

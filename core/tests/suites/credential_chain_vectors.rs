@@ -33,7 +33,7 @@ use bedrock_core::credentials::profile_chain::{self, Base, PlanError, ProfileCha
 use bedrock_core::credentials::{ChainOptions, Credentials, Resolved, chain};
 use bedrock_core::env::Environment;
 use bedrock_core::error::{Error, NetworkKind};
-use bedrock_core::platform::{Body, Chunk, HttpAnswer, Platform, Response, url};
+use bedrock_core::platform::{Answered, Body, Chunk, HttpAnswer, Platform, Response, url};
 use bedrock_core::profile::{ProfileSet, keys};
 use bedrock_core::signing::SignedRequest;
 use bedrock_core::time::unix_seconds;
@@ -73,14 +73,15 @@ impl Body for Whole {
 
 impl Platform for Scripted<'_> {
     type Body = Whole;
+    type Pending = Answered<Whole>;
 
-    fn send(
+    fn start_send(
         &mut self,
         request: &SignedRequest,
         timeouts: Timeouts,
-    ) -> Result<Response<Whole>, Error> {
+    ) -> Result<Answered<Whole>, Error> {
         let answer = (self.send)(request, timeouts)?;
-        Ok(Response {
+        Ok(Answered::new(Ok(Response {
             status: answer.status,
             headers: answer
                 .headers
@@ -88,7 +89,7 @@ impl Platform for Scripted<'_> {
                 .map(|(n, v)| (n, v.into_bytes()))
                 .collect(),
             body: Whole(Some(answer.body)),
-        })
+        })))
     }
 
     fn read_file(&mut self, path: &str, limit: usize) -> Option<Vec<u8>> {

@@ -70,7 +70,10 @@ impl Guest for Hostile {
         let report = match verb {
             "trap" => panic!("told to trap"),
             "spin" => spin(),
-            "spin-later" => return Ok(Report::stream(None, Mode::SpinInNext)),
+            "spin-later" => {
+                let batch = vec![text("spinning next".into())];
+                return Ok(Report::stream(Some(batch), Mode::SpinInNext));
+            }
             "stall" => return Ok(Report::stream(None, Mode::Stall)),
             "busy-each" => {
                 let ms = argument.parse().unwrap_or(100);
@@ -133,7 +136,8 @@ struct Report {
 #[derive(Clone, Copy)]
 enum Mode {
     Plain,
-    /// The first `next` loops forever.
+    /// The `next` after the first batch loops forever: in the middle of
+    /// a stream, after the host handed out its first events.
     SpinInNext,
     /// Every `next` keeps the CPU busy this many milliseconds, then returns
     /// one event: each call stays under a call's CPU budget, the stream
@@ -170,13 +174,13 @@ impl GuestEventStream for Report {
 
     fn next(&self) -> Result<Option<Vec<StreamEvent>>, ProviderError> {
         match self.mode {
-            Mode::SpinInNext => spin(),
+            Mode::SpinInNext if self.batch.borrow().is_none() => spin(),
             Mode::BusyInEveryNext(ms) => {
                 busy(ms);
                 return Ok(Some(vec![text("busy".into())]));
             }
             Mode::Stall => return Ok(Some(Vec::new())),
-            Mode::Plain | Mode::SpinOnDrop => {}
+            Mode::Plain | Mode::SpinOnDrop | Mode::SpinInNext => {}
         }
         Ok(self.batch.borrow_mut().take())
     }

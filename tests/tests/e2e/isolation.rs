@@ -76,6 +76,7 @@ async fn an_endless_loop_is_stopped_by_the_cpu_budget() {
         .await
         .unwrap()
         .unwrap();
+    assert!(matches!(stream.next().await.unwrap(), Ok(Some(_))));
     let error = stream.next().await.unwrap_err();
     assert!(
         matches!(

@@ -86,3 +86,71 @@ async fn a_stream_closed_after_a_dropped_wait_closes_cleanly() {
         .unwrap();
     assert_eq!(outcome.error, None);
 }
+
+/// The wait for the response head leaves the guest as well: the plugin's
+/// `converse-stream` returns once the request is sent, and the host waits
+/// for the answer as it waits between batches. A server that accepts and
+/// never answers therefore costs the host's wait its deadline
+/// (`event-stream.next`), not a call into the guest (`converse-stream`, as
+/// when the plugin waited for the first byte inside the call). The guest's
+/// own first-byte timeout still ends such a call with its typed error from
+/// `converse_stream`, and the same host then serves a normal call.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_wait_for_the_first_byte_holds_no_guest_call() {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let address = listener.local_addr().unwrap();
+    let _server = tokio::spawn(async move {
+        let mut held = Vec::new();
+        while let Ok((socket, _)) = listener.accept().await {
+            held.push(socket);
+        }
+    });
+    let emulator = emulator().await;
+    let host = host_with(&sigv4_env(&emulator), |c| {
+        c.call_deadline = Duration::from_millis(500);
+    });
+    let mut silent = config();
+    silent.base_url = Some(format!("http://{address}"));
+    let Err(error) = host.converse_stream(&silent, &request(MODEL, "Hi")).await else {
+        panic!("a server that never answers cannot start a stream")
+    };
+    assert!(
+        matches!(
+            host_error(&error),
+            HostError::DeadlineExceeded {
+                function: "event-stream.next",
+                ..
+            }
+        ),
+        "{error:#}"
+    );
+    // Nor does sending a body the server never reads: the guest writes
+    // what the connection takes and returns.
+    let large = request(MODEL, &"many words ".repeat(1 << 20));
+    let Err(error) = host.converse_stream(&silent, &large).await else {
+        panic!("a server that never reads cannot start a stream")
+    };
+    assert!(
+        matches!(
+            host_error(&error),
+            HostError::DeadlineExceeded {
+                function: "event-stream.next",
+                ..
+            }
+        ),
+        "{error:#}"
+    );
+
+    silent.first_byte_timeout_ms = Some(200);
+    let outcome = host.converse_stream(&silent, &request(MODEL, "Hi")).await;
+    assert!(
+        matches!(outcome, Ok(Err(ProviderError::Timeout(_)))),
+        "{:?}",
+        outcome.map(|started| started.err())
+    );
+
+    let outcome = converse(&host, &config(), &request(MODEL, "Hi"))
+        .await
+        .unwrap();
+    assert_eq!(outcome.error, None);
+}

@@ -22,8 +22,8 @@
 //!
 //! [`resolve`] runs it as straight-line code over a [`Platform`]: files
 //! are read and requests sent as the chain reaches them, and every request
-//! goes through [`send_with_retries`](crate::retry::send_with_retries), like
-//! any other request of the plugin.
+//! goes through [`send_with_retries`](crate::retry::send_with_retries), under
+//! the same retry rules as any other request of the plugin.
 
 use super::endpoints::ProfileSettings;
 use super::profile_chain::{self, Base, NamedSource, PlanError};
