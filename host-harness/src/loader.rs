@@ -100,6 +100,12 @@ impl Runtime {
         }
         .with_context(|| format!("{shown} is not a valid WebAssembly component"))?;
         check_resources(&component).with_context(|| format!("{shown} cannot be loaded"))?;
+        // The image every instance's memory is mapped from (a memfd the
+        // size of the guest's data), made now rather than by the first call.
+        component
+            .initialize_copy_on_write_image()
+            .map_err(anyhow::Error::from)
+            .with_context(|| format!("preparing the memory image of {shown}"))?;
         let instance_pre = self
             .linker
             .instantiate_pre(&component)
