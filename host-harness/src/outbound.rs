@@ -777,6 +777,34 @@ mod tests {
         std::fs::remove_file(ca_file).unwrap();
     }
 
+    /// The between-bytes timer is moved only when it fires: a body whose
+    /// frames keep coming outlives the timeout many times over, and fails
+    /// with it once they stop (the sender still open: silence, not the end).
+    #[tokio::test]
+    async fn frames_that_keep_coming_keep_the_body_alive() {
+        const LIMIT: Duration = Duration::from_millis(500);
+        const GAP: Duration = Duration::from_millis(50);
+        // Four times the timeout in all.
+        const FRAMES: usize = 40;
+        let (sender, frames) = tokio::sync::mpsc::channel(1);
+        let mut body = TimedBody::new(frames, LIMIT, ());
+        let feeder = tokio::spawn(async move {
+            for _ in 0..FRAMES {
+                tokio::time::sleep(GAP).await;
+                let frame = http_body::Frame::data(Bytes::from_static(b"e"));
+                sender.send(Ok(frame)).await.unwrap();
+            }
+            std::future::pending::<()>().await;
+        });
+        for _ in 0..FRAMES {
+            let frame = body.frame().await.unwrap().unwrap();
+            assert_eq!(frame.into_data().unwrap(), "e");
+        }
+        let error = body.frame().await.unwrap().unwrap_err();
+        assert!(matches!(error, Error::ConnectionReadTimeout), "{error}");
+        feeder.abort();
+    }
+
     #[tokio::test]
     async fn the_held_value_lives_until_the_body_ends() {
         let server = serve(None, Duration::ZERO).await;
