@@ -100,6 +100,12 @@ impl Runtime {
         }
         .with_context(|| format!("{shown} is not a valid WebAssembly component"))?;
         check_resources(&component).with_context(|| format!("{shown} cannot be loaded"))?;
+        // The image every instance's memory is mapped from (a memfd the
+        // size of the guest's data), made now rather than by the first call.
+        component
+            .initialize_copy_on_write_image()
+            .map_err(anyhow::Error::from)
+            .with_context(|| format!("preparing the memory image of {shown}"))?;
         let instance_pre = self
             .linker
             .instantiate_pre(&component)
@@ -130,6 +136,12 @@ fn engine(max_calls: usize) -> anyhow::Result<Engine> {
     let mut config = Config::new();
     config.wasm_component_model(true);
     config.epoch_interruption(true);
+    // The component-model-async machinery (WASI 0.3, `call_concurrent`),
+    // compiled into wasmtime by default, runs every async call through an
+    // event loop of its own when this is on. The plugin world is WASI 0.2
+    // and every call is one at a time on its store: without it, a call is a
+    // plain switch onto the fiber.
+    config.concurrency_support(false);
     let slots = u32::try_from(max_calls + POOL_HEADROOM).unwrap_or(u32::MAX);
     let per_call = |count: usize| u32::try_from(count).unwrap_or(u32::MAX);
     let mut pool = PoolingAllocationConfig::new();

@@ -34,6 +34,7 @@ use std::sync::Arc;
 use std::task::{Context, Poll, ready};
 use std::time::Duration;
 use tokio::net::TcpStream;
+use tokio::time::{Instant, Sleep};
 use wasmtime_wasi_http::{Error, RequestOptions, WasiBody};
 
 /// What `default_send_request` waits when the guest sets no timeout.
@@ -157,11 +158,11 @@ impl OutboundClient {
             Err(_elapsed) => return Err(Error::ConnectionReadTimeout),
         };
         Ok(response.map(|incoming| {
-            TimedBody {
-                frames: read_ahead::read_ahead(incoming),
-                timeout: between_bytes(between_bytes_timeout),
-                held: Some(held),
-            }
+            TimedBody::new(
+                read_ahead::read_ahead(incoming),
+                between_bytes_timeout,
+                held,
+            )
             .boxed_unsync()
         }))
     }
@@ -325,20 +326,56 @@ fn causes<'a>(
     )
 }
 
-fn between_bytes(limit: Duration) -> tokio::time::Interval {
-    // Tokio panics on an interval of zero, as `default_send_request` notes.
-    let mut interval = tokio::time::interval(limit.max(Duration::from_nanos(1)));
-    interval.reset();
-    interval
-}
-
 /// A response body that fails with `connection-read-timeout` when no frame
 /// comes within the between-bytes timeout, and keeps `held` until it ends.
 /// Its frames are those [`read_ahead`] read off the connection.
+///
+/// The timer is not moved on every frame (an event stream has thousands, and
+/// each move is a trip into tokio's timer wheel): it stays armed for the
+/// deadline it was set to, and only when it fires is the deadline checked
+/// against the time of the last frame and, if a frame came since, set again.
 struct TimedBody<H> {
     frames: read_ahead::Frames,
-    timeout: tokio::time::Interval,
+    /// The between-bytes timeout.
+    limit: Duration,
+    /// When the last frame (or the response head) arrived.
+    last_frame: Instant,
+    /// Fires at or before `last_frame + limit`.
+    timer: Pin<Box<Sleep>>,
     held: Option<H>,
+}
+
+impl<H> TimedBody<H> {
+    fn new(frames: read_ahead::Frames, limit: Duration, held: H) -> Self {
+        let last_frame = Instant::now();
+        Self {
+            frames,
+            limit,
+            last_frame,
+            timer: Box::pin(tokio::time::sleep_until(due(last_frame, limit))),
+            held: Some(held),
+        }
+    }
+
+    /// Ready when no frame came for `limit`: the timer fired and no frame
+    /// came since it was set.
+    fn poll_timed_out(&mut self, cx: &mut Context<'_>) -> Poll<()> {
+        loop {
+            ready!(self.timer.as_mut().poll(cx));
+            let due = due(self.last_frame, self.limit);
+            if Instant::now() >= due {
+                return Poll::Ready(());
+            }
+            self.timer.as_mut().reset(due);
+        }
+    }
+}
+
+/// When a body whose last frame came at `last` times out: tokio's timer
+/// takes far deadlines (it caps them), an overflowing one is a year away.
+fn due(last: Instant, limit: Duration) -> Instant {
+    const FAR: Duration = Duration::from_secs(365 * 24 * 60 * 60);
+    last.checked_add(limit).unwrap_or_else(|| last + FAR)
 }
 
 impl<H: Unpin> http_body::Body for TimedBody<H> {
@@ -360,11 +397,11 @@ impl<H: Unpin> http_body::Body for TimedBody<H> {
                 Error::from(error)
             }))),
             Poll::Ready(Some(Ok(frame))) => {
-                self.timeout.reset();
+                self.last_frame = Instant::now();
                 Poll::Ready(Some(Ok(frame)))
             }
             Poll::Pending => {
-                ready!(self.timeout.poll_tick(cx));
+                ready!(self.poll_timed_out(cx));
                 Poll::Ready(Some(Err(Error::ConnectionReadTimeout)))
             }
         }
@@ -738,6 +775,34 @@ mod tests {
             }
         }
         std::fs::remove_file(ca_file).unwrap();
+    }
+
+    /// The between-bytes timer is moved only when it fires: a body whose
+    /// frames keep coming outlives the timeout many times over, and fails
+    /// with it once they stop (the sender still open: silence, not the end).
+    #[tokio::test]
+    async fn frames_that_keep_coming_keep_the_body_alive() {
+        const LIMIT: Duration = Duration::from_millis(500);
+        const GAP: Duration = Duration::from_millis(50);
+        // Four times the timeout in all.
+        const FRAMES: usize = 40;
+        let (sender, frames) = tokio::sync::mpsc::channel(1);
+        let mut body = TimedBody::new(frames, LIMIT, ());
+        let feeder = tokio::spawn(async move {
+            for _ in 0..FRAMES {
+                tokio::time::sleep(GAP).await;
+                let frame = http_body::Frame::data(Bytes::from_static(b"e"));
+                sender.send(Ok(frame)).await.unwrap();
+            }
+            std::future::pending::<()>().await;
+        });
+        for _ in 0..FRAMES {
+            let frame = body.frame().await.unwrap().unwrap();
+            assert_eq!(frame.into_data().unwrap(), "e");
+        }
+        let error = body.frame().await.unwrap().unwrap_err();
+        assert!(matches!(error, Error::ConnectionReadTimeout), "{error}");
+        feeder.abort();
     }
 
     #[tokio::test]
