@@ -81,6 +81,17 @@ impl Limits {
         }
     }
 
+    /// The limits of an instance shared by up to `streams` event streams:
+    /// the resource table holds every stream's host resources, so its cap is
+    /// the per-stream cap times `streams`. Memory stays the instance's: the
+    /// streams share `memory` (a stream dirties tens of KiB of it).
+    pub(crate) fn for_streams(self, streams: usize) -> Self {
+        Self {
+            resources: self.resources.saturating_mul(streams.max(1)),
+            ..self
+        }
+    }
+
     fn ticks(budget: Duration) -> u64 {
         (budget.as_millis() / TICK.as_millis()).max(1) as u64
     }
@@ -211,6 +222,42 @@ impl Meter {
 
     pub(crate) fn call_deadline(&self) -> Duration {
         self.limits.call_deadline
+    }
+
+    /// Puts in the whole-life ticks charged from now on and takes out the
+    /// previous ones: in a shared instance, the stream whose call runs.
+    fn swap_life_ticks(&mut self, ticks: u64) -> u64 {
+        std::mem::replace(&mut self.store_ticks, ticks)
+    }
+}
+
+/// What one event stream has used of the limits that are its own, not its
+/// instance's: CPU over its whole life and its outbound requests. Streams
+/// that share an instance each have one; the driver of the instance swaps
+/// the stream's account into the store for each of its calls
+/// ([`StreamAccount::swap_into`]), so a guest call is charged to the stream
+/// it runs for.
+#[derive(Debug)]
+pub(crate) struct StreamAccount {
+    life_ticks: u64,
+    gate: RequestGate,
+}
+
+impl StreamAccount {
+    pub(crate) fn new(limits: &Limits) -> Self {
+        Self {
+            life_ticks: 0,
+            gate: RequestGate::new(limits),
+        }
+    }
+
+    /// Makes `self` the account charged by `meter` and `gate`, and gives
+    /// back the one that was.
+    pub(crate) fn swap_into(self, meter: &mut Meter, gate: &mut RequestGate) -> StreamAccount {
+        StreamAccount {
+            life_ticks: meter.swap_life_ticks(self.life_ticks),
+            gate: std::mem::replace(gate, self.gate),
+        }
     }
 }
 

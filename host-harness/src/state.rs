@@ -3,7 +3,7 @@
 
 use crate::error::HostError;
 use crate::keyvalue::{KeyValue, KeyValueStore};
-use crate::limits::{Limits, Meter, RequestGate};
+use crate::limits::{Limits, Meter, RequestGate, StreamAccount};
 use crate::outbound::OutboundClient;
 use crate::policy::{AllowedHost, Denied, Policy};
 use crate::snapshot::CallFiles;
@@ -101,6 +101,12 @@ impl StoreState {
     /// guest carried on.
     pub(crate) fn cut_off(&self, function: &'static str) -> Option<HostError> {
         self.hooks.gate.refusal(function)
+    }
+
+    /// Charges the guest calls from now on to `account` (one stream of a
+    /// shared instance) and gives back the account charged until now.
+    pub(crate) fn swap_account(&mut self, account: StreamAccount) -> StreamAccount {
+        account.swap_into(&mut self.meter, &mut self.hooks.gate)
     }
 
     /// The call's host resources (the pollables of its event stream, say).
