@@ -143,13 +143,10 @@ impl EventStream {
             return Ok(Ok(None));
         }
         if !self.asked {
-            if !self.member.send(Command::Want(self.member.id)) {
-                self.unusable = Some("lost its instance");
-                return Err(HostError::StreamUnusable {
-                    reason: "lost its instance",
-                }
-                .into());
-            }
+            // A driver that has ended left this stream's last outcome (why
+            // its instance failed) in the channel, or nothing: either way
+            // the channel says so below.
+            self.member.send(Command::Want(self.member.id));
             self.asked = true;
         }
         let outcome = match tokio::time::timeout(self.deadline, self.outcomes.recv()).await {
