@@ -181,16 +181,16 @@ impl Driver {
                 request,
                 outcomes,
             } => self.start(id, &config, &request, outcomes).await,
-            Command::Want(id) => match self.streams.get_mut(&id) {
-                Some(slot) => {
+            Command::Want(id) => {
+                // A stream closed (or failed) earlier is not there: its
+                // handle knows already.
+                if let Some(slot) = self.streams.get_mut(&id) {
                     slot.wants = true;
                     if slot.waiting.is_empty() {
                         slot.runnable = true;
                     }
                 }
-                // Closed (or failed) earlier: its handle knows already.
-                None => {}
-            },
+            }
             Command::Close { id, done } => {
                 let outcome = self.close(id).await;
                 if let Some(done) = done {
