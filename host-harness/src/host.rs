@@ -11,6 +11,7 @@ use crate::loader::{Loaded, Runtime};
 use crate::outbound::{OutboundClient, OutboundConfig};
 use crate::policy::Policy;
 use crate::single_flight::SingleFlight;
+use crate::snapshot::CallFiles;
 use crate::state::StoreState;
 use crate::stream::{Driver, EventStream, SharedInstance, SharedInstances, Start};
 use crate::types::{
@@ -29,6 +30,16 @@ use wasmtime::Store;
 /// instance from a pre-instantiated component, under the limits of
 /// [`HostConfig`]: a guest that traps, spins or runs out of memory fails only
 /// that call, with a [`HostError`].
+///
+/// Event streams are the exception: streams of this host with equal
+/// `ProviderConfig`s on the same build share an instance, up to
+/// [`HostConfig::streams_per_instance`], which is what keeps a stream's
+/// memory in kilobytes. The trade-off: a stream that makes its instance fail
+/// (a trap, running out of memory or CPU, a call stopped at its deadline)
+/// fails the other streams of that instance too
+/// ([`HostError::InstanceFailed`]), never those of another instance,
+/// configuration or host. `streams_per_instance = 1` gives every stream an
+/// instance of its own.
 ///
 /// [`Host::reload`] swaps in another build of the plugin while calls run:
 /// calls in flight (open event streams included) finish on the build they
@@ -282,17 +293,21 @@ impl Host {
         request: &ConverseRequest,
     ) -> anyhow::Result<Result<EventStream, ProviderError>> {
         let mut permit = self.admit(Admission::Counted)?;
-        let loaded = self.inner.current();
-        let key = format!("{config:?}");
+        let loaded = &self.inner.current();
         let deadline = self.inner.limits.call_deadline;
         // An instance that fails (because of another of its streams) between
         // taking this stream and starting it hands the stream back unstarted.
         for _ in 0..START_ATTEMPTS {
+            // What the guest reads must be what a call made now would read:
+            // a rotated credentials file starts a new instance.
+            let files = self.inner.policy.call_files();
+            let key = format!("{config:?}\n{}", files.view());
+            let key = key.as_str();
             let member = self
                 .inner
                 .streams
-                .join(&key, &loaded, async || {
-                    self.shared_instance(&loaded, config, &key).await
+                .join(key, loaded, async move || {
+                    self.shared_instance(loaded, config, key, files).await
                 })
                 .await?;
             match EventStream::start(member, config, request, deadline, permit.take()).await {
@@ -313,13 +328,14 @@ impl Host {
         loaded: &Arc<Loaded>,
         config: &ProviderConfig,
         key: &str,
+        files: CallFiles,
     ) -> anyhow::Result<SharedInstance> {
         let limits = self
             .inner
             .limits
             .for_streams(self.inner.streams.per_instance());
         let (store, plugin) = self
-            .instance(loaded, config.base_url.as_deref(), limits)
+            .instance(loaded, config.base_url.as_deref(), limits, files)
             .await?;
         let provider = plugin.gateway_provider_provider().clone();
         let commands = Driver::spawn(store, provider, self.inner.limits);
@@ -348,7 +364,10 @@ impl Host {
         admission: Admission,
     ) -> anyhow::Result<Call> {
         let permit = self.admit(admission)?;
-        let (store, plugin) = self.instance(loaded, base_url, self.inner.limits).await?;
+        let files = self.inner.policy.call_files();
+        let (store, plugin) = self
+            .instance(loaded, base_url, self.inner.limits, files)
+            .await?;
         Ok(Call {
             store,
             plugin,
@@ -373,6 +392,7 @@ impl Host {
         loaded: &Loaded,
         base_url: Option<&str>,
         limits: Limits,
+        files: CallFiles,
     ) -> anyhow::Result<(Store<StoreState>, Plugin)> {
         let state = StoreState::new(
             self.inner.policy.clone(),
@@ -380,6 +400,7 @@ impl Host {
             self.inner.outbound.clone(),
             base_url,
             limits,
+            files,
         );
         let mut store = Store::new(self.inner.runtime.engine(), state);
         store.limiter(|state| &mut state.meter);

@@ -36,16 +36,17 @@ pub(crate) struct StoreState {
 impl StoreState {
     /// Fresh state for one call. `base_url` is the call's
     /// `provider-config.base-url`, reachable for this call only; `keyvalue`
-    /// is the host's store.
+    /// is the host's store; `files` what the guest may read
+    /// ([`Policy::call_files`]).
     pub(crate) fn new(
         policy: Arc<Policy>,
         keyvalue: Arc<KeyValueStore>,
         outbound: OutboundClient,
         base_url: Option<&str>,
         limits: Limits,
+        files: CallFiles,
     ) -> Self {
         let mut wasi = WasiCtx::builder();
-        let files = policy.call_files();
         for (host_dir, guest_path) in &files.preopens {
             // A directory that vanished since is skipped: the guest then
             // reports the file as missing.

@@ -140,13 +140,20 @@ impl Driver {
                 .filter(|(_, slot)| slot.wants && slot.runnable)
                 .map(|(id, _)| *id)
                 .collect();
-            if !runnable.is_empty() {
-                for id in runnable {
-                    if self.failed.is_some() {
-                        break;
-                    }
-                    self.step(id).await;
+            for id in runnable {
+                if self.failed.is_some() {
+                    break;
                 }
+                self.step(id).await;
+            }
+            if self.failed.is_some() {
+                break;
+            }
+            if self
+                .streams
+                .values()
+                .any(|slot| slot.wants && slot.runnable)
+            {
                 // A guest whose `next` has nothing and hands out no pollable
                 // runs again, but must not hold this thread.
                 tokio::task::yield_now().await;
