@@ -101,15 +101,17 @@ pub struct HostConfig {
     /// What stays per stream: the CPU budgets (`cpu_budget` for each guest
     /// call, `stream_cpu_budget` for the stream's life), the call deadline,
     /// the outbound request caps, the result-bytes cap, and its place under
-    /// `max_concurrent_calls`. What is per instance: `memory_limit` (shared)
-    /// and the resource table (`max_resources` per stream, times this).
+    /// `max_concurrent_calls`. What is per instance: `memory_limit` (shared),
+    /// the resource table (`max_resources` per stream, times this) and the
+    /// guest's stderr budget.
     ///
     /// The trade-off is isolation between the streams of one instance:
     /// they share memory, so a stream whose guest call traps, runs out of
     /// memory or CPU, or is stopped at its deadline fails every stream of
     /// its instance (the others with [`HostError::InstanceFailed`]); a guest
     /// call that blocks holds up the instance's other streams until it
-    /// returns or meets its deadline. Streams of other instances, other
+    /// returns or meets its deadline (a guest whose `converse-stream` waits
+    /// for Bedrock's answer before returning does so at every start). Streams of other instances, other
     /// configurations and other hosts are never affected, and the host
     /// serves the next call as usual. Streams of different credentials
     /// never share: different environments are different hosts, and

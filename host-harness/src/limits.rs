@@ -476,6 +476,60 @@ mod tests {
         ));
     }
 
+    /// Runs `calls` calls of `ticks` ticks each, charged to `account`, as a
+    /// shared instance's driver does; the last outcome.
+    fn charge(
+        meter: &mut Meter,
+        gate: &mut RequestGate,
+        account: &mut StreamAccount,
+        calls: usize,
+        ticks: usize,
+    ) -> UpdateDeadline {
+        let limits = meter.limits;
+        let own = std::mem::replace(account, StreamAccount::new(&limits));
+        let previous = own.swap_into(meter, gate);
+        let mut outcome = UpdateDeadline::Yield(1);
+        for _ in 0..calls {
+            meter.start_call();
+            for _ in 0..ticks {
+                outcome = meter.tick();
+            }
+        }
+        *account = previous.swap_into(meter, gate);
+        outcome
+    }
+
+    #[test]
+    fn streams_sharing_a_store_each_have_their_own_life_budget_and_request_caps() {
+        // 30 ms (3 ticks) per call, 60 ms (6 ticks) per stream's life.
+        let limits = limits(30);
+        let mut meter = Meter::new(limits);
+        let mut gate = RequestGate::new(&limits);
+        let (mut first, mut second) = (StreamAccount::new(&limits), StreamAccount::new(&limits));
+        // 4 ticks each: 8 in the store, under the budget of each stream.
+        for account in [&mut first, &mut second] {
+            let outcome = charge(&mut meter, &mut gate, account, 2, 2);
+            assert!(matches!(outcome, UpdateDeadline::Yield(1)));
+        }
+        // The first stream's 7th tick exhausts its own budget.
+        let outcome = charge(&mut meter, &mut gate, &mut first, 1, 3);
+        assert!(matches!(outcome, UpdateDeadline::Interrupt));
+
+        // Requests count per stream: the first one's three (its cap) leave
+        // the second one's whole.
+        let mut gate = RequestGate::new(&limits);
+        let previous = StreamAccount::new(&limits).swap_into(&mut meter, &mut gate);
+        for _ in 0..3 {
+            assert!(gate.admit().is_some());
+        }
+        assert!(gate.admit().is_none(), "the first stream's cap");
+        let first = previous.swap_into(&mut meter, &mut gate);
+        assert!(first.gate.refusal("f").is_some(), "kept with the stream");
+        let _previous = second.swap_into(&mut meter, &mut gate);
+        assert!(gate.refusal("f").is_none(), "the second stream's record");
+        assert!(gate.admit().is_some());
+    }
+
     #[test]
     fn a_budget_below_one_tick_is_one_tick() {
         let mut meter = Meter::new(limits(1));
