@@ -1,5 +1,6 @@
-//! The peer under test: the provider component in the wasmtime host, a fresh
-//! instance per stream, exactly as a gateway runs it. Over TLS the host
+//! The peer under test: the provider component in the wasmtime host, streams
+//! sharing instances as the host's defaults have them, exactly as a gateway
+//! runs it. Over TLS the host
 //! trusts the emulator's CA as an operator would: `AWS_CA_BUNDLE`, which
 //! `HostConfig::new` reads.
 
@@ -61,8 +62,19 @@ fn host_config(
     ];
     config.code_cache = cache;
     config.max_concurrent_calls = config.max_concurrent_calls.max(streams + 16);
+    // The host's default unless a run compares another sharing (`1`: an
+    // instance per stream).
+    if let Some(per_instance) = std::env::var(STREAMS_PER_INSTANCE_VAR)
+        .ok()
+        .and_then(|value| value.parse().ok())
+    {
+        config.streams_per_instance = per_instance;
+    }
     config
 }
+
+/// Overrides `HostConfig::streams_per_instance` for a comparison run.
+const STREAMS_PER_INSTANCE_VAR: &str = "BEDROCK_BENCH_STREAMS_PER_INSTANCE";
 
 pub fn config() -> ProviderConfig {
     ProviderConfig::default()

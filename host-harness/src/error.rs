@@ -121,6 +121,11 @@ pub enum HostError {
     /// As many calls as the host allows are running; try again shortly.
     #[error("the host is busy: {limit} calls are in flight, its limit; try again shortly")]
     Busy { limit: usize },
+    /// Another event stream sharing this stream's instance (same host, same
+    /// configuration, same build) made the instance fail: they share its
+    /// memory, so none of them can go on. `cause` is that stream's error.
+    #[error("the event stream's instance was stopped by another of its streams: {cause}")]
+    InstanceFailed { cause: Box<HostError> },
     /// The event stream cannot be used any more (an earlier call on it failed
     /// or was cancelled mid-way).
     #[error("the event stream {reason} and cannot be resumed")]

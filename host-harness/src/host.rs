@@ -1,8 +1,8 @@
-//! [`Host`]: one plugin, swappable at run time, a fresh instance per call.
+//! [`Host`]: one plugin, swappable at run time, a fresh instance per call
+//! (event streams of one configuration share one, see [`crate::stream`]).
 
 use crate::HostConfig;
 use crate::bindings::Plugin;
-use crate::bindings::exports::gateway::provider::provider::Guest as ProviderExports;
 use crate::code_cache::CodeSource;
 use crate::error::HostError;
 use crate::keyvalue::KeyValueStore;
@@ -11,10 +11,12 @@ use crate::loader::{Loaded, Runtime};
 use crate::outbound::{OutboundClient, OutboundConfig};
 use crate::policy::Policy;
 use crate::single_flight::SingleFlight;
+use crate::snapshot::CallFiles;
 use crate::state::StoreState;
+use crate::stream::{Driver, EventStream, SharedInstance, SharedInstances, Start};
 use crate::types::{
     ConverseRequest, CredentialInfo, Discovery, DiscoveryOptions, PluginInfo, ProviderConfig,
-    ProviderError, StreamEvent,
+    ProviderError,
 };
 use anyhow::Context as _;
 use std::path::{Path, PathBuf};
@@ -22,15 +24,22 @@ use std::sync::{Arc, RwLock};
 use std::time::Duration;
 use tokio::sync::OwnedSemaphorePermit;
 use wasmtime::Store;
-use wasmtime::component::{Resource, ResourceAny};
-use wasmtime_wasi::p2::DynPollable;
-use wasmtime_wasi::p2::bindings::io::poll::{self, HostPollable};
 
 /// The loaded provider component. Cheap to clone (an `Arc` inside), `Send +
 /// Sync`: share it across tasks. Every call runs in its own `Store` on a fresh
 /// instance from a pre-instantiated component, under the limits of
 /// [`HostConfig`]: a guest that traps, spins or runs out of memory fails only
 /// that call, with a [`HostError`].
+///
+/// Event streams are the exception: streams of this host with equal
+/// `ProviderConfig`s on the same build share an instance, up to
+/// [`HostConfig::streams_per_instance`], which is what keeps a stream's
+/// memory in kilobytes. The trade-off: a stream that makes its instance fail
+/// (a trap, running out of memory or CPU, a call stopped at its deadline)
+/// fails the other streams of that instance too
+/// ([`HostError::InstanceFailed`]), never those of another instance,
+/// configuration or host. `streams_per_instance = 1` gives every stream an
+/// instance of its own.
 ///
 /// [`Host::reload`] swaps in another build of the plugin while calls run:
 /// calls in flight (open event streams included) finish on the build they
@@ -61,6 +70,8 @@ struct Inner {
     /// What sends the guest's allowed requests: one connection pool for
     /// every call, shared with the hosts made by `with_policy`.
     outbound: OutboundClient,
+    /// The instances this host's event streams share.
+    streams: SharedInstances,
 }
 
 /// One `discover` outcome as every caller of a flight gets it: a host-side
@@ -84,6 +95,7 @@ impl Inner {
             limits: Limits::new(config),
             keyvalue: Arc::new(KeyValueStore::new()),
             discoveries: SingleFlight::default(),
+            streams: SharedInstances::new(config.streams_per_instance),
         }
     }
 
@@ -266,35 +278,77 @@ impl Host {
         .await
     }
 
-    /// `provider.converse-stream`: starts one reply. Errors before the first
-    /// event come back here; the events come from [`EventStream::next`]. The
-    /// stream counts as a call in flight until it is dropped.
+    /// `provider.converse-stream`: starts one reply and waits for its first
+    /// batch, so that every error before the first event comes back here
+    /// (start and first batch share one call deadline); the events come
+    /// from [`EventStream::next`], the first batch first. The stream counts
+    /// as a call in flight until it is dropped.
     ///
     /// The guest's `converse-stream` returns as soon as the request is sent;
     /// the wait for the answer (retries and their backoffs included) happens
-    /// in the stream's first `next`, outside the guest, under the same
-    /// limits as any `next`. Its first batch is kept for the caller's first
-    /// [`EventStream::next`]; an error before it is returned here.
+    /// in the stream's first `next`, outside the guest, so that a start never
+    /// holds up the other streams of its instance.
+    ///
+    /// Streams of this host with equal `config`s on the same build share an
+    /// instance, up to [`HostConfig::streams_per_instance`] each: see there
+    /// for what they share and what that costs in isolation.
     pub async fn converse_stream(
         &self,
         config: &ProviderConfig,
         request: &ConverseRequest,
     ) -> anyhow::Result<Result<EventStream, ProviderError>> {
-        let mut call = self.call_for(config).await?;
-        let provider = call.plugin.gateway_provider_provider().clone();
-        let started = guarded(&mut call.store, "converse-stream", async |store| {
-            provider.call_converse_stream(store, config, request).await
-        })
-        .await?;
-        let mut stream = match started {
-            Ok(resource) => EventStream::new(call, provider, resource),
-            Err(error) => return Ok(Err(error)),
-        };
-        match stream.next().await? {
-            Ok(first) => stream.first = first,
-            Err(error) => return Ok(Err(error)),
+        let mut permit = self.admit(Admission::Counted)?;
+        let loaded = &self.inner.current();
+        let deadline = self.inner.limits.call_deadline;
+        // An instance that fails (because of another of its streams) between
+        // taking this stream and starting it hands the stream back unstarted.
+        for _ in 0..START_ATTEMPTS {
+            // What the guest reads must be what a call made now would read:
+            // a rotated credentials file starts a new instance.
+            let files = self.inner.policy.call_files();
+            let key = format!("{config:?}\n{}", files.view());
+            let key = key.as_str();
+            let member = self
+                .inner
+                .streams
+                .join(key, loaded, async move || {
+                    self.shared_instance(loaded, config, key, files).await
+                })
+                .await?;
+            match EventStream::start(member, config, request, deadline, permit.take()).await {
+                Start::Done(started) => return started,
+                Start::Orphaned => permit = self.admit(Admission::Counted)?,
+            }
         }
-        Ok(Ok(stream))
+        Err(HostError::StreamUnusable {
+            reason: "lost its instance before it started, again and again",
+        }
+        .into())
+    }
+
+    /// A new instance of `loaded` for streams of `config`, sized for as
+    /// many streams as one takes, with its driver running.
+    async fn shared_instance(
+        &self,
+        loaded: &Arc<Loaded>,
+        config: &ProviderConfig,
+        key: &str,
+        files: CallFiles,
+    ) -> anyhow::Result<SharedInstance> {
+        let limits = self
+            .inner
+            .limits
+            .for_streams(self.inner.streams.per_instance());
+        let (store, plugin) = self
+            .instance(loaded, config.base_url.as_deref(), limits, files)
+            .await?;
+        let provider = plugin.gateway_provider_provider().clone();
+        let commands = Driver::spawn(store, provider, self.inner.limits);
+        Ok(SharedInstance::new(
+            key.to_owned(),
+            loaded.clone(),
+            commands,
+        ))
     }
 
     /// A caller's call on the current build, reaching `config`'s endpoint.
@@ -314,23 +368,48 @@ impl Host {
         base_url: Option<&str>,
         admission: Admission,
     ) -> anyhow::Result<Call> {
+        let permit = self.admit(admission)?;
+        let files = self.inner.policy.call_files();
+        let (store, plugin) = self
+            .instance(loaded, base_url, self.inner.limits, files)
+            .await?;
+        Ok(Call {
+            store,
+            plugin,
+            _permit: permit,
+        })
+    }
+
+    /// A place under the cap on calls in flight, for a counted call.
+    fn admit(&self, admission: Admission) -> anyhow::Result<Option<OwnedSemaphorePermit>> {
         let runtime = &self.inner.runtime;
-        let permit = match admission {
+        Ok(match admission {
             Admission::Counted => Some(runtime.admit().ok_or(HostError::Busy {
                 limit: runtime.max_calls(),
             })?),
             Admission::Trial => None,
-        };
+        })
+    }
+
+    /// A fresh store under `limits` and an instance of `loaded` in it.
+    async fn instance(
+        &self,
+        loaded: &Loaded,
+        base_url: Option<&str>,
+        limits: Limits,
+        files: CallFiles,
+    ) -> anyhow::Result<(Store<StoreState>, Plugin)> {
         let state = StoreState::new(
             self.inner.policy.clone(),
             self.inner.keyvalue.clone(),
             self.inner.outbound.clone(),
             base_url,
-            self.inner.limits,
+            limits,
+            files,
         );
-        let mut store = Store::new(runtime.engine(), state);
+        let mut store = Store::new(self.inner.runtime.engine(), state);
         store.limiter(|state| &mut state.meter);
-        store.set_hostcall_fuel(self.inner.limits.result_bytes);
+        store.set_hostcall_fuel(limits.result_bytes);
         store.epoch_deadline_callback(limits::on_epoch(|state: &mut StoreState| &mut state.meter));
         let pre = &loaded.pre;
         let plugin = guarded(&mut store, "instantiate", async |store| {
@@ -338,13 +417,12 @@ impl Host {
         })
         .await
         .with_context(|| format!("instantiating {}", loaded.path.display()))?;
-        Ok(Call {
-            store,
-            plugin,
-            permit,
-        })
+        Ok((store, plugin))
     }
 }
+
+/// How many instances a stream may be handed to before one starts it.
+const START_ATTEMPTS: usize = 3;
 
 /// Whether a call counts against the cap on calls in flight.
 #[derive(Clone, Copy)]
@@ -360,8 +438,8 @@ enum Admission {
 struct Call {
     store: Store<StoreState>,
     plugin: Plugin,
-    /// `None` for a trial call.
-    permit: Option<OwnedSemaphorePermit>,
+    /// Its place under the cap on calls in flight; `None` for a trial call.
+    _permit: Option<OwnedSemaphorePermit>,
 }
 
 /// Runs one call into the guest under the store's limits: a fresh CPU
@@ -374,228 +452,53 @@ async fn guarded<R>(
     function: &'static str,
     call: impl AsyncFnOnce(&mut Store<StoreState>) -> wasmtime::Result<R>,
 ) -> anyhow::Result<R> {
+    run_guarded(store, function, call)
+        .await
+        .map_err(|failure| failure.into_error().into())
+}
+
+/// How a guarded call failed.
+pub(crate) enum Failure<R> {
+    /// The call returned `R`, but the host refused the guest something it
+    /// caps meanwhile (an outbound request): the call fails, the instance
+    /// is sound.
+    Refused(HostError, R),
+    /// The call trapped, ran out of a budget wasmtime enforces, or was
+    /// stopped at its deadline: the instance cannot be entered again.
+    Instance(HostError),
+}
+
+impl<R> Failure<R> {
+    fn into_error(self) -> HostError {
+        match self {
+            Failure::Refused(error, _) | Failure::Instance(error) => error,
+        }
+    }
+}
+
+/// [`guarded`], telling a refusal (the instance goes on) from a failure of
+/// the instance.
+pub(crate) async fn run_guarded<R>(
+    store: &mut Store<StoreState>,
+    function: &'static str,
+    call: impl AsyncFnOnce(&mut Store<StoreState>) -> wasmtime::Result<R>,
+) -> Result<R, Failure<R>> {
     store.data_mut().meter.start_call();
     store.set_epoch_deadline(1);
     let deadline = store.data().meter.call_deadline();
     let outcome = tokio::time::timeout(deadline, call(store)).await;
     let state = store.data();
-    if let Some(limit) = state.cut_off(function) {
-        return Err(limit.into());
-    }
     match outcome {
-        Ok(Ok(value)) => Ok(value),
-        Ok(Err(error)) => Err(state.failure(function, &error).into()),
-        Err(_elapsed) => Err(state.meter.deadline(function).into()),
-    }
-}
-
-/// One running reply. It owns its `Store`: dropping it drops the instance, the
-/// guest's `event-stream` resource and every host resource of the call, which
-/// cancels the HTTP request. [`EventStream::close`] additionally runs the
-/// guest's destructor first.
-///
-/// Between batches the stream waits outside the guest: on the pollables the
-/// guest's `event-stream.subscribe` hands out, with no call into the guest
-/// (no suspended fiber) held while it waits.
-pub struct EventStream {
-    store: Store<StoreState>,
-    provider: ProviderExports,
-    /// `None` once the stream has ended (and the resource was released).
-    resource: Option<ResourceAny>,
-    /// The first batch, read by [`Host::converse_stream`] and not handed
-    /// out yet.
-    first: Option<Vec<StreamEvent>>,
-    /// The pollables being waited on, until the wait ends: a wait dropped
-    /// half-way leaves them for the next call to release.
-    waiting: Vec<Resource<DynPollable>>,
-    /// Why the instance cannot be entered again, once that is so.
-    unusable: Option<&'static str>,
-    /// Set during a call to the guest; still set at the next call when the
-    /// previous call's future was dropped before it completed.
-    in_call: bool,
-    /// This stream's place under the host's cap on calls in flight.
-    _permit: Option<OwnedSemaphorePermit>,
-}
-
-/// How a failure of the guest's `event-stream` destructor names it.
-const DESTRUCTOR: &str = "event-stream destructor";
-/// How the host names `next`, in its errors.
-const NEXT: &str = "event-stream.next";
-
-impl EventStream {
-    fn new(call: Call, provider: ProviderExports, resource: ResourceAny) -> Self {
-        EventStream {
-            store: call.store,
-            provider,
-            resource: Some(resource),
-            first: None,
-            waiting: Vec::new(),
-            unusable: None,
-            in_call: false,
-            _permit: call.permit,
-        }
-    }
-
-    /// The next batch of events, in order; `Ok(Ok(None))` once the stream has
-    /// ended. A `ProviderError` is terminal (later calls return `Ok(Ok(None))`).
-    /// The outer error is a host-side failure (a [`HostError`]: a trap, the
-    /// CPU budgets, the deadline, a bound on what the guest made the host
-    /// hold); after one the stream is unusable and every later call fails
-    /// too. The guest's destructor runs after the last batch, under the same
-    /// limits: if it fails, so does this call.
-    ///
-    /// The call deadline bounds the whole of one `next`, waits included: a
-    /// guest whose pollable is never ready (or always ready with nothing to
-    /// hand out) fails it with [`HostError::DeadlineExceeded`].
-    ///
-    /// Dropping the future of a pending `next` while it waits for the
-    /// network (a `select!` or a timeout, say) is harmless: the stream goes
-    /// on. Dropped in the middle of a call into the guest (microseconds of
-    /// decoding), it leaves the stream unusable.
-    pub async fn next(
-        &mut self,
-    ) -> anyhow::Result<Result<Option<Vec<StreamEvent>>, ProviderError>> {
-        if self.in_call {
-            self.in_call = false;
-            self.unusable = Some("was cancelled in the middle of a call");
-        }
-        if let Some(reason) = self.unusable {
-            return Err(HostError::StreamUnusable { reason }.into());
-        }
-        if let Some(first) = self.first.take() {
-            return Ok(Ok(Some(first)));
-        }
-        self.release_pollable()?;
-        let Some(resource) = self.resource else {
-            return Ok(Ok(None));
-        };
-        let deadline = self.store.data().meter.call_deadline();
-        let result = match tokio::time::timeout(deadline, self.next_batch(resource)).await {
-            Ok(result) => result?,
-            Err(_elapsed) => {
-                // Stopped mid-call or mid-wait: either way it is over.
-                self.unusable = Some("failed earlier");
-                return Err(self.store.data().meter.deadline(NEXT).into());
-            }
-        };
-        if !matches!(result, Ok(Some(_))) {
-            // Terminal: release the guest resource now, under the same
-            // limits: a destructor that fails or spins fails the stream.
-            self.resource = None;
-            self.enter(DESTRUCTOR, async |store| {
-                resource.resource_drop_async(store).await
-            })
-            .await?;
-        }
-        Ok(result)
-    }
-
-    /// Calls the guest's `next` until it has a batch (or the end, or an
-    /// error), waiting on its `subscribe` pollables whenever it has nothing.
-    async fn next_batch(
-        &mut self,
-        resource: ResourceAny,
-    ) -> anyhow::Result<Result<Option<Vec<StreamEvent>>, ProviderError>> {
-        let provider = self.provider.clone();
-        loop {
-            let result = self
-                .enter(NEXT, async |store| {
-                    provider.event_stream().call_next(store, resource).await
-                })
-                .await?;
-            if !matches!(&result, Ok(Some(batch)) if batch.is_empty()) {
-                return Ok(result);
-            }
-            let pollables = self
-                .enter("event-stream.subscribe", async |store| {
-                    provider
-                        .event_stream()
-                        .call_subscribe(store, resource)
-                        .await
-                })
-                .await?;
-            self.waiting = pollables;
-            self.await_ready().await?;
-            self.release_pollable()?;
-            // A guest whose pollable is always ready and whose `next` never
-            // has anything must not hold this thread until the deadline.
-            tokio::task::yield_now().await;
-        }
-    }
-
-    /// Waits, outside the guest, until one of the pollables being waited on
-    /// is ready: wasmtime-wasi's own `wasi:io/poll.poll`, run by the host.
-    /// A guest that hands out none is not waited for (its `next` runs again,
-    /// under the call deadline).
-    async fn await_ready(&mut self) -> anyhow::Result<()> {
-        if self.waiting.is_empty() {
-            return Ok(());
-        }
-        let borrowed = self
-            .waiting
-            .iter()
-            .map(|pollable| Resource::new_borrow(pollable.rep()))
-            .collect();
-        let table = self.store.data_mut().table();
-        poll::Host::poll(table, borrowed)
-            .await
-            .map(drop)
-            .map_err(|error| self.unusable_after(&error))
-    }
-
-    /// Drops the pollables of the last wait, if any, before the guest runs
-    /// again (it may drop the body stream they belong to).
-    fn release_pollable(&mut self) -> anyhow::Result<()> {
-        for pollable in std::mem::take(&mut self.waiting) {
-            HostPollable::drop(self.store.data_mut().table(), pollable)
-                .map_err(|error| self.unusable_after(&error))?;
-        }
-        Ok(())
-    }
-
-    /// A failure of the host's own handling of the stream's pollable: the
-    /// guest's fault (it is the only one handing them out); the stream is over.
-    fn unusable_after(&mut self, error: &wasmtime::Error) -> anyhow::Error {
-        self.unusable = Some("failed earlier");
-        HostError::Trapped {
-            function: "event-stream.subscribe",
-            detail: format!("its pollable could not be awaited: {error:?}"),
-        }
-        .into()
-    }
-
-    /// One guarded call into the stream's instance; a failure (or a future
-    /// dropped mid-call) leaves the stream unusable.
-    async fn enter<R>(
-        &mut self,
-        function: &'static str,
-        call: impl AsyncFnOnce(&mut Store<StoreState>) -> wasmtime::Result<R>,
-    ) -> anyhow::Result<R> {
-        self.in_call = true;
-        let result = guarded(&mut self.store, function, call).await;
-        self.in_call = false;
-        if result.is_err() {
-            self.unusable = Some("failed earlier");
-        }
-        result
-    }
-
-    /// Ends the stream early, running the guest's destructor (which cancels
-    /// the request from the guest side) before the store is dropped.
-    pub async fn close(mut self) -> anyhow::Result<()> {
-        if self.unusable.is_none() && !self.in_call {
-            self.release_pollable()?;
-        }
-        if let Some(resource) = self.resource.take()
-            && self.unusable.is_none()
-            && !self.in_call
-        {
-            guarded(&mut self.store, DESTRUCTOR, async |store| {
-                resource.resource_drop_async(store).await
-            })
-            .await?;
-        }
-        Ok(())
+        Ok(Ok(value)) => match state.cut_off(function) {
+            Some(limit) => Err(Failure::Refused(limit, value)),
+            None => Ok(value),
+        },
+        Ok(Err(error)) => Err(Failure::Instance(
+            state
+                .cut_off(function)
+                .unwrap_or_else(|| state.failure(function, &error)),
+        )),
+        Err(_elapsed) => Err(Failure::Instance(state.meter.deadline(function))),
     }
 }
 

@@ -2,6 +2,8 @@
 //!
 //! [`Host`] compiles the component once (`loader`), then gives every call a
 //! fresh instance in its own [`wasmtime::Store`]: a trap fails that call only.
+//! Event streams of one configuration share an instance, up to
+//! [`HostConfig::streams_per_instance`]: a trap fails that instance's streams.
 //! The guest runs sandboxed ([`Policy`]): it sees an allow-listed environment,
 //! no files, no stdin/stdout, and may only reach Bedrock endpoints and the
 //! endpoint overrides it was configured with. What the guest must keep from
@@ -30,6 +32,7 @@ mod private_fs;
 mod single_flight;
 mod snapshot;
 mod state;
+mod stream;
 pub mod terminal;
 #[cfg(test)]
 mod test_support;
@@ -38,8 +41,9 @@ mod wit_names;
 
 pub use code_cache::CodeSource;
 pub use error::HostError;
-pub use host::{EventStream, Host};
+pub use host::Host;
 pub use policy::Policy;
+pub use stream::EventStream;
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -66,7 +70,9 @@ pub struct HostConfig {
     pub extra_hosts: Vec<String>,
     /// Most linear memory one call's instance may grow to, in bytes, summed
     /// over all of its memories. A guest that needs more fails that call
-    /// ([`HostError::MemoryLimitExceeded`]); the host goes on.
+    /// ([`HostError::MemoryLimitExceeded`]); the host goes on. Event streams
+    /// that share an instance share this limit
+    /// ([`HostConfig::streams_per_instance`]).
     pub memory_limit: usize,
     /// Most CPU time one call into the guest may take (each
     /// `event-stream.next` is a call of its own); a guest that spins longer
@@ -81,6 +87,36 @@ pub struct HostConfig {
     /// connect, first-byte and between-bytes timeouts are much shorter; this
     /// is the backstop for a guest that ignores them.
     pub call_deadline: Duration,
+    /// Most open event streams one instance serves. Event streams of one
+    /// host (one policy, environment and key-value store: hosts made by
+    /// [`Host::with_policy`] never share), with equal `ProviderConfig`s and
+    /// on the same build, share an instance: one `Store`, one linear memory,
+    /// one resource table, driven by one task that runs their guest calls one
+    /// at a time and waits on all of their pollables at once. That is what
+    /// makes a stream cost kilobytes of memory instead of a whole instance.
+    /// Beyond this many, a new instance is made; `1` gives every stream an
+    /// instance of its own. `info`, `discover` and `credential-source` always
+    /// get a fresh instance.
+    ///
+    /// What stays per stream: the CPU budgets (`cpu_budget` for each guest
+    /// call, `stream_cpu_budget` for the stream's life), the call deadline,
+    /// the outbound request caps, the result-bytes cap, and its place under
+    /// `max_concurrent_calls`. What is per instance: `memory_limit` (shared),
+    /// the resource table (`max_resources` per stream, times this) and the
+    /// guest's stderr budget.
+    ///
+    /// The trade-off is isolation between the streams of one instance:
+    /// they share memory, so a stream whose guest call traps, runs out of
+    /// memory or CPU, or is stopped at its deadline fails every stream of
+    /// its instance (the others with [`HostError::InstanceFailed`]); a guest
+    /// call that blocks holds up the instance's other streams until it
+    /// returns or meets its deadline (a guest whose `converse-stream` waits
+    /// for Bedrock's answer before returning does so at every start). Streams of other instances, other
+    /// configurations and other hosts are never affected, and the host
+    /// serves the next call as usual. Streams of different credentials
+    /// never share: different environments are different hosts, and
+    /// different configurations different instances.
+    pub streams_per_instance: usize,
     /// Most calls in flight at once (an open event stream counts as one);
     /// the next one fails at once with [`HostError::Busy`]. Also sizes the
     /// instance pool. Fixed when the host is created ([`Host::with_policy`]
@@ -97,6 +133,8 @@ pub struct HostConfig {
     pub max_result_bytes: usize,
     /// Most host resources (HTTP fields, requests, bodies, streams,
     /// pollables...) a call may hold at once ([`HostError::TooManyResources`]).
+    /// An instance shared by event streams holds them in one table, capped at
+    /// this times [`HostConfig::streams_per_instance`].
     pub max_resources: usize,
     /// Most bytes of one set of HTTP headers (`wasi:http` `fields`, in memory)
     /// the guest may build ([`HostError::HeadersTooLarge`]). With
@@ -153,6 +191,10 @@ pub const DEFAULT_MAX_REQUESTS_IN_FLIGHT: usize = 16;
 pub const DEFAULT_MAX_REQUESTS: usize = 256;
 /// Default [`HostConfig::call_deadline`].
 pub const DEFAULT_CALL_DEADLINE: Duration = Duration::from_secs(300);
+/// Default [`HostConfig::streams_per_instance`]: 64 streams of ~20 KiB of
+/// guest memory each share an instance comfortably, and a failure takes
+/// down at most 64 streams.
+pub const DEFAULT_STREAMS_PER_INSTANCE: usize = 64;
 /// Default [`HostConfig::max_concurrent_calls`].
 pub const DEFAULT_MAX_CONCURRENT_CALLS: usize = 1000;
 /// Default [`HostConfig::outbound_idle_timeout`]: under the 60 s idle
@@ -182,6 +224,7 @@ impl HostConfig {
             stream_cpu_budget: DEFAULT_STREAM_CPU_BUDGET,
             call_deadline: DEFAULT_CALL_DEADLINE,
             max_concurrent_calls: DEFAULT_MAX_CONCURRENT_CALLS,
+            streams_per_instance: DEFAULT_STREAMS_PER_INSTANCE,
             code_cache: code_cache::CodeCache::default_dir(),
             extra_dirs: Vec::new(),
             max_result_bytes: DEFAULT_MAX_RESULT_BYTES,
@@ -228,6 +271,7 @@ impl std::fmt::Debug for HostConfig {
             .field("cpu_budget", &self.cpu_budget)
             .field("call_deadline", &self.call_deadline)
             .field("max_concurrent_calls", &self.max_concurrent_calls)
+            .field("streams_per_instance", &self.streams_per_instance)
             .field("code_cache", &self.code_cache)
             .field("extra_dirs", &self.extra_dirs)
             .field("ca_bundle", &self.ca_bundle)

@@ -81,6 +81,17 @@ impl Limits {
         }
     }
 
+    /// The limits of an instance shared by up to `streams` event streams:
+    /// the resource table holds every stream's host resources, so its cap is
+    /// the per-stream cap times `streams`. Memory stays the instance's: the
+    /// streams share `memory` (a stream dirties tens of KiB of it).
+    pub(crate) fn for_streams(self, streams: usize) -> Self {
+        Self {
+            resources: self.resources.saturating_mul(streams.max(1)),
+            ..self
+        }
+    }
+
     fn ticks(budget: Duration) -> u64 {
         (budget.as_millis() / TICK.as_millis()).max(1) as u64
     }
@@ -211,6 +222,42 @@ impl Meter {
 
     pub(crate) fn call_deadline(&self) -> Duration {
         self.limits.call_deadline
+    }
+
+    /// Puts in the whole-life ticks charged from now on and takes out the
+    /// previous ones: in a shared instance, the stream whose call runs.
+    fn swap_life_ticks(&mut self, ticks: u64) -> u64 {
+        std::mem::replace(&mut self.store_ticks, ticks)
+    }
+}
+
+/// What one event stream has used of the limits that are its own, not its
+/// instance's: CPU over its whole life and its outbound requests. Streams
+/// that share an instance each have one; the driver of the instance swaps
+/// the stream's account into the store for each of its calls
+/// ([`StreamAccount::swap_into`]), so a guest call is charged to the stream
+/// it runs for.
+#[derive(Debug)]
+pub(crate) struct StreamAccount {
+    life_ticks: u64,
+    gate: RequestGate,
+}
+
+impl StreamAccount {
+    pub(crate) fn new(limits: &Limits) -> Self {
+        Self {
+            life_ticks: 0,
+            gate: RequestGate::new(limits),
+        }
+    }
+
+    /// Makes `self` the account charged by `meter` and `gate`, and gives
+    /// back the one that was.
+    pub(crate) fn swap_into(self, meter: &mut Meter, gate: &mut RequestGate) -> StreamAccount {
+        StreamAccount {
+            life_ticks: meter.swap_life_ticks(self.life_ticks),
+            gate: std::mem::replace(gate, self.gate),
+        }
     }
 }
 
@@ -427,6 +474,60 @@ mod tests {
                 ..
             })
         ));
+    }
+
+    /// Runs `calls` calls of `ticks` ticks each, charged to `account`, as a
+    /// shared instance's driver does; the last outcome.
+    fn charge(
+        meter: &mut Meter,
+        gate: &mut RequestGate,
+        account: &mut StreamAccount,
+        calls: usize,
+        ticks: usize,
+    ) -> UpdateDeadline {
+        let limits = meter.limits;
+        let own = std::mem::replace(account, StreamAccount::new(&limits));
+        let previous = own.swap_into(meter, gate);
+        let mut outcome = UpdateDeadline::Yield(1);
+        for _ in 0..calls {
+            meter.start_call();
+            for _ in 0..ticks {
+                outcome = meter.tick();
+            }
+        }
+        *account = previous.swap_into(meter, gate);
+        outcome
+    }
+
+    #[test]
+    fn streams_sharing_a_store_each_have_their_own_life_budget_and_request_caps() {
+        // 30 ms (3 ticks) per call, 60 ms (6 ticks) per stream's life.
+        let limits = limits(30);
+        let mut meter = Meter::new(limits);
+        let mut gate = RequestGate::new(&limits);
+        let (mut first, mut second) = (StreamAccount::new(&limits), StreamAccount::new(&limits));
+        // 4 ticks each: 8 in the store, under the budget of each stream.
+        for account in [&mut first, &mut second] {
+            let outcome = charge(&mut meter, &mut gate, account, 2, 2);
+            assert!(matches!(outcome, UpdateDeadline::Yield(1)));
+        }
+        // The first stream's 7th tick exhausts its own budget.
+        let outcome = charge(&mut meter, &mut gate, &mut first, 1, 3);
+        assert!(matches!(outcome, UpdateDeadline::Interrupt));
+
+        // Requests count per stream: the first one's three (its cap) leave
+        // the second one's whole.
+        let mut gate = RequestGate::new(&limits);
+        let previous = StreamAccount::new(&limits).swap_into(&mut meter, &mut gate);
+        for _ in 0..3 {
+            assert!(gate.admit().is_some());
+        }
+        assert!(gate.admit().is_none(), "the first stream's cap");
+        let first = previous.swap_into(&mut meter, &mut gate);
+        assert!(first.gate.refusal("f").is_some(), "kept with the stream");
+        let _previous = second.swap_into(&mut meter, &mut gate);
+        assert!(gate.refusal("f").is_none(), "the second stream's record");
+        assert!(gate.admit().is_some());
     }
 
     #[test]

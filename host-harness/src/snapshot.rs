@@ -47,6 +47,17 @@ pub(crate) struct CallFiles {
     _snapshot: Option<Arc<Snapshot>>,
 }
 
+impl CallFiles {
+    /// What the guest would see through these preopens: equal for two calls
+    /// that got the same copies and the same directories. Event streams
+    /// share an instance only while this stays the same, so that a rotated
+    /// file reaches the next stream as it reaches the next call.
+    pub(crate) fn view(&self) -> String {
+        let copies = self._snapshot.as_ref().map(Arc::as_ptr);
+        format!("{copies:?} {:?}", self.preopens)
+    }
+}
+
 /// What a source file looked like when it was copied.
 #[derive(Debug, Clone, PartialEq, Eq)]
 struct Stamp {

@@ -3,7 +3,7 @@
 
 use crate::error::HostError;
 use crate::keyvalue::{KeyValue, KeyValueStore};
-use crate::limits::{Limits, Meter, RequestGate};
+use crate::limits::{Limits, Meter, RequestGate, StreamAccount};
 use crate::outbound::OutboundClient;
 use crate::policy::{AllowedHost, Denied, Policy};
 use crate::snapshot::CallFiles;
@@ -36,16 +36,17 @@ pub(crate) struct StoreState {
 impl StoreState {
     /// Fresh state for one call. `base_url` is the call's
     /// `provider-config.base-url`, reachable for this call only; `keyvalue`
-    /// is the host's store.
+    /// is the host's store; `files` what the guest may read
+    /// ([`Policy::call_files`]).
     pub(crate) fn new(
         policy: Arc<Policy>,
         keyvalue: Arc<KeyValueStore>,
         outbound: OutboundClient,
         base_url: Option<&str>,
         limits: Limits,
+        files: CallFiles,
     ) -> Self {
         let mut wasi = WasiCtx::builder();
-        let files = policy.call_files();
         for (host_dir, guest_path) in &files.preopens {
             // A directory that vanished since is skipped: the guest then
             // reports the file as missing.
@@ -101,6 +102,12 @@ impl StoreState {
     /// guest carried on.
     pub(crate) fn cut_off(&self, function: &'static str) -> Option<HostError> {
         self.hooks.gate.refusal(function)
+    }
+
+    /// Charges the guest calls from now on to `account` (one stream of a
+    /// shared instance) and gives back the account charged until now.
+    pub(crate) fn swap_account(&mut self, account: StreamAccount) -> StreamAccount {
+        account.swap_into(&mut self.meter, &mut self.hooks.gate)
     }
 
     /// The call's host resources (the pollables of its event stream, say).

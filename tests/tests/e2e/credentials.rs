@@ -122,6 +122,35 @@ async fn a_rotated_credentials_file_is_read_on_the_next_call() {
     streams(&host).await;
 }
 
+/// Streams share an instance, which keeps the file copies it was made
+/// with: a stream started after a rotation gets an instance that reads the
+/// new file, while the stream already open finishes on the old one.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_rotated_credentials_file_reaches_the_next_stream_while_one_is_open() {
+    let emulator = emulator().await;
+    let home = Home::new("rotate-open");
+    home.write(".aws/credentials", &static_keys("default"));
+    let host = host(&home.env(&emulator));
+    let mut open = host
+        .converse_stream(&config(), &request(MODEL, "[emulator words=40 slow=5]"))
+        .await
+        .unwrap()
+        .unwrap();
+    home.write(
+        ".aws/credentials",
+        &static_keys("default").replace("EXAMPLEKEY", "OLDEXAMPLE"),
+    );
+    let error = converse(&host, &config(), &request(MODEL, "Hi"))
+        .await
+        .unwrap_err();
+    assert!(matches!(error, ProviderError::Auth(_)), "{error:?}");
+    let mut batches = 0;
+    while open.next().await.unwrap().unwrap().is_some() {
+        batches += 1;
+    }
+    assert!(batches > 0);
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn assume_role_through_sts_is_cached_until_near_expiry() {
     let emulator = emulator().await;

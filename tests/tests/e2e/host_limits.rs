@@ -163,7 +163,9 @@ async fn a_large_header_value_is_refused() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_header_flood_ends_at_the_resource_cap() {
-    let host = hostile(|_| {});
+    // An instance of its own: a shared one's table holds the resources of
+    // all its streams, `max_resources` each.
+    let host = hostile(|c| c.streams_per_instance = 1);
     let usage = Usage::sample();
     // Header sets of one 12 KiB value each (under the limit of one set),
     // without end.
@@ -362,5 +364,11 @@ async fn a_stream_cannot_outspend_its_cpu_budget() {
     );
     // Each `next` stayed under the budget of a call.
     assert!(batches >= 2, "stopped after {batches} batches");
+    // The stream is over; the host is not.
+    let again = stream.next().await.unwrap_err();
+    assert!(
+        matches!(host_error(&again), HostError::StreamUnusable { .. }),
+        "{again:#}"
+    );
     still_serves(&host).await;
 }

@@ -27,6 +27,7 @@ mod regional_base_url;
 mod retries;
 mod sandbox;
 mod serve_hostile;
+mod shared_instances;
 mod thinking;
 mod tls;
 mod waiting;

@@ -9,8 +9,7 @@ use integration_tests::*;
 use std::time::Duration;
 
 /// Dropping a `next` that waits for the network leaves the stream whole:
-/// the wait held no call into the guest (a call dropped half-way leaves the
-/// stream unusable). Many streams wait at once this way, and each still
+/// the wait held no call into the guest. Many streams wait at once this way, and each still
 /// meets its between-bytes timeout with the typed error.
 #[tokio::test(flavor = "multi_thread")]
 async fn waiting_streams_hold_no_guest_call() {
@@ -47,7 +46,8 @@ async fn waiting_streams_hold_no_guest_call() {
 }
 
 /// A plugin whose pollable is never ready cannot hold a stream forever:
-/// the wait counts against the call deadline, and the host goes on.
+/// the wait counts against the call deadline (here the start's, which waits
+/// for the first batch), and the host goes on.
 #[tokio::test(flavor = "multi_thread")]
 async fn a_pollable_that_is_never_ready_meets_the_deadline() {
     let host = hostile(|c| c.call_deadline = Duration::from_millis(500));
@@ -56,7 +56,7 @@ async fn a_pollable_that_is_never_ready_meets_the_deadline() {
         matches!(
             host_error(&error),
             HostError::DeadlineExceeded {
-                function: "event-stream.next",
+                function: "converse-stream",
                 ..
             }
         ),

@@ -1,0 +1,455 @@
+//! The driver of one instance shared by event streams: a task that owns the
+//! `Store` and runs every guest call of its streams, one at a time.
+//!
+//! A stream asks for its next batch ([`Command::Want`]); the driver calls the
+//! guest's `event-stream.next` for it, and when that has nothing yet, takes
+//! the stream's pollables from `event-stream.subscribe`. Between calls the
+//! driver waits, outside the guest, on the pollables of every stream that is
+//! waiting at once (wasmtime-wasi's `wasi:io/poll.poll` over the store's
+//! table), against its command channel: a command drops the wait, which is
+//! rebuilt after it. So a stream whose consumer is slow (it asks for nothing)
+//! holds nobody up, and a stream waiting for the network holds no call into
+//! the guest.
+//!
+//! Each guest call is charged to the stream it runs for: its own CPU budget,
+//! the stream's whole-life CPU budget and outbound request caps (the stream's
+//! [`StreamAccount`], swapped into the store for the call), the call
+//! deadline and the result-bytes cap. A call that fails in a way that leaves
+//! the instance unusable (a trap, running out of memory or CPU, a deadline
+//! met mid-call) fails every stream of the instance: they share its memory.
+//! The stream it ran for gets the error, the others
+//! [`HostError::InstanceFailed`]; the driver then ends and drops the store.
+//! A cap the host enforced on a call that returned (an outbound request it
+//! refused) fails that stream only.
+
+use crate::bindings::exports::gateway::provider::provider::Guest as ProviderExports;
+use crate::error::HostError;
+use crate::host::{Failure, run_guarded};
+use crate::limits::{Limits, StreamAccount};
+use crate::state::StoreState;
+use crate::types::{ConverseRequest, ProviderConfig, ProviderError, StreamEvent};
+use std::collections::BTreeMap;
+use tokio::sync::{mpsc, oneshot};
+use wasmtime::Store;
+use wasmtime::component::{Resource, ResourceAny};
+use wasmtime_wasi::p2::DynPollable;
+use wasmtime_wasi::p2::bindings::io::poll::{self, HostPollable};
+
+/// A stream's number within its instance.
+pub(crate) type StreamId = u64;
+
+/// What a stream's `next` gets: a batch, the end, the guest's error, or the
+/// host's.
+pub(crate) type Outcome = Result<Result<Option<Vec<StreamEvent>>, ProviderError>, HostError>;
+
+/// What the streams of an instance ask its driver.
+pub(crate) enum Command {
+    /// Start a stream (`provider.converse-stream`), then get its first batch.
+    /// Its outcomes go to `outcomes`, one for each `Start` and `Want`.
+    Start {
+        id: StreamId,
+        config: Box<ProviderConfig>,
+        request: Box<ConverseRequest>,
+        outcomes: mpsc::UnboundedSender<Outcome>,
+    },
+    /// Get the stream's next batch.
+    Want(StreamId),
+    /// Release the stream: its pollables, then its guest resource (the
+    /// guest's destructor, which cancels its request). `done` hears how the
+    /// destructor went; a stream dropped does not ask.
+    Close {
+        id: StreamId,
+        done: Option<oneshot::Sender<Result<(), HostError>>>,
+    },
+}
+
+/// How the host names the guest's functions, in its errors.
+const CONVERSE_STREAM: &str = "converse-stream";
+pub(crate) const NEXT: &str = "event-stream.next";
+const SUBSCRIBE: &str = "event-stream.subscribe";
+const DESTRUCTOR: &str = "event-stream destructor";
+
+/// One open stream, as its driver keeps it.
+struct Slot {
+    resource: ResourceAny,
+    outcomes: mpsc::UnboundedSender<Outcome>,
+    /// Its CPU and requests so far; in the store while its call runs.
+    account: StreamAccount,
+    /// Its consumer waits for a batch.
+    wants: bool,
+    /// Its `next` is to run: just asked for, or its pollables are ready.
+    runnable: bool,
+    /// The pollables its `next` waits on; released before the guest runs
+    /// for it again (the guest may drop the body stream they belong to).
+    waiting: Vec<Resource<DynPollable>>,
+}
+
+/// A guest call that did not return normally.
+enum Stopped {
+    /// The stream's own failure; the instance is sound.
+    Stream(HostError),
+    /// The instance failed; every stream has been told, the driver ends.
+    Instance,
+}
+
+/// What ended a wait.
+enum Wake {
+    Command(Option<Command>),
+    Ready(Vec<StreamId>),
+    PollFailed(wasmtime::Error),
+}
+
+pub(crate) struct Driver {
+    store: Store<StoreState>,
+    provider: ProviderExports,
+    limits: Limits,
+    streams: BTreeMap<StreamId, Slot>,
+    /// Why the instance failed, once it has: the driver then ends.
+    failed: Option<HostError>,
+}
+
+impl Driver {
+    /// Starts the driver of an instance on its own task; it ends when the
+    /// instance fails or every sender of `commands` is gone.
+    pub(crate) fn spawn(
+        store: Store<StoreState>,
+        provider: ProviderExports,
+        limits: Limits,
+    ) -> mpsc::UnboundedSender<Command> {
+        let (sender, commands) = mpsc::unbounded_channel();
+        let driver = Driver {
+            store,
+            provider,
+            limits,
+            streams: BTreeMap::new(),
+            failed: None,
+        };
+        tokio::spawn(driver.run(commands));
+        sender
+    }
+
+    async fn run(mut self, mut commands: mpsc::UnboundedReceiver<Command>) {
+        while self.failed.is_none() {
+            // Whatever is queued first: a burst of asks is served in one pass.
+            while let Ok(command) = commands.try_recv() {
+                self.handle(command).await;
+            }
+            let runnable: Vec<StreamId> = self
+                .streams
+                .iter()
+                .filter(|(_, slot)| slot.wants && slot.runnable)
+                .map(|(id, _)| *id)
+                .collect();
+            for id in runnable {
+                if self.failed.is_some() {
+                    break;
+                }
+                self.step(id).await;
+            }
+            if self.failed.is_some() {
+                break;
+            }
+            if self
+                .streams
+                .values()
+                .any(|slot| slot.wants && slot.runnable)
+            {
+                // A guest whose `next` has nothing and hands out no pollable
+                // runs again, but must not hold this thread.
+                tokio::task::yield_now().await;
+                continue;
+            }
+            match self.wait(&mut commands).await {
+                Wake::Command(Some(command)) => self.handle(command).await,
+                Wake::Command(None) => break,
+                Wake::Ready(ready) => {
+                    for id in ready {
+                        self.release_pollables(id);
+                    }
+                }
+                // Which stream's pollable it was is unknown: the guest's
+                // fault, which fails the instance.
+                Wake::PollFailed(error) => self.fail_instance(
+                    None,
+                    HostError::Trapped {
+                        function: SUBSCRIBE,
+                        detail: format!("its pollables could not be awaited: {error:?}"),
+                    },
+                ),
+            }
+        }
+    }
+
+    async fn handle(&mut self, command: Command) {
+        match command {
+            Command::Start {
+                id,
+                config,
+                request,
+                outcomes,
+            } => self.start(id, &config, &request, outcomes).await,
+            Command::Want(id) => {
+                // A stream closed (or failed) earlier is not there: its
+                // handle knows already.
+                if let Some(slot) = self.streams.get_mut(&id) {
+                    slot.wants = true;
+                    if slot.waiting.is_empty() {
+                        slot.runnable = true;
+                    }
+                }
+            }
+            Command::Close { id, done } => {
+                let outcome = self.close(id).await;
+                if let Some(done) = done {
+                    let _ = done.send(outcome);
+                }
+            }
+        }
+    }
+
+    /// `provider.converse-stream` for a new stream; its first batch follows.
+    async fn start(
+        &mut self,
+        id: StreamId,
+        config: &ProviderConfig,
+        request: &ConverseRequest,
+        outcomes: mpsc::UnboundedSender<Outcome>,
+    ) {
+        let provider = self.provider.clone();
+        let account = StreamAccount::new(&self.limits);
+        let (started, account) = self
+            .enter(None, account, CONVERSE_STREAM, async |store| {
+                provider.call_converse_stream(store, config, request).await
+            })
+            .await;
+        let slot = |resource| Slot {
+            resource,
+            outcomes: outcomes.clone(),
+            account,
+            wants: true,
+            runnable: true,
+            waiting: Vec::new(),
+        };
+        match started {
+            Ok(Ok(resource)) => {
+                self.streams.insert(id, slot(resource));
+            }
+            Ok(Err(error)) => {
+                let _ = outcomes.send(Ok(Err(error)));
+            }
+            Err((Stopped::Stream(error), Some(Ok(resource)))) => {
+                self.streams.insert(id, slot(resource));
+                self.fail_stream(id, error).await;
+            }
+            Err((Stopped::Stream(error), _)) => {
+                let _ = outcomes.send(Err(error));
+            }
+            Err((Stopped::Instance, _)) => {
+                let _ = outcomes.send(Err(self.failure_of_instance()));
+            }
+        }
+    }
+
+    /// One `next` for stream `id`; with nothing to hand out, its pollables.
+    async fn step(&mut self, id: StreamId) {
+        let Some(slot) = self.streams.get_mut(&id) else {
+            return;
+        };
+        let resource = slot.resource;
+        let provider = self.provider.clone();
+        let next = self
+            .enter_for(id, NEXT, async |store| {
+                provider.event_stream().call_next(store, resource).await
+            })
+            .await;
+        let result = match next {
+            Ok(result) => result,
+            Err(Stopped::Stream(error)) => return self.fail_stream(id, error).await,
+            Err(Stopped::Instance) => return,
+        };
+        if matches!(&result, Ok(Some(batch)) if batch.is_empty()) {
+            let pollables = self
+                .enter_for(id, SUBSCRIBE, async |store| {
+                    provider
+                        .event_stream()
+                        .call_subscribe(store, resource)
+                        .await
+                })
+                .await;
+            match pollables {
+                Ok(pollables) => {
+                    if let Some(slot) = self.streams.get_mut(&id) {
+                        // None handed out: `next` runs again at once.
+                        slot.runnable = pollables.is_empty();
+                        slot.waiting = pollables;
+                    }
+                }
+                Err(Stopped::Stream(error)) => self.fail_stream(id, error).await,
+                Err(Stopped::Instance) => {}
+            }
+            return;
+        }
+        if matches!(result, Ok(Some(_))) {
+            if let Some(slot) = self.streams.get_mut(&id) {
+                slot.wants = false;
+                slot.runnable = false;
+                let _ = slot.outcomes.send(Ok(result));
+            }
+            return;
+        }
+        // Terminal: the guest resource is released now, under the same
+        // limits: a destructor that fails fails the stream.
+        let outcomes = self.streams.get(&id).map(|slot| slot.outcomes.clone());
+        let closed = self.close(id).await;
+        if let Some(outcomes) = outcomes {
+            let _ = outcomes.send(closed.map(|()| result));
+        }
+    }
+
+    /// Releases stream `id` (pollables, then the guest's destructor), if it
+    /// is still open.
+    async fn close(&mut self, id: StreamId) -> Result<(), HostError> {
+        self.release_pollables(id);
+        let Some(slot) = self.streams.remove(&id) else {
+            return Ok(());
+        };
+        let resource = slot.resource;
+        let (dropped, _) = self
+            .enter(None, slot.account, DESTRUCTOR, async |store| {
+                resource.resource_drop_async(store).await
+            })
+            .await;
+        match dropped {
+            Ok(()) | Err((Stopped::Stream(_), Some(()))) => Ok(()),
+            Err((Stopped::Stream(error), None)) => Err(error),
+            Err((Stopped::Instance, _)) => Err(self.failure_of_instance()),
+        }
+    }
+
+    /// Fails stream `id` alone with `error` and releases it.
+    async fn fail_stream(&mut self, id: StreamId, error: HostError) {
+        let outcomes = self.streams.get(&id).map(|slot| slot.outcomes.clone());
+        // The stream's own failure is the one it hears of.
+        let _ = self.close(id).await;
+        if let Some(outcomes) = outcomes {
+            let _ = outcomes.send(Err(error));
+        }
+    }
+
+    /// Drops stream `id`'s pollables from the table and makes it runnable.
+    fn release_pollables(&mut self, id: StreamId) {
+        let Some(slot) = self.streams.get_mut(&id) else {
+            return;
+        };
+        slot.runnable = true;
+        let table = self.store.data_mut().table();
+        for pollable in std::mem::take(&mut slot.waiting) {
+            // Only the host removes a pollable it was handed: it is there.
+            let _ = HostPollable::drop(table, pollable);
+        }
+    }
+
+    /// Waits for a command, or for a pollable of a stream that wants a
+    /// batch to be ready.
+    async fn wait(&mut self, commands: &mut mpsc::UnboundedReceiver<Command>) -> Wake {
+        let mut owners = Vec::new();
+        let mut borrowed = Vec::new();
+        for (id, slot) in &self.streams {
+            if slot.wants {
+                for pollable in &slot.waiting {
+                    owners.push(*id);
+                    borrowed.push(Resource::new_borrow(pollable.rep()));
+                }
+            }
+        }
+        if borrowed.is_empty() {
+            return Wake::Command(commands.recv().await);
+        }
+        let table = self.store.data_mut().table();
+        tokio::select! {
+            biased;
+            command = commands.recv() => Wake::Command(command),
+            ready = poll::Host::poll(table, borrowed) => match ready {
+                Ok(ready) => {
+                    let mut ids: Vec<StreamId> = ready
+                        .into_iter()
+                        .filter_map(|index| owners.get(index as usize).copied())
+                        .collect();
+                    ids.dedup();
+                    Wake::Ready(ids)
+                }
+                Err(error) => Wake::PollFailed(error),
+            },
+        }
+    }
+
+    /// [`Driver::enter`] charged to stream `id`.
+    async fn enter_for<R>(
+        &mut self,
+        id: StreamId,
+        function: &'static str,
+        call: impl AsyncFnOnce(&mut Store<StoreState>) -> wasmtime::Result<R>,
+    ) -> Result<R, Stopped> {
+        let Some(slot) = self.streams.get_mut(&id) else {
+            return Err(Stopped::Stream(HostError::StreamUnusable {
+                reason: "was closed",
+            }));
+        };
+        let account = std::mem::replace(&mut slot.account, StreamAccount::new(&self.limits));
+        let (result, account) = self.enter(Some(id), account, function, call).await;
+        if let Some(slot) = self.streams.get_mut(&id) {
+            slot.account = account;
+        }
+        result.map_err(|(stopped, _)| stopped)
+    }
+
+    /// One guarded guest call charged to `account`, of stream `culprit` if
+    /// it is open. A failure of the instance fails every open stream and
+    /// ends the driver. A refusal comes with the call's result, for the
+    /// caller to release.
+    async fn enter<R>(
+        &mut self,
+        culprit: Option<StreamId>,
+        account: StreamAccount,
+        function: &'static str,
+        call: impl AsyncFnOnce(&mut Store<StoreState>) -> wasmtime::Result<R>,
+    ) -> (Result<R, (Stopped, Option<R>)>, StreamAccount) {
+        let previous = self.store.data_mut().swap_account(account);
+        let result = run_guarded(&mut self.store, function, call).await;
+        let account = self.store.data_mut().swap_account(previous);
+        let result = match result {
+            Ok(value) => Ok(value),
+            Err(Failure::Refused(error, value)) => Err((Stopped::Stream(error), Some(value))),
+            Err(Failure::Instance(error)) => {
+                self.fail_instance(culprit, error);
+                Err((Stopped::Instance, None))
+            }
+        };
+        (result, account)
+    }
+
+    /// Fails every open stream of the instance: `culprit` with `cause`, the
+    /// others with [`HostError::InstanceFailed`]. The driver ends. A culprit
+    /// that is not open (starting, closing) is told by the caller, from
+    /// [`Driver::failure_of_instance`].
+    fn fail_instance(&mut self, culprit: Option<StreamId>, cause: HostError) {
+        for (id, slot) in std::mem::take(&mut self.streams) {
+            let error = if Some(id) == culprit {
+                cause.clone()
+            } else {
+                HostError::InstanceFailed {
+                    cause: Box::new(cause.clone()),
+                }
+            };
+            let _ = slot.outcomes.send(Err(error));
+        }
+        self.failed = Some(cause);
+    }
+
+    /// The error of the call that failed the instance.
+    fn failure_of_instance(&self) -> HostError {
+        self.failed.clone().unwrap_or(HostError::StreamUnusable {
+            reason: "shares an instance that failed",
+        })
+    }
+}
