@@ -6,6 +6,8 @@ use super::isolation::{host_error, hostile, run};
 use bedrock_host::HostError;
 use bedrock_host::types::{ProviderError, Role, StreamEvent};
 use integration_tests::*;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 /// Dropping a `next` that waits for the network leaves the stream whole:
@@ -88,69 +90,100 @@ async fn a_stream_closed_after_a_dropped_wait_closes_cleanly() {
 }
 
 /// The wait for the response head leaves the guest as well: the plugin's
-/// `converse-stream` returns once the request is sent, and the host waits
-/// for the answer as it waits between batches. A server that accepts and
-/// never answers therefore costs the host's wait its deadline
-/// (`event-stream.next`), not a call into the guest (`converse-stream`, as
-/// when the plugin waited for the first byte inside the call). The guest's
-/// own first-byte timeout still ends such a call with its typed error from
-/// `converse_stream`, and the same host then serves a normal call.
+/// `converse-stream` returns once the request is handed to the host, and the
+/// host waits for the answer as it waits between batches. So a stream whose
+/// server accepts and never answers (or never reads its body) holds up no
+/// other stream of its instance: another stream of the same configuration
+/// starts and completes while both still wait. When the plugin waited inside
+/// `converse-stream`, the instance's driver was held by the waiting call until
+/// its deadline. The guest's own first-byte timeout still ends such a call
+/// with its typed error from `converse_stream`.
 #[tokio::test(flavor = "multi_thread")]
 async fn the_wait_for_the_first_byte_holds_no_guest_call() {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let address = listener.local_addr().unwrap();
-    let _server = tokio::spawn(async move {
-        let mut held = Vec::new();
-        while let Ok((socket, _)) = listener.accept().await {
-            held.push(socket);
-        }
-    });
+    const SILENT: usize = 2;
     let emulator = emulator().await;
+    let (proxy, accepted) = silent_then_forwarding(SILENT, &emulator.endpoint()).await;
     let host = host_with(&sigv4_env(&emulator), |c| {
-        c.call_deadline = Duration::from_millis(500);
+        c.call_deadline = Duration::from_secs(20);
     });
-    let mut silent = config();
-    silent.base_url = Some(format!("http://{address}"));
-    let Err(error) = host.converse_stream(&silent, &request(MODEL, "Hi")).await else {
-        panic!("a server that never answers cannot start a stream")
-    };
-    assert!(
-        matches!(
-            host_error(&error),
-            HostError::DeadlineExceeded {
-                function: "event-stream.next",
-                ..
-            }
-        ),
-        "{error:#}"
-    );
-    // Nor does sending a body the server never reads: the guest writes
-    // what the connection takes and returns.
-    let large = request(MODEL, &"many words ".repeat(1 << 20));
-    let Err(error) = host.converse_stream(&silent, &large).await else {
-        panic!("a server that never reads cannot start a stream")
-    };
-    assert!(
-        matches!(
-            host_error(&error),
-            HostError::DeadlineExceeded {
-                function: "event-stream.next",
-                ..
-            }
-        ),
-        "{error:#}"
-    );
+    let mut cfg = config();
+    cfg.base_url = Some(format!("http://{proxy}"));
+    // One request the server never answers, one whose body it never reads.
+    let waiting = [
+        request(MODEL, "Hi"),
+        request(MODEL, &"many words ".repeat(1 << 20)),
+    ]
+    .map(|req| {
+        let (host, cfg) = (host.clone(), cfg.clone());
+        tokio::spawn(async move { host.converse_stream(&cfg, &req).await.map(|_| ()) })
+    });
+    while accepted.load(Ordering::SeqCst) < SILENT {
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    let outcome = converse(&host, &cfg, &request(MODEL, "Hi")).await.unwrap();
+    assert_eq!(outcome.error, None);
+    assert_eq!(outcome.text(), bedrock_emulator::reply_text(24));
+    for stream in &waiting {
+        assert!(
+            !stream.is_finished(),
+            "a stream waiting for its answer held up the instance"
+        );
+    }
+    for stream in waiting {
+        stream.abort();
+    }
 
-    silent.first_byte_timeout_ms = Some(200);
-    let outcome = host.converse_stream(&silent, &request(MODEL, "Hi")).await;
+    let silent = silent_server().await;
+    let mut cfg = config();
+    cfg.base_url = Some(format!("http://{silent}"));
+    cfg.first_byte_timeout_ms = Some(200);
+    let outcome = host.converse_stream(&cfg, &request(MODEL, "Hi")).await;
     assert!(
         matches!(outcome, Ok(Err(ProviderError::Timeout(_)))),
         "{:?}",
         outcome.map(|started| started.err())
     );
+}
 
-    let outcome = converse(&host, &config(), &request(MODEL, "Hi"))
-        .await
-        .unwrap();
-    assert_eq!(outcome.error, None);
+/// A server on a free loopback port that accepts connections and never
+/// reads or answers.
+async fn silent_server() -> std::net::SocketAddr {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let address = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        let mut held = Vec::new();
+        while let Ok((socket, _)) = listener.accept().await {
+            held.push(socket);
+        }
+    });
+    address
+}
+
+/// A proxy on a free loopback port whose first `silent` connections are
+/// held (never read, never answered) and whose later ones are forwarded to
+/// `endpoint` (`http://HOST:PORT`); the counter says how many it accepted.
+async fn silent_then_forwarding(
+    silent: usize,
+    endpoint: &str,
+) -> (std::net::SocketAddr, Arc<AtomicUsize>) {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let address = listener.local_addr().unwrap();
+    let upstream = endpoint.trim_start_matches("http://").to_string();
+    let accepted = Arc::new(AtomicUsize::new(0));
+    let counter = accepted.clone();
+    tokio::spawn(async move {
+        let mut held = Vec::new();
+        while let Ok((mut socket, _)) = listener.accept().await {
+            if counter.fetch_add(1, Ordering::SeqCst) < silent {
+                held.push(socket);
+                continue;
+            }
+            let upstream = upstream.clone();
+            tokio::spawn(async move {
+                let mut server = tokio::net::TcpStream::connect(upstream).await.unwrap();
+                let _ = tokio::io::copy_bidirectional(&mut socket, &mut server).await;
+            });
+        }
+    });
+    (address, accepted)
 }
