@@ -87,6 +87,11 @@ impl Inner {
         outbound: OutboundClient,
         config: &HostConfig,
     ) -> Self {
+        let streams = SharedInstances::new(
+            config.streams_per_instance,
+            config.instance_idle_timeout,
+            runtime.idle_places(),
+        );
         Self {
             runtime,
             plugin,
@@ -95,7 +100,7 @@ impl Inner {
             limits: Limits::new(config),
             keyvalue: Arc::new(KeyValueStore::new()),
             discoveries: SingleFlight::default(),
-            streams: SharedInstances::new(config.streams_per_instance),
+            streams,
         }
     }
 

@@ -110,13 +110,25 @@ pub struct HostConfig {
     /// memory or CPU, or is stopped at its deadline fails every stream of
     /// its instance (the others with [`HostError::InstanceFailed`]); a guest
     /// call that blocks holds up the instance's other streams until it
-    /// returns or meets its deadline (a guest whose `converse-stream` waits
-    /// for Bedrock's answer before returning does so at every start). Streams of other instances, other
-    /// configurations and other hosts are never affected, and the host
-    /// serves the next call as usual. Streams of different credentials
+    /// returns or meets its deadline (this plugin's `converse-stream`
+    /// returns once the request is sent; one that waited for Bedrock's
+    /// answer would hold its instance at every start). Streams of other
+    /// instances, other configurations and other hosts are never affected,
+    /// and the host serves the next call as usual. Streams of different credentials
     /// never share: different environments are different hosts, and
     /// different configurations different instances.
     pub streams_per_instance: usize,
+    /// How long an instance shared by event streams is kept after its last
+    /// stream ends, for the next stream of the same configuration: the next
+    /// turn of a conversation then starts on a warm instance, without
+    /// instantiating one and faulting its memory in again. Zero drops it
+    /// with its last stream; with `streams_per_instance = 1` every stream
+    /// has an instance of its own and none is kept. At most 16 instances are
+    /// kept at once over every host sharing the compiled plugin, each
+    /// holding a place in the instance pool; an instance retires (is not
+    /// kept, and takes no new stream) after 4,096 streams, so that what a
+    /// plugin leaks or fragments in its memory never builds up.
+    pub instance_idle_timeout: Duration,
     /// Most calls in flight at once (an open event stream counts as one);
     /// the next one fails at once with [`HostError::Busy`]. Also sizes the
     /// instance pool. Fixed when the host is created ([`Host::with_policy`]
@@ -195,6 +207,10 @@ pub const DEFAULT_CALL_DEADLINE: Duration = Duration::from_secs(300);
 /// guest memory each share an instance comfortably, and a failure takes
 /// down at most 64 streams.
 pub const DEFAULT_STREAMS_PER_INSTANCE: usize = 64;
+/// Default [`HostConfig::instance_idle_timeout`]: long enough to span the
+/// pause between a tool result and the next turn, short enough that an
+/// idle gateway soon holds nothing.
+pub const DEFAULT_INSTANCE_IDLE_TIMEOUT: Duration = Duration::from_secs(30);
 /// Default [`HostConfig::max_concurrent_calls`].
 pub const DEFAULT_MAX_CONCURRENT_CALLS: usize = 1000;
 /// Default [`HostConfig::outbound_idle_timeout`]: under the 60 s idle
@@ -225,6 +241,7 @@ impl HostConfig {
             call_deadline: DEFAULT_CALL_DEADLINE,
             max_concurrent_calls: DEFAULT_MAX_CONCURRENT_CALLS,
             streams_per_instance: DEFAULT_STREAMS_PER_INSTANCE,
+            instance_idle_timeout: DEFAULT_INSTANCE_IDLE_TIMEOUT,
             code_cache: code_cache::CodeCache::default_dir(),
             extra_dirs: Vec::new(),
             max_result_bytes: DEFAULT_MAX_RESULT_BYTES,
@@ -272,6 +289,7 @@ impl std::fmt::Debug for HostConfig {
             .field("call_deadline", &self.call_deadline)
             .field("max_concurrent_calls", &self.max_concurrent_calls)
             .field("streams_per_instance", &self.streams_per_instance)
+            .field("instance_idle_timeout", &self.instance_idle_timeout)
             .field("code_cache", &self.code_cache)
             .field("extra_dirs", &self.extra_dirs)
             .field("ca_bundle", &self.ca_bundle)

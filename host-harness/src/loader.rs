@@ -28,6 +28,9 @@ pub(crate) struct Runtime {
     /// One permit per call in flight (an event stream holds one while open).
     calls: Arc<Semaphore>,
     max_calls: usize,
+    /// One permit per instance kept idle for the next stream (see
+    /// [`IDLE_INSTANCES`]).
+    idle: Arc<Semaphore>,
     _ticker: Ticker,
 }
 
@@ -44,6 +47,11 @@ pub(crate) struct Loaded {
 /// for: the trial instance of a reload, and a margin.
 const POOL_HEADROOM: usize = 16;
 
+/// Most instances kept idle after their last stream, over every host of one
+/// engine: each keeps a place in the instance pool, which has room for them
+/// beyond the calls in flight.
+pub(crate) const IDLE_INSTANCES: usize = 16;
+
 impl Runtime {
     /// An engine with an instance pool for `max_calls` concurrent calls and
     /// epoch interruption, and the linker every build is linked with.
@@ -58,6 +66,7 @@ impl Runtime {
             code_cache: code_cache.map(CodeCache::new),
             calls: Arc::new(Semaphore::new(max_calls)),
             max_calls,
+            idle: Arc::new(Semaphore::new(IDLE_INSTANCES)),
             _ticker: ticker,
         })
     }
@@ -73,6 +82,11 @@ impl Runtime {
 
     pub(crate) fn max_calls(&self) -> usize {
         self.max_calls
+    }
+
+    /// The places for instances kept idle between streams.
+    pub(crate) fn idle_places(&self) -> Arc<Semaphore> {
+        self.idle.clone()
     }
 
     /// Compiles the component at `path` (or loads its compiled code from the
@@ -142,7 +156,7 @@ fn engine(max_calls: usize) -> anyhow::Result<Engine> {
     // and every call is one at a time on its store: without it, a call is a
     // plain switch onto the fiber.
     config.concurrency_support(false);
-    let slots = u32::try_from(max_calls + POOL_HEADROOM).unwrap_or(u32::MAX);
+    let slots = u32::try_from(max_calls + POOL_HEADROOM + IDLE_INSTANCES).unwrap_or(u32::MAX);
     let per_call = |count: usize| u32::try_from(count).unwrap_or(u32::MAX);
     let mut pool = PoolingAllocationConfig::new();
     // Every call gets at most its share of the pool, so that no instance can

@@ -9,26 +9,57 @@
 //! `Debug` rendering, which shows every field) and one loaded build: after a
 //! reload, new streams get instances of the new build while the streams in
 //! flight finish on theirs.
+//!
+//! An instance whose last stream ends is kept idle for
+//! [`HostConfig::instance_idle_timeout`](crate::HostConfig::instance_idle_timeout),
+//! so that the next stream of its configuration skips instantiation; an
+//! idle instance holds one of the engine's few idle places (and so a place
+//! in its instance pool), and none is kept when they are all taken.
 
 use super::driver::{Command, StreamId};
 use crate::loader::Loaded;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
-use tokio::sync::mpsc;
+use std::time::Duration;
+use tokio::sync::{OwnedSemaphorePermit, Semaphore, mpsc};
+
+/// Streams an instance serves in its life; then it takes no new stream and
+/// ends with its last one, so that whatever a plugin leaks or fragments in
+/// its memory cannot build up.
+const STREAMS_PER_LIFE: u64 = 4096;
 
 /// The open shared instances of one host identity.
 pub(crate) struct SharedInstances {
     per_instance: usize,
-    open: Arc<Mutex<Vec<Entry>>>,
+    open: Arc<Open>,
     /// Held while an instance is made, so that a burst of streams fills one
     /// instance instead of making one each.
     making: tokio::sync::Mutex<()>,
+}
+
+/// The instances with open streams or kept idle, and how idle ones are kept.
+struct Open {
+    entries: Mutex<Vec<Entry>>,
+    /// Zero: none is kept.
+    idle_timeout: Duration,
+    /// The engine's places for idle instances.
+    idle_places: Arc<Semaphore>,
+    /// Tells one idle spell from the next, so that an expiry meant for an
+    /// earlier one leaves an instance idle again since alone.
+    spells: AtomicU64,
 }
 
 /// One instance and how many open streams it has.
 struct Entry {
     instance: Arc<SharedInstance>,
     streams: usize,
+    /// Set while it has no stream and is kept for the next.
+    idle: Option<Idle>,
+}
+
+struct Idle {
+    spell: u64,
+    _place: OwnedSemaphorePermit,
 }
 
 /// An instance's driver, as its streams reach it.
@@ -54,15 +85,38 @@ impl SharedInstance {
     }
 
     fn serves(&self, key: &str, loaded: &Arc<Loaded>) -> bool {
-        self.key == key && Arc::ptr_eq(&self.loaded, loaded) && !self.commands.is_closed()
+        self.key == key && Arc::ptr_eq(&self.loaded, loaded) && self.takes_streams()
+    }
+
+    /// Its driver runs and it has not served its life's streams.
+    fn takes_streams(&self) -> bool {
+        !self.commands.is_closed() && self.next_id.load(Ordering::Relaxed) < STREAMS_PER_LIFE
     }
 }
 
 impl SharedInstances {
-    pub(crate) fn new(per_instance: usize) -> Self {
+    /// Instances of `per_instance` streams, kept `idle_timeout` after their
+    /// last one (never with one stream per instance: each stream then has
+    /// an instance of its own) while `idle_places` has room.
+    pub(crate) fn new(
+        per_instance: usize,
+        idle_timeout: Duration,
+        idle_places: Arc<Semaphore>,
+    ) -> Self {
+        let per_instance = per_instance.max(1);
+        let idle_timeout = if per_instance == 1 {
+            Duration::ZERO
+        } else {
+            idle_timeout
+        };
         Self {
-            per_instance: per_instance.max(1),
-            open: Arc::default(),
+            per_instance,
+            open: Arc::new(Open {
+                entries: Mutex::default(),
+                idle_timeout,
+                idle_places,
+                spells: AtomicU64::new(0),
+            }),
             making: tokio::sync::Mutex::new(()),
         }
     }
@@ -88,23 +142,26 @@ impl SharedInstances {
             return Ok(member);
         }
         let instance = Arc::new(make().await?);
-        lock(&self.open).push(Entry {
+        self.open.lock().push(Entry {
             instance: instance.clone(),
             streams: 1,
+            idle: None,
         });
         Ok(self.member(instance))
     }
 
     fn join_open(&self, key: &str, loaded: &Arc<Loaded>) -> Option<Member> {
-        let mut open = lock(&self.open);
+        let mut entries = self.open.lock();
         // Instances whose driver ended (it failed) take no one.
-        open.retain(|entry| !entry.instance.commands.is_closed());
-        let entry = open.iter_mut().find(|entry| {
+        entries.retain(|entry| !entry.instance.commands.is_closed());
+        let entry = entries.iter_mut().find(|entry| {
             entry.streams < self.per_instance && entry.instance.serves(key, loaded)
         })?;
         entry.streams += 1;
+        // No longer idle: its place goes back, and its expiry finds nothing.
+        entry.idle = None;
         let instance = entry.instance.clone();
-        drop(open);
+        drop(entries);
         Some(self.member(instance))
     }
 
@@ -117,18 +174,47 @@ impl SharedInstances {
     }
 }
 
-/// A poisoned lock still holds a consistent list: every change is one
-/// push, removal or count.
-fn lock(open: &Mutex<Vec<Entry>>) -> MutexGuard<'_, Vec<Entry>> {
-    open.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+impl Open {
+    /// A poisoned lock still holds a consistent list: every change is one
+    /// push, removal or count.
+    fn lock(&self) -> MutexGuard<'_, Vec<Entry>> {
+        self.entries
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// An idle spell for `instance`, if it may be kept: it takes streams, a
+    /// place is free and a runtime is there to end the spell.
+    fn keep(self: &Arc<Self>, instance: &SharedInstance) -> Option<Idle> {
+        if self.idle_timeout.is_zero() || !instance.takes_streams() {
+            return None;
+        }
+        let runtime = tokio::runtime::Handle::try_current().ok()?;
+        let place = self.idle_places.clone().try_acquire_owned().ok()?;
+        let spell = self.spells.fetch_add(1, Ordering::Relaxed);
+        let open = Arc::downgrade(self);
+        let timeout = self.idle_timeout;
+        runtime.spawn(async move {
+            tokio::time::sleep(timeout).await;
+            if let Some(open) = open.upgrade() {
+                open.lock()
+                    .retain(|entry| entry.idle.as_ref().is_none_or(|idle| idle.spell != spell));
+            }
+        });
+        Some(Idle {
+            spell,
+            _place: place,
+        })
+    }
 }
 
 /// One stream's place in a shared instance: gives it back when dropped; the
-/// last one out ends the instance (its driver ends once no one can reach it).
+/// last one out leaves the instance idle, or ends it (its driver ends once
+/// no one can reach it).
 pub(crate) struct Member {
     pub(crate) id: StreamId,
     instance: Arc<SharedInstance>,
-    open: Arc<Mutex<Vec<Entry>>>,
+    open: Arc<Open>,
 }
 
 impl Member {
@@ -140,14 +226,18 @@ impl Member {
 
 impl Drop for Member {
     fn drop(&mut self) {
-        let mut open = lock(&self.open);
-        if let Some(index) = open
+        let mut entries = self.open.lock();
+        let Some(index) = entries
             .iter()
             .position(|entry| Arc::ptr_eq(&entry.instance, &self.instance))
-        {
-            open[index].streams -= 1;
-            if open[index].streams == 0 {
-                open.swap_remove(index);
+        else {
+            return;
+        };
+        entries[index].streams -= 1;
+        if entries[index].streams == 0 {
+            match self.open.keep(&self.instance) {
+                Some(idle) => entries[index].idle = Some(idle),
+                None => drop(entries.swap_remove(index)),
             }
         }
     }

@@ -9,6 +9,7 @@ use bedrock_core::types::{
     ProviderConfig, ProviderError, StreamEvent, TextDelta,
 };
 use std::cell::RefCell;
+use std::sync::atomic::{AtomicU32, Ordering};
 use wasi::http::outgoing_handler::{self, OutgoingRequest};
 use wasi::http::types::{Fields, Scheme};
 
@@ -107,6 +108,11 @@ impl Guest for Hostile {
                 format!("fetched {fetched} of {count}")
             }
             "grow" => grow(),
+            // The streams this instance has started: 1 on a fresh one.
+            "count" => {
+                static STARTED: AtomicU32 = AtomicU32::new(0);
+                (STARTED.fetch_add(1, Ordering::Relaxed) + 1).to_string()
+            }
             "fetch" => fetch(argument),
             "read" => match std::fs::read(argument) {
                 Ok(bytes) => format!("read {} bytes", bytes.len()),

@@ -2,7 +2,8 @@
 //! (`HostConfig::streams_per_instance`): they interleave without cross-talk,
 //! a slow or dropped one holds nobody up, and the price is paid only inside
 //! one instance: a stream that makes it fail fails its instance's streams,
-//! never those of another configuration or another host.
+//! never those of another configuration or another host. An instance whose
+//! last stream ends is kept idle for the next stream of its configuration.
 
 use crate::isolation::{host_error, hostile, run};
 use bedrock_emulator::{Emulator, EmulatorConfig, reply_text};
@@ -271,4 +272,96 @@ async fn streams_of_different_configurations_never_share_an_instance() {
         let from_second = outcome.text() == "the second endpoint answers";
         assert_eq!(from_second, i % 2 == 1, "stream {i}: {:?}", outcome.text());
     }
+}
+
+/// How many streams the instance that ran this one has started, by the
+/// hostile plugin's own count: 1 on a fresh instance.
+async fn count(host: &Host, config: &ProviderConfig) -> u32 {
+    let text = drain(open(host, config, "count").await).await;
+    text.parse()
+        .unwrap_or_else(|_| panic!("a count, not {text:?}"))
+}
+
+fn region(name: &str) -> ProviderConfig {
+    ProviderConfig {
+        region: Some(name.into()),
+        ..config()
+    }
+}
+
+/// The next stream of a configuration starts on the instance its last one
+/// left idle (the next turn of a conversation skips instantiation); another
+/// configuration, a zero idle timeout or one stream per instance start on a
+/// fresh instance, and a failed instance is never kept.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn an_instance_left_idle_serves_the_next_stream_of_its_configuration() {
+    let host = hostile(|c| c.instance_idle_timeout = HANG);
+    assert_eq!(count(&host, &config()).await, 1);
+    assert_eq!(count(&host, &config()).await, 2);
+    assert_eq!(count(&host, &region("us-west-2")).await, 1);
+    assert_eq!(count(&host, &config()).await, 3);
+    let error = run(&host, "trap").await.unwrap_err();
+    assert!(
+        matches!(host_error(&error), HostError::Trapped { .. }),
+        "{error:#}"
+    );
+    assert_eq!(count(&host, &config()).await, 1);
+
+    for fresh in [
+        hostile(|c| c.instance_idle_timeout = Duration::ZERO),
+        hostile(|c| c.streams_per_instance = 1),
+    ] {
+        assert_eq!(count(&fresh, &config()).await, 1);
+        assert_eq!(count(&fresh, &config()).await, 1);
+    }
+}
+
+/// An idle instance ends at its timeout: a later stream starts fresh.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn an_idle_instance_ends_at_its_timeout() {
+    let host = hostile(|c| c.instance_idle_timeout = Duration::from_millis(50));
+    assert_eq!(count(&host, &config()).await, 1);
+    // Each probe waits twice the timeout; one that still finds the instance
+    // keeps it for another spell, so probe until one finds a fresh one (the
+    // runtime's timer decides when). Never expiring fails at `HANG`.
+    tokio::time::timeout(HANG, async {
+        loop {
+            tokio::time::sleep(Duration::from_millis(100)).await;
+            if count(&host, &config()).await == 1 {
+                break;
+            }
+        }
+    })
+    .await
+    .expect("the idle instance expired");
+}
+
+/// At most 16 instances are kept idle, whatever the number of
+/// configurations, and the instances kept idle take no place from calls:
+/// with room for two calls in flight, every call is still served.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn idle_instances_are_capped_and_leave_room_for_calls() {
+    const CONFIGS: usize = 20;
+    let host = hostile(|c| {
+        c.instance_idle_timeout = HANG;
+        c.max_concurrent_calls = 2;
+    });
+    let configs: Vec<_> = (0..CONFIGS).map(|i| region(&format!("test-{i}"))).collect();
+    for config in &configs {
+        assert_eq!(count(&host, config).await, 1);
+    }
+    let mut reused = 0;
+    for config in &configs {
+        if count(&host, config).await == 2 {
+            reused += 1;
+        }
+    }
+    assert_eq!(reused, 16, "instances kept idle");
+    // Two calls in flight at once, each on an instance of its own.
+    let first = open(&host, &region("another"), "count").await;
+    let second = open(&host, &region("yet another"), "count").await;
+    assert_eq!(
+        (drain(first).await, drain(second).await),
+        ("1".into(), "1".into())
+    );
 }
