@@ -19,8 +19,8 @@
 use super::driver::{Command, StreamId};
 use crate::loader::Loaded;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard};
-use std::time::Duration;
+use std::sync::{Arc, Mutex, MutexGuard, Weak};
+use std::time::{Duration, Instant};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore, mpsc};
 
 /// Streams an instance serves in its life; then it takes no new stream and
@@ -44,9 +44,6 @@ struct Open {
     idle_timeout: Duration,
     /// The engine's places for idle instances.
     idle_places: Arc<Semaphore>,
-    /// Tells one idle spell from the next, so that an expiry meant for an
-    /// earlier one leaves an instance idle again since alone.
-    spells: AtomicU64,
 }
 
 /// One instance and how many open streams it has.
@@ -55,10 +52,13 @@ struct Entry {
     streams: usize,
     /// Set while it has no stream and is kept for the next.
     idle: Option<Idle>,
+    /// A task is waiting to end its idle spell: one per instance, however
+    /// many spells a busy configuration goes through meanwhile.
+    expiring: bool,
 }
 
 struct Idle {
-    spell: u64,
+    until: Instant,
     _place: OwnedSemaphorePermit,
 }
 
@@ -115,7 +115,6 @@ impl SharedInstances {
                 entries: Mutex::default(),
                 idle_timeout,
                 idle_places,
-                spells: AtomicU64::new(0),
             }),
             making: tokio::sync::Mutex::new(()),
         }
@@ -146,6 +145,7 @@ impl SharedInstances {
             instance: instance.clone(),
             streams: 1,
             idle: None,
+            expiring: false,
         });
         Ok(self.member(instance))
     }
@@ -183,28 +183,65 @@ impl Open {
             .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
-    /// An idle spell for `instance`, if it may be kept: it takes streams, a
-    /// place is free and a runtime is there to end the spell.
-    fn keep(self: &Arc<Self>, instance: &SharedInstance) -> Option<Idle> {
-        if self.idle_timeout.is_zero() || !instance.takes_streams() {
-            return None;
+    /// Starts an idle spell for `entry`, which has just lost its last
+    /// stream, if it may be kept: it takes streams, a place is free and a
+    /// runtime is there to end the spell. `false`: it is not kept.
+    fn keep(self: &Arc<Self>, entry: &mut Entry) -> bool {
+        if self.idle_timeout.is_zero() || !entry.instance.takes_streams() {
+            return false;
         }
-        let runtime = tokio::runtime::Handle::try_current().ok()?;
-        let place = self.idle_places.clone().try_acquire_owned().ok()?;
-        let spell = self.spells.fetch_add(1, Ordering::Relaxed);
-        let open = Arc::downgrade(self);
-        let timeout = self.idle_timeout;
-        runtime.spawn(async move {
-            tokio::time::sleep(timeout).await;
-            if let Some(open) = open.upgrade() {
-                open.lock()
-                    .retain(|entry| entry.idle.as_ref().is_none_or(|idle| idle.spell != spell));
-            }
-        });
-        Some(Idle {
-            spell,
+        let Ok(runtime) = tokio::runtime::Handle::try_current() else {
+            return false;
+        };
+        let Ok(place) = self.idle_places.clone().try_acquire_owned() else {
+            return false;
+        };
+        let until = Instant::now() + self.idle_timeout;
+        entry.idle = Some(Idle {
+            until,
             _place: place,
-        })
+        });
+        if !entry.expiring {
+            entry.expiring = true;
+            runtime.spawn(expire(
+                Arc::downgrade(self),
+                Arc::downgrade(&entry.instance),
+                until,
+            ));
+        }
+        true
+    }
+}
+
+/// Ends `instance`'s idle spell at its end: sleeps until `until`, then
+/// removes it if it is still idle and its spell is over, sleeps on if a later
+/// spell began meanwhile, and stops if a stream holds it (its next spell
+/// starts another wait).
+/// It holds neither: an instance ended meanwhile is not kept alive by it.
+async fn expire(open: Weak<Open>, instance: Weak<SharedInstance>, mut until: Instant) {
+    loop {
+        tokio::time::sleep_until(until.into()).await;
+        let (Some(open), Some(instance)) = (open.upgrade(), instance.upgrade()) else {
+            return;
+        };
+        let mut entries = open.lock();
+        let Some(index) = entries
+            .iter()
+            .position(|entry| Arc::ptr_eq(&entry.instance, &instance))
+        else {
+            return;
+        };
+        match &entries[index].idle {
+            Some(idle) if idle.until <= Instant::now() => {
+                entries.swap_remove(index);
+                return;
+            }
+            Some(idle) => until = idle.until,
+            None => {
+                entries[index].expiring = false;
+                return;
+            }
+        }
     }
 }
 
@@ -234,11 +271,8 @@ impl Drop for Member {
             return;
         };
         entries[index].streams -= 1;
-        if entries[index].streams == 0 {
-            match self.open.keep(&self.instance) {
-                Some(idle) => entries[index].idle = Some(idle),
-                None => drop(entries.swap_remove(index)),
-            }
+        if entries[index].streams == 0 && !self.open.keep(&mut entries[index]) {
+            drop(entries.swap_remove(index));
         }
     }
 }
