@@ -127,8 +127,9 @@ fn an_exception_in_the_first_frame_is_retried() {
     assert_eq!(platform.sent.len(), 2);
 }
 
-#[test]
-fn no_retry_once_an_event_is_delivered() {
+/// A reply whose first event is followed by a throttling exception, and
+/// a good reply a retry would get.
+fn throttled_after_one_event() -> FakePlatform {
     let mut late = reply();
     late.truncate(1);
     late.push(Ok(frame(
@@ -136,9 +137,14 @@ fn no_retry_once_an_event_is_delivered() {
         "throttlingException",
         r#"{"message":"slow"}"#,
     )));
-    let mut platform = FakePlatform::new()
+    FakePlatform::new()
         .then(&converse_url(), ok(late))
-        .then(&converse_url(), ok(reply()));
+        .then(&converse_url(), ok(reply()))
+}
+
+#[test]
+fn no_retry_once_an_event_is_delivered() {
+    let mut platform = throttled_after_one_event();
     let mut pump =
         start_stream(&mut platform, env(), ProviderConfig::default(), request()).unwrap();
     assert_eq!(pump.next(&mut platform).unwrap().unwrap().len(), 1);
@@ -450,16 +456,7 @@ fn a_given_up_call_fails_in_next_once() {
 
 #[test]
 fn no_retry_once_an_event_is_handed_out_without_waiting() {
-    let mut late = reply();
-    late.truncate(1);
-    late.push(Ok(frame(
-        "exception",
-        "throttlingException",
-        r#"{"message":"slow"}"#,
-    )));
-    let mut platform = FakePlatform::new()
-        .then(&converse_url(), ok(late))
-        .then(&converse_url(), ok(reply()));
+    let mut platform = throttled_after_one_event();
     let mut stream =
         start_stream(&mut platform, env(), ProviderConfig::default(), request()).unwrap();
     assert_eq!(stream.try_next(&mut platform).unwrap().unwrap().len(), 1);

@@ -32,6 +32,21 @@ async fn first_turn(host: &Host, directives: &str) -> (ConverseRequest, Message)
     (req, outcome.assistant_message())
 }
 
+/// The second turn on `host`: `req`'s conversation, `assistant` as sent
+/// back, then the tool's result.
+async fn second_turn(
+    host: &Host,
+    req: &ConverseRequest,
+    assistant: Message,
+) -> Result<Outcome, ProviderError> {
+    converse(
+        host,
+        &config(),
+        &with_tool_result(req.clone(), assistant, "sunny, 21 °C"),
+    )
+    .await
+}
+
 fn refused(error: &ProviderError, needle: &str) -> bool {
     matches!(error, ProviderError::Validation(d) if d.message.contains(needle))
 }
@@ -50,13 +65,9 @@ async fn the_plugins_replay_of_signed_and_redacted_thinking_passes() {
             ContentBlock::RedactedReasoning(data) => assert!(!data.is_empty()),
             other => panic!("{directives}: the turn starts with {other:?}"),
         }
-        let outcome = converse(
-            &host,
-            &config(),
-            &with_tool_result(req, assistant, "sunny, 21 °C"),
-        )
-        .await
-        .unwrap_or_else(|e| panic!("{directives}: {e:?}"));
+        let outcome = second_turn(&host, &req, assistant)
+            .await
+            .unwrap_or_else(|e| panic!("{directives}: {e:?}"));
         assert_eq!(outcome.error, None, "{directives}");
         assert!(!outcome.text().is_empty(), "{directives}");
     }
@@ -72,13 +83,7 @@ async fn dropped_or_edited_thinking_is_refused_as_bedrock_refuses_it() {
     dropped
         .content
         .retain(|b| !matches!(b, ContentBlock::Reasoning(_)));
-    let error = converse(
-        &host,
-        &config(),
-        &with_tool_result(req.clone(), dropped, "sunny, 21 °C"),
-    )
-    .await
-    .unwrap_err();
+    let error = second_turn(&host, &req, dropped).await.unwrap_err();
     assert!(
         refused(
             &error,
@@ -91,13 +96,7 @@ async fn dropped_or_edited_thinking_is_refused_as_bedrock_refuses_it() {
     if let ContentBlock::Reasoning(r) = &mut edited.content[0] {
         r.text.push_str(" And more.");
     }
-    let error = converse(
-        &host,
-        &config(),
-        &with_tool_result(req.clone(), edited, "sunny, 21 °C"),
-    )
-    .await
-    .unwrap_err();
+    let error = second_turn(&host, &req, edited).await.unwrap_err();
     assert!(
         refused(&error, "Invalid `signature` in `thinking` block"),
         "{error:?}"
@@ -106,23 +105,11 @@ async fn dropped_or_edited_thinking_is_refused_as_bedrock_refuses_it() {
     // Another emulator's signature is not this one's.
     let other = emulator_with_host().await;
     let (_, foreign) = first_turn(&other.1, "tool-use=get_weather").await;
-    let error = converse(
-        &host,
-        &config(),
-        &with_tool_result(req.clone(), foreign, "sunny, 21 °C"),
-    )
-    .await
-    .unwrap_err();
+    let error = second_turn(&host, &req, foreign).await.unwrap_err();
     assert!(refused(&error, "Invalid `signature`"), "{error:?}");
 
     // The same host then serves the untouched conversation.
-    let outcome = converse(
-        &host,
-        &config(),
-        &with_tool_result(req, assistant, "sunny, 21 °C"),
-    )
-    .await
-    .unwrap();
+    let outcome = second_turn(&host, &req, assistant).await.unwrap();
     assert_eq!(outcome.error, None);
 }
 
