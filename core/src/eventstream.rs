@@ -2,9 +2,7 @@
 //!
 //! A frame is a 12-byte prelude (total length, headers length, CRC32 of the
 //! first eight bytes), typed headers, a payload and a CRC32 of everything
-//! before it. Parsing and checksum checks of a whole frame are
-//! `aws-smithy-eventstream`'s; this module adds what a client reading from an
-//! untrusted socket needs around it:
+//! before it. What a client reading from an untrusted socket needs:
 //!
 //! * bytes arrive in arbitrary chunks and are fed as they come;
 //! * the prelude is checked as soon as its 12 bytes are in, so a corrupt or
@@ -14,13 +12,26 @@
 //!   last frame are either the start of another frame (checked as such, so
 //!   twelve or more garbage bytes fail on their prelude checksum) or a cut
 //!   frame at the end: trailing garbage is never ignored;
-//! * both checksums are checked on every frame (the prelude's here, the
-//!   message's by `aws-smithy-eventstream`), and an error is final: once a
-//!   frame is bad, every later call reports the same error.
+//! * both checksums are checked on every frame, the message's over the whole
+//!   frame before anything in it is read, so a damaged byte is reported as
+//!   damage rather than as whatever header it happened to turn into; and an
+//!   error is final: once a frame is bad, every later call reports the same
+//!   error.
+//!
+//! Frames come out as `aws-smithy-types`' [`Message`], the type the AWS SDK
+//! for Rust decodes them into, with headers read the way
+//! `aws-smithy-eventstream` reads them. The parsing is done here rather than
+//! by `aws_smithy_eventstream::frame::read_message_from` because that one
+//! copies every header name, header value and payload into a fresh buffer
+//! and checksums the frame a few bytes at a time as it reads; a ConverseStream
+//! reply is thousands of small frames, and those copies were most of the cost
+//! of decoding one. Here the message is slices of the received frame.
 
-use aws_smithy_eventstream::frame::read_message_from;
-use aws_smithy_types::event_stream::Message;
+use aws_smithy_types::DateTime;
+use aws_smithy_types::event_stream::{Header, HeaderValue, Message};
+use aws_smithy_types::str_bytes::StrBytes;
 use bytes::{Buf, Bytes, BytesMut};
+use std::ops::Range;
 
 /// Largest frame accepted, in bytes: AWS's limit for an event-stream message.
 pub const MAX_FRAME_LEN: u32 = 16 * 1024 * 1024;
@@ -28,6 +39,7 @@ pub const MAX_FRAME_LEN: u32 = 16 * 1024 * 1024;
 pub const MAX_HEADERS_LEN: u32 = 128 * 1024;
 
 const PRELUDE_LEN: usize = 12;
+const MESSAGE_CRC_LEN: usize = 4;
 /// Prelude plus message CRC: the smallest possible frame.
 const MIN_FRAME_LEN: u32 = 16;
 
@@ -38,6 +50,10 @@ pub enum FrameError {
         "event-stream prelude checksum mismatch (computed {computed:#010x}, frame says {declared:#010x})"
     )]
     PreludeChecksum { computed: u32, declared: u32 },
+    #[error(
+        "event-stream message checksum mismatch (computed {computed:#010x}, frame says {declared:#010x})"
+    )]
+    MessageChecksum { computed: u32, declared: u32 },
     #[error("event-stream frame declares {declared} bytes, above the {MAX_FRAME_LEN}-byte limit")]
     FrameTooLarge { declared: u32 },
     #[error("event-stream frame declares {declared} bytes, below the 16-byte minimum")]
@@ -46,8 +62,14 @@ pub enum FrameError {
         "event-stream frame declares {declared} bytes of headers in a {total}-byte frame (limit {MAX_HEADERS_LEN})"
     )]
     BadHeadersLength { declared: u32, total: u32 },
-    #[error("invalid event-stream frame: {0}")]
-    Invalid(String),
+    /// A frame whose checksums hold but whose headers do not parse: the
+    /// sender wrote it wrong.
+    #[error("invalid event-stream frame: {what} at byte {offset} {why}")]
+    BadHeader {
+        what: &'static str,
+        offset: usize,
+        why: &'static str,
+    },
     #[error("the stream ended inside an event-stream frame ({buffered} bytes of it received)")]
     Truncated { buffered: usize },
 }
@@ -105,10 +127,7 @@ impl FrameDecoder {
             return Ok(None);
         }
         self.frame_len = None;
-        let frame: Bytes = self.buf.split_to(frame_len).freeze();
-        read_message_from(frame)
-            .map(Some)
-            .map_err(|e| FrameError::Invalid(e.to_string()))
+        read_frame(self.buf.split_to(frame_len).freeze()).map(Some)
     }
 
     /// Declares the end of the input: an error if a frame was cut short.
@@ -147,11 +166,127 @@ fn check_prelude(mut prelude: &[u8]) -> Result<usize, FrameError> {
     Ok(total as usize)
 }
 
+/// Reads a whole frame whose prelude [`check_prelude`] accepted.
+fn read_frame(frame: Bytes) -> Result<Message, FrameError> {
+    let crc_at = frame.len() - MESSAGE_CRC_LEN;
+    let computed = crc32fast::hash(&frame[..crc_at]);
+    let declared = (&frame[crc_at..]).get_u32();
+    if computed != declared {
+        return Err(FrameError::MessageChecksum { computed, declared });
+    }
+    let headers_end = PRELUDE_LEN + (&frame[4..8]).get_u32() as usize;
+    let headers = Headers {
+        frame: &frame,
+        at: PRELUDE_LEN,
+        end: headers_end,
+    }
+    .read_all()?;
+    Ok(Message::new_from_parts(
+        headers,
+        frame.slice(headers_end..crc_at),
+    ))
+}
+
+/// A cursor over a frame's header section.
+struct Headers<'a> {
+    frame: &'a Bytes,
+    at: usize,
+    end: usize,
+}
+
+/// Header value types, as numbered on the wire.
+const TYPE_TRUE: u8 = 0;
+const TYPE_FALSE: u8 = 1;
+const TYPE_BYTE: u8 = 2;
+const TYPE_INT16: u8 = 3;
+const TYPE_INT32: u8 = 4;
+const TYPE_INT64: u8 = 5;
+const TYPE_BYTE_ARRAY: u8 = 6;
+const TYPE_STRING: u8 = 7;
+const TYPE_TIMESTAMP: u8 = 8;
+const TYPE_UUID: u8 = 9;
+
+impl Headers<'_> {
+    fn read_all(mut self) -> Result<Vec<Header>, FrameError> {
+        // Bedrock's event frames carry three headers.
+        let mut headers = Vec::with_capacity(3);
+        while self.at < self.end {
+            let name_len = usize::from(self.u8("a header name's length")?);
+            let name = self.string(name_len, "a header name")?;
+            headers.push(Header::new(name, self.value()?));
+        }
+        Ok(headers)
+    }
+
+    fn value(&mut self) -> Result<HeaderValue, FrameError> {
+        Ok(match self.u8("a header value's type")? {
+            TYPE_TRUE => HeaderValue::Bool(true),
+            TYPE_FALSE => HeaderValue::Bool(false),
+            TYPE_BYTE => HeaderValue::Byte(self.take(1, "a byte value")?.get_i8()),
+            TYPE_INT16 => HeaderValue::Int16(self.take(2, "an int16 value")?.get_i16()),
+            TYPE_INT32 => HeaderValue::Int32(self.take(4, "an int32 value")?.get_i32()),
+            TYPE_INT64 => HeaderValue::Int64(self.take(8, "an int64 value")?.get_i64()),
+            TYPE_BYTE_ARRAY => {
+                let len = self.value_len()?;
+                let range = self.range(len, "a byte-array value")?;
+                HeaderValue::ByteArray(self.frame.slice(range))
+            }
+            TYPE_STRING => {
+                let len = self.value_len()?;
+                HeaderValue::String(self.string(len, "a string value")?)
+            }
+            TYPE_TIMESTAMP => HeaderValue::Timestamp(DateTime::from_millis(
+                self.take(8, "a timestamp value")?.get_i64(),
+            )),
+            TYPE_UUID => HeaderValue::Uuid(self.take(16, "a uuid value")?.get_u128()),
+            _ => {
+                return Err(bad_header(
+                    "a header value's type",
+                    self.at - 1,
+                    "is unknown",
+                ));
+            }
+        })
+    }
+
+    fn value_len(&mut self) -> Result<usize, FrameError> {
+        Ok(usize::from(self.take(2, "a value's length")?.get_u16()))
+    }
+
+    fn u8(&mut self, what: &'static str) -> Result<u8, FrameError> {
+        Ok(self.take(1, what)?.get_u8())
+    }
+
+    fn string(&mut self, len: usize, what: &'static str) -> Result<StrBytes, FrameError> {
+        let start = self.at;
+        let range = self.range(len, what)?;
+        StrBytes::try_from(self.frame.slice(range))
+            .map_err(|_| bad_header(what, start, "is not UTF-8"))
+    }
+
+    /// The next `len` bytes, which must lie inside the header section.
+    fn take(&mut self, len: usize, what: &'static str) -> Result<&[u8], FrameError> {
+        let range = self.range(len, what)?;
+        Ok(&self.frame[range])
+    }
+
+    fn range(&mut self, len: usize, what: &'static str) -> Result<Range<usize>, FrameError> {
+        if self.end - self.at < len {
+            return Err(bad_header(what, self.at, "runs past the header section"));
+        }
+        let range = self.at..self.at + len;
+        self.at += len;
+        Ok(range)
+    }
+}
+
+fn bad_header(what: &'static str, offset: usize, why: &'static str) -> FrameError {
+    FrameError::BadHeader { what, offset, why }
+}
 #[cfg(test)]
 mod tests {
     use super::*;
     use aws_smithy_eventstream::frame::write_message_to;
-    use aws_smithy_types::event_stream::{Header, HeaderValue};
 
     fn frame(payload: &str) -> Vec<u8> {
         let message = Message::new(Bytes::from(payload.to_string()))
@@ -246,10 +381,7 @@ mod tests {
         let mut d = FrameDecoder::new();
         d.push(&bytes);
         let err = d.next_frame().unwrap_err();
-        assert!(
-            matches!(err, FrameError::Invalid(ref m) if m.contains("checksum")),
-            "{err}"
-        );
+        assert!(matches!(err, FrameError::MessageChecksum { .. }), "{err}");
     }
 
     #[test]
@@ -353,6 +485,113 @@ mod tests {
                 );
             }
         }
+    }
+
+    /// A frame with the given raw header section, both checksums right.
+    fn raw_frame(headers: &[u8], payload: &[u8]) -> Vec<u8> {
+        let total = PRELUDE_LEN + headers.len() + payload.len() + MESSAGE_CRC_LEN;
+        let mut bytes = prelude(total as u32, headers.len() as u32);
+        bytes.extend_from_slice(headers);
+        bytes.extend_from_slice(payload);
+        let crc = crc32fast::hash(&bytes);
+        bytes.extend_from_slice(&crc.to_be_bytes());
+        bytes
+    }
+
+    fn decode_one(bytes: &[u8]) -> Result<Option<Message>, FrameError> {
+        let mut d = FrameDecoder::new();
+        d.push(bytes);
+        d.next_frame()
+    }
+
+    #[test]
+    fn every_header_type_reads_back_as_written() {
+        let message = Message::new(Bytes::from_static(b"payload"))
+            .add_header(Header::new("true", HeaderValue::Bool(true)))
+            .add_header(Header::new("false", HeaderValue::Bool(false)))
+            .add_header(Header::new("byte", HeaderValue::Byte(-2)))
+            .add_header(Header::new("int16", HeaderValue::Int16(-300)))
+            .add_header(Header::new("int32", HeaderValue::Int32(70_000)))
+            .add_header(Header::new("int64", HeaderValue::Int64(-5_000_000_000)))
+            .add_header(Header::new(
+                "bytes",
+                HeaderValue::ByteArray(Bytes::from_static(b"\x00\xff")),
+            ))
+            .add_header(Header::new("string", HeaderValue::String("é".into())))
+            .add_header(Header::new(
+                "timestamp",
+                HeaderValue::Timestamp(aws_smithy_types::DateTime::from_millis(1_700_000_000_123)),
+            ))
+            .add_header(Header::new("uuid", HeaderValue::Uuid(u128::MAX - 7)))
+            .add_header(Header::new("", HeaderValue::String("".into())));
+        let mut bytes = Vec::new();
+        write_message_to(&message, &mut bytes).unwrap();
+        assert_eq!(decode_one(&bytes), Ok(Some(message)));
+    }
+
+    #[test]
+    fn malformed_headers_under_good_checksums_are_typed() {
+        for (headers, what, offset, why) in [
+            // A name longer than the section.
+            (
+                &b"\x05abc"[..],
+                "a header name",
+                13,
+                "runs past the header section",
+            ),
+            // A name with no value type after it.
+            (
+                b"\x02ab",
+                "a header value's type",
+                15,
+                "runs past the header section",
+            ),
+            (b"\x01a\x0a", "a header value's type", 14, "is unknown"),
+            (
+                b"\x01a\x04\x00\x00",
+                "an int32 value",
+                15,
+                "runs past the header section",
+            ),
+            (
+                b"\x01a\x07\x00",
+                "a value's length",
+                15,
+                "runs past the header section",
+            ),
+            (
+                b"\x01a\x07\x00\x05abc",
+                "a string value",
+                17,
+                "runs past the header section",
+            ),
+            (
+                b"\x01a\x07\x00\x01\xff",
+                "a string value",
+                17,
+                "is not UTF-8",
+            ),
+            (b"\x01\xc3\x00", "a header name", 13, "is not UTF-8"),
+        ] {
+            assert_eq!(
+                decode_one(&raw_frame(headers, b"{}")),
+                Err(FrameError::BadHeader { what, offset, why }),
+                "{headers:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_header_value_cannot_reach_into_the_payload() {
+        // The int32's last two bytes would be the payload's first two.
+        let bytes = raw_frame(b"\x01a\x04\x00\x00", b"\x00\x01");
+        assert!(matches!(
+            decode_one(&bytes),
+            Err(FrameError::BadHeader {
+                what: "an int32 value",
+                ..
+            })
+        ));
     }
 
     #[test]
