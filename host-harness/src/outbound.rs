@@ -328,14 +328,15 @@ fn causes<'a>(
 
 /// A response body that fails with `connection-read-timeout` when no frame
 /// comes within the between-bytes timeout, and keeps `held` until it ends.
-/// Its frames are those [`read_ahead`] read off the connection.
+/// Its frames are those [`read_ahead`] read off the connection (`F`, so
+/// that tests can feed it their own).
 ///
 /// The timer is not moved on every frame (an event stream has thousands, and
 /// each move is a trip into tokio's timer wheel): it stays armed for the
 /// deadline it was set to, and only when it fires is the deadline checked
 /// against the time of the last frame and, if a frame came since, set again.
-struct TimedBody<H> {
-    frames: read_ahead::Frames,
+struct TimedBody<H, F = read_ahead::Frames> {
+    frames: F,
     /// The between-bytes timeout.
     limit: Duration,
     /// When the last frame (or the response head) arrived.
@@ -345,8 +346,8 @@ struct TimedBody<H> {
     held: Option<H>,
 }
 
-impl<H> TimedBody<H> {
-    fn new(frames: read_ahead::Frames, limit: Duration, held: H) -> Self {
+impl<H, F> TimedBody<H, F> {
+    fn new(frames: F, limit: Duration, held: H) -> Self {
         let last_frame = Instant::now();
         Self {
             frames,
@@ -378,7 +379,16 @@ fn due(last: Instant, limit: Duration) -> Instant {
     last.checked_add(limit).unwrap_or_else(|| last + FAR)
 }
 
-impl<H: Unpin> http_body::Body for TimedBody<H> {
+/// Where a [`TimedBody`] takes its frames from: data, then trailers or an
+/// error; `None` at the end.
+trait FrameSource {
+    fn poll_recv(
+        &mut self,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<http_body::Frame<Bytes>, hyper::Error>>>;
+}
+
+impl<H: Unpin, F: FrameSource + Unpin> http_body::Body for TimedBody<H, F> {
     type Data = Bytes;
     type Error = Error;
 
@@ -416,6 +426,16 @@ mod tests {
     use hyper::service::service_fn;
     use std::sync::atomic::{AtomicUsize, Ordering};
     use tokio::net::TcpListener;
+
+    /// The frames a test feeds a [`TimedBody`].
+    impl FrameSource for tokio::sync::mpsc::Receiver<Result<http_body::Frame<Bytes>, hyper::Error>> {
+        fn poll_recv(
+            &mut self,
+            cx: &mut Context<'_>,
+        ) -> Poll<Option<Result<http_body::Frame<Bytes>, hyper::Error>>> {
+            tokio::sync::mpsc::Receiver::poll_recv(self, cx)
+        }
+    }
 
     fn config(ca_bundle: Option<PathBuf>) -> OutboundConfig {
         OutboundConfig {

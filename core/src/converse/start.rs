@@ -23,9 +23,17 @@ use std::time::SystemTime;
 
 /// A ConverseStream call in progress; see the module documentation.
 pub struct ConverseStream<P: Platform> {
+    /// What attempts are made from, until the first event reached the
+    /// caller or the call ended: nothing is sent after that, so the request
+    /// and the credentials are dropped then, not held for the whole stream.
+    attempts: Option<Box<Attempts>>,
+    phase: Phase<P>,
+}
+
+/// The request every attempt is signed from, and the retry rules' state.
+struct Attempts {
     attempt: ConverseAttempt,
     retries: Retries,
-    phase: Phase<P>,
 }
 
 enum Phase<P: Platform> {
@@ -66,8 +74,10 @@ impl<P: Platform> ConverseStream<P> {
         // A correction an earlier call found: this host's clock is still off.
         let cached_skew = platform.cache_get(SKEW_CACHE_KEY);
         let mut stream = ConverseStream {
-            retries: Retries::new(attempt.retries, cached_skew.as_deref()),
-            attempt,
+            attempts: Some(Box::new(Attempts {
+                retries: Retries::new(attempt.retries, cached_skew.as_deref()),
+                attempt,
+            })),
             phase: Phase::Due,
         };
         stream.send_due(platform)?;
@@ -180,6 +190,7 @@ impl<P: Platform> ConverseStream<P> {
                             if let (Phase::Starting(pump), Some(_)) = (phase, &batch) {
                                 self.phase = Phase::Streaming(pump);
                             }
+                            self.attempts = None;
                             return Ok(batch);
                         }
                         Err(error) => error.into(),
@@ -193,11 +204,16 @@ impl<P: Platform> ConverseStream<P> {
     /// Sends attempts while one is due, until one is out or a backoff runs.
     fn send_due(&mut self, platform: &mut P) -> Result<(), Error> {
         while let Phase::Due = self.phase {
-            let signing_time = self.retries.signing_time(platform.now());
-            let sent = self
-                .attempt
+            // Only ever due while the attempts are kept; without them,
+            // nothing is sent again.
+            let Some(Attempts { attempt, retries }) = self.attempts.as_deref() else {
+                self.phase = Phase::Done;
+                break;
+            };
+            let signing_time = retries.signing_time(platform.now());
+            let sent = attempt
                 .signed(signing_time)
-                .and_then(|signed| platform.start_send(&signed, self.attempt.timeouts));
+                .and_then(|signed| platform.start_send(&signed, attempt.timeouts));
             match sent {
                 Ok(pending) => self.phase = Phase::Sent(pending),
                 Err(error) => self.recover(platform, error.into())?,
@@ -209,9 +225,14 @@ impl<P: Platform> ConverseStream<P> {
     /// Applies the retry rules to a failed attempt: the next one is due now
     /// or after a backoff, or the call fails with the error.
     fn recover(&mut self, platform: &mut P, failure: Failure) -> Result<(), Error> {
-        let attempt = &mut self.attempt;
-        let refresh = |platform: &mut P| attempt.refresh_credentials(platform);
-        self.phase = match self.retries.recover(platform, failure, refresh) {
+        let recovery = match self.attempts.as_deref_mut() {
+            Some(Attempts { attempt, retries }) => {
+                let refresh = |platform: &mut P| attempt.refresh_credentials(platform);
+                retries.recover(platform, failure, refresh)
+            }
+            None => Err(failure),
+        };
+        self.phase = match recovery {
             Ok(None) => Phase::Due,
             Ok(Some(delay)) => {
                 let now = platform.now();
@@ -219,6 +240,7 @@ impl<P: Platform> ConverseStream<P> {
             }
             Err(failure) => {
                 self.phase = Phase::Done;
+                self.attempts = None;
                 return Err(failure.error);
             }
         };

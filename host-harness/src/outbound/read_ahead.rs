@@ -12,70 +12,168 @@
 //! soon as its frames come, into one contiguous buffer per stream (no frame
 //! overhead left in h2), up to [`READ_AHEAD_BYTES`]; beyond that, h2's flow
 //! control holds the sender back as before.
+//!
+//! A host holds thousands of these at once, so each costs little while it
+//! waits: the reader and the task share one small [`Shared`] (no channel),
+//! and the buffer holds copies of what is unread, sized to it and handed
+//! over whole, so that neither keeps h2's read buffers or an earlier burst's
+//! capacity alive.
 
 use bytes::{Bytes, BytesMut};
-use http_body::Frame;
-use http_body_util::BodyExt;
+use http_body::{Body as _, Frame};
 use hyper::body::Incoming;
-use tokio::sync::mpsc;
-use tokio::sync::mpsc::error::TrySendError;
+use std::future::poll_fn;
+use std::pin::Pin;
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::task::{Context, Poll, Waker};
 
 /// Most bytes of one response read ahead of its reader. A stream's events
 /// are a few kilobytes a second; a megabyte covers a reader many seconds
 /// late. The buffer only holds what is unread and is freed as it is read.
 pub(super) const READ_AHEAD_BYTES: usize = 1024 * 1024;
 
-/// What the reader receives: data (coalesced), then trailers or an error;
-/// the channel closes at the end of the body.
-pub(super) type Frames = mpsc::Receiver<Result<Frame<Bytes>, hyper::Error>>;
+/// How a body ended: trailers or none, or an error.
+type End = Result<Option<Frame<Bytes>>, hyper::Error>;
 
-/// Starts reading `incoming` ahead of the returned receiver. The task ends
-/// with the body, or when the receiver is dropped (which drops `incoming`
-/// and so cancels the stream, as dropping the body did).
-pub(super) fn read_ahead(incoming: Incoming) -> Frames {
-    let (sender, frames) = mpsc::channel(1);
-    tokio::spawn(pump(incoming, sender));
-    frames
+/// The reader's end: data (coalesced), then trailers or an error, then
+/// `None` at the end of the body. Dropping it stops the task, which drops
+/// the body and so cancels the stream, as dropping the body did.
+pub(super) struct Frames {
+    shared: Arc<Shared>,
 }
 
-async fn pump(mut incoming: Incoming, sender: mpsc::Sender<Result<Frame<Bytes>, hyper::Error>>) {
-    // Data read and not yet handed over, and how the body ended.
-    let mut pending = BytesMut::new();
-    let mut end: Option<Result<Option<Frame<Bytes>>, hyper::Error>> = None;
+/// What the task and the reader share.
+struct Shared(Mutex<State>);
+
+#[derive(Default)]
+struct State {
+    /// Data read and not yet handed over.
+    pending: BytesMut,
+    /// How the body ended, once it has; handed over after `pending`.
+    end: Option<End>,
+    /// The end was handed over: the reader gets `None` from then on.
+    ended: bool,
+    /// The reader waits for data or the end.
+    reader: Option<Waker>,
+    /// The task waits for a frame or for room, and hears of the reader's drop.
+    task: Option<Waker>,
+    /// The reader was dropped.
+    dropped: bool,
+}
+
+impl Shared {
+    /// A poisoned lock still holds a consistent state: every change is one
+    /// assignment.
+    fn lock(&self) -> MutexGuard<'_, State> {
+        self.0
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+}
+
+/// Replaces `slot`'s waker with `waker` unless it would wake the same task.
+fn register(slot: &mut Option<Waker>, waker: &Waker) {
+    if !slot.as_ref().is_some_and(|held| held.will_wake(waker)) {
+        *slot = Some(waker.clone());
+    }
+}
+
+/// Starts reading `incoming` ahead of the returned reader. The task ends
+/// with the body, or when the reader is dropped.
+pub(super) fn read_ahead(incoming: Incoming) -> Frames {
+    let shared = Arc::new(Shared(Mutex::new(State::default())));
+    tokio::spawn(pump(incoming, shared.clone()));
+    Frames { shared }
+}
+
+async fn pump(mut incoming: Incoming, shared: Arc<Shared>) {
     loop {
-        if pending.is_empty()
-            && let Some(end) = end.take()
-        {
-            if let Some(last) = end.transpose() {
-                let _ = sender.send(last).await;
-            }
-            return;
-        }
-        tokio::select! {
-            biased;
-            () = sender.closed() => return,
-            permit = sender.reserve(), if !pending.is_empty() => match permit {
-                Ok(permit) => permit.send(Ok(Frame::data(pending.split().freeze()))),
-                Err(_closed) => return,
-            },
-            frame = incoming.frame(), if end.is_none() && pending.len() < READ_AHEAD_BYTES => {
-                match frame {
-                    Some(Ok(frame)) => match frame.into_data() {
-                        // A reader that keeps up gets the frame as it came.
-                        Ok(data) if pending.is_empty() => {
-                            match sender.try_send(Ok(Frame::data(data.clone()))) {
-                                Ok(()) => {}
-                                Err(TrySendError::Full(_)) => pending.extend_from_slice(&data),
-                                Err(TrySendError::Closed(_)) => return,
-                            }
-                        }
-                        Ok(data) => pending.extend_from_slice(&data),
-                        Err(trailers) => end = Some(Ok(Some(trailers))),
-                    },
-                    Some(Err(error)) => end = Some(Err(error)),
-                    None => end = Some(Ok(None)),
+        let frame = poll_fn(|cx| {
+            {
+                let mut state = shared.lock();
+                if state.dropped {
+                    return Poll::Ready(None);
+                }
+                // Registered every time: the reader's drop must wake a task
+                // waiting for a frame, not only one waiting for room.
+                register(&mut state.task, cx.waker());
+                if state.pending.len() >= READ_AHEAD_BYTES {
+                    return Poll::Pending;
                 }
             }
+            Pin::new(&mut incoming).poll_frame(cx).map(Some)
+        })
+        .await;
+        let Some(frame) = frame else {
+            return;
+        };
+        let mut state = shared.lock();
+        let end = match frame {
+            Some(Ok(frame)) => match frame.into_data() {
+                // Copied: the frame is a slice of one of h2's read buffers,
+                // which it would keep alive for as long as it is unread.
+                Ok(data) => {
+                    state.pending.extend_from_slice(&data);
+                    None
+                }
+                Err(trailers) => Some(Ok(Some(trailers))),
+            },
+            Some(Err(error)) => Some(Err(error)),
+            None => Some(Ok(None)),
+        };
+        let done = end.is_some();
+        state.end = end;
+        if let Some(reader) = state.reader.take() {
+            reader.wake();
+        }
+        if done {
+            return;
+        }
+    }
+}
+
+impl super::FrameSource for Frames {
+    /// The data read so far, else how the body ended, else `None` once it
+    /// has.
+    fn poll_recv(
+        &mut self,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, hyper::Error>>> {
+        let mut state = self.shared.lock();
+        if !state.pending.is_empty() {
+            // A full buffer has held the task back: it may read on.
+            if state.pending.len() >= READ_AHEAD_BYTES
+                && let Some(task) = &state.task
+            {
+                task.wake_by_ref();
+            }
+            // Handed over whole: the next data gets a buffer of its own size.
+            let data = std::mem::take(&mut state.pending).freeze();
+            return Poll::Ready(Some(Ok(Frame::data(data))));
+        }
+        if state.ended {
+            return Poll::Ready(None);
+        }
+        match state.end.take() {
+            Some(end) => {
+                state.ended = true;
+                Poll::Ready(end.transpose())
+            }
+            None => {
+                register(&mut state.reader, cx.waker());
+                Poll::Pending
+            }
+        }
+    }
+}
+
+impl Drop for Frames {
+    fn drop(&mut self) {
+        let mut state = self.shared.lock();
+        state.dropped = true;
+        state.pending = BytesMut::new();
+        if let Some(task) = state.task.take() {
+            task.wake();
         }
     }
 }

@@ -42,6 +42,11 @@ pub(crate) type StreamId = u64;
 /// host's.
 pub(crate) type Outcome = Result<Result<Option<Vec<StreamEvent>>, ProviderError>, HostError>;
 
+/// Where a stream's outcomes go. Boxed: a channel sets aside room for 32
+/// messages from the start, which for outcomes themselves would be nearly
+/// 3 KiB for every open stream; there is rarely more than one in it.
+pub(crate) type Outcomes = mpsc::UnboundedSender<Box<Outcome>>;
+
 /// What the streams of an instance ask its driver.
 pub(crate) enum Command {
     /// Start a stream (`provider.converse-stream`), then get its first batch.
@@ -50,7 +55,7 @@ pub(crate) enum Command {
         id: StreamId,
         config: Box<ProviderConfig>,
         request: Box<ConverseRequest>,
-        outcomes: mpsc::UnboundedSender<Outcome>,
+        outcomes: Outcomes,
     },
     /// Get the stream's next batch.
     Want(StreamId),
@@ -72,7 +77,7 @@ const DESTRUCTOR: &str = "event-stream destructor";
 /// One open stream, as its driver keeps it.
 struct Slot {
     resource: ResourceAny,
-    outcomes: mpsc::UnboundedSender<Outcome>,
+    outcomes: Outcomes,
     /// Its CPU and requests so far; in the store while its call runs.
     account: StreamAccount,
     /// Its consumer waits for a batch.
@@ -213,7 +218,7 @@ impl Driver {
         id: StreamId,
         config: &ProviderConfig,
         request: &ConverseRequest,
-        outcomes: mpsc::UnboundedSender<Outcome>,
+        outcomes: Outcomes,
     ) {
         let provider = self.provider.clone();
         let account = StreamAccount::new(&self.limits);
@@ -235,17 +240,17 @@ impl Driver {
                 self.streams.insert(id, slot(resource));
             }
             Ok(Err(error)) => {
-                let _ = outcomes.send(Ok(Err(error)));
+                let _ = outcomes.send(Box::new(Ok(Err(error))));
             }
             Err((Stopped::Stream(error), Some(Ok(resource)))) => {
                 self.streams.insert(id, slot(resource));
                 self.fail_stream(id, error).await;
             }
             Err((Stopped::Stream(error), _)) => {
-                let _ = outcomes.send(Err(error));
+                let _ = outcomes.send(Box::new(Err(error)));
             }
             Err((Stopped::Instance, _)) => {
-                let _ = outcomes.send(Err(self.failure_of_instance()));
+                let _ = outcomes.send(Box::new(Err(self.failure_of_instance())));
             }
         }
     }
@@ -293,7 +298,7 @@ impl Driver {
             if let Some(slot) = self.streams.get_mut(&id) {
                 slot.wants = false;
                 slot.runnable = false;
-                let _ = slot.outcomes.send(Ok(result));
+                let _ = slot.outcomes.send(Box::new(Ok(result)));
             }
             return;
         }
@@ -302,7 +307,7 @@ impl Driver {
         let outcomes = self.streams.get(&id).map(|slot| slot.outcomes.clone());
         let closed = self.close(id).await;
         if let Some(outcomes) = outcomes {
-            let _ = outcomes.send(closed.map(|()| result));
+            let _ = outcomes.send(Box::new(closed.map(|()| result)));
         }
     }
 
@@ -332,7 +337,7 @@ impl Driver {
         // The stream's own failure is the one it hears of.
         let _ = self.close(id).await;
         if let Some(outcomes) = outcomes {
-            let _ = outcomes.send(Err(error));
+            let _ = outcomes.send(Box::new(Err(error)));
         }
     }
 
@@ -441,7 +446,7 @@ impl Driver {
                     cause: Box::new(cause.clone()),
                 }
             };
-            let _ = slot.outcomes.send(Err(error));
+            let _ = slot.outcomes.send(Box::new(Err(error)));
         }
         self.failed = Some(cause);
     }

@@ -31,7 +31,7 @@ const CONVERSE_STREAM: &str = "converse-stream";
 /// held while it waits; the driver waits on those of all its streams at once.
 pub struct EventStream {
     member: Member,
-    outcomes: mpsc::UnboundedReceiver<Outcome>,
+    outcomes: mpsc::UnboundedReceiver<Box<Outcome>>,
     /// The first batch, got by [`Host::converse_stream`](crate::Host::converse_stream).
     first: Option<Option<Vec<StreamEvent>>>,
     /// A batch has been asked for and not received yet (its `next` was
@@ -86,7 +86,7 @@ impl EventStream {
             _permit: permit,
         };
         let outcome = match tokio::time::timeout(deadline, stream.outcomes.recv()).await {
-            Ok(Some(outcome)) => outcome,
+            Ok(Some(outcome)) => *outcome,
             Ok(None) => return Start::Orphaned,
             Err(_elapsed) => {
                 stream.unusable = Some("failed earlier");
@@ -150,7 +150,7 @@ impl EventStream {
             self.asked = true;
         }
         let outcome = match tokio::time::timeout(self.deadline, self.outcomes.recv()).await {
-            Ok(Some(outcome)) => outcome,
+            Ok(Some(outcome)) => *outcome,
             Ok(None) => Err(HostError::StreamUnusable {
                 reason: "lost its instance",
             }),
