@@ -302,6 +302,18 @@ impl Host {
         config: &ProviderConfig,
         request: &ConverseRequest,
     ) -> anyhow::Result<Result<EventStream, ProviderError>> {
+        // Boxed: a caller's future (often a task per stream) is as large as
+        // its largest await, for the stream's whole life, and the start's
+        // is several times that of `EventStream::next`.
+        Box::pin(self.start_stream(config, request)).await
+    }
+
+    /// [`Host::converse_stream`]'s work.
+    async fn start_stream(
+        &self,
+        config: &ProviderConfig,
+        request: &ConverseRequest,
+    ) -> anyhow::Result<Result<EventStream, ProviderError>> {
         let mut permit = self.admit(Admission::Counted)?;
         let loaded = &self.inner.current();
         let deadline = self.inner.limits.call_deadline;
