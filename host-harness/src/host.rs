@@ -328,11 +328,8 @@ impl Host {
             let member = self
                 .inner
                 .streams
-                // Boxed: instantiating is a large future, which would make
-                // every caller's stream future (its task, for the stream's
-                // whole life) that large too, for a rare step.
                 .join(key, loaded, async move || {
-                    Box::pin(self.shared_instance(loaded, config, key, files)).await
+                    self.shared_instance(loaded, config, key, files).await
                 })
                 .await?;
             match EventStream::start(member, config, request, deadline, permit.take()).await {
