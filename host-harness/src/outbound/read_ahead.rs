@@ -49,16 +49,26 @@ struct Shared(Mutex<State>);
 struct State {
     /// Data read and not yet handed over.
     pending: BytesMut,
-    /// How the body ended, once it has; handed over after `pending`.
-    end: Option<End>,
-    /// The end was handed over: the reader gets `None` from then on.
-    ended: bool,
+    /// How far the body got.
+    body: Progress,
     /// The reader waits for data or the end.
     reader: Option<Waker>,
     /// The task waits for a frame or for room, and hears of the reader's drop.
     task: Option<Waker>,
     /// The reader was dropped.
     dropped: bool,
+}
+
+/// How far a body got, as the reader sees it.
+#[derive(Default)]
+enum Progress {
+    /// Frames may still come.
+    #[default]
+    Open,
+    /// The body ended thus; handed over after `pending`.
+    Ended(End),
+    /// The end was handed over: the reader gets `None` from then on.
+    HandedOver,
 }
 
 impl Shared {
@@ -122,7 +132,9 @@ async fn pump(mut incoming: Incoming, shared: Arc<Shared>) {
             None => Some(Ok(None)),
         };
         let done = end.is_some();
-        state.end = end;
+        if let Some(end) = end {
+            state.body = Progress::Ended(end);
+        }
         if let Some(reader) = state.reader.take() {
             reader.wake();
         }
@@ -151,15 +163,11 @@ impl super::FrameSource for Frames {
             let data = std::mem::take(&mut state.pending).freeze();
             return Poll::Ready(Some(Ok(Frame::data(data))));
         }
-        if state.ended {
-            return Poll::Ready(None);
-        }
-        match state.end.take() {
-            Some(end) => {
-                state.ended = true;
-                Poll::Ready(end.transpose())
-            }
-            None => {
+        match std::mem::replace(&mut state.body, Progress::HandedOver) {
+            Progress::HandedOver => Poll::Ready(None),
+            Progress::Ended(end) => Poll::Ready(end.transpose()),
+            Progress::Open => {
+                state.body = Progress::Open;
                 register(&mut state.reader, cx.waker());
                 Poll::Pending
             }
