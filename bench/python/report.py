@@ -261,7 +261,9 @@ def main():
             "## Peers", "",
             f"Time to first event: median of {s['ttfe_runs']} sequential streams after 3 warm-ups, warm (one "
             "client, its pooled connection; with its ratio to the native core) and cold (a fresh client per "
-            "stream, made before the timer starts: a new connection and handshake, not a process start; pi-ai "
+            "stream, made before the timer starts: a new connection and handshake, not a process start; for the "
+            "component, the loaded plugin under a host with a connection pool and instances of its own, "
+            "`Host::with_outbound`; pi-ai "
             f"builds a client per call, so its warm figure is cold too). Long stream: one reply of {s['long_words']:,} one-word deltas. Memory: "
             f"(peak − before) / N for N overlapping streams of {s['words']} deltas, one every {s['slow_ms']} ms, "
             "as RSS / PSS. PSS (proportional set size) counts a page mapped several times once, which is the "

@@ -15,7 +15,7 @@ use std::time::Instant;
 
 pub struct Wasm {
     host: Host,
-    /// What [`Peer::fresh`] builds another host from (its own connection pool).
+    /// What [`Peer::fresh`] builds another host identity from.
     config: HostConfig,
 }
 
@@ -151,11 +151,13 @@ impl Peer for Wasm {
         .await
     }
 
-    /// A host of its own: the code comes from the code cache, the connection
-    /// pool is new.
+    /// The loaded plugin, as a gateway keeps it loaded, under a host with a
+    /// connection pool and instances of its own: its first stream pays a new
+    /// connection and handshake and a new instance, as another SDK client
+    /// in a running process pays a new connection.
     fn fresh(&self) -> anyhow::Result<Self> {
         Ok(Wasm {
-            host: Host::new(self.config.clone())?,
+            host: self.host.with_outbound(&self.config)?,
             config: self.config.clone(),
         })
     }

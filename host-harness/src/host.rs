@@ -48,7 +48,8 @@ use wasmtime::Store;
 /// What must outlive an instance lives in the host: a key-value store the
 /// guest reaches through `wasi:keyvalue/store` (its cache of discovery
 /// results and temporary credentials). Clones share it and it survives a
-/// reload; [`Host::with_policy`] starts an empty one.
+/// reload; [`Host::with_policy`] and [`Host::with_outbound`] start an
+/// empty one.
 ///
 /// The async methods must run inside a Tokio runtime.
 #[derive(Clone)]
@@ -146,11 +147,27 @@ impl Host {
     /// environment may mean other credentials, and what the guest cached
     /// under the old ones must not be served under the new ones.
     pub fn with_policy(&self, config: &HostConfig) -> Host {
+        self.sibling(self.inner.outbound.clone(), config)
+    }
+
+    /// [`Host::with_policy`], but sending through a connection pool of its
+    /// own, built from `config`'s outbound settings (`ca_bundle`,
+    /// `outbound_*`): for an endpoint behind another private CA, or calls
+    /// that must not share connections with this host's. Its first call
+    /// opens a new connection. Fails, as [`Host::new`] does, when the CA
+    /// bundle is unusable.
+    pub fn with_outbound(&self, config: &HostConfig) -> anyhow::Result<Host> {
+        let outbound = OutboundClient::new(&OutboundConfig::from(config))?;
+        Ok(self.sibling(outbound, config))
+    }
+
+    /// A host identity on this host's loaded plugin.
+    fn sibling(&self, outbound: OutboundClient, config: &HostConfig) -> Host {
         Host {
             inner: Arc::new(Inner::new(
                 self.inner.runtime.clone(),
                 self.inner.plugin.clone(),
-                self.inner.outbound.clone(),
+                outbound,
                 config,
             )),
         }

@@ -89,7 +89,7 @@ pub struct HostConfig {
     pub call_deadline: Duration,
     /// Most open event streams one instance serves. Event streams of one
     /// host (one policy, environment and key-value store: hosts made by
-    /// [`Host::with_policy`] never share), with equal `ProviderConfig`s and
+    /// [`Host::with_policy`] or [`Host::with_outbound`] never share), with equal `ProviderConfig`s and
     /// on the same build, share an instance: one `Store`, one linear memory,
     /// one resource table, driven by one task that runs their guest calls one
     /// at a time and waits on all of their pollables at once. That is what
@@ -167,7 +167,10 @@ pub struct HostConfig {
     /// requests besides the platform's (a private endpoint, a TLS-inspecting
     /// proxy). Default: the host's own `AWS_CA_BUNDLE`, the AWS SDKs'
     /// convention; the guest's environment plays no part. [`Host::new`]
-    /// fails if the file is unreadable or holds no certificate.
+    /// fails if the file is unreadable or holds no certificate. Read when
+    /// the connection pool is built: [`Host::new`] and
+    /// [`Host::with_outbound`] (not [`Host::with_policy`], which shares its
+    /// host's pool).
     pub ca_bundle: Option<PathBuf>,
     /// How long an unused outbound connection stays open for the next
     /// request to the same endpoint.

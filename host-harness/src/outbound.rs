@@ -30,7 +30,7 @@ use rustls::pki_types::pem::PemObject as _;
 use std::error::Error as StdError;
 use std::path::{Path, PathBuf};
 use std::pin::Pin;
-use std::sync::Arc;
+use std::sync::{Arc, LazyLock};
 use std::task::{Context, Poll, ready};
 use std::time::Duration;
 use tokio::net::TcpStream;
@@ -168,19 +168,10 @@ impl OutboundClient {
     }
 }
 
-/// The root store: the platform's (or `SSL_CERT_FILE`/`SSL_CERT_DIR`'s,
-/// read by `rustls-native-certs` as OpenSSL would) plus `ca_bundle`'s.
-/// Without a platform store (a bare container), Mozilla's roots as
-/// compiled into `webpki-roots`, so that public AWS endpoints still verify.
+/// The root store: the platform's (see [`PLATFORM_ROOTS`]) plus
+/// `ca_bundle`'s.
 fn trust_roots(ca_bundle: Option<&Path>) -> Result<rustls::RootCertStore, OutboundError> {
-    let mut roots = rustls::RootCertStore::empty();
-    // Unparsable entries of the platform store are skipped, as every
-    // client that reads it does.
-    let native = rustls_native_certs::load_native_certs();
-    roots.add_parsable_certificates(native.certs);
-    if roots.is_empty() {
-        roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
-    }
+    let mut roots = PLATFORM_ROOTS.clone();
     if let Some(path) = ca_bundle {
         let certs = CertificateDer::pem_file_iter(path)
             .and_then(Iterator::collect::<Result<Vec<_>, _>>)
@@ -200,6 +191,23 @@ fn trust_roots(ca_bundle: Option<&Path>) -> Result<rustls::RootCertStore, Outbou
     }
     Ok(roots)
 }
+
+/// The platform's trust store (or `SSL_CERT_FILE`/`SSL_CERT_DIR`'s, read
+/// by `rustls-native-certs` as OpenSSL would). Without one (a bare
+/// container), Mozilla's roots as compiled into `webpki-roots`, so that
+/// public AWS endpoints still verify. Read once per process, as the AWS SDK
+/// for Rust reads it: reading and parsing it takes milliseconds of CPU,
+/// which every [`crate::Host::with_outbound`] would otherwise pay again.
+static PLATFORM_ROOTS: LazyLock<rustls::RootCertStore> = LazyLock::new(|| {
+    let mut roots = rustls::RootCertStore::empty();
+    // Unparsable entries of the platform store are skipped, as every
+    // client that reads it does.
+    roots.add_parsable_certificates(rustls_native_certs::load_native_certs().certs);
+    if roots.is_empty() {
+        roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
+    }
+    roots
+});
 
 tokio::task_local! {
     /// The connect timeout of the request being sent, for [`TimedConnector`].

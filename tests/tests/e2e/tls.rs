@@ -88,6 +88,64 @@ async fn without_the_ca_the_call_fails_with_a_certificate_error() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
+async fn with_outbound_builds_a_pool_of_its_own_from_its_config() {
+    let (emulator, ca) = tls_emulator("own-pool").await;
+    let untrusting = host_trusting(&emulator, None);
+    let mut trusting_config =
+        bedrock_host::HostConfig::new(bedrock_host::HostConfig::default_component_path());
+    trusting_config.env = sigv4_env(&emulator)
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v))
+        .collect();
+    trusting_config.ca_bundle = Some(ca.clone());
+
+    // `with_policy` sends through its host's pool: the CA is not read.
+    let sharing = untrusting.with_policy(&trusting_config);
+    let error = converse(&sharing, &config(), &request(MODEL, "hello"))
+        .await
+        .expect_err("the shared pool does not trust the CA");
+    assert!(
+        matches!(&error, ProviderError::Network(detail) if detail.contains("TlsCertificateError")),
+        "{error:?}"
+    );
+
+    // `with_outbound` builds its own, trusting the CA, and reuses it.
+    let own = untrusting.with_outbound(&trusting_config).unwrap();
+    for turn in 0..2 {
+        let outcome = converse(&own, &config(), &request(MODEL, "hello"))
+            .await
+            .unwrap_or_else(|e| panic!("turn {turn}: {e:?}"));
+        assert_eq!(outcome.text(), reply_text(24), "turn {turn}");
+    }
+    // Another one opens another connection.
+    let other = own.with_outbound(&trusting_config).unwrap();
+    let outcome = converse(&other, &config(), &request(MODEL, "hello"))
+        .await
+        .unwrap();
+    assert_eq!(outcome.text(), reply_text(24));
+    let requests = emulator.requests();
+    assert_eq!(requests.len(), 3);
+    assert_eq!(
+        requests[0].client, requests[1].client,
+        "one pool, one connection"
+    );
+    assert_ne!(requests[1].client, requests[2].client, "a pool of its own");
+
+    // An unusable CA bundle fails the build, naming the file, as `Host::new` does.
+    let missing = ca.with_extension("missing");
+    trusting_config.ca_bundle = Some(missing.clone());
+    let error = own
+        .with_outbound(&trusting_config)
+        .err()
+        .expect("no such file");
+    assert!(
+        format!("{error:#}").contains(&missing.display().to_string()),
+        "{error:#}"
+    );
+    std::fs::remove_file(ca).unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread")]
 async fn boto3_trusts_the_emulator_through_aws_ca_bundle() {
     let Some(python) = python() else { return };
     let (emulator, ca) = tls_emulator("boto3").await;
