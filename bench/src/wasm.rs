@@ -70,8 +70,13 @@ fn host_config(
     {
         config.streams_per_instance = per_instance;
     }
+    config.perf_map = std::env::var_os(PERF_MAP_VAR).is_some();
     config
 }
+
+/// Set: the host writes a perf map, so a profile of the bench names the
+/// guest's functions (see `HostConfig::perf_map`).
+const PERF_MAP_VAR: &str = "BEDROCK_BENCH_PERF_MAP";
 
 /// Overrides `HostConfig::streams_per_instance` for a comparison run.
 const STREAMS_PER_INSTANCE_VAR: &str = "BEDROCK_BENCH_STREAMS_PER_INSTANCE";

@@ -127,7 +127,11 @@ impl Host {
     /// from the code cache), so that a CLI can say why it is waiting.
     pub fn with_progress(config: HostConfig, compiling: impl FnOnce()) -> anyhow::Result<Host> {
         Policy::check_extra_dirs(&config)?;
-        let runtime = Runtime::new(config.max_concurrent_calls, config.code_cache.clone())?;
+        let runtime = Runtime::new(
+            config.max_concurrent_calls,
+            config.code_cache.clone(),
+            config.perf_map,
+        )?;
         let loaded = runtime.load(&config.component, compiling)?;
         let plugin = Arc::new(RwLock::new(Arc::new(loaded)));
         let outbound = OutboundClient::new(&OutboundConfig::from(&config))?;
@@ -571,6 +575,26 @@ mod tests {
 
     fn discovery_options() -> DiscoveryOptions {
         DiscoveryOptions::default()
+    }
+
+    /// The map is the process's (`/tmp/perf-PID.map`); each test runs in a
+    /// process of its own.
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn perf_map_lists_the_plugins_functions() {
+        let component = bedrock_test_fixtures::stand_in_component("perf-map.wasm", true);
+        let map = std::env::temp_dir().join(format!("perf-{}.map", std::process::id()));
+        let _ = std::fs::remove_file(&map);
+        let config = HostConfig {
+            env: Vec::new(),
+            code_cache: None,
+            perf_map: true,
+            ..HostConfig::new(component.path())
+        };
+        let _host = Host::new(config).unwrap_or_else(|e| panic!("{e:#}"));
+        let listed = std::fs::read_to_string(&map).unwrap_or_default();
+        let _ = std::fs::remove_file(&map);
+        assert!(listed.contains("wasm"), "{}: {listed:?}", map.display());
     }
 
     #[tokio::test]

@@ -180,6 +180,13 @@ pub struct HostConfig {
     /// requests are ([`HostConfig::max_requests_in_flight`]), and the calls
     /// ([`HostConfig::max_concurrent_calls`]).
     pub outbound_max_idle_per_host: usize,
+    /// Writes `/tmp/perf-PID.map` as the plugin's code is loaded, so that a
+    /// sampling profiler such as Linux `perf` names the guest's functions
+    /// instead of showing one anonymous block of compiled code. Off by
+    /// default: the file lists every function for as long as the process
+    /// runs. Hosts made from a host (`with_policy`, `with_outbound`) share
+    /// its engine, and so this setting.
+    pub perf_map: bool,
 }
 
 /// Default [`HostConfig::memory_limit`]: ample for a plugin that streams.
@@ -257,6 +264,7 @@ impl HostConfig {
                 .map(PathBuf::from),
             outbound_idle_timeout: DEFAULT_OUTBOUND_IDLE_TIMEOUT,
             outbound_max_idle_per_host: DEFAULT_OUTBOUND_MAX_IDLE_PER_HOST,
+            perf_map: false,
         }
     }
 
@@ -301,6 +309,7 @@ impl std::fmt::Debug for HostConfig {
                 "outbound_max_idle_per_host",
                 &self.outbound_max_idle_per_host,
             )
+            .field("perf_map", &self.perf_map)
             .finish()
     }
 }

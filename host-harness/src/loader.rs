@@ -19,7 +19,9 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use wasmtime::component::{Component, Linker};
-use wasmtime::{Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig};
+use wasmtime::{
+    Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig, ProfilingStrategy,
+};
 
 /// What every build of the plugin shares.
 pub(crate) struct Runtime {
@@ -56,9 +58,13 @@ impl Runtime {
     /// An engine with an instance pool for `max_calls` concurrent calls and
     /// epoch interruption, and the linker every build is linked with.
     /// `code_cache` is where compiled code is kept (`None`: compile on every
-    /// load).
-    pub(crate) fn new(max_calls: usize, code_cache: Option<PathBuf>) -> anyhow::Result<Self> {
-        let engine = engine(max_calls)?;
+    /// load); `perf_map`: see [`HostConfig::perf_map`](crate::HostConfig::perf_map).
+    pub(crate) fn new(
+        max_calls: usize,
+        code_cache: Option<PathBuf>,
+        perf_map: bool,
+    ) -> anyhow::Result<Self> {
+        let engine = engine(max_calls, perf_map)?;
         let linker = linker(&engine)?;
         let ticker = Ticker::start(&engine).context("starting the epoch ticker thread")?;
         Ok(Self {
@@ -146,7 +152,7 @@ impl Runtime {
 /// makes instantiation a matter of microseconds. Where the pool's address
 /// space cannot be reserved (a tight `ulimit -v`), instances are allocated on
 /// demand instead.
-fn engine(max_calls: usize) -> anyhow::Result<Engine> {
+fn engine(max_calls: usize, perf_map: bool) -> anyhow::Result<Engine> {
     let mut config = Config::new();
     config.wasm_component_model(true);
     config.epoch_interruption(true);
@@ -156,6 +162,9 @@ fn engine(max_calls: usize) -> anyhow::Result<Engine> {
     // and every call is one at a time on its store: without it, a call is a
     // plain switch onto the fiber.
     config.concurrency_support(false);
+    if perf_map {
+        config.profiler(ProfilingStrategy::PerfMap);
+    }
     let slots = u32::try_from(max_calls + POOL_HEADROOM + IDLE_INSTANCES).unwrap_or(u32::MAX);
     let per_call = |count: usize| u32::try_from(count).unwrap_or(u32::MAX);
     let mut pool = PoolingAllocationConfig::new();
