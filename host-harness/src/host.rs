@@ -577,13 +577,13 @@ mod tests {
         DiscoveryOptions::default()
     }
 
-    /// The map is the process's (`/tmp/perf-PID.map`); each test runs in a
-    /// process of its own.
+    /// The map is the process's, always in `/tmp` (wasmtime ignores
+    /// `TMPDIR`); each test runs in a process of its own.
     #[cfg(target_os = "linux")]
     #[test]
     fn perf_map_lists_the_plugins_functions() {
         let component = bedrock_test_fixtures::stand_in_component("perf-map.wasm", true);
-        let map = std::env::temp_dir().join(format!("perf-{}.map", std::process::id()));
+        let map = Path::new("/tmp").join(format!("perf-{}.map", std::process::id()));
         let _ = std::fs::remove_file(&map);
         let config = HostConfig {
             env: Vec::new(),
