@@ -179,6 +179,12 @@ pub fn in_force<P: Platform>(
         region: region.map(str::to_string),
         ..ChainOptions::at(now)
     };
+    // The environment's own credentials are read without I/O and never cached:
+    // the cache's key (a SHA-256 of the environment) and lookup would only
+    // delay every call made with them.
+    if let Some(resolved) = chain::from_environment(env, &options) {
+        return Ok(resolved);
+    }
     let key = cache::cache_key(env, &options);
     if !fresh {
         let cached = platform.cache_get(&key).and_then(|b| cache::decode(&b));
@@ -286,6 +292,44 @@ mod tests {
             panic!("expected AWS keys")
         };
         assert_eq!(keys.session_token.as_deref(), Some("token-EXAMPLE"));
+    }
+
+    #[test]
+    fn credentials_in_the_environment_skip_the_cache() {
+        use crate::platform::fake::FakePlatform;
+        let keys = [
+            ("AWS_ACCESS_KEY_ID", "AKIDEXAMPLE"),
+            ("AWS_SECRET_ACCESS_KEY", SECRET),
+        ];
+        let with_region =
+            Environment::from_vars(keys.into_iter().chain([("AWS_REGION", "eu-west-1")]));
+        let mut platform = FakePlatform::new();
+        let options = chain::ChainOptions::at(platform.now);
+        let resolved = in_force(&mut platform, &with_region, None, false).unwrap();
+        assert_eq!(
+            resolved,
+            chain::resolve(&mut FakePlatform::new(), &with_region, &options).unwrap()
+        );
+        assert_eq!(
+            in_force(
+                &mut platform,
+                &Environment::from_vars(keys),
+                Some("us-west-2"),
+                true
+            )
+            .unwrap()
+            .kind,
+            CredentialKind::Environment
+        );
+        assert_eq!(platform.cache_lookups, Vec::<String>::new());
+        assert_eq!(platform.reads, Vec::<String>::new());
+        // Without a region, the profile's is read: the chain runs, through
+        // its cache.
+        let without_region = Environment::from_vars(keys.into_iter().chain([("HOME", "/home/u")]));
+        let resolved = in_force(&mut platform, &without_region, None, false).unwrap();
+        assert_eq!(resolved.kind, CredentialKind::Environment);
+        assert_eq!(platform.cache_lookups.len(), 1);
+        assert!(!platform.reads.is_empty());
     }
 
     #[test]

@@ -34,6 +34,8 @@ pub struct FakePlatform {
     pub timeouts: Vec<Timeouts>,
     pub reads: Vec<String>,
     pub cache: BTreeMap<String, Vec<u8>>,
+    /// The keys looked up in `cache`, in order.
+    pub cache_lookups: Vec<String>,
     pub slept: Vec<Duration>,
     pub now: SystemTime,
     pub random: f64,
@@ -51,6 +53,7 @@ impl FakePlatform {
             timeouts: Vec::new(),
             reads: Vec::new(),
             cache: BTreeMap::new(),
+            cache_lookups: Vec::new(),
             slept: Vec::new(),
             now: now(),
             random: 0.5,
@@ -187,6 +190,7 @@ impl Platform for FakePlatform {
     }
 
     fn cache_get(&mut self, key: &str) -> Option<Vec<u8>> {
+        self.cache_lookups.push(key.to_string());
         self.cache.get(key).cloned()
     }
 

@@ -63,6 +63,15 @@ impl ChainOptions {
     }
 }
 
+/// What [`resolve`] answers without reading anything: the environment's
+/// credentials, the chain's first sources, when the environment (or the
+/// call) also names the region, so that no profile's region is read.
+/// `None`: the chain must run.
+pub fn from_environment(env: &Environment, options: &ChainOptions) -> Option<Resolved> {
+    region::outside_profile(options.region.as_deref(), env)?;
+    environment::bearer(env).or_else(|| environment::keys(env).ok())
+}
+
 /// Resolves the chain for `options` (see the module documentation): the
 /// credentials in force, or why there are none.
 pub fn resolve<P: Platform>(
