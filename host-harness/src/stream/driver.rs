@@ -4,12 +4,15 @@
 //! A stream asks for its next batch ([`Command::Want`]); the driver calls the
 //! guest's `event-stream.next` for it, and when that has nothing yet, takes
 //! the stream's pollables from `event-stream.subscribe`. Between calls the
-//! driver waits, outside the guest, on the pollables of every stream that is
-//! waiting at once (wasmtime-wasi's `wasi:io/poll.poll` over the store's
-//! table), against its command channel: a command drops the wait, which is
-//! rebuilt after it. So a stream whose consumer is slow (it asks for nothing)
-//! holds nobody up, and a stream waiting for the network holds no call into
-//! the guest.
+//! driver waits, outside the guest, on its command channel and on the
+//! pollables of the streams that are waiting (wasmtime-wasi's
+//! `wasi:io/poll.poll` over the store's table): those of a stream still
+//! starting all together, for as long as the wait lasts; those of a stream
+//! that is streaming one stream at a time, when its own waker fires
+//! ([`Woken`]). So a stream whose consumer is slow (it asks for nothing)
+//! holds nobody up, a stream waiting for the network holds no call into the
+//! guest, and an event costs the driver about the same whether its instance
+//! has one stream or dozens.
 //!
 //! Each guest call is charged to the stream it runs for: its own CPU budget,
 //! the stream's whole-life CPU budget and outbound request caps (the stream's
@@ -22,6 +25,7 @@
 //! A cap the host enforced on a call that returned (an outbound request it
 //! refused) fails that stream only.
 
+use super::woken::Woken;
 use crate::bindings::exports::gateway::provider::provider::Guest as ProviderExports;
 use crate::error::HostError;
 use crate::host::{Failure, run_guarded};
@@ -29,7 +33,13 @@ use crate::limits::{Limits, StreamAccount};
 use crate::state::StoreState;
 use crate::types::{ConverseRequest, ProviderConfig, ProviderError, StreamEvent};
 use std::collections::BTreeMap;
+use std::future::Future;
+use std::pin::{Pin, pin};
+use std::sync::Arc;
+use std::task::{Context, Poll, Waker};
+use std::time::Duration;
 use tokio::sync::{mpsc, oneshot};
+use tokio::time::{Instant, Sleep};
 use wasmtime::Store;
 use wasmtime::component::{Resource, ResourceAny};
 use wasmtime_wasi::p2::DynPollable;
@@ -87,6 +97,11 @@ struct Slot {
     /// The pollables its `next` waits on; released before the guest runs
     /// for it again (the guest may drop the body stream they belong to).
     waiting: Vec<Resource<DynPollable>>,
+    /// It has handed out events: its pollables are those of a response
+    /// body, polled only when `waker` fires (and at each sweep).
+    streaming: bool,
+    /// Marks it in the driver's [`Woken`].
+    waker: Waker,
 }
 
 /// A guest call that did not return normally.
@@ -104,11 +119,24 @@ enum Wake {
     PollFailed(wasmtime::Error),
 }
 
+/// How often the pollables of every streaming stream that waits are polled
+/// even though its waker did not fire. A stream's body wakes it for as long
+/// as it waits, but a pollable whose future arms a timer (the guest's
+/// between-bytes deadline) disarms it when that future is dropped, which is
+/// right after it is polled: such a deadline is seen at the next sweep, so
+/// at most this much late. The guest's deadlines are seconds; the host's own
+/// between-bytes timeout, a second after the guest's, does not depend on it.
+const SWEEP: Duration = Duration::from_millis(100);
+
 pub(crate) struct Driver {
     store: Store<StoreState>,
     provider: ProviderExports,
     limits: Limits,
     streams: BTreeMap<StreamId, Slot>,
+    /// The streaming streams to poll at the next wait.
+    woken: Arc<Woken>,
+    /// When the pollables of every streaming stream are polled next.
+    sweep: Pin<Box<Sleep>>,
     /// Why the instance failed, once it has: the driver then ends.
     failed: Option<HostError>,
 }
@@ -127,6 +155,8 @@ impl Driver {
             provider,
             limits,
             streams: BTreeMap::new(),
+            woken: Arc::default(),
+            sweep: Box::pin(tokio::time::sleep(SWEEP)),
             failed: None,
         };
         tokio::spawn(driver.run(commands));
@@ -200,6 +230,9 @@ impl Driver {
                     slot.wants = true;
                     if slot.waiting.is_empty() {
                         slot.runnable = true;
+                    } else if slot.streaming {
+                        // Not polled while nobody wanted it.
+                        self.woken.push(id);
                     }
                 }
             }
@@ -234,6 +267,8 @@ impl Driver {
             wants: true,
             runnable: true,
             waiting: Vec::new(),
+            streaming: false,
+            waker: self.woken.waker(id),
         };
         match started {
             Ok(Ok(resource)) => {
@@ -287,6 +322,9 @@ impl Driver {
                         // None handed out: `next` runs again at once.
                         slot.runnable = pollables.is_empty();
                         slot.waiting = pollables;
+                        if slot.streaming {
+                            self.woken.push(id);
+                        }
                     }
                 }
                 Err(Stopped::Stream(error)) => self.fail_stream(id, error).await,
@@ -294,10 +332,11 @@ impl Driver {
             }
             return;
         }
-        if matches!(result, Ok(Some(_))) {
+        if let Ok(Some(batch)) = &result {
             if let Some(slot) = self.streams.get_mut(&id) {
                 slot.wants = false;
                 slot.runnable = false;
+                slot.streaming |= !batch.is_empty();
                 let _ = slot.outcomes.send(Box::new(Ok(result)));
             }
             return;
@@ -357,35 +396,90 @@ impl Driver {
     /// Waits for a command, or for a pollable of a stream that wants a
     /// batch to be ready.
     async fn wait(&mut self, commands: &mut mpsc::UnboundedReceiver<Command>) -> Wake {
-        let mut owners = Vec::new();
-        let mut borrowed = Vec::new();
-        for (id, slot) in &self.streams {
-            if slot.wants {
+        loop {
+            if let Some(wake) = self.poll_woken() {
+                return wake;
+            }
+            let mut owners = Vec::new();
+            let mut borrowed = Vec::new();
+            let mut streaming = false;
+            for (id, slot) in &self.streams {
+                if !slot.wants || slot.waiting.is_empty() {
+                    continue;
+                }
+                if slot.streaming {
+                    streaming = true;
+                    continue;
+                }
                 for pollable in &slot.waiting {
                     owners.push(*id);
                     borrowed.push(Resource::new_borrow(pollable.rep()));
                 }
             }
-        }
-        if borrowed.is_empty() {
-            return Wake::Command(commands.recv().await);
-        }
-        let table = self.store.data_mut().table();
-        tokio::select! {
-            biased;
-            command = commands.recv() => Wake::Command(command),
-            ready = poll::Host::poll(table, borrowed) => match ready {
-                Ok(ready) => {
-                    let mut ids: Vec<StreamId> = ready
-                        .into_iter()
-                        .filter_map(|index| owners.get(index as usize).copied())
-                        .collect();
-                    ids.dedup();
-                    Wake::Ready(ids)
+            let table = self.store.data_mut().table();
+            let starting = async {
+                if borrowed.is_empty() {
+                    std::future::pending().await
+                } else {
+                    poll::Host::poll(table, borrowed).await
                 }
-                Err(error) => Wake::PollFailed(error),
-            },
+            };
+            tokio::select! {
+                biased;
+                command = commands.recv() => return Wake::Command(command),
+                ready = starting => return match ready {
+                    Ok(ready) => {
+                        let mut ids: Vec<StreamId> = ready
+                            .into_iter()
+                            .filter_map(|index| owners.get(index as usize).copied())
+                            .collect();
+                        ids.dedup();
+                        Wake::Ready(ids)
+                    }
+                    Err(error) => Wake::PollFailed(error),
+                },
+                () = self.woken.notified() => {}
+                () = &mut self.sweep, if streaming => {
+                    self.sweep.as_mut().reset(Instant::now() + SWEEP);
+                    for (id, slot) in &self.streams {
+                        if slot.streaming && slot.wants && !slot.waiting.is_empty() {
+                            self.woken.push(*id);
+                        }
+                    }
+                }
+            }
         }
+    }
+
+    /// Polls once, each under its own waker, the pollables of the streaming
+    /// streams marked in [`Woken`], and drops their futures: a body keeps
+    /// the waker it was polled with and wakes it when it has more.
+    fn poll_woken(&mut self) -> Option<Wake> {
+        let mut ready = Vec::new();
+        for id in self.woken.take() {
+            let Some(slot) = self.streams.get(&id) else {
+                continue;
+            };
+            // One that nobody wants is polled when it is asked for.
+            if !slot.wants || slot.waiting.is_empty() {
+                continue;
+            }
+            let borrowed = slot
+                .waiting
+                .iter()
+                .map(|pollable| Resource::new_borrow(pollable.rep()))
+                .collect();
+            let waker = slot.waker.clone();
+            let table = self.store.data_mut().table();
+            let polled =
+                pin!(poll::Host::poll(table, borrowed)).poll(&mut Context::from_waker(&waker));
+            match polled {
+                Poll::Ready(Ok(_)) => ready.push(id),
+                Poll::Ready(Err(error)) => return Some(Wake::PollFailed(error)),
+                Poll::Pending => {}
+            }
+        }
+        (!ready.is_empty()).then_some(Wake::Ready(ready))
     }
 
     /// [`Driver::enter`] charged to stream `id`.

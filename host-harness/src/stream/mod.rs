@@ -7,6 +7,7 @@
 
 mod driver;
 mod shared;
+mod woken;
 
 pub(crate) use driver::Driver;
 pub(crate) use shared::{SharedInstance, SharedInstances};
