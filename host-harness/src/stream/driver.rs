@@ -166,7 +166,13 @@ impl Driver {
     async fn run(mut self, mut commands: mpsc::UnboundedReceiver<Command>) {
         while self.failed.is_none() {
             // Whatever is queued first: a burst of asks is served in one pass.
-            while let Ok(command) = commands.try_recv() {
+            // Not once the instance has failed (a command may have done it):
+            // a start queued behind it must not run in the failed instance,
+            // whose error it would get. Dropped with the channel, it starts
+            // on another instance.
+            while self.failed.is_none()
+                && let Ok(command) = commands.try_recv()
+            {
                 self.handle(command).await;
             }
             let runnable: Vec<StreamId> = self
