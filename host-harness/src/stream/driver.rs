@@ -104,6 +104,13 @@ struct Slot {
     waker: Waker,
 }
 
+impl Slot {
+    /// Its consumer wants a batch and it has pollables to wait on.
+    fn waits(&self) -> bool {
+        self.wants && !self.waiting.is_empty()
+    }
+}
+
 /// A guest call that did not return normally.
 enum Stopped {
     /// The stream's own failure; the instance is sound.
@@ -410,7 +417,7 @@ impl Driver {
             let mut borrowed = Vec::new();
             let mut streaming = false;
             for (id, slot) in &self.streams {
-                if !slot.wants || slot.waiting.is_empty() {
+                if !slot.waits() {
                     continue;
                 }
                 if slot.streaming {
@@ -448,7 +455,7 @@ impl Driver {
                 () = &mut self.sweep, if streaming => {
                     self.sweep.as_mut().reset(Instant::now() + SWEEP);
                     for (id, slot) in &self.streams {
-                        if slot.streaming && slot.wants && !slot.waiting.is_empty() {
+                        if slot.streaming && slot.waits() {
                             self.woken.push(*id);
                         }
                     }
@@ -467,7 +474,7 @@ impl Driver {
                 continue;
             };
             // One that nobody wants is polled when it is asked for.
-            if !slot.wants || slot.waiting.is_empty() {
+            if !slot.waits() {
                 continue;
             }
             let borrowed = slot
@@ -475,10 +482,9 @@ impl Driver {
                 .iter()
                 .map(|pollable| Resource::new_borrow(pollable.rep()))
                 .collect();
-            let waker = slot.waker.clone();
             let table = self.store.data_mut().table();
             let polled =
-                pin!(poll::Host::poll(table, borrowed)).poll(&mut Context::from_waker(&waker));
+                pin!(poll::Host::poll(table, borrowed)).poll(&mut Context::from_waker(&slot.waker));
             match polled {
                 Poll::Ready(Ok(_)) => ready.push(id),
                 Poll::Ready(Err(error)) => return Some(Wake::PollFailed(error)),
