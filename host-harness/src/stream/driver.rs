@@ -1,16 +1,18 @@
 //! The driver of one instance shared by event streams: a task that owns the
 //! `Store` and runs every guest call of its streams, one at a time.
 //!
-//! A stream asks for its next batch ([`Command::Want`]); the driver calls the
-//! guest's `event-stream.next` for it, and when that has nothing yet, takes
-//! the stream's pollables from `event-stream.subscribe`. Between calls the
+//! The driver calls the guest's `event-stream.next` for a stream while its
+//! consumer is fewer than [`BATCHES_AHEAD`](super::ahead::BATCHES_AHEAD)
+//! batches behind, and asks for no more once it is, until the consumer asks
+//! on ([`Command::Want`]). When `next` has nothing yet, or has just handed
+//! out a batch, the driver takes the stream's pollables from
+//! `event-stream.subscribe`. Between calls the
 //! driver waits, outside the guest, on its command channel and on the
 //! pollables of the streams that are waiting (wasmtime-wasi's
 //! `wasi:io/poll.poll` over the store's table): those of a stream still
 //! starting all together, for as long as the wait lasts; those of a stream
 //! that is streaming one stream at a time, when its own waker fires
-//! ([`Woken`]). So a stream whose consumer is slow (it asks for nothing)
-//! holds nobody up, a stream waiting for the network holds no call into the
+//! ([`Woken`]). So a stream whose consumer is slow holds nobody up, a stream waiting for the network holds no call into the
 //! guest, and an event costs the driver about the same whether its instance
 //! has one stream or dozens.
 //!
@@ -25,6 +27,7 @@
 //! A cap the host enforced on a call that returned (an outbound request it
 //! refused) fails that stream only.
 
+use super::ahead::Ahead;
 use super::woken::Woken;
 use crate::bindings::exports::gateway::provider::provider::Guest as ProviderExports;
 use crate::error::HostError;
@@ -59,15 +62,18 @@ pub(crate) type Outcomes = mpsc::UnboundedSender<Box<Outcome>>;
 
 /// What the streams of an instance ask its driver.
 pub(crate) enum Command {
-    /// Start a stream (`provider.converse-stream`), then get its first batch.
-    /// Its outcomes go to `outcomes`, one for each `Start` and `Want`.
+    /// Start a stream (`provider.converse-stream`), then fetch its batches
+    /// into `outcomes` as far ahead as `ahead` lets the driver go: the start's
+    /// error, or batches until the end or an error.
     Start {
         id: StreamId,
         config: Box<ProviderConfig>,
         request: Box<ConverseRequest>,
         outcomes: Outcomes,
+        ahead: Arc<Ahead>,
     },
-    /// Get the stream's next batch.
+    /// Go on fetching the stream's batches: its consumer has taken one of
+    /// those the driver stopped for.
     Want(StreamId),
     /// Release the stream: its pollables, then its guest resource (the
     /// guest's destructor, which cancels its request). `done` hears how the
@@ -88,11 +94,14 @@ const DESTRUCTOR: &str = "event-stream destructor";
 struct Slot {
     resource: ResourceAny,
     outcomes: Outcomes,
+    /// Its batches handed over and not yet taken.
+    ahead: Arc<Ahead>,
     /// Its CPU and requests so far; in the store while its call runs.
     account: StreamAccount,
-    /// Its consumer waits for a batch.
+    /// Its consumer is not too far behind: a batch may be fetched for it.
     wants: bool,
-    /// Its `next` is to run: just asked for, or its pollables are ready.
+    /// Its `next` is to run: just started or asked on, or its pollables are
+    /// ready.
     runnable: bool,
     /// The pollables its `next` waits on; released before the guest runs
     /// for it again (the guest may drop the body stream they belong to).
@@ -105,7 +114,7 @@ struct Slot {
 }
 
 impl Slot {
-    /// Its consumer wants a batch and it has pollables to wait on.
+    /// A batch may be fetched for it and it has pollables to wait on.
     fn waits(&self) -> bool {
         self.wants && !self.waiting.is_empty()
     }
@@ -235,16 +244,17 @@ impl Driver {
                 config,
                 request,
                 outcomes,
-            } => self.start(id, &config, &request, outcomes).await,
+                ahead,
+            } => self.start(id, &config, &request, outcomes, ahead).await,
             Command::Want(id) => {
                 // A stream closed (or failed) earlier is not there: its
-                // handle knows already.
+                // handle knows already. Nor is a stream's pollable polled
+                // while it was held back: it is now.
                 if let Some(slot) = self.streams.get_mut(&id) {
                     slot.wants = true;
                     if slot.waiting.is_empty() {
                         slot.runnable = true;
                     } else if slot.streaming {
-                        // Not polled while nobody wanted it.
                         self.woken.push(id);
                     }
                 }
@@ -258,13 +268,14 @@ impl Driver {
         }
     }
 
-    /// `provider.converse-stream` for a new stream; its first batch follows.
+    /// `provider.converse-stream` for a new stream; its batches follow.
     async fn start(
         &mut self,
         id: StreamId,
         config: &ProviderConfig,
         request: &ConverseRequest,
         outcomes: Outcomes,
+        ahead: Arc<Ahead>,
     ) {
         let provider = self.provider.clone();
         let account = StreamAccount::new(&self.limits);
@@ -276,6 +287,7 @@ impl Driver {
         let slot = |resource| Slot {
             resource,
             outcomes: outcomes.clone(),
+            ahead: ahead.clone(),
             account,
             wants: true,
             runnable: true,
@@ -303,7 +315,8 @@ impl Driver {
         }
     }
 
-    /// One `next` for stream `id`; with nothing to hand out, its pollables.
+    /// One `next` for stream `id`; then, unless it ended or its consumer is
+    /// too far behind, its pollables.
     async fn step(&mut self, id: StreamId) {
         let Some(slot) = self.streams.get_mut(&id) else {
             return;
@@ -320,46 +333,61 @@ impl Driver {
             Err(Stopped::Stream(error)) => return self.fail_stream(id, error).await,
             Err(Stopped::Instance) => return,
         };
-        if matches!(&result, Ok(Some(batch)) if batch.is_empty()) {
-            let pollables = self
-                .enter_for(id, SUBSCRIBE, async |store| {
-                    provider
-                        .event_stream()
-                        .call_subscribe(store, resource)
-                        .await
-                })
-                .await;
-            match pollables {
-                Ok(pollables) => {
-                    if let Some(slot) = self.streams.get_mut(&id) {
-                        // None handed out: `next` runs again at once.
-                        slot.runnable = pollables.is_empty();
-                        slot.waiting = pollables;
-                        if slot.streaming {
-                            self.woken.push(id);
-                        }
+        let Ok(Some(batch)) = &result else {
+            // Terminal: the guest resource is released now, under the same
+            // limits: a destructor that fails fails the stream.
+            let outcomes = self.streams.get(&id).map(|slot| slot.outcomes.clone());
+            let closed = self.close(id).await;
+            if let Some(outcomes) = outcomes {
+                let _ = outcomes.send(Box::new(closed.map(|()| result)));
+            }
+            return;
+        };
+        if !batch.is_empty() {
+            let Some(slot) = self.streams.get_mut(&id) else {
+                return;
+            };
+            slot.streaming = true;
+            slot.runnable = false;
+            slot.wants = slot.ahead.handed();
+            let _ = slot.outcomes.send(Box::new(Ok(result)));
+            if !slot.wants {
+                return;
+            }
+        }
+        // Nothing yet, or a batch handed out (`next` takes all that is
+        // whole, so what comes next is in what it waits on): its pollables.
+        self.subscribe(id).await;
+    }
+
+    /// Takes stream `id`'s pollables from `event-stream.subscribe`.
+    async fn subscribe(&mut self, id: StreamId) {
+        let Some(slot) = self.streams.get(&id) else {
+            return;
+        };
+        let resource = slot.resource;
+        let provider = self.provider.clone();
+        let pollables = self
+            .enter_for(id, SUBSCRIBE, async |store| {
+                provider
+                    .event_stream()
+                    .call_subscribe(store, resource)
+                    .await
+            })
+            .await;
+        match pollables {
+            Ok(pollables) => {
+                if let Some(slot) = self.streams.get_mut(&id) {
+                    // None handed out: `next` runs again at once.
+                    slot.runnable = pollables.is_empty();
+                    slot.waiting = pollables;
+                    if slot.streaming {
+                        self.woken.push(id);
                     }
                 }
-                Err(Stopped::Stream(error)) => self.fail_stream(id, error).await,
-                Err(Stopped::Instance) => {}
             }
-            return;
-        }
-        if let Ok(Some(batch)) = &result {
-            if let Some(slot) = self.streams.get_mut(&id) {
-                slot.wants = false;
-                slot.runnable = false;
-                slot.streaming |= !batch.is_empty();
-                let _ = slot.outcomes.send(Box::new(Ok(result)));
-            }
-            return;
-        }
-        // Terminal: the guest resource is released now, under the same
-        // limits: a destructor that fails fails the stream.
-        let outcomes = self.streams.get(&id).map(|slot| slot.outcomes.clone());
-        let closed = self.close(id).await;
-        if let Some(outcomes) = outcomes {
-            let _ = outcomes.send(Box::new(closed.map(|()| result)));
+            Err(Stopped::Stream(error)) => self.fail_stream(id, error).await,
+            Err(Stopped::Instance) => {}
         }
     }
 

@@ -3,8 +3,10 @@
 //! [`HostConfig::streams_per_instance`](crate::HostConfig::streams_per_instance)).
 //!
 //! The instance's [`driver`] owns the store and runs every guest call; a
-//! stream is a handle that asks it for batches over a channel.
+//! stream is a handle that takes the batches the driver fetches for it, a
+//! little ahead ([`ahead`]), from a channel.
 
+mod ahead;
 mod driver;
 mod shared;
 mod woken;
@@ -14,8 +16,10 @@ pub(crate) use shared::{SharedInstance, SharedInstances};
 
 use crate::error::HostError;
 use crate::types::{ConverseRequest, ProviderConfig, ProviderError, StreamEvent};
+use ahead::Ahead;
 use driver::{Command, NEXT, Outcome};
 use shared::Member;
+use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::{OwnedSemaphorePermit, mpsc, oneshot};
 
@@ -33,11 +37,10 @@ const CONVERSE_STREAM: &str = "converse-stream";
 pub struct EventStream {
     member: Member,
     outcomes: mpsc::UnboundedReceiver<Box<Outcome>>,
+    /// How far the driver is ahead; told of every batch taken.
+    ahead: Arc<Ahead>,
     /// The first batch, got by [`Host::converse_stream`](crate::Host::converse_stream).
     first: Option<Option<Vec<StreamEvent>>>,
-    /// A batch has been asked for and not received yet (its `next` was
-    /// cancelled): the next `next` waits for it rather than ask again.
-    asked: bool,
     /// The guest has said the stream is over (its resource is released).
     ended: bool,
     /// Why the stream cannot be used again, once that is so.
@@ -67,11 +70,13 @@ impl EventStream {
         permit: Option<OwnedSemaphorePermit>,
     ) -> Start {
         let (sender, outcomes) = mpsc::unbounded_channel();
+        let ahead = Arc::new(Ahead::default());
         let command = Command::Start {
             id: member.id,
             config: Box::new(config.clone()),
             request: Box::new(request.clone()),
             outcomes: sender,
+            ahead: ahead.clone(),
         };
         if !member.send(command) {
             return Start::Orphaned;
@@ -79,15 +84,15 @@ impl EventStream {
         let mut stream = EventStream {
             member,
             outcomes,
+            ahead,
             first: None,
-            asked: true,
             ended: false,
             unusable: None,
             deadline,
             _permit: permit,
         };
         let outcome = match tokio::time::timeout(deadline, stream.outcomes.recv()).await {
-            Ok(Some(outcome)) => *outcome,
+            Ok(Some(outcome)) => stream.took(*outcome),
             Ok(None) => return Start::Orphaned,
             Err(_elapsed) => {
                 stream.unusable = Some("failed earlier");
@@ -98,7 +103,6 @@ impl EventStream {
                 .into()));
             }
         };
-        stream.asked = false;
         Start::Done(match outcome {
             Ok(Ok(batch)) => {
                 stream.ended = batch.is_none();
@@ -130,7 +134,7 @@ impl EventStream {
     /// hand out) fails it with [`HostError::DeadlineExceeded`].
     ///
     /// Dropping the future of a pending `next` (a `select!` or a timeout,
-    /// say) is harmless: the batch it asked for is kept for the next call.
+    /// say) is harmless: the batch it waited for is kept for the next call.
     pub async fn next(
         &mut self,
     ) -> anyhow::Result<Result<Option<Vec<StreamEvent>>, ProviderError>> {
@@ -143,15 +147,10 @@ impl EventStream {
         if self.ended {
             return Ok(Ok(None));
         }
-        if !self.asked {
-            // A driver that has ended left this stream's last outcome (why
-            // its instance failed) in the channel, or nothing: either way
-            // the channel says so below.
-            self.member.send(Command::Want(self.member.id));
-            self.asked = true;
-        }
+        // A driver that has ended left this stream's last outcome (why its
+        // instance failed) in the channel, or nothing: the channel says so.
         let outcome = match tokio::time::timeout(self.deadline, self.outcomes.recv()).await {
-            Ok(Some(outcome)) => *outcome,
+            Ok(Some(outcome)) => self.took(*outcome),
             Ok(None) => Err(HostError::StreamUnusable {
                 reason: "lost its instance",
             }),
@@ -160,7 +159,6 @@ impl EventStream {
                 deadline: self.deadline,
             }),
         };
-        self.asked = false;
         match outcome {
             Ok(result) => {
                 self.ended = !matches!(result, Ok(Some(_)));
@@ -171,6 +169,15 @@ impl EventStream {
                 Err(error.into())
             }
         }
+    }
+
+    /// `outcome`, just taken from the channel; a batch is counted off what
+    /// the driver fetched ahead, which goes on if it had stopped for it.
+    fn took(&self, outcome: Outcome) -> Outcome {
+        if matches!(outcome, Ok(Ok(Some(_)))) && self.ahead.taken() {
+            self.member.send(Command::Want(self.member.id));
+        }
+        outcome
     }
 
     /// Ends the stream early, running the guest's destructor (which cancels
