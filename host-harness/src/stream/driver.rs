@@ -495,28 +495,34 @@ impl Driver {
     /// Polls once, each under its own waker, the pollables of the streaming
     /// streams marked in [`Woken`], and drops their futures: a body keeps
     /// the waker it was polled with and wakes it when it has more.
+    ///
+    /// One by one, in the guest's order, up to the first that is ready: the
+    /// body's readiness comes first and is what usually wakes a stream, so
+    /// a guest's deadline (a timer armed and disarmed at each poll) is not
+    /// polled then, and neither is the map and lists of a `poll` over all.
     fn poll_woken(&mut self) -> Option<Wake> {
         let mut ready = Vec::new();
         for id in self.woken.take() {
             let Some(slot) = self.streams.get(&id) else {
                 continue;
             };
-            // One that nobody wants is polled when it is asked for.
+            // One held back for its consumer is polled when it asks on.
             if !slot.waits() {
                 continue;
             }
-            let borrowed = slot
-                .waiting
-                .iter()
-                .map(|pollable| Resource::new_borrow(pollable.rep()))
-                .collect();
+            let mut context = Context::from_waker(&slot.waker);
             let table = self.store.data_mut().table();
-            let polled =
-                pin!(poll::Host::poll(table, borrowed)).poll(&mut Context::from_waker(&slot.waker));
-            match polled {
-                Poll::Ready(Ok(_)) => ready.push(id),
-                Poll::Ready(Err(error)) => return Some(Wake::PollFailed(error)),
-                Poll::Pending => {}
+            for pollable in &slot.waiting {
+                let borrowed = Resource::new_borrow(pollable.rep());
+                match pin!(HostPollable::ready(table, borrowed)).poll(&mut context) {
+                    Poll::Ready(Ok(true)) => {
+                        ready.push(id);
+                        break;
+                    }
+                    // Never pending: `ready` polls its pollable once.
+                    Poll::Ready(Ok(false)) | Poll::Pending => {}
+                    Poll::Ready(Err(error)) => return Some(Wake::PollFailed(error)),
+                }
             }
         }
         (!ready.is_empty()).then_some(Wake::Ready(ready))
