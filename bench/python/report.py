@@ -258,7 +258,8 @@ def main():
             "", "```", m["free"].rstrip(), "```", "",
             "Every peer ran in its own process against the project's emulator (`bedrock-emulator`, a process of its "
             "own on loopback), one peer at a time, with the same scripted streams. CPU is the peer's own getrusage "
-            "(user + sys) over the measured phase; memory is the peer's RSS sampled every 5 ms and PSS every 50 ms.",
+            "(user + sys) over the measured phase; memory is the peer's RSS sampled every 5 ms and PSS every 50 ms, "
+            "and the CPU of that sampling (measured on its own) is taken out of the peer's.",
             "",
             ("Transport: HTTPS, as Bedrock serves it: TLS with HTTP/2 offered by ALPN, under a CA the emulator made "
              "at start, which every peer trusts the way its users trust a private one (`AWS_CA_BUNDLE` for the "

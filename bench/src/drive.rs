@@ -138,7 +138,7 @@ pub async fn concurrent(
         }
     }
     let (wall, cpu) = (start.elapsed().as_secs_f64(), cpu_ms() - cpu);
-    let (peak, pss_peak) = sampler.stop();
+    let peaks = sampler.stop();
     Ok(json!({
         "streams": streams,
         "completed": completed,
@@ -147,10 +147,11 @@ pub async fn concurrent(
         "events": events,
         "chars": chars,
         "rss_before_kib": before,
-        "rss_peak_kib": peak,
+        "rss_peak_kib": peaks.rss_kib,
         "pss_before_kib": pss_before,
-        "pss_peak_kib": pss_peak,
+        "pss_peak_kib": peaks.pss_kib,
         "wall_s": wall,
-        "cpu_ms": cpu,
+        "cpu_ms": cpu - peaks.sampler_cpu_ms,
+        "sampler_cpu_ms": peaks.sampler_cpu_ms,
     }))
 }

@@ -1,7 +1,10 @@
 //! What a peer costs its own process: CPU from getrusage (user + sys, the
 //! same counter Node's `process.cpuUsage()` and Python's `resource` read) and
 //! resident memory from /proc, sampled on a thread of its own so that the
-//! peak during a burst of streams is caught.
+//! peak during a burst of streams is caught. The sampling's own CPU is
+//! measured too, and every peer reports its CPU without it: reading
+//! `smaps_rollup` walks every mapping, so it costs a process with many
+//! (wasmtime's pooled memories and stacks) more than one with few.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -41,13 +44,33 @@ fn proc_kib(file: &str, field: &str) -> u64 {
         .unwrap_or(0)
 }
 
+/// CPU time of the calling thread so far, in milliseconds.
+fn thread_cpu_ms() -> f64 {
+    // SAFETY: clock_gettime only writes into the zeroed struct we hand it.
+    let time = unsafe {
+        let mut time: libc::timespec = std::mem::zeroed();
+        libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut time);
+        time
+    };
+    time.tv_sec as f64 * 1e3 + time.tv_nsec as f64 / 1e6
+}
+
 /// Tracks the highest RSS and PSS seen until stopped. PSS is read every
 /// tenth sample: smaps_rollup walks every mapping, which costs more.
 pub struct PeakRss {
     peak: Arc<AtomicU64>,
     peak_pss: Arc<AtomicU64>,
     stop: Arc<AtomicBool>,
-    thread: JoinHandle<()>,
+    /// Ends with the sampling thread's CPU time, in milliseconds.
+    thread: JoinHandle<f64>,
+}
+
+/// What [`PeakRss`] saw.
+pub struct Peaks {
+    pub rss_kib: u64,
+    pub pss_kib: u64,
+    /// The CPU the sampling itself took: not the peer's.
+    pub sampler_cpu_ms: f64,
 }
 
 impl PeakRss {
@@ -67,6 +90,7 @@ impl PeakRss {
                     n += 1;
                     std::thread::sleep(every);
                 }
+                thread_cpu_ms()
             })
         };
         PeakRss {
@@ -77,13 +101,14 @@ impl PeakRss {
         }
     }
 
-    /// Stops sampling; the peak RSS and PSS in KiB.
-    pub fn stop(self) -> (u64, u64) {
+    /// Stops sampling: the peaks, and what the sampling cost.
+    pub fn stop(self) -> Peaks {
         self.stop.store(true, Ordering::Relaxed);
-        let _ = self.thread.join();
-        (
-            self.peak.load(Ordering::Relaxed).max(rss_kib()),
-            self.peak_pss.load(Ordering::Relaxed).max(pss_kib()),
-        )
+        let sampler_cpu_ms = self.thread.join().unwrap_or(0.0);
+        Peaks {
+            rss_kib: self.peak.load(Ordering::Relaxed).max(rss_kib()),
+            pss_kib: self.peak_pss.load(Ordering::Relaxed).max(pss_kib()),
+            sampler_cpu_ms,
+        }
     }
 }
