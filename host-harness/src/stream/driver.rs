@@ -35,7 +35,7 @@ use crate::host::{Failure, run_guarded};
 use crate::limits::{Limits, StreamAccount};
 use crate::state::StoreState;
 use crate::types::{ConverseRequest, ProviderConfig, ProviderError, StreamEvent};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::future::Future;
 use std::pin::{Pin, pin};
 use std::sync::Arc;
@@ -149,6 +149,12 @@ pub(crate) struct Driver {
     provider: ProviderExports,
     limits: Limits,
     streams: BTreeMap<StreamId, Slot>,
+    /// The streams that may have become runnable since the last pass: a
+    /// wake looks at these, not at every stream of the instance.
+    queued: BTreeSet<StreamId>,
+    /// The open streams that have not handed out events yet: their
+    /// pollables are waited on together.
+    starting: BTreeSet<StreamId>,
     /// The streaming streams to poll at the next wait.
     woken: Arc<Woken>,
     /// When the pollables of every streaming stream are polled next.
@@ -171,6 +177,8 @@ impl Driver {
             provider,
             limits,
             streams: BTreeMap::new(),
+            queued: BTreeSet::new(),
+            starting: BTreeSet::new(),
             woken: Arc::default(),
             sweep: Box::pin(tokio::time::sleep(SWEEP)),
             failed: None,
@@ -191,26 +199,22 @@ impl Driver {
             {
                 self.handle(command).await;
             }
-            let runnable: Vec<StreamId> = self
-                .streams
-                .iter()
-                .filter(|(_, slot)| slot.wants && slot.runnable)
-                .map(|(id, _)| *id)
-                .collect();
-            for id in runnable {
+            for id in std::mem::take(&mut self.queued) {
                 if self.failed.is_some() {
                     break;
                 }
-                self.step(id).await;
+                if self
+                    .streams
+                    .get(&id)
+                    .is_some_and(|slot| slot.wants && slot.runnable)
+                {
+                    self.step(id).await;
+                }
             }
             if self.failed.is_some() {
                 break;
             }
-            if self
-                .streams
-                .values()
-                .any(|slot| slot.wants && slot.runnable)
-            {
+            if !self.queued.is_empty() {
                 // A guest whose `next` has nothing and hands out no pollable
                 // runs again, but must not hold this thread.
                 tokio::task::yield_now().await;
@@ -254,6 +258,7 @@ impl Driver {
                     slot.wants = true;
                     if slot.waiting.is_empty() {
                         slot.runnable = true;
+                        self.queued.insert(id);
                     } else if slot.streaming {
                         self.woken.push(id);
                     }
@@ -298,6 +303,8 @@ impl Driver {
         match started {
             Ok(Ok(resource)) => {
                 self.streams.insert(id, slot(resource));
+                self.starting.insert(id);
+                self.queued.insert(id);
             }
             Ok(Err(error)) => {
                 let _ = outcomes.send(Box::new(Ok(Err(error))));
@@ -348,6 +355,7 @@ impl Driver {
                 return;
             };
             slot.streaming = true;
+            self.starting.remove(&id);
             slot.runnable = false;
             slot.wants = slot.ahead.handed();
             let _ = slot.outcomes.send(Box::new(Ok(result)));
@@ -380,6 +388,9 @@ impl Driver {
                 if let Some(slot) = self.streams.get_mut(&id) {
                     // None handed out: `next` runs again at once.
                     slot.runnable = pollables.is_empty();
+                    if slot.runnable {
+                        self.queued.insert(id);
+                    }
                     slot.waiting = pollables;
                     if slot.streaming {
                         self.woken.push(id);
@@ -395,6 +406,7 @@ impl Driver {
     /// is still open.
     async fn close(&mut self, id: StreamId) -> Result<(), HostError> {
         self.release_pollables(id);
+        self.starting.remove(&id);
         let Some(slot) = self.streams.remove(&id) else {
             return Ok(());
         };
@@ -427,6 +439,7 @@ impl Driver {
             return;
         };
         slot.runnable = true;
+        self.queued.insert(id);
         let table = self.store.data_mut().table();
         for pollable in std::mem::take(&mut slot.waiting) {
             // Only the host removes a pollable it was handed: it is there.
@@ -443,20 +456,18 @@ impl Driver {
             }
             let mut owners = Vec::new();
             let mut borrowed = Vec::new();
-            let mut streaming = false;
-            for (id, slot) in &self.streams {
-                if !slot.waits() {
+            for id in &self.starting {
+                let Some(slot) = self.streams.get(id).filter(|slot| slot.waits()) else {
                     continue;
-                }
-                if slot.streaming {
-                    streaming = true;
-                    continue;
-                }
+                };
                 for pollable in &slot.waiting {
                     owners.push(*id);
                     borrowed.push(Resource::new_borrow(pollable.rep()));
                 }
             }
+            // The sweep runs while any stream is streaming; it skips those
+            // that do not wait.
+            let streaming = self.streams.len() > self.starting.len();
             let table = self.store.data_mut().table();
             let starting = async {
                 if borrowed.is_empty() {
@@ -578,6 +589,8 @@ impl Driver {
     /// that is not open (starting, closing) is told by the caller, from
     /// [`Driver::failure_of_instance`].
     fn fail_instance(&mut self, culprit: Option<StreamId>, cause: HostError) {
+        self.starting.clear();
+        self.queued.clear();
         for (id, slot) in std::mem::take(&mut self.streams) {
             let error = if Some(id) == culprit {
                 cause.clone()
