@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Builds the provider component (release, size-optimised) and prints its path.
+# Builds the provider component (release) and prints its path.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh

@@ -6,13 +6,13 @@
 //! batches behind, and asks for no more once it is, until the consumer asks
 //! on ([`Command::Want`]). When `next` has nothing yet, or has just handed
 //! out a batch, the driver takes the stream's pollables from
-//! `event-stream.subscribe`. Between calls the
-//! driver waits, outside the guest, on its command channel and on the
-//! pollables of the streams that are waiting (wasmtime-wasi's
-//! `wasi:io/poll.poll` over the store's table): those of a stream still
-//! starting all together, for as long as the wait lasts; those of a stream
-//! that is streaming one stream at a time, when its own waker fires
-//! ([`Woken`]). So a stream whose consumer is slow holds nobody up, a stream waiting for the network holds no call into the
+//! `event-stream.subscribe`. Between calls the driver waits, outside the
+//! guest, on its command channel and on the pollables of the streams that
+//! are waiting (wasmtime-wasi's `wasi:io/poll` over the store's table):
+//! those of a stream still starting all together, for as long as the wait
+//! lasts; those of a stream that is streaming one stream at a time, when
+//! its own waker fires ([`Woken`]). So a stream whose consumer is slow holds
+//! nobody up, a stream waiting for the network holds no call into the
 //! guest, and an event costs the driver about the same whether its instance
 //! has one stream or dozens.
 //!
@@ -252,16 +252,11 @@ impl Driver {
             } => self.start(id, &config, &request, outcomes, ahead).await,
             Command::Want(id) => {
                 // A stream closed (or failed) earlier is not there: its
-                // handle knows already. Nor is a stream's pollable polled
-                // while it was held back: it is now.
+                // handle knows already. One held back stopped after handing
+                // out a batch, before taking pollables: its `next` runs.
                 if let Some(slot) = self.streams.get_mut(&id) {
                     slot.wants = true;
-                    if slot.waiting.is_empty() {
-                        slot.runnable = true;
-                        self.queued.insert(id);
-                    } else if slot.streaming {
-                        self.woken.push(id);
-                    }
+                    self.release_pollables(id);
                 }
             }
             Command::Close { id, done } => {
