@@ -320,13 +320,9 @@ impl Driver {
     /// One `next` for stream `id`; then, unless it ended or its consumer is
     /// too far behind, its pollables.
     async fn step(&mut self, id: StreamId) {
-        let Some(slot) = self.streams.get_mut(&id) else {
-            return;
-        };
-        let resource = slot.resource;
         let provider = self.provider.clone();
         let next = self
-            .enter_for(id, NEXT, async |store| {
+            .enter_for(id, NEXT, async |store, resource| {
                 provider.event_stream().call_next(store, resource).await
             })
             .await;
@@ -365,13 +361,9 @@ impl Driver {
 
     /// Takes stream `id`'s pollables from `event-stream.subscribe`.
     async fn subscribe(&mut self, id: StreamId) {
-        let Some(slot) = self.streams.get(&id) else {
-            return;
-        };
-        let resource = slot.resource;
         let provider = self.provider.clone();
         let pollables = self
-            .enter_for(id, SUBSCRIBE, async |store| {
+            .enter_for(id, SUBSCRIBE, async |store, resource| {
                 provider
                     .event_stream()
                     .call_subscribe(store, resource)
@@ -534,20 +526,26 @@ impl Driver {
         (!ready.is_empty()).then_some(Wake::Ready(ready))
     }
 
-    /// [`Driver::enter`] charged to stream `id`.
+    /// [`Driver::enter`] charged to stream `id`, calling the guest on its
+    /// resource.
     async fn enter_for<R>(
         &mut self,
         id: StreamId,
         function: &'static str,
-        call: impl AsyncFnOnce(&mut Store<StoreState>) -> wasmtime::Result<R>,
+        call: impl AsyncFnOnce(&mut Store<StoreState>, ResourceAny) -> wasmtime::Result<R>,
     ) -> Result<R, Stopped> {
         let Some(slot) = self.streams.get_mut(&id) else {
             return Err(Stopped::Stream(HostError::StreamUnusable {
                 reason: "was closed",
             }));
         };
+        let resource = slot.resource;
         let account = std::mem::replace(&mut slot.account, StreamAccount::new(&self.limits));
-        let (result, account) = self.enter(Some(id), account, function, call).await;
+        let (result, account) = self
+            .enter(Some(id), account, function, async |store| {
+                call(store, resource).await
+            })
+            .await;
         if let Some(slot) = self.streams.get_mut(&id) {
             slot.account = account;
         }
