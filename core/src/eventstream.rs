@@ -18,20 +18,20 @@
 //!   error is final: once a frame is bad, every later call reports the same
 //!   error.
 //!
-//! Frames come out as `aws-smithy-types`' [`Message`], the type the AWS SDK
-//! for Rust decodes them into, with headers read the way
-//! `aws-smithy-eventstream` reads them. The parsing is done here rather than
-//! by `aws_smithy_eventstream::frame::read_message_from` because that one
-//! copies every header name, header value and payload into a fresh buffer
-//! and checksums the frame a few bytes at a time as it reads; a ConverseStream
-//! reply is thousands of small frames, and those copies were most of the cost
-//! of decoding one. Here the message is slices of the received frame.
+//! Frames come out as [`Frame`]s: views of the received bytes, lent until
+//! the next call. A ConverseStream reply is thousands of small frames, and
+//! reading each one should cost its checksum and a walk over its headers,
+//! not allocations: `aws_smithy_eventstream::frame::read_message_from` copies
+//! every header name, value and payload into fresh buffers, and even a
+//! `Message` made of slices of the frame costs a reference count per header
+//! and a vector of them, which profiles of long replies showed. A frame turns
+//! into `aws-smithy-types`' [`Message`], the type the AWS SDK for Rust
+//! decodes into, with [`Frame::to_message`]; its headers read exactly the way
+//! `aws-smithy-eventstream` reads them.
 
 use aws_smithy_types::DateTime;
 use aws_smithy_types::event_stream::{Header, HeaderValue, Message};
-use aws_smithy_types::str_bytes::StrBytes;
 use bytes::{Buf, Bytes, BytesMut};
-use std::ops::Range;
 
 /// Largest frame accepted, in bytes: AWS's limit for an event-stream message.
 pub const MAX_FRAME_LEN: u32 = 16 * 1024 * 1024;
@@ -81,6 +81,9 @@ pub enum FrameError {
 #[derive(Debug, Default)]
 pub struct FrameDecoder {
     buf: BytesMut,
+    /// Length of the frame last handed out, still at the head of `buf`
+    /// because the [`Frame`] borrowed it; dropped on the next call.
+    lent: usize,
     /// Total length of the frame at the head of `buf`, once its prelude passed.
     frame_len: Option<usize>,
     /// The first error, returned again by every later call.
@@ -96,24 +99,35 @@ impl FrameDecoder {
     /// will read them).
     pub fn push(&mut self, bytes: &[u8]) {
         if self.failed.is_none() {
+            self.reclaim_lent();
             self.buf.extend_from_slice(bytes);
         }
     }
 
     /// The next complete frame, `Ok(None)` if more bytes are needed.
-    pub fn next_frame(&mut self) -> Result<Option<Message>, FrameError> {
+    pub fn next_frame(&mut self) -> Result<Option<Frame<'_>>, FrameError> {
         if let Some(error) = &self.failed {
             return Err(error.clone());
         }
-        let next = self.decode_next();
-        if let Err(error) = &next {
-            self.failed = Some(error.clone());
-            self.buf = BytesMut::new();
-        }
-        next
+        self.reclaim_lent();
+        let frame_len = match self.whole_frame_len() {
+            Ok(Some(len)) => len,
+            Ok(None) => return Ok(None),
+            Err(error) => return Err(self.fail(error)),
+        };
+        let headers_end = match check_frame(&self.buf[..frame_len]) {
+            Ok(end) => end,
+            Err(error) => return Err(self.fail(error)),
+        };
+        self.lent = frame_len;
+        Ok(Some(Frame {
+            bytes: &self.buf[..frame_len],
+            headers_end,
+        }))
     }
 
-    fn decode_next(&mut self) -> Result<Option<Message>, FrameError> {
+    /// The length of the whole frame at the head of the buffer, once it is in.
+    fn whole_frame_len(&mut self) -> Result<Option<usize>, FrameError> {
         let frame_len = match self.frame_len {
             Some(len) => len,
             None if self.buf.len() < PRELUDE_LEN => return Ok(None),
@@ -127,7 +141,17 @@ impl FrameDecoder {
             return Ok(None);
         }
         self.frame_len = None;
-        read_frame(self.buf.split_to(frame_len).freeze()).map(Some)
+        Ok(Some(frame_len))
+    }
+
+    fn reclaim_lent(&mut self) {
+        self.buf.advance(std::mem::take(&mut self.lent));
+    }
+
+    fn fail(&mut self, error: FrameError) -> FrameError {
+        self.failed = Some(error.clone());
+        self.buf = BytesMut::new();
+        error
     }
 
     /// Declares the end of the input: an error if a frame was cut short.
@@ -135,7 +159,7 @@ impl FrameDecoder {
         if let Some(error) = &self.failed {
             return Err(error.clone());
         }
-        match self.buf.remaining() {
+        match self.buf.len() - self.lent {
             0 => Ok(()),
             buffered => Err(FrameError::Truncated { buffered }),
         }
@@ -166,8 +190,9 @@ fn check_prelude(mut prelude: &[u8]) -> Result<usize, FrameError> {
     Ok(total as usize)
 }
 
-/// Reads a whole frame whose prelude [`check_prelude`] accepted.
-fn read_frame(frame: Bytes) -> Result<Message, FrameError> {
+/// Checks a whole frame whose prelude [`check_prelude`] accepted: its
+/// message checksum, then every header. Returns where its headers end.
+fn check_frame(frame: &[u8]) -> Result<usize, FrameError> {
     let crc_at = frame.len() - MESSAGE_CRC_LEN;
     let computed = crc32fast::hash(&frame[..crc_at]);
     let declared = (&frame[crc_at..]).get_u32();
@@ -175,21 +200,94 @@ fn read_frame(frame: Bytes) -> Result<Message, FrameError> {
         return Err(FrameError::MessageChecksum { computed, declared });
     }
     let headers_end = PRELUDE_LEN + (&frame[4..8]).get_u32() as usize;
-    let headers = Headers {
-        frame: &frame,
+    let mut headers = HeaderCursor {
+        frame,
         at: PRELUDE_LEN,
         end: headers_end,
+    };
+    while headers.next_header()?.is_some() {}
+    Ok(headers_end)
+}
+
+/// One whole frame whose checksums and headers were checked, lent by
+/// [`FrameDecoder::next_frame`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Frame<'a> {
+    /// The whole frame, prelude and message checksum included.
+    bytes: &'a [u8],
+    headers_end: usize,
+}
+
+impl<'a> Frame<'a> {
+    /// The headers, in the frame's order.
+    pub fn headers(&self) -> impl Iterator<Item = (&'a str, HeaderValueRef<'a>)> + use<'a> {
+        let mut cursor = HeaderCursor {
+            frame: self.bytes,
+            at: PRELUDE_LEN,
+            end: self.headers_end,
+        };
+        // The decoder checked every header before lending the frame.
+        std::iter::from_fn(move || cursor.next_header().ok().flatten())
     }
-    .read_all()?;
-    Ok(Message::new_from_parts(
-        headers,
-        frame.slice(headers_end..crc_at),
-    ))
+
+    /// The value of the first header called `name`, if it is a string.
+    pub fn string_header(&self, name: &str) -> Option<&'a str> {
+        match self.headers().find(|(n, _)| *n == name)?.1 {
+            HeaderValueRef::String(value) => Some(value),
+            _ => None,
+        }
+    }
+
+    pub fn payload(&self) -> &'a [u8] {
+        &self.bytes[self.headers_end..self.bytes.len() - MESSAGE_CRC_LEN]
+    }
+
+    /// The frame as the AWS SDK for Rust's owned message type.
+    pub fn to_message(&self) -> Message {
+        let headers = self
+            .headers()
+            .map(|(name, value)| Header::new(name.to_owned(), value))
+            .collect();
+        Message::new_from_parts(headers, Bytes::copy_from_slice(self.payload()))
+    }
+}
+
+/// A header value borrowed from its frame: `aws-smithy-types`' [`HeaderValue`]
+/// without the copies.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HeaderValueRef<'a> {
+    Bool(bool),
+    Byte(i8),
+    Int16(i16),
+    Int32(i32),
+    Int64(i64),
+    ByteArray(&'a [u8]),
+    String(&'a str),
+    /// Milliseconds since the Unix epoch.
+    Timestamp(i64),
+    Uuid(u128),
+}
+
+impl From<HeaderValueRef<'_>> for HeaderValue {
+    fn from(value: HeaderValueRef<'_>) -> Self {
+        use HeaderValueRef as V;
+        match value {
+            V::Bool(v) => HeaderValue::Bool(v),
+            V::Byte(v) => HeaderValue::Byte(v),
+            V::Int16(v) => HeaderValue::Int16(v),
+            V::Int32(v) => HeaderValue::Int32(v),
+            V::Int64(v) => HeaderValue::Int64(v),
+            V::ByteArray(v) => HeaderValue::ByteArray(Bytes::copy_from_slice(v)),
+            V::String(v) => HeaderValue::String(v.to_owned().into()),
+            V::Timestamp(millis) => HeaderValue::Timestamp(DateTime::from_millis(millis)),
+            V::Uuid(v) => HeaderValue::Uuid(v),
+        }
+    }
 }
 
 /// A cursor over a frame's header section.
-struct Headers<'a> {
-    frame: &'a Bytes,
+struct HeaderCursor<'a> {
+    frame: &'a [u8],
     at: usize,
     end: usize,
 }
@@ -206,39 +304,37 @@ const TYPE_STRING: u8 = 7;
 const TYPE_TIMESTAMP: u8 = 8;
 const TYPE_UUID: u8 = 9;
 
-impl Headers<'_> {
-    fn read_all(mut self) -> Result<Vec<Header>, FrameError> {
-        // Bedrock's event frames carry three headers.
-        let mut headers = Vec::with_capacity(3);
-        while self.at < self.end {
-            let name_len = usize::from(self.u8("a header name's length")?);
-            let name = self.string(name_len, "a header name")?;
-            headers.push(Header::new(name, self.value()?));
+impl<'a> HeaderCursor<'a> {
+    /// The next header, `Ok(None)` at the end of the section.
+    fn next_header(&mut self) -> Result<Option<(&'a str, HeaderValueRef<'a>)>, FrameError> {
+        if self.at == self.end {
+            return Ok(None);
         }
-        Ok(headers)
+        let name_len = usize::from(self.u8("a header name's length")?);
+        let name = self.string(name_len, "a header name")?;
+        Ok(Some((name, self.value()?)))
     }
 
-    fn value(&mut self) -> Result<HeaderValue, FrameError> {
+    fn value(&mut self) -> Result<HeaderValueRef<'a>, FrameError> {
         Ok(match self.u8("a header value's type")? {
-            TYPE_TRUE => HeaderValue::Bool(true),
-            TYPE_FALSE => HeaderValue::Bool(false),
-            TYPE_BYTE => HeaderValue::Byte(self.take(1, "a byte value")?.get_i8()),
-            TYPE_INT16 => HeaderValue::Int16(self.take(2, "an int16 value")?.get_i16()),
-            TYPE_INT32 => HeaderValue::Int32(self.take(4, "an int32 value")?.get_i32()),
-            TYPE_INT64 => HeaderValue::Int64(self.take(8, "an int64 value")?.get_i64()),
+            TYPE_TRUE => HeaderValueRef::Bool(true),
+            TYPE_FALSE => HeaderValueRef::Bool(false),
+            TYPE_BYTE => HeaderValueRef::Byte(self.take(1, "a byte value")?.get_i8()),
+            TYPE_INT16 => HeaderValueRef::Int16(self.take(2, "an int16 value")?.get_i16()),
+            TYPE_INT32 => HeaderValueRef::Int32(self.take(4, "an int32 value")?.get_i32()),
+            TYPE_INT64 => HeaderValueRef::Int64(self.take(8, "an int64 value")?.get_i64()),
             TYPE_BYTE_ARRAY => {
                 let len = self.value_len()?;
-                let range = self.range(len, "a byte-array value")?;
-                HeaderValue::ByteArray(self.frame.slice(range))
+                HeaderValueRef::ByteArray(self.take(len, "a byte-array value")?)
             }
             TYPE_STRING => {
                 let len = self.value_len()?;
-                HeaderValue::String(self.string(len, "a string value")?)
+                HeaderValueRef::String(self.string(len, "a string value")?)
             }
-            TYPE_TIMESTAMP => HeaderValue::Timestamp(DateTime::from_millis(
-                self.take(8, "a timestamp value")?.get_i64(),
-            )),
-            TYPE_UUID => HeaderValue::Uuid(self.take(16, "a uuid value")?.get_u128()),
+            TYPE_TIMESTAMP => {
+                HeaderValueRef::Timestamp(self.take(8, "a timestamp value")?.get_i64())
+            }
+            TYPE_UUID => HeaderValueRef::Uuid(self.take(16, "a uuid value")?.get_u128()),
             _ => {
                 return Err(bad_header(
                     "a header value's type",
@@ -257,32 +353,27 @@ impl Headers<'_> {
         Ok(self.take(1, what)?.get_u8())
     }
 
-    fn string(&mut self, len: usize, what: &'static str) -> Result<StrBytes, FrameError> {
+    fn string(&mut self, len: usize, what: &'static str) -> Result<&'a str, FrameError> {
         let start = self.at;
-        let range = self.range(len, what)?;
-        StrBytes::try_from(self.frame.slice(range))
+        std::str::from_utf8(self.take(len, what)?)
             .map_err(|_| bad_header(what, start, "is not UTF-8"))
     }
 
     /// The next `len` bytes, which must lie inside the header section.
-    fn take(&mut self, len: usize, what: &'static str) -> Result<&[u8], FrameError> {
-        let range = self.range(len, what)?;
-        Ok(&self.frame[range])
-    }
-
-    fn range(&mut self, len: usize, what: &'static str) -> Result<Range<usize>, FrameError> {
+    fn take(&mut self, len: usize, what: &'static str) -> Result<&'a [u8], FrameError> {
         if self.end - self.at < len {
             return Err(bad_header(what, self.at, "runs past the header section"));
         }
-        let range = self.at..self.at + len;
+        let taken = &self.frame[self.at..self.at + len];
         self.at += len;
-        Ok(range)
+        Ok(taken)
     }
 }
 
 fn bad_header(what: &'static str, offset: usize, why: &'static str) -> FrameError {
     FrameError::BadHeader { what, offset, why }
 }
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -323,7 +414,7 @@ mod tests {
             for piece in stream.chunks(chunk) {
                 d.push(piece);
                 while let Some(m) = d.next_frame().unwrap() {
-                    payloads.push(m.payload().clone());
+                    payloads.push(Bytes::copy_from_slice(m.payload()));
                 }
             }
             d.finish().unwrap();
@@ -430,7 +521,7 @@ mod tests {
         let mut d = FrameDecoder::new();
         d.push(&bytes);
         let frame = d.next_frame().unwrap().unwrap();
-        assert!(frame.headers().is_empty() && frame.payload().is_empty());
+        assert!(frame.headers().next().is_none() && frame.payload().is_empty());
         d.finish().unwrap();
     }
 
@@ -451,7 +542,7 @@ mod tests {
                 d.next_frame().unwrap().is_some(),
                 "the good frame comes first"
             );
-            let outcome = d.next_frame().and_then(|_| d.finish());
+            let outcome = d.next_frame().map(|_| ()).and_then(|()| d.finish());
             if garbage.len() < PRELUDE_LEN {
                 assert_eq!(
                     outcome,
@@ -478,7 +569,10 @@ mod tests {
                 bytes[i] ^= 1 << bit;
                 let mut d = FrameDecoder::new();
                 d.push(&bytes);
-                let outcome = d.next_frame().and_then(|frame| d.finish().map(|()| frame));
+                let outcome = d
+                    .next_frame()
+                    .map(|frame| frame.map(|f| f.to_message()))
+                    .and_then(|frame| d.finish().map(|()| frame));
                 assert!(
                     outcome.is_err(),
                     "flipping bit {bit} of byte {i} went unnoticed: {outcome:?}"
@@ -501,7 +595,7 @@ mod tests {
     fn decode_one(bytes: &[u8]) -> Result<Option<Message>, FrameError> {
         let mut d = FrameDecoder::new();
         d.push(bytes);
-        d.next_frame()
+        d.next_frame().map(|frame| frame.map(|f| f.to_message()))
     }
 
     #[test]
@@ -527,6 +621,23 @@ mod tests {
         let mut bytes = Vec::new();
         write_message_to(&message, &mut bytes).unwrap();
         assert_eq!(decode_one(&bytes), Ok(Some(message)));
+    }
+
+    #[test]
+    fn a_string_header_is_the_first_of_its_name_and_only_a_string() {
+        let message = Message::new(Bytes::new())
+            .add_header(Header::new("n", HeaderValue::Int32(7)))
+            .add_header(Header::new("n", HeaderValue::String("later".into())))
+            .add_header(Header::new("s", HeaderValue::String("first".into())))
+            .add_header(Header::new("s", HeaderValue::String("second".into())));
+        let mut bytes = Vec::new();
+        write_message_to(&message, &mut bytes).unwrap();
+        let mut d = FrameDecoder::new();
+        d.push(&bytes);
+        let frame = d.next_frame().unwrap().unwrap();
+        assert_eq!(frame.string_header("s"), Some("first"));
+        assert_eq!(frame.string_header("n"), None, "the first `n` is an int32");
+        assert_eq!(frame.string_header("absent"), None);
     }
 
     #[test]

@@ -89,7 +89,7 @@ pub fn decode_frames(chunks: &[&[u8]]) -> Frames {
         decoder.push(chunk);
         loop {
             match decoder.next_frame() {
-                Ok(Some(frame)) => frames.push(frame),
+                Ok(Some(frame)) => frames.push(frame.to_message()),
                 Ok(None) => break,
                 Err(error) => return Frames { frames, end: Err(error) },
             }

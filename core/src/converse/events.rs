@@ -9,13 +9,13 @@
 use super::content::image_format_named;
 use crate::error;
 use crate::error::Error;
+use crate::eventstream::Frame;
 use crate::types::{
     CacheTtlUsage, CitationDelta, CitationLocation, CitationLocationKind, ImageDelta,
     ImageFragment, ImageStart, MessageStop, RedactedDelta, Role, SignatureDelta, StopReason,
     StreamEvent, StreamMetadata, TextDelta, ToolResultContent, ToolResultDelta, ToolResultStart,
     ToolUseStart, Usage,
 };
-use aws_smithy_types::event_stream::{HeaderValue, Message};
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as BASE64;
 use serde::Deserialize;
@@ -24,37 +24,29 @@ use serde_json::Value;
 
 /// Maps one frame: `Ok(Some)` an event, `Ok(None)` a frame to skip, `Err` an
 /// exception or a malformed frame.
-pub fn from_frame(message: &Message) -> Result<Option<StreamEvent>, Error> {
-    match header(message, ":message-type") {
+pub fn from_frame(frame: &Frame<'_>) -> Result<Option<StreamEvent>, Error> {
+    match frame.string_header(":message-type") {
         Some("event") => {
-            let event_type = header(message, ":event-type")
+            let event_type = frame
+                .string_header(":event-type")
                 .ok_or_else(|| protocol("event frame without an :event-type header"))?;
-            from_event(event_type, message.payload())
+            from_event(event_type, frame.payload())
         }
         Some("exception") => {
-            let kind = header(message, ":exception-type").unwrap_or("unknownException");
-            Err(error::from_exception(kind, message.payload()))
+            let kind = frame
+                .string_header(":exception-type")
+                .unwrap_or("unknownException");
+            Err(error::from_exception(kind, frame.payload()))
         }
         Some("error") => {
-            let code = header(message, ":error-code").unwrap_or("UnknownError");
-            let text = header(message, ":error-message").unwrap_or_default();
+            let code = frame.string_header(":error-code").unwrap_or("UnknownError");
+            let text = frame.string_header(":error-message").unwrap_or_default();
             let payload = serde_json::json!({ "message": text }).to_string();
             Err(error::from_exception(code, payload.as_bytes()))
         }
         Some(other) => Err(protocol(&format!("unknown :message-type `{other}`"))),
         None => Err(protocol("frame without a :message-type header")),
     }
-}
-
-fn header<'a>(message: &'a Message, name: &str) -> Option<&'a str> {
-    message
-        .headers()
-        .iter()
-        .find(|h| h.name().as_str() == name)
-        .and_then(|h| match h.value() {
-            HeaderValue::String(s) => Some(s.as_str()),
-            _ => None,
-        })
 }
 
 fn protocol(why: &str) -> Error {
@@ -475,29 +467,50 @@ pub fn normalise_stop_reason(raw: &str) -> StopReason {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::eventstream::FrameDecoder;
     use crate::types::ImageFormat;
-    use aws_smithy_types::event_stream::Header;
+    use aws_smithy_eventstream::frame::write_message_to;
+    use aws_smithy_types::event_stream::{Header, HeaderValue, Message};
     use bytes::Bytes;
 
-    fn event(kind: &str, payload: &str) -> Message {
-        Message::new(Bytes::from(payload.to_string()))
-            .add_header(Header::new(
-                ":message-type",
-                HeaderValue::String("event".to_string().into()),
-            ))
-            .add_header(Header::new(
-                ":event-type",
-                HeaderValue::String(kind.to_string().into()),
-            ))
-            .add_header(Header::new(
-                ":content-type",
-                HeaderValue::String("application/json".to_string().into()),
-            ))
+    /// A frame with string headers, encoded.
+    fn frame(headers: &[(&str, &str)], payload: &str) -> Vec<u8> {
+        let message = headers.iter().fold(
+            Message::new(Bytes::from(payload.to_string())),
+            |message, (name, value)| {
+                message.add_header(Header::new(
+                    name.to_string(),
+                    HeaderValue::String(value.to_string().into()),
+                ))
+            },
+        );
+        let mut bytes = Vec::new();
+        write_message_to(&message, &mut bytes).unwrap();
+        bytes
+    }
+
+    /// An event frame as Bedrock sends it.
+    fn event(kind: &str, payload: &str) -> Vec<u8> {
+        frame(
+            &[
+                (":message-type", "event"),
+                (":event-type", kind),
+                (":content-type", "application/json"),
+            ],
+            payload,
+        )
+    }
+
+    /// Decodes one frame and maps it.
+    fn map_frame(bytes: &[u8]) -> Result<Option<StreamEvent>, Error> {
+        let mut frames = FrameDecoder::new();
+        frames.push(bytes);
+        from_frame(&frames.next_frame().unwrap().unwrap())
     }
 
     #[test]
     fn text_delta_ignores_padding() {
-        let e = from_frame(&event(
+        let e = map_frame(&event(
             "contentBlockDelta",
             r#"{"contentBlockIndex":0,"delta":{"text":"Hi"},"p":"abcdefgh"}"#,
         ))
@@ -523,7 +536,7 @@ mod tests {
             ("content_filtered", StopReason::ContentFiltered),
             ("malformed_model_output", StopReason::Error),
         ] {
-            let e = from_frame(&event(
+            let e = map_frame(&event(
                 "messageStop",
                 &format!(r#"{{"stopReason":"{raw}"}}"#),
             ))
@@ -537,7 +550,7 @@ mod tests {
 
     #[test]
     fn metadata_usage_and_latency() {
-        let e = from_frame(&event(
+        let e = map_frame(&event(
             "metadata",
             r#"{"usage":{"inputTokens":3,"outputTokens":5,"totalTokens":8,"cacheReadInputTokens":2,
                 "cacheDetails":[{"ttl":"1h","inputTokens":7}]},"metrics":{"latencyMs":42},"serviceTier":{"type":"flex"}}"#,
@@ -559,7 +572,7 @@ mod tests {
 
     #[test]
     fn citation_locations() {
-        let e = from_frame(&event(
+        let e = map_frame(&event(
             "contentBlockDelta",
             r#"{"contentBlockIndex":2,"delta":{"citation":{"title":"t","sourceContent":[{"text":"q"},{}],
                 "location":{"documentPage":{"documentIndex":1,"start":3,"end":99999999999}}}}}"#,
@@ -581,7 +594,7 @@ mod tests {
     }
 
     fn one(kind: &str, payload: &str) -> Option<StreamEvent> {
-        from_frame(&event(kind, payload)).unwrap_or_else(|e| panic!("{payload}: {e:?}"))
+        map_frame(&event(kind, payload)).unwrap_or_else(|e| panic!("{payload}: {e:?}"))
     }
 
     #[test]
@@ -635,7 +648,7 @@ mod tests {
             );
         }
         assert!(matches!(
-            from_frame(&event("contentBlockStart", r#"{"contentBlockIndex":3,"start":{"image":{"format":"bmp"}}}"#)),
+            map_frame(&event("contentBlockStart", r#"{"contentBlockIndex":3,"start":{"image":{"format":"bmp"}}}"#)),
             Err(Error::Protocol(m)) if m.contains("bmp")
         ));
         // No start, or a kind this build does not know: nothing to announce.
@@ -649,7 +662,7 @@ mod tests {
         );
         assert!(
             matches!(
-                from_frame(&event(
+                map_frame(&event(
                     "contentBlockStart",
                     r#"{"contentBlockIndex":0,"start":{"toolResult":{}}}"#
                 )),
@@ -721,31 +734,29 @@ mod tests {
         assert_eq!(delta(r#"{}"#), None);
         assert_eq!(delta(r#"{"source":{}}"#), None);
         assert!(matches!(
-            from_frame(&event("contentBlockDelta", r#"{"contentBlockIndex":3,"delta":{"image":{"source":{"bytes":"%%"}}}}"#)),
+            map_frame(&event("contentBlockDelta", r#"{"contentBlockIndex":3,"delta":{"image":{"source":{"bytes":"%%"}}}}"#)),
             Err(Error::Protocol(m)) if m.contains("base64")
         ));
     }
 
     #[test]
     fn unknown_events_are_skipped_and_bad_json_is_not() {
-        assert_eq!(from_frame(&event("somethingNew", "{}")).unwrap(), None);
+        assert_eq!(map_frame(&event("somethingNew", "{}")).unwrap(), None);
         assert!(matches!(
-            from_frame(&event("contentBlockDelta", "not json")),
+            map_frame(&event("contentBlockDelta", "not json")),
             Err(Error::Protocol(_))
         ));
     }
 
     #[test]
     fn exceptions_are_typed_errors() {
-        let m = Message::new(Bytes::from_static(br#"{"message":"Too many requests"}"#))
-            .add_header(Header::new(
-                ":message-type",
-                HeaderValue::String("exception".to_string().into()),
-            ))
-            .add_header(Header::new(
-                ":exception-type",
-                HeaderValue::String("throttlingException".to_string().into()),
-            ));
-        assert!(matches!(from_frame(&m), Err(Error::Throttled(_))));
+        let throttled = frame(
+            &[
+                (":message-type", "exception"),
+                (":exception-type", "throttlingException"),
+            ],
+            r#"{"message":"Too many requests"}"#,
+        );
+        assert!(matches!(map_frame(&throttled), Err(Error::Throttled(_))));
     }
 }

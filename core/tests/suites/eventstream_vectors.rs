@@ -33,7 +33,7 @@ fn decode(bytes: &[u8], chunk: usize) -> Result<Vec<Message>, FrameError> {
     for piece in bytes.chunks(chunk) {
         decoder.push(piece);
         while let Some(frame) = decoder.next_frame()? {
-            frames.push(frame);
+            frames.push(frame.to_message());
         }
     }
     decoder.finish()?;
