@@ -181,6 +181,14 @@ def peer_rows(results):
     return rows
 
 
+def long_runs(results):
+    """Every long-stream run's CPU per 1,000 events, for the spread behind each median."""
+    runs = [f"{name} {', '.join(fmt(v, 2) for v in p['throughput']['cpu_ms_per_1000_events_runs'])}"
+            for name, p in results["peers"].items() if "cpu_ms_per_1000_events_runs" in p.get("throughput", {})]
+    return ["Long stream, CPU ms per 1,000 events in every run, lowest first: " + "; ".join(runs) + ".", ""] \
+        if runs else []
+
+
 def plot(results):
     levels = results["settings"]["levels"]
     fig, (mem, thr) = plt.subplots(1, 2, figsize=(11, 4.2))
@@ -279,7 +287,8 @@ def main():
             "component, the loaded plugin under a host with a connection pool and instances of its own, "
             "`Host::with_outbound`; pi-ai "
             f"builds a client per call, so its warm figure is cold too). Long stream: one reply of {s['long_words']:,} one-word deltas, "
-            "whose CPU per 1,000 events is the target's. Trickling: the CPU of the memory run at "
+            f"streamed {s.get('long_runs', 1)} times by each peer, the peers taking turns in each round; the run "
+            "with each peer's median CPU is shown, and its CPU per 1,000 events is the target's. Trickling: the CPU of the memory run at "
             f"{max(s['levels']):,} streams per 1,000 of its events, each arriving on its own as a model's tokens do, "
             "so that every event pays the whole way from the socket to the caller. Memory: "
             f"(peak − before) / N for N overlapping streams of {s['words']} deltas, one every {s['slow_ms']} ms, "
@@ -291,7 +300,8 @@ def main():
             table(["peer", "first event, warm (ms)", "warm vs native", "first event, cold (ms)", "events/s",
                    "CPU ms / 1,000 events", f"CPU ms / 1,000 events, {max(s['levels']):,} trickling", "text intact"]
                   + [f"KiB / stream at {n:,} (RSS / PSS)" for n in s["levels"]], peer_rows(results)),
-            "", "![memory and throughput against concurrency](benchmarks.png)", "",
+            "", *long_runs(results),
+            "![memory and throughput against concurrency](benchmarks.png)", "",
             "## Host and decoder", "",
             table(["figure", "value"], [
                 ["component size", f"{results['component_bytes']:,} bytes ({results['component_bytes'] / MIB:.2f} MiB)"],
