@@ -281,7 +281,8 @@ def main():
             table(["target", "goal", "measured", ""], targets(results)), "",
             *why_missed(targets(results)),
             "## Peers", "",
-            f"Time to first event: median of {s['ttfe_runs']} sequential streams after 3 warm-ups, warm (one "
+            f"Time to first event: median of {s['ttfe_runs']} sequential streams, taken in "
+            f"{s.get('ttfe_rounds', 1)} rounds with the peers in turn (each round after 3 warm-ups), warm (one "
             "client, its pooled connection; with its ratio to the native core) and cold (a fresh client per "
             "stream, made before the timer starts: a new connection and handshake, not a process start; for the "
             "component, the loaded plugin under a host with a connection pool and instances of its own, "
