@@ -154,6 +154,21 @@ impl FrameDecoder {
         error
     }
 
+    /// Whether [`next_frame`](Self::next_frame) would return a frame or an
+    /// error now, rather than `Ok(None)`.
+    pub fn has_frame(&self) -> bool {
+        let buffered = &self.buf[self.lent..];
+        match self.frame_len {
+            _ if self.failed.is_some() => true,
+            Some(len) => buffered.len() >= len,
+            None if buffered.len() < PRELUDE_LEN => false,
+            None => match check_prelude(&buffered[..PRELUDE_LEN]) {
+                Ok(len) => buffered.len() >= len,
+                Err(_) => true,
+            },
+        }
+    }
+
     /// Declares the end of the input: an error if a frame was cut short.
     pub fn finish(&self) -> Result<(), FrameError> {
         if let Some(error) = &self.failed {
@@ -424,6 +439,25 @@ mod tests {
                 "chunk size {chunk}"
             );
         }
+    }
+
+    #[test]
+    fn has_frame_says_whether_next_frame_would_answer_now() {
+        let bytes = frame("{\"a\":1}");
+        let mut d = FrameDecoder::new();
+        assert!(!d.has_frame());
+        d.push(&bytes[..5]);
+        assert!(!d.has_frame(), "part of a prelude");
+        d.push(&bytes[5..bytes.len() - 1]);
+        assert!(!d.has_frame(), "part of a frame");
+        d.push(&bytes[bytes.len() - 1..]);
+        assert!(d.has_frame());
+        assert!(d.next_frame().unwrap().is_some());
+        assert!(!d.has_frame(), "the frame lent out is not counted");
+        let mut bad = prelude(100, 0);
+        bad[11] ^= 1;
+        d.push(&bad);
+        assert!(d.has_frame(), "a bad prelude is an error to report now");
     }
 
     #[test]

@@ -35,19 +35,34 @@ impl ConverseStreamDecoder {
     /// On error the events decoded before it are still in `out`: the caller
     /// hands them over first, then the error, so nothing is lost.
     pub fn feed(&mut self, chunk: &[u8], out: &mut Vec<StreamEvent>) -> Result<(), Error> {
+        self.feed_up_to(chunk, out, usize::MAX).map(drop)
+    }
+
+    /// [`feed`](Self::feed), stopping once `out` holds `limit` events: the
+    /// frames after them stay buffered, for a later call (an empty chunk
+    /// decodes them). Returns whether one of those is whole already.
+    pub fn feed_up_to(
+        &mut self,
+        chunk: &[u8],
+        out: &mut Vec<StreamEvent>,
+        limit: usize,
+    ) -> Result<bool, Error> {
         if self.state == State::Failed {
             return Err(Error::Protocol("the stream already failed".into()));
         }
         self.frames.push(chunk);
-        let result = self.drain(out);
+        let result = self.drain(out, limit);
         if result.is_err() {
             self.state = State::Failed;
         }
         result
     }
 
-    fn drain(&mut self, out: &mut Vec<StreamEvent>) -> Result<(), Error> {
-        while let Some(frame) = self.frames.next_frame()? {
+    fn drain(&mut self, out: &mut Vec<StreamEvent>, limit: usize) -> Result<bool, Error> {
+        while out.len() < limit {
+            let Some(frame) = self.frames.next_frame()? else {
+                return Ok(false);
+            };
             let Some(event) = events::from_frame(&frame)? else {
                 continue;
             };
@@ -63,7 +78,7 @@ impl ConverseStreamDecoder {
             }
             out.push(event);
         }
-        Ok(())
+        Ok(self.frames.has_frame())
     }
 
     /// Declares the end of the body. A body that ends inside a frame or before
@@ -98,10 +113,19 @@ impl ConverseStreamDecoder {
 /// the following call, and every call after that returns `Ok(None)`. The
 /// source is dropped as soon as the outcome is known, which closes the
 /// connection.
+///
+/// The first event goes out alone, as soon as it is decoded: a reply's
+/// first chunk can hold a burst of frames, and the caller's first token
+/// should not wait for all of them to be decoded. The frames it leaves are
+/// the next batch, which [`waiting_on`](Self::waiting_on) says is ready.
 pub struct EventPump<S> {
     source: Option<S>,
     decoder: ConverseStreamDecoder,
     pending_error: Option<Error>,
+    /// An event has been decoded: batches are no longer cut short.
+    started: bool,
+    /// The decoder holds a whole frame the last batch left there.
+    undecoded: bool,
 }
 
 impl<S: Body> EventPump<S> {
@@ -110,6 +134,8 @@ impl<S: Body> EventPump<S> {
             source: Some(source),
             decoder: ConverseStreamDecoder::new(),
             pending_error: None,
+            started: false,
+            undecoded: false,
         }
     }
 
@@ -138,7 +164,7 @@ impl<S: Body> EventPump<S> {
     /// calling it again; `None` when the next call makes progress at once
     /// (a batch or an error is waiting, or the body is done).
     pub fn waiting_on(&self) -> Option<&S> {
-        if self.pending_error.is_some() {
+        if self.pending_error.is_some() || self.undecoded {
             return None;
         }
         self.source.as_ref()
@@ -147,6 +173,7 @@ impl<S: Body> EventPump<S> {
     /// Reads chunks with `read` until they make a batch of events from at
     /// least `batch_bytes` of body, `read` answers [`Chunk::NotYet`] (an
     /// empty batch, unless events were decoded), the body ends or fails.
+    /// The frames a first event left behind come first, without a read.
     fn pull(
         &mut self,
         mut read: impl FnMut(&mut S) -> Result<Chunk, Error>,
@@ -157,11 +184,30 @@ impl<S: Body> EventPump<S> {
         }
         let mut events = Vec::new();
         let mut read_bytes = 0;
-        while let Some(source) = self.source.as_mut() {
-            let outcome = match read(source) {
+        let mut outcome = match self.undecoded {
+            true => self.decode(&[], &mut events),
+            false => Ok(()),
+        };
+        loop {
+            if let Err(error) = outcome {
+                self.source = None;
+                if events.is_empty() {
+                    return Err(error);
+                }
+                self.pending_error = Some(error);
+            }
+            if !events.is_empty()
+                && (self.source.is_none() || read_bytes >= batch_bytes || self.undecoded)
+            {
+                return Ok(Some(events));
+            }
+            let Some(source) = self.source.as_mut() else {
+                return Ok(None);
+            };
+            outcome = match read(source) {
                 Ok(Chunk::Data(chunk)) => {
                     read_bytes += chunk.len();
-                    self.decoder.feed(&chunk, &mut events)
+                    self.decode(&chunk, &mut events)
                 }
                 Ok(Chunk::NotYet) => return Ok(Some(events)),
                 Ok(Chunk::End) => {
@@ -170,18 +216,17 @@ impl<S: Body> EventPump<S> {
                 }
                 Err(error) => Err(error),
             };
-            if let Err(error) = outcome {
-                self.source = None;
-                if events.is_empty() {
-                    return Err(error);
-                }
-                self.pending_error = Some(error);
-            }
-            if !events.is_empty() && (self.source.is_none() || read_bytes >= batch_bytes) {
-                return Ok(Some(events));
-            }
         }
-        Ok(None)
+    }
+
+    /// Feeds `chunk` to the decoder: all of it, but only up to the first
+    /// event while none has been decoded.
+    fn decode(&mut self, chunk: &[u8], events: &mut Vec<StreamEvent>) -> Result<(), Error> {
+        let limit = if self.started { usize::MAX } else { 1 };
+        let undecoded = self.decoder.feed_up_to(chunk, events, limit);
+        self.started |= !events.is_empty();
+        self.undecoded = matches!(undecoded, Ok(true));
+        undecoded.map(drop)
     }
 }
 
@@ -306,13 +351,16 @@ mod tests {
                 r#"{"contentBlockIndex":0,"delta":{"text":"Hello"}}"#,
             )
             .len();
+        // The first event goes out alone, then the rest of its chunk.
         let mut p = pump(vec![Ok(bytes[..first_two].to_vec()), Err(between_bytes())]);
-        assert_eq!(p.next().unwrap().unwrap().len(), 2);
+        assert_eq!(p.next().unwrap().unwrap().len(), 1);
+        assert_eq!(p.next().unwrap().unwrap().len(), 1);
         assert_eq!(p.next(), Err(between_bytes()));
         assert_eq!(p.next(), Ok(None));
 
         let mut p = pump(vec![Ok(bytes[..first_two + 3].to_vec())]);
-        assert_eq!(p.next().unwrap().unwrap().len(), 2);
+        assert_eq!(p.next().unwrap().unwrap().len(), 1);
+        assert_eq!(p.next().unwrap().unwrap().len(), 1);
         assert!(
             matches!(p.next(), Err(Error::Frame(_))),
             "a cut frame is an error"
@@ -423,6 +471,42 @@ mod tests {
         assert_eq!(p.try_next(), Ok(None));
         assert!(p.waiting_on().is_none());
         assert_eq!(p.try_next(), Ok(None));
+    }
+
+    #[test]
+    fn the_first_event_of_a_burst_goes_out_alone_and_the_rest_is_ready() {
+        let bytes = reply();
+        let mut p = EventPump::new(Arrivals(
+            vec![Ok(Chunk::Data(bytes)), Ok(Chunk::NotYet)].into(),
+        ));
+        assert_eq!(
+            p.try_next(),
+            Ok(Some(vec![StreamEvent::MessageStart(
+                crate::types::Role::Assistant
+            )]))
+        );
+        assert!(
+            p.waiting_on().is_none(),
+            "the frames left behind are ready without a read"
+        );
+        assert_eq!(p.try_next().unwrap().unwrap().len(), 4, "the rest, at once");
+        assert!(p.waiting_on().is_some());
+        assert_eq!(p.try_next(), Ok(None), "the end, read next");
+    }
+
+    #[test]
+    fn a_first_event_with_nothing_whole_behind_it_waits_on_the_body() {
+        let bytes = reply();
+        let start = frame("messageStart", "{\"role\":\"assistant\"}").len();
+        let mut p = EventPump::new(Arrivals(
+            vec![
+                Ok(Chunk::Data(bytes[..start + 5].to_vec())),
+                Ok(Chunk::NotYet),
+            ]
+            .into(),
+        ));
+        assert_eq!(p.try_next().unwrap().unwrap().len(), 1);
+        assert!(p.waiting_on().is_some(), "the next frame is not whole yet");
     }
 
     #[test]
