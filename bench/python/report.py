@@ -63,9 +63,9 @@ WHY_MISSED = {
         "a profiling build) show where the rest goes: the start reaching the instance's driver task (4 to "
         "27 µs), the guest's `converse-stream` (credentials, request body, SigV4, handing the request to the "
         "host: 80 to 115 µs), the round trip to the response head (the same for every peer), and the first "
-        "batch. The emulator sends a short reply in one burst, and the guest hands out every event that has "
-        "arrived at once: decoding the 29 frames took 54 to 60 µs before the first event went back, where "
-        "the peers hand out the first event after decoding one. Per warm stream the component used 0.52 ms "
+        "batch. The emulator sends a short reply in one burst; the guest used to decode all 29 frames (54 to "
+        "60 µs) before the first event went back, and now hands it out alone, the rest in the next batch "
+        "(30 to 60 µs off the median in interleaved rounds). Per warm stream the component used 0.52 ms "
         "of CPU and 24 to 26 context switches, aws-sdk-rust 0.32 ms and 16.5 (`perf stat`, 1,000 streams); "
         "a profile of the warm path put 46% of samples in the kernel, about 30% in task switches and "
         "wake-ups. The figure moves between runs: over 15 interleaved rounds of 200 streams, one build's "
@@ -76,7 +76,7 @@ WHY_MISSED = {
         "and HTTP/2 set-up, as every peer does (about 0.9 ms to the response head in host timestamps), and "
         "a new instance: instantiation took 34 µs, and the guest's first `converse-stream` in it 174 µs "
         "against about 100 on a kept instance, for the pages it touches first (14.5 page faults per cold "
-        "stream against 0.2 for the native peers). The first batch is a whole burst, as in the warm case.",
+        "stream against 0.2 for the native peers).",
     "CPU per 1,000 events vs the best peer":
         "The cost is user CPU in the guest: the host's wake-ups are few (for 20,000 events 49 to 75 futex and "
         "63 to 92 epoll_wait calls, against aws-sdk-rust's 887 and 258). The frame decoder no longer copies "
