@@ -106,9 +106,6 @@ struct Slot {
     /// The pollables its `next` waits on; released before the guest runs
     /// for it again (the guest may drop the body stream they belong to).
     waiting: Vec<Resource<DynPollable>>,
-    /// It has handed out events: its pollables are those of a response
-    /// body, polled only when `waker` fires (and at each sweep).
-    streaming: bool,
     /// Marks it in the driver's [`Woken`].
     waker: Waker,
 }
@@ -153,7 +150,9 @@ pub(crate) struct Driver {
     /// wake looks at these, not at every stream of the instance.
     queued: BTreeSet<StreamId>,
     /// The open streams that have not handed out events yet: their
-    /// pollables are waited on together.
+    /// pollables are waited on together. The others are streaming: their
+    /// pollables are those of a response body, polled only when the
+    /// stream's waker fires (and at each sweep).
     starting: BTreeSet<StreamId>,
     /// The streaming streams to poll at the next wait.
     woken: Arc<Woken>,
@@ -292,7 +291,6 @@ impl Driver {
             wants: true,
             runnable: true,
             waiting: Vec::new(),
-            streaming: false,
             waker: self.woken.waker(id),
         };
         match started {
@@ -345,7 +343,6 @@ impl Driver {
             let Some(slot) = self.streams.get_mut(&id) else {
                 return;
             };
-            slot.streaming = true;
             self.starting.remove(&id);
             slot.runnable = false;
             slot.wants = slot.ahead.handed();
@@ -379,7 +376,7 @@ impl Driver {
                         self.queued.insert(id);
                     }
                     slot.waiting = pollables;
-                    if slot.streaming {
+                    if !self.starting.contains(&id) {
                         self.woken.push(id);
                     }
                 }
@@ -481,7 +478,7 @@ impl Driver {
                 () = &mut self.sweep, if streaming => {
                     self.sweep.as_mut().reset(Instant::now() + SWEEP);
                     for (id, slot) in &self.streams {
-                        if slot.streaming && slot.waits() {
+                        if slot.waits() && !self.starting.contains(id) {
                             self.woken.push(*id);
                         }
                     }
