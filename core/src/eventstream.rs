@@ -126,22 +126,30 @@ impl FrameDecoder {
         }))
     }
 
-    /// The length of the whole frame at the head of the buffer, once it is in.
+    /// The length of the whole frame at the head of the buffer, once it is
+    /// in. Called with nothing lent.
     fn whole_frame_len(&mut self) -> Result<Option<usize>, FrameError> {
-        let frame_len = match self.frame_len {
-            Some(len) => len,
-            None if self.buf.len() < PRELUDE_LEN => return Ok(None),
-            None => {
-                let len = check_prelude(&self.buf[..PRELUDE_LEN])?;
-                self.frame_len = Some(len);
-                len
-            }
+        let Some(frame_len) = self.head_frame_len()? else {
+            return Ok(None);
         };
         if self.buf.len() < frame_len {
+            // Its prelude is not checked again while the rest comes in.
+            self.frame_len = Some(frame_len);
             return Ok(None);
         }
         self.frame_len = None;
         Ok(Some(frame_len))
+    }
+
+    /// The length of the frame after the one lent out, once its prelude is
+    /// in and passes.
+    fn head_frame_len(&self) -> Result<Option<usize>, FrameError> {
+        let buffered = &self.buf[self.lent..];
+        match self.frame_len {
+            Some(len) => Ok(Some(len)),
+            None if buffered.len() < PRELUDE_LEN => Ok(None),
+            None => check_prelude(&buffered[..PRELUDE_LEN]).map(Some),
+        }
     }
 
     fn reclaim_lent(&mut self) {
@@ -157,15 +165,11 @@ impl FrameDecoder {
     /// Whether [`next_frame`](Self::next_frame) would return a frame or an
     /// error now, rather than `Ok(None)`.
     pub fn has_frame(&self) -> bool {
-        let buffered = &self.buf[self.lent..];
-        match self.frame_len {
+        match self.head_frame_len() {
             _ if self.failed.is_some() => true,
-            Some(len) => buffered.len() >= len,
-            None if buffered.len() < PRELUDE_LEN => false,
-            None => match check_prelude(&buffered[..PRELUDE_LEN]) {
-                Ok(len) => buffered.len() >= len,
-                Err(_) => true,
-            },
+            Ok(Some(len)) => self.buf.len() - self.lent >= len,
+            Ok(None) => false,
+            Err(_) => true,
         }
     }
 

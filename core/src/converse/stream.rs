@@ -184,9 +184,10 @@ impl<S: Body> EventPump<S> {
         }
         let mut events = Vec::new();
         let mut read_bytes = 0;
-        let mut outcome = match self.undecoded {
-            true => self.decode(&[], &mut events),
-            false => Ok(()),
+        let mut outcome = if self.undecoded {
+            self.decode(&[], &mut events)
+        } else {
+            Ok(())
         };
         loop {
             if let Err(error) = outcome {
