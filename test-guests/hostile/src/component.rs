@@ -113,6 +113,8 @@ impl Guest for Hostile {
                 static STARTED: AtomicU32 = AtomicU32::new(0);
                 (STARTED.fetch_add(1, Ordering::Relaxed) + 1).to_string()
             }
+            "plant" => plant(argument),
+            "scan" => scan(argument),
             "fetch" => fetch(argument),
             "read" => match std::fs::read(argument) {
                 Ok(bytes) => format!("read {} bytes", bytes.len()),
@@ -223,6 +225,47 @@ fn aliases(bytes: usize, count: usize) -> Vec<String> {
         // SAFETY: none; see above.
         .map(|_| unsafe { String::from_raw_parts(pointer, length, length) })
         .collect()
+}
+
+/// Bytes `plant` leaves in the heap: many pages, as a real call dirties.
+const PLANTED_BYTES: usize = 128 * 1024;
+
+/// What `plant` stores is the secret with each byte XORed with this, so that
+/// `scan`, given the plain secret, finds only what `plant` left behind and
+/// never the command text it came in.
+const MASK: u8 = 0x5a;
+
+/// Leaves copies of `secret` (masked) in memory that is never freed.
+fn plant(secret: &str) -> String {
+    let masked: Vec<u8> = secret.bytes().map(|b| b ^ MASK).collect();
+    let mut planted = Vec::with_capacity(PLANTED_BYTES);
+    while planted.len() + masked.len() <= PLANTED_BYTES {
+        planted.extend_from_slice(&masked);
+    }
+    let report = format!("planted {} bytes", planted.len());
+    std::mem::forget(planted);
+    report
+}
+
+/// Looks for what `plant` left, anywhere in this instance's linear memory:
+/// what a plugin would do to read what the instance before it held.
+fn scan(secret: &str) -> String {
+    let needle = secret.as_bytes();
+    let end = core::arch::wasm32::memory_size::<0>() * 65536;
+    // Address 0 is skipped: a null pointer may not be read, even in wasm.
+    for address in 1..end.saturating_sub(needle.len()) {
+        // The masked needle is compared byte by byte, never built, so that
+        // the scan does not find its own copy.
+        let matches = needle.iter().enumerate().all(|(i, &byte)| {
+            // SAFETY: every address below the memory's size is readable.
+            let found = unsafe { std::ptr::read_volatile((address + i) as *const u8) };
+            found ^ MASK == byte
+        });
+        if matches {
+            return format!("found at {address}");
+        }
+    }
+    "clean".into()
 }
 
 /// Keeps the CPU busy for `ms` milliseconds of wall-clock time.

@@ -22,6 +22,8 @@
 //!   many were refused.
 //! - `fetch-many URL COUNT`: COUNT GETs of URL, one after the other.
 //! - `busy-each MS`: a stream that never ends, each `next` busy for MS ms.
+//! - `plant SECRET` / `scan SECRET`: leaves copies of SECRET in memory it
+//!   never frees / searches the instance's whole memory for them.
 //! - `spin-on-drop`: a report whose destructor loops forever.
 //!
 //! `discover` with `provider-filter: ["alias MIB COUNT"]` answers with

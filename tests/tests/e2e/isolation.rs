@@ -219,3 +219,32 @@ async fn calls_beyond_the_cap_are_refused_until_one_ends() {
     drop(first);
     open(host.clone()).await.expect("a place was freed");
 }
+
+/// An instance's slot in the instance pool is reused, its dirty pages kept
+/// resident, by the next instance: none of what the last one held may show.
+#[tokio::test(flavor = "multi_thread")]
+async fn an_instance_sees_nothing_the_instance_before_it_held() {
+    const SECRET: &str = "the previous tenant's session key";
+    let host = hostile(|c| {
+        c.streams_per_instance = 2;
+        c.instance_idle_timeout = Duration::ZERO;
+    });
+    let planted = host
+        .converse_stream(&config(), &request(MODEL, &format!("plant {SECRET}")))
+        .await
+        .unwrap()
+        .unwrap();
+    // The same instance, while the planting stream holds it: the scan finds
+    // what was planted, so a clean scan below means something.
+    let same = run(&host, &format!("scan {SECRET}")).await.unwrap();
+    assert!(same.starts_with("found at"), "{same}");
+    drop(planted);
+    // The instance ends with its last stream, dropped by its driver; once it
+    // is gone, the pool hands its slot (the one most recently freed) to the
+    // next instance. Each scan below runs on an instance of its own.
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    for _ in 0..3 {
+        let next = run(&host, &format!("scan {SECRET}")).await.unwrap();
+        assert_eq!(next, "clean");
+    }
+}
