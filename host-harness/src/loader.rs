@@ -60,8 +60,9 @@ pub(crate) const IDLE_INSTANCES: usize = 16;
 /// data and heap), so a new instance takes no page faults and an ended one
 /// is reset without `madvise` and the TLB shootdown that comes with it.
 /// The price: a slot whose instance ended keeps up to this much resident
-/// until the next instance takes it (the pool hands out the slots most
-/// recently freed first), so a burst's instances stay paid for after it.
+/// until the next instance takes it, so a burst's instances stay paid for
+/// after it. The pool hands out used slots before unused ones, so the slots
+/// holding pages are never more than the instances once alive at a time.
 const MEMORY_KEEP_RESIDENT: usize = 256 * 1024;
 
 /// The same for each table: the guest's function table, 8 bytes an entry.
@@ -199,7 +200,11 @@ fn engine(max_calls: usize, perf_map: bool) -> anyhow::Result<Engine> {
     if PoolingAllocationConfig::is_pagemap_scan_available() {
         pool.pagemap_scan(Enabled::Yes)
             .linear_memory_keep_resident(MEMORY_KEEP_RESIDENT)
-            .table_keep_resident(TABLE_KEEP_RESIDENT);
+            .table_keep_resident(TABLE_KEEP_RESIDENT)
+            // wasmtime's default (100) would take a never-used slot rather
+            // than a used one until 100 used slots sat unused, each keeping
+            // its pages: memory that grew with every instance's turnover.
+            .max_unused_warm_slots(0);
     }
     config.allocation_strategy(InstanceAllocationStrategy::Pooling(pool));
     if let Ok(engine) = Engine::new(&config) {
