@@ -56,9 +56,11 @@ pub(crate) const IDLE_INSTANCES: usize = 16;
 
 /// Bytes of a linear memory's dirty pages kept resident when its instance
 /// ends, so that the next instance in its slot writes to them without a page
-/// fault. A stream's instance dirties less than this (the guest's stack top,
-/// data and heap), so a new instance takes no page faults and an ended one
-/// is reset without `madvise` and the TLB shootdown that comes with it.
+/// fault. An instance that served one stream dirties less than this (the
+/// guest's stack top, data and heap), so the next one takes no page faults
+/// and the ended one is reset in place, without `madvise` and the TLB
+/// shootdown that comes with it; an instance that dirtied more gives the
+/// rest back as before.
 /// The price: a slot whose instance ended keeps up to this much resident
 /// until the next instance takes it, so a burst's instances stay paid for
 /// after it. The pool hands out used slots before unused ones, so the slots
