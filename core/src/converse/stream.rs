@@ -35,18 +35,19 @@ impl ConverseStreamDecoder {
     /// On error the events decoded before it are still in `out`: the caller
     /// hands them over first, then the error, so nothing is lost.
     pub fn feed(&mut self, chunk: &[u8], out: &mut Vec<StreamEvent>) -> Result<(), Error> {
-        self.feed_up_to(chunk, out, usize::MAX).map(drop)
+        self.feed_up_to(chunk, out, usize::MAX)
     }
 
     /// [`feed`](Self::feed), stopping once `out` holds `limit` events: the
     /// frames after them stay buffered, for a later call (an empty chunk
-    /// decodes them). Returns whether one of those is whole already.
+    /// decodes them; [`has_frame`](Self::has_frame) says whether one is
+    /// whole already).
     pub fn feed_up_to(
         &mut self,
         chunk: &[u8],
         out: &mut Vec<StreamEvent>,
         limit: usize,
-    ) -> Result<bool, Error> {
+    ) -> Result<(), Error> {
         if self.state == State::Failed {
             return Err(Error::Protocol("the stream already failed".into()));
         }
@@ -58,10 +59,16 @@ impl ConverseStreamDecoder {
         result
     }
 
-    fn drain(&mut self, out: &mut Vec<StreamEvent>, limit: usize) -> Result<bool, Error> {
+    /// Whether a whole frame is buffered, undecoded, for the next call; never
+    /// once the stream has failed.
+    pub fn has_frame(&self) -> bool {
+        self.state != State::Failed && self.frames.has_frame()
+    }
+
+    fn drain(&mut self, out: &mut Vec<StreamEvent>, limit: usize) -> Result<(), Error> {
         while out.len() < limit {
             let Some(frame) = self.frames.next_frame()? else {
-                return Ok(false);
+                return Ok(());
             };
             let Some(event) = events::from_frame(&frame)? else {
                 continue;
@@ -78,7 +85,7 @@ impl ConverseStreamDecoder {
             }
             out.push(event);
         }
-        Ok(self.frames.has_frame())
+        Ok(())
     }
 
     /// Declares the end of the body. A body that ends inside a frame or before
@@ -124,8 +131,6 @@ pub struct EventPump<S> {
     pending_error: Option<Error>,
     /// An event has been decoded: batches are no longer cut short.
     started: bool,
-    /// The decoder holds a whole frame the last batch left there.
-    undecoded: bool,
 }
 
 impl<S: Body> EventPump<S> {
@@ -135,7 +140,6 @@ impl<S: Body> EventPump<S> {
             decoder: ConverseStreamDecoder::new(),
             pending_error: None,
             started: false,
-            undecoded: false,
         }
     }
 
@@ -164,7 +168,7 @@ impl<S: Body> EventPump<S> {
     /// calling it again; `None` when the next call makes progress at once
     /// (a batch or an error is waiting, or the body is done).
     pub fn waiting_on(&self) -> Option<&S> {
-        if self.pending_error.is_some() || self.undecoded {
+        if self.pending_error.is_some() || self.decoder.has_frame() {
             return None;
         }
         self.source.as_ref()
@@ -184,7 +188,7 @@ impl<S: Body> EventPump<S> {
         }
         let mut events = Vec::new();
         let mut read_bytes = 0;
-        let mut outcome = if self.undecoded {
+        let mut outcome = if self.decoder.has_frame() {
             self.decode(&[], &mut events)
         } else {
             Ok(())
@@ -198,7 +202,7 @@ impl<S: Body> EventPump<S> {
                 self.pending_error = Some(error);
             }
             if !events.is_empty()
-                && (self.source.is_none() || read_bytes >= batch_bytes || self.undecoded)
+                && (self.source.is_none() || read_bytes >= batch_bytes || self.decoder.has_frame())
             {
                 return Ok(Some(events));
             }
@@ -224,10 +228,9 @@ impl<S: Body> EventPump<S> {
     /// event while none has been decoded.
     fn decode(&mut self, chunk: &[u8], events: &mut Vec<StreamEvent>) -> Result<(), Error> {
         let limit = if self.started { usize::MAX } else { 1 };
-        let undecoded = self.decoder.feed_up_to(chunk, events, limit);
+        let fed = self.decoder.feed_up_to(chunk, events, limit);
         self.started |= !events.is_empty();
-        self.undecoded = matches!(undecoded, Ok(true));
-        undecoded.map(drop)
+        fed
     }
 }
 
