@@ -147,13 +147,18 @@ pub fn start(request: &SignedRequest, timeouts: Timeouts) -> Result<InFlight, Er
         .ok_or_else(|| Error::network(NetworkKind::Other, "request body unavailable"))?;
     let deadline =
         monotonic_clock::now().saturating_add(nanos(timeouts.first_byte + HOST_TIMEOUT_MARGIN));
-    Ok(InFlight {
+    let mut in_flight = InFlight {
         upload: Some(upload),
         upload_failed: None,
         future,
         deadline,
         timeouts,
-    })
+    };
+    // What the host's stream takes now goes out at once: for a prompt of
+    // the usual size, all of it, so that the request is whole when the host
+    // sends it, and the caller's first wait is for the response.
+    in_flight.upload()?;
+    Ok(in_flight)
 }
 
 /// A request sent whose body may still be going out and whose response

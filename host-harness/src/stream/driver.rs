@@ -4,14 +4,14 @@
 //! The driver calls the guest's `event-stream.next` for a stream while its
 //! consumer is fewer than [`BATCHES_AHEAD`](super::ahead::BATCHES_AHEAD)
 //! batches behind, and asks for no more once it is, until the consumer asks
-//! on ([`Command::Want`]). When `next` has nothing yet, or has just handed
-//! out a batch, the driver takes the stream's pollables from
-//! `event-stream.subscribe`. Between calls the driver waits, outside the
-//! guest, on its command channel and on the pollables of the streams that
-//! are waiting (wasmtime-wasi's `wasi:io/poll` over the store's table):
-//! those of a stream still starting all together, for as long as the wait
-//! lasts; those of a stream that is streaming one stream at a time, when
-//! its own waker fires ([`Woken`]). So a stream whose consumer is slow holds
+//! on ([`Command::Want`]). When a stream has just started, or its `next`
+//! has nothing yet or has just handed out a batch, the driver takes the
+//! stream's pollables from `event-stream.subscribe`. Between calls the
+//! driver waits, outside the guest, on its command channel and on the
+//! pollables of the streams that are waiting (wasmtime-wasi's
+//! `wasi:io/poll` over the store's table): those of a stream still starting
+//! all together, for as long as the wait lasts; those of a stream that is
+//! streaming one stream at a time, when its own waker fires ([`Woken`]). So a stream whose consumer is slow holds
 //! nobody up, a stream waiting for the network holds no call into the
 //! guest, and an event costs the driver about the same whether its instance
 //! has one stream or dozens.
@@ -100,8 +100,7 @@ struct Slot {
     account: StreamAccount,
     /// Its consumer is not too far behind: a batch may be fetched for it.
     wants: bool,
-    /// Its `next` is to run: just started or asked on, or its pollables are
-    /// ready.
+    /// Its `next` is to run: asked on, or its pollables are ready.
     runnable: bool,
     /// The pollables its `next` waits on; released before the guest runs
     /// for it again (the guest may drop the body stream they belong to).
@@ -289,7 +288,7 @@ impl Driver {
             ahead: ahead.clone(),
             account,
             wants: true,
-            runnable: true,
+            runnable: false,
             waiting: Vec::new(),
             waker: self.woken.waker(id),
         };
@@ -297,7 +296,11 @@ impl Driver {
             Ok(Ok(resource)) => {
                 self.streams.insert(id, slot(resource));
                 self.starting.insert(id);
-                self.queued.insert(id);
+                // Its request has only just gone out, so a `next` now would
+                // have nothing: its pollables come first, as in any
+                // `wasi:io` reader. A guest with something to do at once
+                // hands out a pollable that is ready.
+                self.subscribe(id).await;
             }
             Ok(Err(error)) => {
                 let _ = outcomes.send(Box::new(Ok(Err(error))));
