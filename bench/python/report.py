@@ -62,7 +62,7 @@ WHY_MISSED = {
         "call does not instantiate. Host timestamps along one warm stream (300 streams, medians, by hand on "
         "a profiling build) show where the rest goes: the start reaching the instance's driver task (4 to "
         "27 µs), the guest's `converse-stream` (credentials, request body, SigV4, handing the request to the "
-        "host: a median of 68 to 76 µs over 300 streams, 18 µs of it in its 19 host calls, against 20 µs "
+        "host: medians of 68 to 82 µs in runs of 300 streams, 18 µs of it in its 19 host calls, against 20 µs "
         "for the native core's same work; SHA-256 in software, wasm having no SHA instructions, is about "
         "9 µs of it; the request body is written in it too, so that the driver's first wait is for the "
         "answer, which put the request in the host's client 94 µs after the call began instead of 112), "

@@ -11,10 +11,10 @@
 //! pollables of the streams that are waiting (wasmtime-wasi's
 //! `wasi:io/poll` over the store's table): those of a stream still starting
 //! all together, for as long as the wait lasts; those of a stream that is
-//! streaming one stream at a time, when its own waker fires ([`Woken`]). So a stream whose consumer is slow holds
-//! nobody up, a stream waiting for the network holds no call into the
-//! guest, and an event costs the driver about the same whether its instance
-//! has one stream or dozens.
+//! streaming one stream at a time, when its own waker fires ([`Woken`]). So
+//! a stream whose consumer is slow holds nobody up, a stream waiting for the
+//! network holds no call into the guest, and an event costs the driver about
+//! the same whether its instance has one stream or dozens.
 //!
 //! Each guest call is charged to the stream it runs for: its own CPU budget,
 //! the stream's whole-life CPU budget and outbound request caps (the stream's

@@ -4,8 +4,9 @@
 //!
 //! One set belongs to one host identity (policy, environment, key-value
 //! store): hosts made by [`Host::with_policy`](crate::Host::with_policy)
-//! or [`Host::with_outbound`](crate::Host::with_outbound) have their own, so different credentials never meet in an instance.
-//! Within it, an instance is for one `ProviderConfig` (compared by its
+//! or [`Host::with_outbound`](crate::Host::with_outbound) have their own,
+//! so different credentials never meet in an instance. Within it, an
+//! instance is for one `ProviderConfig` (compared by its
 //! `Debug` rendering, which shows every field) and one loaded build: after a
 //! reload, new streams get instances of the new build while the streams in
 //! flight finish on theirs.
