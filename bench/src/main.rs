@@ -132,7 +132,11 @@ fn main() -> anyhow::Result<()> {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
-    let report = runtime.block_on(async {
+    // The scenario runs in a task on the runtime's workers, as a gateway's
+    // request handler does (`serve`'s are), not on this thread: a peer's
+    // own tasks (a connection's, the host's drivers) then wake their
+    // caller as they would in production, on a worker and often the same.
+    let report = runtime.block_on(runtime.spawn(async move {
         match args.command {
             Command::Wasm {
                 component,
@@ -193,7 +197,7 @@ fn main() -> anyhow::Result<()> {
             }
             Command::ReplyLen { words } => Ok(bedrock_emulator::reply_text(words).len().into()),
         }
-    })?;
+    }))??;
     println!("{report}");
     Ok(())
 }
