@@ -429,6 +429,7 @@ impl<H: Unpin, F: FrameSource + Unpin> http_body::Body for TimedBody<H, F> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use http_body::Body as _;
     use http_body_util::{Empty, Full};
     use hyper::body::Incoming;
     use hyper::service::service_fn;
@@ -572,6 +573,31 @@ mod tests {
             assert_eq!(body_text(response).await, "HTTP/2.0");
         }
         assert_eq!(server.accepted.load(Ordering::SeqCst), 1);
+        std::fs::remove_file(ca_file).unwrap();
+    }
+
+    #[tokio::test]
+    async fn what_came_with_the_head_is_read_at_once() {
+        // The server sends the head and the whole body in one write, so the
+        // body is in the client's buffers when the head is handed over.
+        let (ca_file, acceptor) = private_ca("with-head");
+        let server = serve(Some(acceptor), Duration::ZERO).await;
+        let client = OutboundClient::new(&config(Some(ca_file.clone()))).unwrap();
+        for _ in 0..2 {
+            let mut body = client
+                .send(get(&server.url), None, ())
+                .await
+                .unwrap()
+                .into_body();
+            // Polled before this task yields: a reader task has not run yet.
+            let mut cx = Context::from_waker(std::task::Waker::noop());
+            match Pin::new(&mut body).poll_frame(&mut cx) {
+                Poll::Ready(Some(Ok(frame))) => {
+                    assert_eq!(frame.into_data().unwrap(), "HTTP/2.0");
+                }
+                other => panic!("the body was not there with the head: {other:?}"),
+            }
+        }
         std::fs::remove_file(ca_file).unwrap();
     }
 

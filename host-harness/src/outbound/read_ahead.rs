@@ -90,8 +90,27 @@ fn register(slot: &mut Option<Waker>, waker: &Waker) {
 
 /// Starts reading `incoming` ahead of the returned reader. The task ends
 /// with the body, or when the reader is dropped.
-pub(super) fn read_ahead(incoming: Incoming) -> Frames {
+///
+/// What already came with the head (the first event often arrives in the
+/// same read) is taken at once, so that the guest's first read finds it
+/// instead of waiting a round for the task's first turn.
+pub(super) fn read_ahead(mut incoming: Incoming) -> Frames {
     let shared = Arc::new(Shared(Mutex::new(State::default())));
+    let mut cx = Context::from_waker(Waker::noop());
+    loop {
+        if shared.lock().pending.len() >= READ_AHEAD_BYTES {
+            break;
+        }
+        match Pin::new(&mut incoming).poll_frame(&mut cx) {
+            Poll::Ready(frame) => {
+                if store(&shared, frame) {
+                    return Frames { shared };
+                }
+            }
+            // The task's first poll registers its own waker.
+            Poll::Pending => break,
+        }
+    }
     tokio::spawn(pump(incoming, shared.clone()));
     Frames { shared }
 }
@@ -117,31 +136,37 @@ async fn pump(mut incoming: Incoming, shared: Arc<Shared>) {
         let Some(frame) = frame else {
             return;
         };
-        let mut state = shared.lock();
-        let end = match frame {
-            Some(Ok(frame)) => match frame.into_data() {
-                // Copied: the frame is a slice of one of h2's read buffers,
-                // which it would keep alive for as long as it is unread.
-                Ok(data) => {
-                    state.pending.extend_from_slice(&data);
-                    None
-                }
-                Err(trailers) => Some(Ok(Some(trailers))),
-            },
-            Some(Err(error)) => Some(Err(error)),
-            None => Some(Ok(None)),
-        };
-        let done = end.is_some();
-        if let Some(end) = end {
-            state.body = Progress::Ended(end);
-        }
-        if let Some(reader) = state.reader.take() {
-            reader.wake();
-        }
-        if done {
+        if store(&shared, frame) {
             return;
         }
     }
+}
+
+/// Keeps `frame` (`None`: the end of the body) for the reader and wakes it.
+/// `true`: the body has ended.
+fn store(shared: &Shared, frame: Option<Result<Frame<Bytes>, hyper::Error>>) -> bool {
+    let mut state = shared.lock();
+    let end = match frame {
+        Some(Ok(frame)) => match frame.into_data() {
+            // Copied: the frame is a slice of one of h2's read buffers,
+            // which it would keep alive for as long as it is unread.
+            Ok(data) => {
+                state.pending.extend_from_slice(&data);
+                None
+            }
+            Err(trailers) => Some(Ok(Some(trailers))),
+        },
+        Some(Err(error)) => Some(Err(error)),
+        None => Some(Ok(None)),
+    };
+    let done = end.is_some();
+    if let Some(end) = end {
+        state.body = Progress::Ended(end);
+    }
+    if let Some(reader) = state.reader.take() {
+        reader.wake();
+    }
+    done
 }
 
 impl super::FrameSource for Frames {
