@@ -93,7 +93,8 @@ fn register(slot: &mut Option<Waker>, waker: &Waker) {
 ///
 /// What already came with the head (the first event often arrives in the
 /// same read) is taken at once, so that the guest's first read finds it
-/// instead of waiting a round for the task's first turn.
+/// instead of waiting a round for the task's first turn. When that was the
+/// whole body (a short reply, an error), no task is started.
 pub(super) fn read_ahead(mut incoming: Incoming) -> Frames {
     let shared = Arc::new(Shared(Mutex::new(State::default())));
     let mut cx = Context::from_waker(Waker::noop());
