@@ -32,6 +32,10 @@ use std::task::{Context, Poll, Waker};
 /// late. The buffer only holds what is unread and is freed as it is read.
 pub(super) const READ_AHEAD_BYTES: usize = 1024 * 1024;
 
+/// What polling a body for its next frame gives: a frame, an error, or
+/// `None` at its end.
+type NextFrame = Option<Result<Frame<Bytes>, hyper::Error>>;
+
 /// How a body ended: trailers or none, or an error.
 type End = Result<Option<Frame<Bytes>>, hyper::Error>;
 
@@ -97,19 +101,11 @@ fn register(slot: &mut Option<Waker>, waker: &Waker) {
 /// whole body (a short reply, an error), no task is started.
 pub(super) fn read_ahead(mut incoming: Incoming) -> Frames {
     let shared = Arc::new(Shared(Mutex::new(State::default())));
+    // The task's first poll registers its own waker in place of this one.
     let mut cx = Context::from_waker(Waker::noop());
-    loop {
-        if shared.lock().pending.len() >= READ_AHEAD_BYTES {
-            break;
-        }
-        match Pin::new(&mut incoming).poll_frame(&mut cx) {
-            Poll::Ready(frame) => {
-                if store(&shared, frame) {
-                    return Frames { shared };
-                }
-            }
-            // The task's first poll registers its own waker.
-            Poll::Pending => break,
+    while let Poll::Ready(Some(frame)) = poll_next(&mut incoming, &shared, &mut cx) {
+        if store(&shared, frame) {
+            return Frames { shared };
         }
     }
     tokio::spawn(pump(incoming, shared.clone()));
@@ -117,35 +113,38 @@ pub(super) fn read_ahead(mut incoming: Incoming) -> Frames {
 }
 
 async fn pump(mut incoming: Incoming, shared: Arc<Shared>) {
-    loop {
-        let frame = poll_fn(|cx| {
-            {
-                let mut state = shared.lock();
-                if state.dropped {
-                    return Poll::Ready(None);
-                }
-                // Registered every time: the reader's drop must wake a task
-                // waiting for a frame, not only one waiting for room.
-                register(&mut state.task, cx.waker());
-                if state.pending.len() >= READ_AHEAD_BYTES {
-                    return Poll::Pending;
-                }
-            }
-            Pin::new(&mut incoming).poll_frame(cx).map(Some)
-        })
-        .await;
-        let Some(frame) = frame else {
-            return;
-        };
+    while let Some(frame) = poll_fn(|cx| poll_next(&mut incoming, &shared, cx)).await {
         if store(&shared, frame) {
             return;
         }
     }
 }
 
+/// The body's next frame (`None`: its end) while the buffer has room;
+/// `Ready(None)` once the reader is dropped.
+fn poll_next(
+    incoming: &mut Incoming,
+    shared: &Shared,
+    cx: &mut Context<'_>,
+) -> Poll<Option<NextFrame>> {
+    {
+        let mut state = shared.lock();
+        if state.dropped {
+            return Poll::Ready(None);
+        }
+        // Registered every time: the reader's drop must wake a task waiting
+        // for a frame, not only one waiting for room.
+        register(&mut state.task, cx.waker());
+        if state.pending.len() >= READ_AHEAD_BYTES {
+            return Poll::Pending;
+        }
+    }
+    Pin::new(incoming).poll_frame(cx).map(Some)
+}
+
 /// Keeps `frame` (`None`: the end of the body) for the reader and wakes it.
 /// `true`: the body has ended.
-fn store(shared: &Shared, frame: Option<Result<Frame<Bytes>, hyper::Error>>) -> bool {
+fn store(shared: &Shared, frame: NextFrame) -> bool {
     let mut state = shared.lock();
     let end = match frame {
         Some(Ok(frame)) => match frame.into_data() {
