@@ -178,7 +178,7 @@ def first_events(peers, endpoint, env, settings, results):
     than the others. The median is over all of a peer's streams."""
     per_round = settings["ttfe_runs"] // settings["ttfe_rounds"]
     for key, scenario in (("ttfe", "ttfe"), ("ttfe_cold", "ttfe-cold")):
-        times = {peer: [] for peer in peers}
+        rounds = {peer: [] for peer in peers}
         for turn in range(settings["ttfe_rounds"]):
             print(f"==> {scenario}, round {turn + 1} of {settings['ttfe_rounds']}", file=sys.stderr)
             for peer in peers:
@@ -186,11 +186,13 @@ def first_events(peers, endpoint, env, settings, results):
                 if "ttfe_ms" not in run:
                     results["peers"][peer].setdefault(key, run)
                     continue
-                times[peer] += run["ttfe_ms"]
+                rounds[peer].append(run["ttfe_ms"])
                 print(f"    {peer}: {statistics.median(run['ttfe_ms'])} ms", file=sys.stderr)
-        for peer, ms in times.items():
+        for peer, done in rounds.items():
+            ms = [t for round_ms in done for t in round_ms]
             if ms and key not in results["peers"][peer]:
-                results["peers"][peer][key] = {"ttfe_ms": ms, "median_ms": statistics.median(ms)}
+                results["peers"][peer][key] = {"ttfe_ms": ms, "median_ms": statistics.median(ms),
+                                               "round_medians_ms": [statistics.median(r) for r in done]}
 
 
 def long_stream(peers, endpoint, env, settings, expected, results):
@@ -215,10 +217,12 @@ def long_stream(peers, endpoint, env, settings, expected, results):
         if failed:
             results["peers"][peer]["throughput"] = failed[0]
             continue
+        by_round = [run["cpu_ms_per_1000_events"] for run in done]
         done.sort(key=lambda run: run["cpu_ms"])
         median = dict(done[len(done) // 2])
         median["text_intact"] = all(run["text_intact"] for run in done)
-        median["cpu_ms_per_1000_events_runs"] = [run["cpu_ms_per_1000_events"] for run in done]
+        median["cpu_ms_per_1000_events_runs"] = sorted(by_round)
+        median["cpu_ms_per_1000_events_by_round"] = by_round
         results["peers"][peer]["throughput"] = median
 
 
