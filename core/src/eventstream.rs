@@ -107,23 +107,28 @@ impl FrameDecoder {
     /// The next complete frame, `Ok(None)` if more bytes are needed.
     pub fn next_frame(&mut self) -> Result<Option<Frame<'_>>, FrameError> {
         if let Some(error) = &self.failed {
+            // Nothing will read what is left.
+            self.buf = BytesMut::new();
             return Err(error.clone());
         }
         self.reclaim_lent();
         let frame_len = match self.whole_frame_len() {
             Ok(Some(len)) => len,
             Ok(None) => return Ok(None),
-            Err(error) => return Err(self.fail(error)),
+            Err(error) => return Err(Self::fail(&mut self.failed, error)),
         };
-        let headers_end = match check_frame(&self.buf[..frame_len]) {
-            Ok(end) => end,
-            Err(error) => return Err(self.fail(error)),
-        };
-        self.lent = frame_len;
-        Ok(Some(Frame {
-            bytes: &self.buf[..frame_len],
-            headers_end,
-        }))
+        let bytes = &self.buf[..frame_len];
+        match check_frame(bytes) {
+            Ok((headers_end, protocol)) => {
+                self.lent = frame_len;
+                Ok(Some(Frame {
+                    bytes,
+                    headers_end,
+                    protocol,
+                }))
+            }
+            Err(error) => Err(Self::fail(&mut self.failed, error)),
+        }
     }
 
     /// The length of the whole frame at the head of the buffer, once it is
@@ -156,9 +161,10 @@ impl FrameDecoder {
         self.buf.advance(std::mem::take(&mut self.lent));
     }
 
-    fn fail(&mut self, error: FrameError) -> FrameError {
-        self.failed = Some(error.clone());
-        self.buf = BytesMut::new();
+    /// Records the decoder's first error; the next call lets go of the
+    /// buffer (the frame being checked may still borrow it here).
+    fn fail(failed: &mut Option<FrameError>, error: FrameError) -> FrameError {
+        *failed = Some(error.clone());
         error
     }
 
@@ -209,9 +215,26 @@ fn check_prelude(mut prelude: &[u8]) -> Result<usize, FrameError> {
     Ok(total as usize)
 }
 
+/// The headers the event-stream protocol itself defines, which every reader
+/// of a frame looks up (what kind of message it is, which event or error).
+const PROTOCOL_HEADERS: [&str; 5] = [
+    ":message-type",
+    ":event-type",
+    ":exception-type",
+    ":error-code",
+    ":error-message",
+];
+
+/// For each of [`PROTOCOL_HEADERS`], the value of the first header of that
+/// name: `None` without one, `Some(None)` when it is not a string.
+type ProtocolHeaders<'a> = [Option<Option<&'a str>>; PROTOCOL_HEADERS.len()];
+
 /// Checks a whole frame whose prelude [`check_prelude`] accepted: its
-/// message checksum, then every header. Returns where its headers end.
-fn check_frame(frame: &[u8]) -> Result<usize, FrameError> {
+/// message checksum, then every header. Returns where its headers end and
+/// its protocol headers, picked out on the way: looking them up afterwards
+/// would walk the headers again, and a ConverseStream reply is thousands of
+/// frames, each looked up twice.
+fn check_frame(frame: &[u8]) -> Result<(usize, ProtocolHeaders<'_>), FrameError> {
     let crc_at = frame.len() - MESSAGE_CRC_LEN;
     let computed = crc32fast::hash(&frame[..crc_at]);
     let declared = (&frame[crc_at..]).get_u32();
@@ -224,8 +247,20 @@ fn check_frame(frame: &[u8]) -> Result<usize, FrameError> {
         at: PRELUDE_LEN,
         end: headers_end,
     };
-    while headers.next_header()?.is_some() {}
-    Ok(headers_end)
+    let mut protocol = ProtocolHeaders::default();
+    while let Some((name, value)) = headers.next_header()? {
+        if let Some(slot) = protocol_slot(name) {
+            protocol[slot].get_or_insert(match value {
+                HeaderValueRef::String(value) => Some(value),
+                _ => None,
+            });
+        }
+    }
+    Ok((headers_end, protocol))
+}
+
+fn protocol_slot(name: &str) -> Option<usize> {
+    PROTOCOL_HEADERS.iter().position(|known| *known == name)
 }
 
 /// One whole frame whose checksums and headers were checked, lent by
@@ -235,6 +270,7 @@ pub struct Frame<'a> {
     /// The whole frame, prelude and message checksum included.
     bytes: &'a [u8],
     headers_end: usize,
+    protocol: ProtocolHeaders<'a>,
 }
 
 impl<'a> Frame<'a> {
@@ -251,6 +287,9 @@ impl<'a> Frame<'a> {
 
     /// The value of the first header called `name`, if it is a string.
     pub fn string_header(&self, name: &str) -> Option<&'a str> {
+        if let Some(slot) = protocol_slot(name) {
+            return self.protocol[slot].flatten();
+        }
         match self.headers().find(|(n, _)| *n == name)?.1 {
             HeaderValueRef::String(value) => Some(value),
             _ => None,
@@ -503,6 +542,21 @@ mod tests {
     }
 
     #[test]
+    fn a_failed_decoder_keeps_its_error_and_lets_go_of_its_bytes() {
+        let mut bytes = frame("{\"a\":1}");
+        let last = bytes.len() - 5;
+        bytes[last] ^= 0x20;
+        bytes.extend(frame("{\"b\":2}"));
+        let mut d = FrameDecoder::new();
+        d.push(&bytes);
+        let error = d.next_frame().unwrap_err();
+        assert_eq!(d.next_frame(), Err(error.clone()));
+        assert_eq!(d.buf.capacity(), 0, "nothing will read what was buffered");
+        d.push(b"more");
+        assert_eq!(d.finish(), Err(error));
+    }
+
+    #[test]
     fn corrupt_message_crc() {
         let mut bytes = frame("{\"a\":1}");
         let last = bytes.len() - 5;
@@ -667,7 +721,18 @@ mod tests {
             .add_header(Header::new("n", HeaderValue::Int32(7)))
             .add_header(Header::new("n", HeaderValue::String("later".into())))
             .add_header(Header::new("s", HeaderValue::String("first".into())))
-            .add_header(Header::new("s", HeaderValue::String("second".into())));
+            .add_header(Header::new("s", HeaderValue::String("second".into())))
+            // The protocol's own, picked out while the frame is checked.
+            .add_header(Header::new(":event-type", HeaderValue::Int32(7)))
+            .add_header(Header::new(":event-type", HeaderValue::String("x".into())))
+            .add_header(Header::new(
+                ":message-type",
+                HeaderValue::String("event".into()),
+            ))
+            .add_header(Header::new(
+                ":message-type",
+                HeaderValue::String("error".into()),
+            ));
         let mut bytes = Vec::new();
         write_message_to(&message, &mut bytes).unwrap();
         let mut d = FrameDecoder::new();
@@ -676,6 +741,9 @@ mod tests {
         assert_eq!(frame.string_header("s"), Some("first"));
         assert_eq!(frame.string_header("n"), None, "the first `n` is an int32");
         assert_eq!(frame.string_header("absent"), None);
+        assert_eq!(frame.string_header(":message-type"), Some("event"));
+        assert_eq!(frame.string_header(":event-type"), None, "an int32 first");
+        assert_eq!(frame.string_header(":exception-type"), None);
     }
 
     #[test]

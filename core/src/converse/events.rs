@@ -759,4 +759,20 @@ mod tests {
         );
         assert!(matches!(map_frame(&throttled), Err(Error::Throttled(_))));
     }
+
+    #[test]
+    fn error_frames_are_typed_by_their_code_with_their_message() {
+        let error = frame(
+            &[
+                (":message-type", "error"),
+                (":error-code", "ThrottlingException"),
+                (":error-message", "Slow down"),
+            ],
+            "",
+        );
+        match map_frame(&error) {
+            Err(Error::Throttled(detail)) => assert_eq!(detail.message, "Slow down"),
+            other => panic!("{other:?}"),
+        }
+    }
 }
