@@ -54,8 +54,11 @@ fn protocol(why: &str) -> Error {
 }
 
 fn parse<T: DeserializeOwned>(event: &str, payload: &[u8]) -> Result<T, Error> {
-    serde_json::from_slice(payload)
-        .map_err(|e| Error::Protocol(format!("malformed `{event}` event payload: {e}")))
+    let malformed = |e: &dyn std::fmt::Display| {
+        Error::Protocol(format!("malformed `{event}` event payload: {e}"))
+    };
+    let text = std::str::from_utf8(payload).map_err(|e| malformed(&e))?;
+    serde_json::from_str(text).map_err(|e| malformed(&e))
 }
 
 #[derive(Deserialize)]
@@ -746,6 +749,31 @@ mod tests {
             map_frame(&event("contentBlockDelta", "not json")),
             Err(Error::Protocol(_))
         ));
+    }
+
+    #[test]
+    fn a_payload_that_is_not_utf8_is_a_protocol_error() {
+        let payload = b"{\"contentBlockIndex\":0,\"delta\":{\"text\":\"\xff\"}}";
+        let message = Message::new(Bytes::from_static(payload))
+            .add_header(Header::new(
+                ":message-type",
+                HeaderValue::String("event".into()),
+            ))
+            .add_header(Header::new(
+                ":event-type",
+                HeaderValue::String("contentBlockDelta".into()),
+            ));
+        let mut bytes = Vec::new();
+        write_message_to(&message, &mut bytes).unwrap();
+        match map_frame(&bytes) {
+            Err(Error::Protocol(why)) => {
+                assert!(
+                    why.starts_with("malformed `contentBlockDelta` event payload: invalid utf-8"),
+                    "{why}"
+                )
+            }
+            other => panic!("{other:?}"),
+        }
     }
 
     #[test]
