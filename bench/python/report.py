@@ -118,14 +118,21 @@ WHY_MISSED = {
         "the kernel and 14% in libc (memmove 9.6%).",
     "CPU per 1,000 events vs native Rust (same core)":
         "The guest's decoding: the same decoder runs slower inside the component than natively, by about "
-        "the same factor (the decode figures below: 1.7 times fewer bytes a second in the guest). With the "
+        "the same factor (the decode figures below: about 1.7 to 2 times fewer bytes a second in the guest). With the "
         "scenario in a runtime task, the native core reads and decodes in its caller's own task, the way a "
         "native client runs in production, and the ratio shows the sandbox's whole cost: it was 1.22 when "
         "the native core's reads woke a caller on the main thread. The same profile, with the guest's "
         "functions named (`HostConfig::perf_map`): software CRC32 7.5% of all samples "
         "(`crc32fast::baseline`; wasm has no carry-less multiply, the native core's uses `pclmulqdq`, "
         "2.2% of its own), header parsing 6.4% and the UTF-8 checks of header names and values under it "
-        "4.3%, serde_json about 13%, the frame decoder's own loop 2.4%.",
+        "4.3%, serde_json about 13%, the frame decoder's own loop 2.4%. Since that profile the decoder walks "
+        "each frame's headers once instead of three times (`bedrock-bench decode` inside the component: "
+        "270 to 311 MB/s, medians of five interleaved runs) and checks each payload's UTF-8 once instead of "
+        "once per JSON string (315 to 327 MB/s, eleven runs); the native core gained more from the first "
+        "(512 to 642 MB/s). wasmtime compiles a `memory.copy` "
+        "of unknown length into a call out of the guest, but building the guest without bulk memory (its "
+        "copies are then loops in wasm) did not make it decode faster: 258 to 272 MB/s with bulk memory, 245 "
+        "to 265 without, four interleaved runs each of `bedrock-bench decode`.",
     "Memory (PSS) per concurrent stream":
         "Streams of one configuration share an instance (64 each by default), and what each stream holds was "
         "cut: the host's read-ahead hands its data over in buffers of the data's size instead of keeping a "
