@@ -478,15 +478,19 @@ mod tests {
 
     /// A frame with string headers, encoded.
     fn frame(headers: &[(&str, &str)], payload: &str) -> Vec<u8> {
-        let message = headers.iter().fold(
-            Message::new(Bytes::from(payload.to_string())),
-            |message, (name, value)| {
+        frame_of_bytes(headers, Bytes::from(payload.to_string()))
+    }
+
+    /// [`frame`] with any bytes for a payload.
+    fn frame_of_bytes(headers: &[(&str, &str)], payload: Bytes) -> Vec<u8> {
+        let message = headers
+            .iter()
+            .fold(Message::new(payload), |message, (name, value)| {
                 message.add_header(Header::new(
                     name.to_string(),
                     HeaderValue::String(value.to_string().into()),
                 ))
-            },
-        );
+            });
         let mut bytes = Vec::new();
         write_message_to(&message, &mut bytes).unwrap();
         bytes
@@ -754,17 +758,11 @@ mod tests {
     #[test]
     fn a_payload_that_is_not_utf8_is_a_protocol_error() {
         let payload = b"{\"contentBlockIndex\":0,\"delta\":{\"text\":\"\xff\"}}";
-        let message = Message::new(Bytes::from_static(payload))
-            .add_header(Header::new(
-                ":message-type",
-                HeaderValue::String("event".into()),
-            ))
-            .add_header(Header::new(
-                ":event-type",
-                HeaderValue::String("contentBlockDelta".into()),
-            ));
-        let mut bytes = Vec::new();
-        write_message_to(&message, &mut bytes).unwrap();
+        let headers = [
+            (":message-type", "event"),
+            (":event-type", "contentBlockDelta"),
+        ];
+        let bytes = frame_of_bytes(&headers, Bytes::from_static(payload));
         match map_frame(&bytes) {
             Err(Error::Protocol(why)) => {
                 assert!(
