@@ -231,8 +231,8 @@ def peer_rows(results):
 
 def long_runs(results):
     """Every long-stream run's CPU per 1,000 events, for the spread behind each median."""
-    runs = [f"{name} {', '.join(fmt(v, 2) for v in p['throughput']['cpu_ms_per_1000_events_runs'])}"
-            for name, p in results["peers"].items() if "cpu_ms_per_1000_events_runs" in p.get("throughput", {})]
+    runs = [f"{name} {', '.join(fmt(v, 2) for v in sorted(cpu_by_round(p)))}"
+            for name, p in results["peers"].items() if cpu_by_round(p)]
     return ["Long stream, CPU ms per 1,000 events in every run, lowest first: " + "; ".join(runs) + ".", ""] \
         if runs else []
 
